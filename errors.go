@@ -1,0 +1,142 @@
+package scb
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+)
+
+// The errors below are the complete set scb returns, alone or wrapped in an
+// [*Error] that names the operation and the buffer. Test for them with
+// [errors.Is]. ErrFull and ErrEmpty, the two that a busy loop meets on every
+// turn, are returned unwrapped so that checking them costs nothing.
+var (
+	// ErrInvalidName is returned when a buffer name is empty, longer than
+	// 200 bytes, starts with '.', or has a byte other than A-Z a-z 0-9 . _ -.
+	// The name is refused before the file system is touched.
+	ErrInvalidName = errors.New("invalid buffer name")
+
+	// ErrInvalidOptions is returned when [Options] cannot describe a buffer:
+	// Length below 2, ItemSize below 1, an unknown Mode or Strategy, or a
+	// geometry whose file size would overflow.
+	ErrInvalidOptions = errors.New("invalid options")
+
+	// ErrExist is returned by [Create] when a buffer of that name already
+	// exists (or is being created by another process). It matches
+	// [fs.ErrExist].
+	ErrExist error = &wrapped{"buffer already exists", fs.ErrExist}
+
+	// ErrNotExist is returned when opening, inspecting or removing a buffer
+	// that does not exist. It matches [fs.ErrNotExist].
+	ErrNotExist error = &wrapped{"buffer does not exist", fs.ErrNotExist}
+
+	// ErrMismatch is returned when an opener passes a Length, ItemSize, Mode
+	// or Strategy that differs from what the buffer was created with. Openers
+	// may leave these fields zero: the geometry is read from the file.
+	ErrMismatch = errors.New("options do not match the buffer")
+
+	// ErrCorrupt is returned when a file is not a valid buffer: wrong magic,
+	// version, checksum, byte order or size, a cursor or item length out of
+	// range, or not a regular file. The wrapping error says which.
+	ErrCorrupt = errors.New("corrupt buffer file")
+
+	// ErrBusy is returned when a role is already taken: with the Atomic
+	// strategy, a second writer, or a second reader of a Queue buffer. The
+	// role is freed when its holder closes or dies.
+	ErrBusy = errors.New("buffer is busy")
+
+	// ErrFull is returned by a non-blocking push to a Queue buffer whose
+	// Length items are all unread. Nothing was written.
+	ErrFull = errors.New("buffer is full")
+
+	// ErrEmpty is returned by a non-blocking pop when there is nothing to
+	// read.
+	ErrEmpty = errors.New("buffer is empty")
+
+	// ErrOverrun is matched by the [*OverrunError] a Broadcast reader gets
+	// when the writer overwrote items it had not read yet. The reader has
+	// already skipped to the oldest valid item.
+	ErrOverrun = errors.New("reader overrun")
+
+	// ErrTooLarge is returned when writing an item longer than the buffer's
+	// ItemSize. Nothing was written.
+	ErrTooLarge = errors.New("item larger than the buffer's item size")
+
+	// ErrRange is returned by Push for a value that does not fit in ItemSize
+	// bytes, and by Pop for an item that does not hold a uint64 (longer than
+	// 8 bytes with a non-zero byte in front). Pop leaves such an item
+	// unread; PopBytes can read it.
+	ErrRange = errors.New("value out of range for the item size")
+
+	// ErrClosed is returned by every operation on a Writer or Reader after
+	// Close.
+	ErrClosed error = &wrapped{"buffer handle is closed", fs.ErrClosed}
+
+	// ErrUntrusted is returned when opening a file scb refuses to trust: a
+	// symbolic link, or a file owned by another user in a world-writable
+	// sticky directory such as /dev/shm or /tmp (see
+	// Options.AllowOtherOwner). It matches [fs.ErrPermission].
+	ErrUntrusted error = &wrapped{"refusing to open an untrusted file", fs.ErrPermission}
+
+	// ErrUnsupported is returned when the current platform cannot provide
+	// what was asked, such as the Atomic strategy on an architecture without
+	// lock-free 64-bit atomics, or zero-copy access to a Broadcast buffer.
+	// It matches [errors.ErrUnsupported].
+	ErrUnsupported error = &wrapped{"not supported", errors.ErrUnsupported}
+)
+
+// wrapped is a sentinel that also matches a standard library error.
+type wrapped struct {
+	msg string
+	std error
+}
+
+func (e *wrapped) Error() string { return e.msg }
+func (e *wrapped) Unwrap() error { return e.std }
+
+// Error records a failed operation on a named buffer. Err is one of the
+// sentinel errors of this package, possibly wrapped with more detail, or an
+// error from the operating system.
+type Error struct {
+	Op   string // "create", "open", "push", "pop", "stat", "remove", ...
+	Name string // the buffer's name
+	Err  error
+}
+
+// Error returns "scb: <op> "<name>": <cause>".
+func (e *Error) Error() string {
+	return "scb: " + e.Op + " " + strconv.Quote(e.Name) + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// OverrunError is returned by a read on a Broadcast buffer that found the
+// writer had overwritten items the reader had not read. The reader skipped
+// them and continues with the oldest item still valid; the next read returns
+// it. OverrunError matches [ErrOverrun].
+type OverrunError struct {
+	Lost uint64 // items skipped by this read
+}
+
+func (e *OverrunError) Error() string {
+	return "reader overrun: " + strconv.FormatUint(e.Lost, 10) + " items lost"
+}
+
+// Is reports whether target is ErrOverrun.
+func (e *OverrunError) Is(target error) bool { return target == ErrOverrun }
+
+func opError(op, name string, err error) error {
+	return &Error{Op: op, Name: name, Err: err}
+}
+
+// corruptf returns an error matching ErrCorrupt that says what is wrong.
+func corruptf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrCorrupt}, args...)...)
+}
+
+// optionsf returns an error matching ErrInvalidOptions.
+func optionsf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidOptions}, args...)...)
+}

@@ -1,0 +1,40 @@
+//go:build linux
+
+package scb
+
+import (
+	"errors"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// shmDir returns /dev/shm if it is a directory this process can write.
+func shmDir() string {
+	const dir = "/dev/shm"
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return ""
+	}
+	if unix.Access(dir, unix.W_OK) != nil {
+		return ""
+	}
+	return dir
+}
+
+// reserve sets f's size to size bytes and allocates them now, so that a
+// full file system (a full /dev/shm, say) fails here with ENOSPC instead of
+// killing a process with SIGBUS when it first touches the page.
+func reserve(f *os.File, size int64) error {
+	for {
+		err := unix.Fallocate(int(f.Fd()), 0, 0, size)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.ENOSYS):
+			return writeZeros(f, size)
+		}
+		return err
+	}
+}

@@ -1,0 +1,96 @@
+//go:build unix
+
+package scb
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// noFollow makes an open fail on a symbolic link.
+const noFollow = unix.O_NOFOLLOW
+
+// openNoFollow opens an existing file for reading, or reading and writing,
+// without following a symbolic link and without blocking on a FIFO.
+func openNoFollow(path string, write bool) (*os.File, error) {
+	flag := os.O_RDONLY
+	if write {
+		flag = os.O_RDWR
+	}
+	f, err := os.OpenFile(path, flag|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, explainOpen(path, err)
+	}
+	return f, nil
+}
+
+// explainOpen turns the errors of opening a symbolic link or a directory
+// into scb's errors. (O_NOFOLLOW fails with ELOOP on Linux and macOS, EMLINK
+// on FreeBSD, EFTYPE on NetBSD, so ask the file system instead.)
+func explainOpen(path string, err error) error {
+	if fi, lerr := os.Lstat(path); lerr == nil {
+		switch {
+		case fi.Mode()&fs.ModeSymlink != 0:
+			return fmt.Errorf("%w: %s is a symbolic link", ErrUntrusted, path)
+		case fi.IsDir():
+			return corruptf("%s is a directory", path)
+		}
+	}
+	return err
+}
+
+// checkOwner refuses a file owned by another user in a directory where
+// anyone may create files (world-writable and sticky, like /dev/shm and
+// /tmp): whoever planted it controls what is in it.
+func checkOwner(dir, path string, fi fs.FileInfo) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || int(st.Uid) == os.Geteuid() {
+		return nil
+	}
+	di, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if di.Mode()&fs.ModeSticky != 0 && di.Mode().Perm()&0o002 != 0 {
+		return fmt.Errorf("%w: %s belongs to uid %d in the world-writable directory %s (set Options.AllowOtherOwner to use it anyway)",
+			ErrUntrusted, path, st.Uid, dir)
+	}
+	return nil
+}
+
+// lockFd takes an exclusive flock on fd, waiting for it if block is set.
+// It reports false, nil when the lock is held elsewhere and block is not
+// set. The kernel drops the lock when the process dies.
+func lockFd(fd uintptr, block bool) (bool, error) {
+	how := unix.LOCK_EX
+	if !block {
+		how |= unix.LOCK_NB
+	}
+	for {
+		err := unix.Flock(int(fd), how)
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.EWOULDBLOCK):
+			return false, nil
+		}
+		return false, err
+	}
+}
+
+func unlockFd(fd uintptr) error {
+	return unix.Flock(int(fd), unix.LOCK_UN)
+}
+
+// createExcl creates a new file that must not exist, not even as a symbolic
+// link.
+func createExcl(path string, perm fs.FileMode) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, perm)
+}

@@ -1,0 +1,25 @@
+//go:build !linux
+
+package scb
+
+import "time"
+
+// Without a futex, a waiter polls with a sleeping back-off that starts at
+// minSleep and doubles up to maxSleep: a wake-up arrives at most maxSleep
+// (plus the system's timer slack) after the item or the room it waits for.
+const (
+	minSleep = 20 * time.Microsecond
+	maxSleep = time.Millisecond
+)
+
+func sleep(ws *waitState, seq, waiters *uint32, ready func() bool) {
+	if ready() {
+		return
+	}
+	d := minSleep << min(ws.sleeps, 10)
+	time.Sleep(min(d, maxSleep))
+	ws.sleeps++
+}
+
+// wake has nothing to do: sleepers poll.
+func wake(seq *uint32) {}

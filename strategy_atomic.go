@@ -1,0 +1,67 @@
+package scb
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/gofrs/flock"
+)
+
+// atomicStrategy is the lock-free scheme. Operations take no lock at all:
+// the single writer owns the write cursor, the single Queue reader owns the
+// read cursor (each Broadcast reader owns a private one), and each publishes
+// its cursor with one atomic store after the slot is written or read, which
+// is what makes the slot visible, or free, to the other side.
+//
+// The roles are enforced with gofrs/flock locks on small files beside the
+// buffer (name.scb.wlock for the writer, name.scb.rlock for a Queue reader),
+// which the kernel drops when the holder dies, so a crashed writer never
+// keeps a new one out.
+type atomicStrategy struct {
+	role *flock.Flock // nil for a Broadcast reader, which needs no role lock
+}
+
+func newAtomicStrategy(b *buffer, r role) (*atomicStrategy, error) {
+	var ext string
+	switch {
+	case r == roleWriter:
+		ext = writerLockExt
+	case !b.broadcast:
+		ext = readerLockExt
+	default:
+		return &atomicStrategy{}, nil
+	}
+	fl := flock.New(b.path+ext, flock.SetPermissions(b.perm), flock.SetFlag(os.O_CREATE|os.O_RDONLY|noFollow))
+	ok, err := fl.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", fl.Path(), err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: another %s is attached (it holds %s)", ErrBusy, r, fl.Path())
+	}
+	return &atomicStrategy{role: fl}, nil
+}
+
+func (s *atomicStrategy) shared() bool { return false }
+func (s *atomicStrategy) lock() error  { return nil }
+func (s *atomicStrategy) unlock()      {}
+
+func (s *atomicStrategy) release() error {
+	if s.role == nil {
+		return nil
+	}
+	return s.role.Unlock()
+}
+
+// checkArch refuses the Atomic strategy where 64-bit atomic operations on
+// shared memory are not lock-free (see arch_*.go): there the runtime
+// emulates them with a lock private to the process, which other processes
+// cannot see.
+func checkArch(s Strategy) error {
+	if s == Atomic && !lockFreeAtomic64 {
+		return fmt.Errorf("%w: the Atomic strategy needs lock-free 64-bit atomics, which %s does not have; use Flock",
+			ErrUnsupported, runtime.GOARCH)
+	}
+	return nil
+}

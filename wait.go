@@ -1,0 +1,98 @@
+package scb
+
+import (
+	"context"
+	"runtime"
+	"sync/atomic"
+)
+
+// Blocking calls (PushWait, PopWait and their kin) wait in three stages:
+// they retry at once a few times, then yield the processor a few times, and
+// then sleep until the other side wakes them. The sleeping stage is
+// platform code: a futex on the shared header on Linux (futex_linux.go), a
+// bounded sleeping back-off elsewhere (sleep_other.go).
+//
+// The futex protocol: a waiter adds itself to the direction's waiter count,
+// reads the direction's sequence word, checks the cursor once more, and
+// sleeps only if the sequence word still has the value it read. The other
+// side publishes its cursor and then, only if the waiter count is not zero,
+// bumps the sequence word and wakes its sleepers. Both steps are sequentially
+// consistent atomics, so either the waiter sees the new cursor or the
+// publisher sees the waiter: no wake-up is lost, and when nobody waits a
+// publish costs one extra load and no system call.
+
+// direction names what a waiter waits for.
+type direction uint8
+
+const (
+	dataWait direction = iota // a reader, for items to arrive
+	roomWait                  // a Queue writer, for items to be read
+)
+
+// words returns the sequence word, the waiter count and the cursor whose
+// movement ends the wait.
+func (b *buffer) words(d direction) (seq, waiters *uint32, cursor *uint64) {
+	if d == dataWait {
+		return b.dataSeq, b.dataWaiters, b.head
+	}
+	return b.roomSeq, b.roomWaiters, b.tail
+}
+
+const (
+	spinTries  = 64 // immediate retries
+	yieldTries = 64 // retries after runtime.Gosched
+)
+
+// waitState is one blocking call's progress through its waits.
+type waitState struct {
+	tries  int
+	sleeps int
+	stop   func() bool // stops the context.AfterFunc that wakes a canceled sleeper
+}
+
+func (ws *waitState) done() {
+	if ws.stop != nil {
+		ws.stop()
+	}
+}
+
+// await waits until the cursor of direction d has probably moved from seen,
+// and returns nil so the caller retries; or returns ctx's error, or
+// ErrClosed once closing is set.
+func (b *buffer) await(ctx context.Context, ws *waitState, d direction, seen uint64, closing *atomic.Bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if closing.Load() {
+		return ErrClosed
+	}
+	ws.tries++
+	switch {
+	case ws.tries <= spinTries:
+		return nil
+	case ws.tries <= spinTries+yieldTries:
+		runtime.Gosched()
+		return nil
+	}
+	seq, waiters, cursor := b.words(d)
+	if ws.stop == nil && ctx.Done() != nil {
+		ws.stop = context.AfterFunc(ctx, func() { wake(seq) })
+	}
+	sleep(ws, seq, waiters, func() bool {
+		return atomic.LoadUint64(cursor) != seen || closing.Load() || ctx.Err() != nil
+	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if closing.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+// wakeAll wakes every sleeper on the buffer, in every process; Close uses
+// it so that its own handle's waiters notice. The others go back to sleep.
+func (b *buffer) wakeAll() {
+	wake(b.dataSeq)
+	wake(b.roomSeq)
+}
