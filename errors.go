@@ -101,7 +101,7 @@ func (e *wrapped) Unwrap() error { return e.std }
 type Error struct {
 	Op   string // "create", "open", "push", "pop", "stat", "remove", ...
 	Name string // the buffer's name
-	Err  error
+	Err  error  // the cause
 }
 
 // Error returns "scb: <op> "<name>": <cause>".
@@ -120,6 +120,7 @@ type OverrunError struct {
 	Lost uint64 // items skipped by this read
 }
 
+// Error returns "reader overrun: N items lost".
 func (e *OverrunError) Error() string {
 	return "reader overrun: " + strconv.FormatUint(e.Lost, 10) + " items lost"
 }

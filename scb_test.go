@@ -835,3 +835,21 @@ func TestFlockCloseEndsWaits(t *testing.T) {
 }
 
 func isLinux() bool { return runtime.GOOS == "linux" }
+
+// TestCanceledWaitThenClose closes a handle right after a blocking call
+// ended by its context: the context's wake-up must not touch the mapping
+// after the call has returned (it once did, and crashed with SIGSEGV).
+func TestCanceledWaitThenClose(t *testing.T) {
+	o := newOpts(t, 0, 0)
+	create(t, "q", o)
+	for i := range 1000 {
+		r, err := scb.OpenReader("q", at(o))
+		require.NoError(t, err)
+		// Deadlines spread over the time it takes to reach the sleep.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%50)*5*time.Microsecond)
+		_, err = r.PopWait(ctx)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.NoError(t, r.Close())
+		cancel()
+	}
+}

@@ -47,12 +47,16 @@ const (
 type waitState struct {
 	tries  int
 	sleeps int
-	stop   func() bool // stops the context.AfterFunc that wakes a canceled sleeper
+	stop   func() bool   // stops the context.AfterFunc that wakes a canceled sleeper
+	fired  chan struct{} // closed when that function has finished
 }
 
+// done ends the call's waiting. If the context's wake-up function has
+// started, done waits for it to finish: it touches the mapping, which may
+// be unmapped once the call returns.
 func (ws *waitState) done() {
-	if ws.stop != nil {
-		ws.stop()
+	if ws.stop != nil && !ws.stop() {
+		<-ws.fired
 	}
 }
 
@@ -76,7 +80,12 @@ func (b *buffer) await(ctx context.Context, ws *waitState, d direction, seen uin
 	}
 	seq, waiters, cursor := b.words(d)
 	if ws.stop == nil && ctx.Done() != nil {
-		ws.stop = context.AfterFunc(ctx, func() { wake(seq) })
+		fired := make(chan struct{})
+		ws.fired = fired
+		ws.stop = context.AfterFunc(ctx, func() {
+			wake(seq)
+			close(fired)
+		})
 	}
 	sleep(ws, seq, waiters, func() bool {
 		return atomic.LoadUint64(cursor) != seen || closing.Load() || ctx.Err() != nil

@@ -1,0 +1,101 @@
+// Package scb provides named shared circular buffers between processes.
+//
+// One process creates a buffer by name; any other process on the machine
+// opens it by the same name; items flow through a ring of slots in a file
+// that every process maps into memory. No item is copied through the
+// kernel, so passing one costs about as much as writing it to memory.
+//
+//	w, err := scb.Create("jobs", nil) // /dev/shm/jobs.scb on Linux
+//	err = w.Push(42)
+//
+//	r, err := scb.OpenReader("jobs", nil) // in another process
+//	v, err := r.PopWait(ctx)
+//
+// # Items
+//
+// A buffer has Length slots (default 1024) of up to ItemSize bytes (default
+// 8). Integers go in with [Writer.Push] and come out with [Reader.Pop],
+// stored big-endian in ItemSize bytes. Byte items go in with
+// [Writer.PushBytes] and come out with [Reader.PopBytes], which copies into
+// the caller's slice and allocates nothing; an item may be shorter than
+// ItemSize and keeps its length. Calls ending in Wait block, with a context,
+// until they can proceed; the others never block and report [ErrFull] or
+// [ErrEmpty].
+//
+// # Modes
+//
+// A [Queue] buffer (the default) delivers every item to exactly one reader,
+// in order. Its read cursor lives in the file: a reader that reopens the
+// buffer continues where the previous one stopped. When Length items are
+// unread, a push fails with ErrFull or waits; nothing is overwritten.
+//
+// A [Broadcast] buffer gives each reader its own cursor, starting at the
+// oldest item still in the buffer (or, with Options.SkipBacklog, at the
+// next one written). Every reader sees every item written after it starts.
+// The writer never waits: a full ring overwrites its oldest item. A reader
+// that falls more than Length items behind is never handed a torn or
+// overwritten item; the read that notices skips to the oldest valid item and
+// returns an [*OverrunError] with the number lost, and [Reader.Lost] keeps
+// the total.
+//
+// # Strategies
+//
+// With the [Atomic] strategy (the default) no operation takes a lock. The
+// cursors are 64-bit counters in the mapping, updated with sync/atomic, and
+// a slot is published only after its bytes are written. There is one writer
+// at a time and, for a Queue, one reader at a time; a second gets [ErrBusy].
+// Broadcast buffers take any number of readers.
+//
+// With the [Flock] strategy every operation holds an exclusive lock on the
+// buffer file for its duration, so any number of writers and readers in any
+// number of processes may share a buffer; in Queue mode each item still
+// goes to exactly one reader.
+//
+// Both strategies hold their locks with flock(2) (LockFileEx on Windows),
+// which the kernel releases when a process dies: a crashed process never
+// keeps another out.
+//
+// # Files
+//
+// A buffer called jobs is the file jobs.scb in the directory from
+// Options.Dir, else $SCB_DIR, else /dev/shm on Linux, else os.TempDir()
+// (see [DefaultDir]). The Atomic strategy keeps its role locks in
+// jobs.scb.wlock and jobs.scb.rlock beside it. The file begins with a
+// header page: magic, format version, the geometry, a checksum, and the
+// shared cursors on separate cache lines; header.go documents the layout.
+// Openers take the geometry from the header, and refuse a file whose magic,
+// version, checksum or size is wrong with [ErrCorrupt] before mapping it.
+// Buffers last until [Remove]; Close only detaches.
+//
+// # Concurrency
+//
+// A Writer or Reader of the Atomic strategy must be used by one goroutine
+// at a time, Close included (open one handle per goroutine of a Broadcast
+// reader, for instance). Handles of the Flock strategy are safe for
+// concurrent use, and Close ends their goroutines' waits.
+//
+// # Caveats
+//
+//   - What a crash loses. A writer that dies in the middle of a push loses
+//     that one item: it was never published, and the next writer overwrites
+//     its slot. A Queue reader that dies in the middle of a pop loses
+//     nothing: the item was not yet marked read, and the next reader gets
+//     it. Items already published are never lost or duplicated by a crash.
+//   - A process stopped (SIGSTOP, a debugger) while it holds a Flock lock
+//     stalls every other user of that buffer until it resumes; only death
+//     releases a lock.
+//   - A process killed while sleeping in a blocking call leaves the
+//     buffer's waiter count raised, so the other side makes a wake-up system
+//     call on every publish from then on (a cost, not an error; it ends when
+//     the buffer is recreated).
+//   - Truncating or overwriting a buffer file while it is mapped is outside
+//     what scb can guard: a process touching a page past the new end gets
+//     SIGBUS and dies, as with any mapped file. Use Remove, which unlinks
+//     the file and leaves existing mappings intact.
+//   - The Atomic strategy needs lock-free 64-bit atomics: it is available on
+//     64-bit architectures (amd64, arm64, ppc64, riscv64, s390x, loong64,
+//     mips64) and refused with [ErrUnsupported] elsewhere, where Flock
+//     works.
+//   - Without a futex (on systems other than Linux), a blocking call that
+//     has slept wakes up to a millisecond after its item or room arrives.
+package scb

@@ -1,0 +1,496 @@
+package scb_test
+
+// Cross-process tests. The test binary re-executes itself with
+// SCB_TEST_CHILD naming a role (TestMain dispatches to it), the way the
+// standard library's os/exec and lockedfile tests do. Children take their
+// parameters from the environment, say "ready" on stdout once attached, and
+// report on stdout; every wait on a child is bounded.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sharedcbuff/scb"
+)
+
+// childTimeout bounds every child process and every wait on one.
+const childTimeout = 2 * time.Minute
+
+func TestMain(m *testing.M) {
+	if role := os.Getenv("SCB_TEST_CHILD"); role != "" {
+		os.Exit(runChild(role))
+	}
+	os.Exit(m.Run())
+}
+
+// child is a running copy of the test binary in some role.
+type child struct {
+	t      testing.TB
+	cmd    *exec.Cmd
+	lines  chan string
+	stderr *bytes.Buffer
+	done   chan error
+}
+
+// startChild runs the test binary as role with the given parameters.
+func startChild(t testing.TB, role string, params map[string]string) *child {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "SCB_TEST_CHILD="+role)
+	for k, v := range params {
+		cmd.Env = append(cmd.Env, "SCB_TEST_"+k+"="+v)
+	}
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	c := &child{t: t, cmd: cmd, lines: make(chan string, 16), stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	cmd.Stderr = c.stderr
+	require.NoError(t, cmd.Start())
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			c.lines <- sc.Text()
+		}
+		close(c.lines)
+		c.done <- cmd.Wait()
+		cancel()
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-c.done
+	})
+	return c
+}
+
+// expect waits for the child's next line and returns it; it fails the test
+// unless the line starts with prefix.
+func (c *child) expect(prefix string) string {
+	c.t.Helper()
+	select {
+	case line, ok := <-c.lines:
+		if !ok {
+			c.t.Fatalf("%s: exited before saying %q; stderr:\n%s", c.cmd.Env[len(c.cmd.Env)-1], prefix, c.stderr)
+		}
+		if !strings.HasPrefix(line, prefix) {
+			c.t.Fatalf("child said %q, want %q...; stderr:\n%s", line, prefix, c.stderr)
+		}
+		return strings.TrimSpace(strings.TrimPrefix(line, prefix))
+	case <-time.After(childTimeout):
+		c.t.Fatalf("child did not say %q within %v", prefix, childTimeout)
+	}
+	return ""
+}
+
+// wait waits for the child to exit and fails the test if it failed.
+func (c *child) wait() {
+	c.t.Helper()
+	for range c.lines {
+	}
+	select {
+	case err := <-c.done:
+		c.done <- err // for the cleanup
+		require.NoError(c.t, err, "child failed; stderr:\n%s", c.stderr)
+	case <-time.After(childTimeout):
+		c.t.Fatalf("child did not exit within %v", childTimeout)
+	}
+}
+
+// kill ends the child with SIGKILL (TerminateProcess on Windows) and waits.
+func (c *child) kill() {
+	c.t.Helper()
+	require.NoError(c.t, c.cmd.Process.Kill())
+	for range c.lines {
+	}
+	select {
+	case err := <-c.done:
+		c.done <- err
+	case <-time.After(childTimeout):
+		c.t.Fatalf("killed child did not exit within %v", childTimeout)
+	}
+}
+
+// Items for torn-read checks: the sequence number, bytes derived from it,
+// and a CRC-32 of all that.
+
+func putItem(b []byte, seq uint64) {
+	binary.BigEndian.PutUint64(b, seq)
+	for i := 8; i < len(b)-4; i++ {
+		b[i] = byte(seq>>(8*(i%8))) ^ byte(i)
+	}
+	binary.BigEndian.PutUint32(b[len(b)-4:], crc32.ChecksumIEEE(b[:len(b)-4]))
+}
+
+func checkItem(b []byte) (uint64, error) {
+	if len(b) < 12 {
+		return 0, fmt.Errorf("item of %d bytes", len(b))
+	}
+	if crc32.ChecksumIEEE(b[:len(b)-4]) != binary.BigEndian.Uint32(b[len(b)-4:]) {
+		return 0, fmt.Errorf("torn item: checksum mismatch (%x)", b)
+	}
+	return binary.BigEndian.Uint64(b), nil
+}
+
+// --- children ---------------------------------------------------------------
+
+func param(key string) string { return os.Getenv("SCB_TEST_" + key) }
+
+func paramInt(key string) uint64 {
+	v, err := strconv.ParseUint(param(key), 0, 64)
+	if err != nil {
+		panic(fmt.Sprintf("child parameter %s: %v", key, err))
+	}
+	return v
+}
+
+func runChild(role string) int {
+	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
+	defer cancel()
+	o := &scb.Options{Dir: param("DIR")}
+	name := param("NAME")
+	var err error
+	switch role {
+	case "reader-seq":
+		err = childReaderSeq(ctx, name, o)
+	case "writer-ids":
+		err = childWriterIDs(ctx, name, o)
+	case "reader-collect":
+		err = childReaderCollect(ctx, name, o)
+	case "reader-broadcast":
+		err = childReaderBroadcast(ctx, name, o)
+	case "writer-stream":
+		err = childWriterStream(ctx, name, o)
+	default:
+		err = fmt.Errorf("unknown child role %q", role)
+	}
+	if err != nil {
+		fmt.Println("error", err)
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// childReaderSeq pops N integers and checks they are 0..N-1 in order.
+func childReaderSeq(ctx context.Context, name string, o *scb.Options) error {
+	r, err := scb.OpenReader(name, o)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	fmt.Println("ready")
+	n := paramInt("N")
+	for i := range n {
+		v, err := r.PopWait(ctx)
+		if err != nil {
+			return fmt.Errorf("item %d: %w", i, err)
+		}
+		if v != i {
+			return fmt.Errorf("item %d is %d", i, v)
+		}
+	}
+	fmt.Println("ok", n)
+	return nil
+}
+
+// childWriterIDs pushes ID<<32 | i for i in 0..N-1.
+func childWriterIDs(ctx context.Context, name string, o *scb.Options) error {
+	w, err := scb.OpenWriter(name, o)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	fmt.Println("ready")
+	id, n := paramInt("ID"), paramInt("N")
+	for i := range n {
+		if err := w.PushWait(ctx, id<<32|i); err != nil {
+			return fmt.Errorf("item %d: %w", i, err)
+		}
+	}
+	fmt.Println("ok", n)
+	return nil
+}
+
+// stopValue tells a collecting reader to stop.
+const stopValue = ^uint64(0)
+
+// childReaderCollect pops until stopValue and writes what it got, as
+// little-endian uint64s, to the file OUT. Each writer's items must come in
+// increasing order.
+func childReaderCollect(ctx context.Context, name string, o *scb.Options) error {
+	r, err := scb.OpenReader(name, o)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	fmt.Println("ready")
+	var got []byte
+	last := map[uint64]uint64{}
+	for {
+		v, err := r.PopWait(ctx)
+		if err != nil {
+			return err
+		}
+		if v == stopValue {
+			break
+		}
+		id, seq := v>>32, v&0xffffffff
+		if prev, ok := last[id]; ok && seq <= prev {
+			return fmt.Errorf("writer %d: item %d after %d", id, seq, prev)
+		}
+		last[id] = seq
+		got = binary.LittleEndian.AppendUint64(got, v)
+	}
+	if err := os.WriteFile(param("OUT"), got, 0o600); err != nil {
+		return err
+	}
+	fmt.Println("ok", len(got)/8)
+	return nil
+}
+
+// childReaderBroadcast reads checksummed items 0..N-1 from a Broadcast
+// buffer, sleeping SLOW microseconds after every tenth, until every item is
+// accounted for as read or lost. Every item read must be intact and the one
+// expected after the losses reported so far.
+func childReaderBroadcast(ctx context.Context, name string, o *scb.Options) error {
+	r, err := scb.OpenReader(name, o)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	fmt.Println("ready")
+	n, slow := paramInt("N"), time.Duration(paramInt("SLOW"))*time.Microsecond
+	buf := make([]byte, r.ItemSize())
+	var next, got, lost uint64
+	for got+lost < n {
+		k, err := r.PopBytesWait(ctx, buf)
+		var over *scb.OverrunError
+		if errors.As(err, &over) {
+			lost += over.Lost
+			next += over.Lost
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("after %d items and %d lost: %w", got, lost, err)
+		}
+		seq, err := checkItem(buf[:k])
+		if err != nil {
+			return err
+		}
+		if seq != next {
+			return fmt.Errorf("got item %d, want %d", seq, next)
+		}
+		next++
+		got++
+		if slow > 0 && got%10 == 0 {
+			time.Sleep(slow)
+		}
+	}
+	if r.Lost() != lost {
+		return fmt.Errorf("Lost() = %d, overrun errors said %d", r.Lost(), lost)
+	}
+	fmt.Println("ok", got, lost, next)
+	return nil
+}
+
+// childWriterStream pushes checksummed items START, START+1, ... until it is
+// killed.
+func childWriterStream(ctx context.Context, name string, o *scb.Options) error {
+	w, err := scb.OpenWriter(name, o)
+	if err != nil {
+		return err
+	}
+	fmt.Println("ready")
+	buf := make([]byte, w.ItemSize())
+	for seq := paramInt("START"); ; seq++ {
+		putItem(buf, seq)
+		if err := w.PushBytesWait(ctx, buf); err != nil {
+			return err
+		}
+	}
+}
+
+// --- tests ----------------------------------------------------------------
+
+func TestCrossProcessAtomicQueue(t *testing.T) {
+	const n = 1_000_000
+	o := &scb.Options{Dir: t.TempDir()}
+	w := create(t, "stream", o)
+	c := startChild(t, "reader-seq", map[string]string{"DIR": o.Dir, "NAME": "stream", "N": strconv.Itoa(n)})
+	c.expect("ready")
+	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
+	defer cancel()
+	for i := range uint64(n) {
+		require.NoError(t, w.PushWait(ctx, i))
+	}
+	assert.Equal(t, strconv.Itoa(n), c.expect("ok"))
+	c.wait()
+}
+
+func TestCrossProcessFlockQueue(t *testing.T) {
+	const writers, readers, per = 3, 3, 100_000
+	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock}
+	w := create(t, "mpmc", o)
+
+	var rs []*child
+	for i := range readers {
+		c := startChild(t, "reader-collect", map[string]string{"DIR": o.Dir, "NAME": "mpmc",
+			"OUT": filepath.Join(o.Dir, fmt.Sprintf("reader%d", i))})
+		c.expect("ready")
+		rs = append(rs, c)
+	}
+	var ws []*child
+	for id := range writers {
+		ws = append(ws, startChild(t, "writer-ids", map[string]string{"DIR": o.Dir, "NAME": "mpmc",
+			"ID": strconv.Itoa(id), "N": strconv.Itoa(per)}))
+	}
+	for _, c := range ws {
+		c.expect("ready")
+		c.expect("ok")
+		c.wait()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
+	defer cancel()
+	for range readers {
+		require.NoError(t, w.PushWait(ctx, stopValue))
+	}
+
+	seen := make([][]bool, writers)
+	for i := range seen {
+		seen[i] = make([]bool, per)
+	}
+	total := 0
+	for i, c := range rs {
+		c.expect("ok")
+		c.wait()
+		data, err := os.ReadFile(filepath.Join(o.Dir, fmt.Sprintf("reader%d", i)))
+		require.NoError(t, err)
+		for len(data) >= 8 {
+			v := binary.LittleEndian.Uint64(data)
+			data = data[8:]
+			id, seq := v>>32, v&0xffffffff
+			require.Less(t, id, uint64(writers))
+			require.Less(t, seq, uint64(per))
+			require.False(t, seen[id][seq], "item %d of writer %d received twice", seq, id)
+			seen[id][seq] = true
+			total++
+		}
+	}
+	assert.Equal(t, writers*per, total, "every item received exactly once")
+}
+
+func TestCrossProcessBroadcast(t *testing.T) {
+	tests := []struct {
+		name    string
+		length  int
+		n       int
+		readers int
+		slow    int // microseconds of sleep every ten items
+	}{
+		{name: "large buffer", length: 1 << 17, n: 100_000, readers: 3},
+		{name: "tiny buffer slow reader", length: 4, n: 200_000, readers: 1, slow: 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := &scb.Options{Dir: t.TempDir(), Mode: scb.Broadcast, Length: tt.length, ItemSize: 40}
+			w := create(t, "news", o)
+			var cs []*child
+			for range tt.readers {
+				c := startChild(t, "reader-broadcast", map[string]string{"DIR": o.Dir, "NAME": "news",
+					"N": strconv.Itoa(tt.n), "SLOW": strconv.Itoa(tt.slow)})
+				c.expect("ready")
+				cs = append(cs, c)
+			}
+			buf := make([]byte, 40)
+			for i := range uint64(tt.n) {
+				putItem(buf, i)
+				require.NoError(t, w.PushBytes(buf), "a Broadcast writer never waits")
+				if tt.slow > 0 && i%1000 == 999 {
+					// Keep writing while the reader reads, so that
+					// overwrites race with reads of the same slot.
+					time.Sleep(time.Millisecond)
+				}
+			}
+			for _, c := range cs {
+				var got, lost, next int
+				_, err := fmt.Sscan(c.expect("ok"), &got, &lost, &next)
+				require.NoError(t, err)
+				c.wait()
+				assert.Equal(t, tt.n, got+lost, "items read plus Lost() equals items written")
+				assert.Equal(t, tt.n, next, "the last item read is the last written")
+				if tt.slow == 0 {
+					assert.Equal(t, tt.n, got, "with room for everything, every item is read")
+				} else {
+					t.Logf("slow reader: %d read, %d lost", got, lost)
+				}
+			}
+		})
+	}
+}
+
+// TestCrossProcessWriterKilled kills a writer process in the middle of a
+// stream, three times: each time a new writer opens at once, the reader
+// carries on, and it never reads a torn, duplicated or reordered item.
+func TestCrossProcessWriterKilled(t *testing.T) {
+	for _, s := range strategies {
+		t.Run(s.String(), func(t *testing.T) {
+			o := &scb.Options{Dir: t.TempDir(), Strategy: s, Length: 64, ItemSize: 128}
+			w, err := scb.Create("stream", o)
+			require.NoError(t, err)
+			require.NoError(t, w.Close())
+			r := openReader(t, "stream", at(o))
+			ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
+			defer cancel()
+
+			buf := make([]byte, 128)
+			var prev uint64
+			read := 0
+			pop := func() {
+				t.Helper()
+				n, err := r.PopBytesWait(ctx, buf)
+				require.NoError(t, err)
+				seq, err := checkItem(buf[:n])
+				require.NoError(t, err)
+				if read > 0 {
+					// Consecutive, or the first item of a later writer.
+					require.True(t, seq == prev+1 || seq&(1<<40-1) == 0 && seq > prev,
+						"item %#x after %#x", seq, prev)
+				}
+				prev = seq
+				read++
+			}
+			const rounds = 3
+			for round := range uint64(rounds) {
+				c := startChild(t, "writer-stream", map[string]string{"DIR": o.Dir, "NAME": "stream",
+					"START": strconv.FormatUint((round+1)<<40, 10)})
+				c.expect("ready") // the writer role was free at once
+				for range 2000 + 1000*round {
+					pop()
+				}
+				c.kill()
+			}
+			// Drain what the last writer published before it died.
+			for r.Len() > 0 {
+				pop()
+			}
+			assert.Equal(t, uint64(rounds)<<40, prev&^(1<<40-1), "items of the last writer were read")
+			_, err = r.Pop()
+			assert.ErrorIs(t, err, scb.ErrEmpty)
+		})
+	}
+}
+
