@@ -63,75 +63,35 @@ func checkName(name string) error {
 	return nil
 }
 
-// buffer is one process's mapping of a buffer file, with typed pointers to
-// the shared words. Writer and Reader each own one.
+// buffer is one process's mapping of a buffer file. Writer and Reader each
+// own one, and keep a copy of its ring for the hot path.
 type buffer struct {
+	ring
 	name string
 	dir  string
 	path string
 	file *os.File
 	mem  mmap.MMap
 	geo  geometry
-
-	base        unsafe.Pointer // &mem[0]
-	head, tail  *uint64
-	dataSeq     *uint32
-	dataWaiters *uint32
-	roomSeq     *uint32
-	roomWaiters *uint32
-
-	length    uint64
-	mask      uint64 // length-1 when length is a power of two, else 0
-	slotSize  uintptr
-	itemSize  int
-	broadcast bool
-	perm      fs.FileMode
+	perm fs.FileMode
 }
 
-func (b *buffer) u64(off uintptr) *uint64 { return (*uint64)(unsafe.Add(b.base, off)) }
-func (b *buffer) u32(off uintptr) *uint32 { return (*uint32)(unsafe.Add(b.base, off)) }
-
-// slot returns the address of the slot holding item n.
-func (b *buffer) slot(n uint64) unsafe.Pointer {
-	if b.mask != 0 {
-		n &= b.mask
-	} else {
-		n %= b.length
-	}
-	return unsafe.Add(b.base, headerSize+uintptr(n)*b.slotSize)
-}
-
-// mapFile maps f, whose header g has been validated against its size, and
-// fills in b's pointers.
+// mapFile maps f, whose header g has been validated against its size.
 func mapFile(name, dir string, f *os.File, g geometry, perm fs.FileMode) (*buffer, error) {
 	mem, err := mmap.MapRegion(f, int(g.fileSize), mmap.RDWR, 0, 0)
 	if err != nil {
 		return nil, fmt.Errorf("map %s: %w", f.Name(), err)
 	}
-	b := &buffer{
-		name:      name,
-		dir:       dir,
-		path:      filepath.Join(dir, name+fileExt),
-		file:      f,
-		mem:       mem,
-		geo:       g,
-		base:      unsafe.Pointer(&mem[0]),
-		length:    g.length,
-		slotSize:  uintptr(g.slotSize),
-		itemSize:  int(g.itemSize),
-		broadcast: g.mode == Broadcast,
-		perm:      perm,
-	}
-	if g.length&(g.length-1) == 0 {
-		b.mask = g.length - 1
-	}
-	b.head = b.u64(offHead)
-	b.tail = b.u64(offTail)
-	b.dataSeq = b.u32(offDataSeq)
-	b.dataWaiters = b.u32(offDataWaiters)
-	b.roomSeq = b.u32(offRoomSeq)
-	b.roomWaiters = b.u32(offRoomWaiters)
-	return b, nil
+	return &buffer{
+		ring: newRing(unsafe.Pointer(&mem[0]), g),
+		name: name,
+		dir:  dir,
+		path: filepath.Join(dir, name+fileExt),
+		file: f,
+		mem:  mem,
+		geo:  g,
+		perm: perm,
+	}, nil
 }
 
 // close unmaps and closes, returning the first error.

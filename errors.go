@@ -43,7 +43,9 @@ var (
 
 	// ErrBusy is returned when a role is already taken: with the Atomic
 	// strategy, a second writer, or a second reader of a Queue buffer. The
-	// role is freed when its holder closes or dies.
+	// role is freed when its holder closes or dies. It is also returned by
+	// a Writer's writing calls while its Claim is outstanding, and by a
+	// Reader's reading calls while its Peek is.
 	ErrBusy = errors.New("buffer is busy")
 
 	// ErrFull is returned by a non-blocking push to a Queue buffer whose
@@ -68,6 +70,10 @@ var (
 	// 8 bytes with a non-zero byte in front). Pop leaves such an item
 	// unread; PopBytes can read it.
 	ErrRange = errors.New("value out of range for the item size")
+
+	// ErrNotClaimed is returned by Commit or Abort without an outstanding
+	// Claim, and by Release without an outstanding Peek.
+	ErrNotClaimed = errors.New("no claimed slot or peeked item")
 
 	// ErrClosed is returned by every operation on a Writer or Reader after
 	// Close.

@@ -20,11 +20,19 @@ import (
 // sync/atomic and are in the machine's own byte order, which the byte-order
 // mark records.
 //
-// A slot is a 16-byte slot header followed by ItemSize bytes of item,
-// rounded up to a multiple of 8:
+// A slot is a slot header followed by ItemSize bytes of item, rounded up to
+// a multiple of 8. Queue slots need only the item's length; Broadcast slots
+// also carry a sequence number, with which a reader detects that the writer
+// overwrote the item while it was reading it:
 //
-//	0  seq  uint64  Broadcast: 2n+2 once item n is in the slot, 2n+1 while it is written
-//	8  len  uint32  the item's length, at most ItemSize
+//	Queue (8-byte slot header):
+//	 0 len  uint32  the item's length, at most ItemSize
+//	 4 -    uint32  reserved, zero
+//	 8 item [ItemSize]byte
+//
+//	Broadcast (16-byte slot header):
+//	 0 seq  uint64  2n+2 once item n is in the slot, 2n+1 while it is written
+//	 8 len  uint32  the item's length, at most ItemSize
 //	12 -    uint32  reserved, zero
 //	16 item [ItemSize]byte
 const (
@@ -57,11 +65,14 @@ const (
 	offRoomWaiters = 4*lineSize + 4 // uint32 writers sleeping on offRoomSeq
 	headerUsed     = 5 * lineSize   // everything past this in the header page is zero
 
-	// Slot layout.
-	slotSeq    = 0
-	slotLen    = 8
-	slotData   = 16
-	slotHeader = 16
+	// Slot layouts.
+	queueLen        = 0  // uint32 item length
+	queueData       = 8  // item bytes
+	broadcastSeq    = 0  // uint64 sequence number
+	broadcastLen    = 8  // uint32 item length
+	broadcastData   = 16 // item bytes
+	queueHeader     = queueData
+	broadcastHeader = broadcastData
 
 	formatVersion = 1
 	byteOrderMark = 0x01020304
@@ -107,7 +118,7 @@ func newGeometry(length, itemSize int, s Strategy, m Mode) (geometry, error) {
 	case !m.valid():
 		return geometry{}, optionsf("unknown mode %d", m)
 	}
-	slot := slotSizeFor(uint64(itemSize))
+	slot := slotSizeFor(uint64(itemSize), m)
 	size, ok := fileSizeFor(uint64(length), slot)
 	if !ok {
 		return geometry{}, optionsf("Length %d with ItemSize %d overflows the file size", length, itemSize)
@@ -122,8 +133,14 @@ func newGeometry(length, itemSize int, s Strategy, m Mode) (geometry, error) {
 	}, nil
 }
 
-func slotSizeFor(itemSize uint64) uint64 {
-	return (slotHeader + itemSize + 7) &^ 7
+// slotSizeFor returns the bytes a slot of mode m takes for items of up to
+// itemSize bytes.
+func slotSizeFor(itemSize uint64, m Mode) uint64 {
+	hdr := uint64(queueHeader)
+	if m == Broadcast {
+		hdr = broadcastHeader
+	}
+	return (hdr + itemSize + 7) &^ 7
 }
 
 // fileSizeFor returns headerSize + length*slot, and false if that does not
@@ -192,12 +209,12 @@ func decodeHeader(b []byte, fileSize int64) (geometry, error) {
 		return geometry{}, corruptf("length %d", g.length)
 	case g.itemSize < 1 || g.itemSize > maxItemSize:
 		return geometry{}, corruptf("item size %d", g.itemSize)
-	case uint64(g.slotSize) != slotSizeFor(uint64(g.itemSize)):
-		return geometry{}, corruptf("slot size %d for item size %d", g.slotSize, g.itemSize)
 	case !g.strategy.valid():
 		return geometry{}, corruptf("strategy %d", g.strategy)
 	case !g.mode.valid():
 		return geometry{}, corruptf("mode %d", g.mode)
+	case uint64(g.slotSize) != slotSizeFor(uint64(g.itemSize), g.mode):
+		return geometry{}, corruptf("slot size %d for item size %d", g.slotSize, g.itemSize)
 	case le.Uint64(b[offSlots:]) != headerSize:
 		return geometry{}, corruptf("slots at offset %d, want %d", le.Uint64(b[offSlots:]), headerSize)
 	}

@@ -493,4 +493,3 @@ func TestCrossProcessWriterKilled(t *testing.T) {
 		})
 	}
 }
-

@@ -2,25 +2,33 @@ package scb
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Reader takes items from a buffer. Get one from OpenReader.
 //
+// Every call that can find the buffer empty comes in two forms: one that
+// returns ErrEmpty at once, and one ending in Wait that waits for an item
+// until its context is done.
+//
 // A Reader of the Atomic strategy must be used by one goroutine at a time
 // (Close included); one of the Flock strategy is safe for concurrent use.
 type Reader struct {
-	b        *buffer // nil once closed
-	st       strategy
-	shared   bool // st.shared(): lock and reload around every operation
-	name     string
-	length   int
-	itemSize int
+	ring            // the buffer's geometry and shared words
+	b      *buffer  // nil once closed
+	st     strategy // Atomic or Flock
+	shared bool     // st.shared(): lock and reload around every operation
+	fast   bool     // Pop may take its short path (Atomic Queue, no peek)
+	name   string
+	spin   int
 
+	mu      sync.Mutex   // Flock: serialises this handle's goroutines
 	life    sync.RWMutex // Flock: operations hold it for reading, Close for writing
 	closing atomic.Bool  // Flock: set by Close to end waits
 
@@ -28,43 +36,49 @@ type Reader struct {
 	headCache uint64 // the write cursor as last seen
 	lost      atomic.Uint64
 	fence     uint32 // scratch word for loadFence
+	peeked    bool   // a Peek is outstanding
 }
 
-// errStale is readOne's report that a Broadcast item was overwritten
-// before or while it was read. The caller decides whether to skip now.
-var errStale = errors.New("scb: item overwritten")
+var (
+	// errStale is readOne's report that a Broadcast item was overwritten
+	// before or while it was read. The caller decides whether to skip now.
+	errStale  = errors.New("scb: item overwritten")
+	errPeeked = fmt.Errorf("%w: a peeked item is not released yet", ErrBusy)
+)
 
-func newReader(b *buffer, skipBacklog bool) (*Reader, error) {
+func newReader(b *buffer, c config) (*Reader, error) {
 	st, err := newStrategy(b, roleReader)
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader{b: b, st: st, shared: st.shared(), name: b.name, length: int(b.length), itemSize: b.itemSize}
+	r := &Reader{ring: b.ring, b: b, st: st, shared: st.shared(), name: b.name, spin: c.Spin}
 	if b.broadcast {
-		h := atomic.LoadUint64(b.head)
+		h := atomic.LoadUint64(r.wcur)
 		switch {
-		case skipBacklog:
+		case c.SkipBacklog:
 			r.pos = h
-		case h > b.length:
-			r.pos = h - b.length
+		case h > r.length:
+			r.pos = h - r.length
 		}
 		r.headCache = h
-		return r, nil
-	}
-	if err := r.load(); err != nil {
+	} else if err := r.load(); err != nil {
 		st.release()
 		return nil, err
 	}
+	r.fast = r.canFast()
 	return r, nil
+}
+
+func (r *Reader) canFast() bool {
+	return r.b != nil && !r.shared && !r.broadcast && r.itemSize >= 8 && !r.peeked
 }
 
 // load reads a Queue buffer's cursors into the reader's copies.
 func (r *Reader) load() error {
-	b := r.b
-	t := atomic.LoadUint64(b.tail)
-	h := atomic.LoadUint64(b.head)
-	if t > h || h-t > b.length {
-		return cursorError(t, h, b.length)
+	t := atomic.LoadUint64(r.rcur)
+	h := atomic.LoadUint64(r.wcur)
+	if t > h || h-t > r.length {
+		return cursorError(t, h, r.length)
 	}
 	r.pos, r.headCache = t, h
 	return nil
@@ -92,18 +106,29 @@ func (r *Reader) unhold() {
 	}
 }
 
-// lock takes the strategy's lock and, for a Queue buffer, reloads the
-// cursors (Flock only). A Broadcast reader's cursor is its own.
+// lock gives the caller the ring until unlock: for Flock, the handle's
+// mutex, the file lock, and (Queue) fresh cursors; a Broadcast reader's
+// cursor is its own. It refuses while a peek is outstanding.
 func (r *Reader) lock() error {
 	if !r.shared {
+		if r.peeked {
+			return errPeeked
+		}
 		return nil
 	}
+	r.mu.Lock()
+	if r.peeked {
+		r.mu.Unlock()
+		return errPeeked
+	}
 	if err := r.st.lock(); err != nil {
+		r.mu.Unlock()
 		return err
 	}
-	if !r.b.broadcast {
+	if !r.broadcast {
 		if err := r.load(); err != nil {
 			r.st.unlock()
+			r.mu.Unlock()
 			return err
 		}
 	}
@@ -113,6 +138,7 @@ func (r *Reader) lock() error {
 func (r *Reader) unlock() {
 	if r.shared {
 		r.st.unlock()
+		r.mu.Unlock()
 	}
 }
 
@@ -141,14 +167,13 @@ func (r *Reader) wrap(op string, err error) error {
 
 // refresh reloads the write cursor; ErrEmpty if nothing is past pos.
 func (r *Reader) refresh() error {
-	b := r.b
-	h := atomic.LoadUint64(b.head)
-	if b.broadcast {
+	h := atomic.LoadUint64(r.wcur)
+	if r.broadcast {
 		if h < r.headCache {
 			return corruptf("write cursor went back from %d to %d", r.headCache, h)
 		}
-	} else if h < r.pos || h-r.pos > b.length {
-		return cursorError(r.pos, h, b.length)
+	} else if h < r.pos || h-r.pos > r.length {
+		return cursorError(r.pos, h, r.length)
 	}
 	r.headCache = h
 	if r.pos >= h {
@@ -164,37 +189,36 @@ func (r *Reader) refresh() error {
 // number, and an item overwritten meanwhile is reported as errStale, never
 // returned.
 func (r *Reader) readOne(dst []byte, asUint bool) (v uint64, n int, err error) {
-	b := r.b
 	if r.pos >= r.headCache {
 		if err := r.refresh(); err != nil {
 			return 0, 0, err
 		}
 	}
-	s := b.slot(r.pos)
+	s := r.slot(r.pos)
 	var seq uint64
-	if b.broadcast {
-		seq = atomic.LoadUint64((*uint64)(s))
+	if r.broadcast {
+		seq = atomic.LoadUint64(seqOf(s))
 		if seq != 2*r.pos+2 {
 			return 0, 0, r.stale(seq)
 		}
 	}
-	n = itemLen(s)
+	n = r.itemLen(s)
 	switch {
-	case n > b.itemSize:
-		err = corruptf("item %d has length %d, item size is %d", r.pos, n, b.itemSize)
+	case n > r.itemSize:
+		err = corruptf("item %d has length %d, item size is %d", r.pos, n, r.itemSize)
 	case asUint:
 		var ok bool
-		if v, ok = getUint(itemBytes(s, n)); !ok {
+		if v, ok = getUint(r.item(s, n)); !ok {
 			err = fmt.Errorf("%w: item %d has %d bytes that do not hold a uint64", ErrRange, r.pos, n)
 		}
 	case n > len(dst):
 		err = fmt.Errorf("%w: item of %d bytes, buffer of %d", io.ErrShortBuffer, n, len(dst))
 	default:
-		copy(dst, itemBytes(s, n))
+		copy(dst, r.item(s, n))
 	}
-	if b.broadcast {
+	if r.broadcast {
 		loadFence(&r.fence)
-		if atomic.LoadUint64((*uint64)(s)) != seq {
+		if atomic.LoadUint64(seqOf(s)) != seq {
 			return 0, 0, errStale
 		}
 	}
@@ -218,11 +242,10 @@ func (r *Reader) stale(seq uint64) error {
 // skip moves a Broadcast reader that was overrun to the oldest item still
 // valid, counts what it lost, and returns the OverrunError to report.
 func (r *Reader) skip() error {
-	b := r.b
-	h := atomic.LoadUint64(b.head)
+	h := atomic.LoadUint64(r.wcur)
 	next := r.pos + 1
-	if h > b.length && h-b.length > next {
-		next = h - b.length
+	if h > r.length && h-r.length > next {
+		next = h - r.length
 	}
 	if next > h {
 		return corruptf("write cursor %d is behind item %d that was overwritten", h, r.pos)
@@ -236,26 +259,114 @@ func (r *Reader) skip() error {
 // release publishes a Queue reader's cursor, freeing the slots it read,
 // and wakes writers if any sleep.
 func (r *Reader) release() {
-	b := r.b
-	if b.broadcast {
+	if r.broadcast {
 		return
 	}
-	atomic.StoreUint64(b.tail, r.pos)
-	if atomic.LoadUint32(b.roomWaiters) != 0 {
-		wake(b.roomSeq)
+	atomic.StoreUint64(r.rcur, r.pos)
+	if atomic.LoadUint32(r.roomWaiters) != 0 {
+		wake(r.roomSeq)
 	}
 }
 
-// pop reads one item under enter/exit.
-func (r *Reader) pop(dst []byte, asUint bool) (uint64, int, error) {
-	v, n, err := r.readOne(dst, asUint)
-	if err == errStale {
+// rop is one read operation, carried through retries by the Wait forms.
+type rop struct {
+	kind uint8 // opUint, opBytes, opUints or opBytesMany
+	dst  []byte
+	vs   []uint64
+	bufs [][]byte
+	v    uint64 // opUint's item
+	size int    // opBytes's item length
+	n    int    // items read
+}
+
+// try makes one attempt at op with the ring locked: it reads what is ready
+// (up to what op asks for) and publishes the new read cursor once. A batch
+// stops without an error at an item it cannot return, so that the next
+// call reports it; a batch that read nothing reports it now, ErrEmpty
+// included.
+func (r *Reader) try(op *rop) error {
+	var err error
+	got := 0
+	switch op.kind {
+	case opUint:
+		if op.v, _, err = r.readOne(nil, true); err == nil {
+			got = 1
+		}
+	case opBytes:
+		if _, op.size, err = r.readOne(op.dst, false); err == nil {
+			got = 1
+		}
+	case opUints:
+		for got < len(op.vs) {
+			var v uint64
+			if v, _, err = r.readOne(nil, true); err != nil {
+				break
+			}
+			op.vs[got] = v
+			got++
+		}
+	case opBytesMany:
+		for got < len(op.bufs) {
+			b := op.bufs[got]
+			var k int
+			if _, k, err = r.readOne(b[:cap(b)], false); err != nil {
+				break
+			}
+			op.bufs[got] = b[:k]
+			got++
+		}
+	}
+	switch {
+	case got > 0:
+		err = nil
+	case err == errStale:
 		err = r.skip()
 	}
-	if err == nil {
+	if got > 0 {
 		r.release()
 	}
-	return v, n, err
+	op.n = got
+	return err
+}
+
+// do runs op once, without waiting.
+func (r *Reader) do(name string, op *rop) error {
+	if err := r.enter(); err != nil {
+		return r.wrap(name, err)
+	}
+	err := r.try(op)
+	r.exit()
+	if err != nil {
+		return r.wrap(name, err)
+	}
+	return nil
+}
+
+// doWait runs op until it reads something, waiting for items in between.
+func (r *Reader) doWait(ctx context.Context, name string, op *rop) error {
+	if err := r.hold(); err != nil {
+		return r.wrap(name, err)
+	}
+	defer r.unhold()
+	ws := waitState{spin: r.spin}
+	defer ws.done()
+	for {
+		if err := r.lock(); err != nil {
+			return r.wrap(name, err)
+		}
+		err := r.try(op)
+		seen := r.headCache
+		r.unlock()
+		if err != ErrEmpty {
+			if err != nil {
+				return r.wrap(name, err)
+			}
+			return nil
+		}
+		if err := r.await(ctx, &ws, dataWait, seen, &r.closing); err != nil {
+			return r.wrap(name, err)
+		}
+	}
 }
 
 // Pop reads one item and decodes it as a big-endian unsigned integer (as
@@ -266,15 +377,45 @@ func (r *Reader) pop(dst []byte, asUint bool) (uint64, int, error) {
 // [*OverrunError] saying how many items were lost); the next read returns
 // that item.
 func (r *Reader) Pop() (uint64, error) {
-	if err := r.enter(); err != nil {
-		return 0, r.wrap("pop", err)
+	if r.fast {
+		// The Atomic Queue path for an 8-byte item: what refresh, readOne
+		// and release do, inline. Anything unusual takes the long way.
+		n := r.pos
+		if n >= r.headCache {
+			h := atomic.LoadUint64(r.wcur)
+			if h == n {
+				return 0, ErrEmpty
+			}
+			if h-n <= r.length {
+				r.headCache = h
+			}
+		}
+		s := r.slot(n)
+		if n < r.headCache && *(*uint32)(unsafe.Add(s, queueLen)) == 8 {
+			v := binary.BigEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(s, queueData)), 8))
+			r.pos = n + 1
+			atomic.StoreUint64(r.rcur, n+1)
+			if atomic.LoadUint32(r.roomWaiters) != 0 {
+				wake(r.roomSeq)
+			}
+			return v, nil
+		}
 	}
-	v, _, err := r.pop(nil, true)
-	r.exit()
-	if err != nil {
-		return 0, r.wrap("pop", err)
+	op := rop{kind: opUint}
+	err := r.do("pop", &op)
+	return op.v, err
+}
+
+// PopWait is Pop that waits for an item while the buffer is empty, until
+// ctx is done (it then returns ctx's error, wrapped).
+func (r *Reader) PopWait(ctx context.Context) (uint64, error) {
+	v, err := r.Pop()
+	if err != ErrEmpty {
+		return v, err
 	}
-	return v, nil
+	op := rop{kind: opUint}
+	err = r.doWait(ctx, "pop", &op)
+	return op.v, err
 }
 
 // PopBytes reads one item into dst and returns its length. It does not
@@ -283,103 +424,179 @@ func (r *Reader) Pop() (uint64, error) {
 // when there is nothing to read, never blocking, and ErrOverrun in
 // Broadcast mode after a skip.
 func (r *Reader) PopBytes(dst []byte) (int, error) {
-	if err := r.enter(); err != nil {
-		return 0, r.wrap("pop", err)
-	}
-	_, n, err := r.pop(dst, false)
-	r.exit()
-	if err != nil {
-		return 0, r.wrap("pop", err)
-	}
-	return n, nil
-}
-
-// PopWait is Pop that waits for an item while the buffer is empty, until
-// ctx is done (it then returns ctx's error, wrapped).
-func (r *Reader) PopWait(ctx context.Context) (uint64, error) {
-	v, _, err := r.popWait(ctx, nil, true)
-	return v, err
+	op := rop{kind: opBytes, dst: dst}
+	err := r.do("pop", &op)
+	return op.size, err
 }
 
 // PopBytesWait is PopBytes that waits for an item while the buffer is
 // empty, until ctx is done.
 func (r *Reader) PopBytesWait(ctx context.Context, dst []byte) (int, error) {
-	_, n, err := r.popWait(ctx, dst, false)
-	return n, err
+	op := rop{kind: opBytes, dst: dst}
+	err := r.doWait(ctx, "pop", &op)
+	return op.size, err
 }
 
-func (r *Reader) popWait(ctx context.Context, dst []byte, asUint bool) (uint64, int, error) {
-	if err := r.hold(); err != nil {
-		return 0, 0, r.wrap("pop", err)
-	}
-	defer r.unhold()
-	var ws waitState
-	defer ws.done()
-	for {
-		if err := r.lock(); err != nil {
-			return 0, 0, r.wrap("pop", err)
-		}
-		v, n, err := r.pop(dst, asUint)
-		seen := r.headCache
-		r.unlock()
-		if err != ErrEmpty {
-			if err != nil {
-				return 0, 0, r.wrap("pop", err)
-			}
-			return v, n, nil
-		}
-		if err := r.b.await(ctx, &ws, dataWait, seen, &r.closing); err != nil {
-			return 0, 0, r.wrap("pop", err)
-		}
-	}
+// PopInto reads up to len(dst) items that are ready now into dst, in order,
+// and returns how many; it allocates nothing, and frees the slots it read
+// with one cursor update (and with Flock one lock). With nothing to read it
+// returns 0 and ErrEmpty. It stops early, without an error, at an item it
+// cannot return (one that does not hold a uint64, or in Broadcast mode one
+// that was overwritten): the next call reports it.
+func (r *Reader) PopInto(dst []uint64) (int, error) {
+	op := rop{kind: opUints, vs: dst}
+	err := r.do("pop", &op)
+	return op.n, err
+}
+
+// PopIntoWait is PopInto that waits while the buffer is empty until at
+// least one item is read or ctx is done.
+func (r *Reader) PopIntoWait(ctx context.Context, dst []uint64) (int, error) {
+	op := rop{kind: opUints, vs: dst}
+	err := r.doWait(ctx, "pop", &op)
+	return op.n, err
+}
+
+// PopBytesInto is PopInto for byte items: item i is copied into
+// bufs[i][:cap(bufs[i])] and bufs[i] is resliced to the item's length. It
+// returns how many items it read. An item longer than cap(bufs[i]) stops it
+// (io.ErrShortBuffer, wrapped, if it is the first) and stays unread.
+func (r *Reader) PopBytesInto(bufs [][]byte) (int, error) {
+	op := rop{kind: opBytesMany, bufs: bufs}
+	err := r.do("pop", &op)
+	return op.n, err
+}
+
+// PopBytesIntoWait is PopBytesInto that waits while the buffer is empty
+// until at least one item is read or ctx is done.
+func (r *Reader) PopBytesIntoWait(ctx context.Context, bufs [][]byte) (int, error) {
+	op := rop{kind: opBytesMany, bufs: bufs}
+	err := r.doWait(ctx, "pop", &op)
+	return op.n, err
 }
 
 // PopMany reads up to n items that are ready now, in order, and returns
-// them; with none ready it returns an empty slice and nil. It stops early,
-// without an error, at an item it cannot return (one that does not hold a
-// uint64, or in Broadcast mode one that was overwritten): the next read
-// reports it. n <= 0 returns an empty slice.
+// them in a new slice; with none ready it returns an empty slice and nil.
+// It stops early, without an error, at an item it cannot return (one that
+// does not hold a uint64, or in Broadcast mode one that was overwritten):
+// the next read reports it. n <= 0 returns an empty slice. PopInto does the
+// same without allocating.
 func (r *Reader) PopMany(n int) ([]uint64, error) {
+	if n <= 0 {
+		return []uint64{}, nil
+	}
 	if err := r.enter(); err != nil {
 		return nil, r.wrap("pop", err)
 	}
-	out := []uint64{}
-	if n > 0 {
-		out = make([]uint64, 0, min(n, r.available()))
-	}
-	var err error
-	for len(out) < n {
-		var v uint64
-		v, _, err = r.readOne(nil, true)
-		if err != nil {
-			break
-		}
-		out = append(out, v)
-	}
-	switch {
-	case len(out) > 0 || err == ErrEmpty:
-		err = nil
-	case err == errStale:
-		err = r.skip()
-	}
-	if len(out) > 0 {
-		r.release()
-	}
+	op := rop{kind: opUints, vs: make([]uint64, min(n, r.available()))}
+	err := r.try(&op)
 	r.exit()
-	if err != nil {
-		return out, r.wrap("pop", err)
+	if err != nil && err != ErrEmpty {
+		return op.vs[:op.n], r.wrap("pop", err)
 	}
-	return out, nil
+	return op.vs[:op.n], nil
+}
+
+// Peek gives zero-copy access to the next item of a Queue buffer: it
+// returns the item's bytes in place, without copying and without consuming
+// it; Release consumes it. It returns ErrEmpty at once when there is nothing
+// to read.
+//
+// The rules: one peek at a time per Reader; until Release, the Reader's
+// other reading calls return an error matching ErrBusy, and with the Flock
+// strategy the buffer stays locked for every other process, so keep it
+// short. The slice must not be used, and must not be written, after Release
+// or Close. Broadcast buffers do not support zero-copy reads
+// (ErrUnsupported): their items can be overwritten while being read.
+func (r *Reader) Peek() ([]byte, error) {
+	return r.peekWait(nil)
+}
+
+// PeekWait is Peek that waits for an item while the buffer is empty, until
+// ctx is done.
+func (r *Reader) PeekWait(ctx context.Context) ([]byte, error) {
+	return r.peekWait(ctx)
+}
+
+func (r *Reader) peekWait(ctx context.Context) ([]byte, error) {
+	if err := r.hold(); err != nil {
+		return nil, r.wrap("peek", err)
+	}
+	defer r.unhold()
+	if r.broadcast {
+		return nil, r.wrap("peek", errZeroCopyB)
+	}
+	ws := waitState{spin: r.spin}
+	defer ws.done()
+	for {
+		if err := r.lock(); err != nil {
+			return nil, r.wrap("peek", err)
+		}
+		err := ErrEmpty
+		if r.pos < r.headCache {
+			err = nil
+		} else {
+			err = r.refresh()
+		}
+		if err == nil {
+			s := r.slot(r.pos)
+			n := r.itemLen(s)
+			if n > r.itemSize {
+				err = corruptf("item %d has length %d, item size is %d", r.pos, n, r.itemSize)
+			} else {
+				r.peeked = true
+				r.fast = false
+				if r.shared {
+					r.mu.Unlock() // the file lock stays until Release
+				}
+				return r.item(s, n), nil
+			}
+		}
+		seen := r.headCache
+		r.unlock()
+		if err != ErrEmpty || ctx == nil {
+			return nil, r.wrap("peek", err)
+		}
+		if err := r.await(ctx, &ws, dataWait, seen, &r.closing); err != nil {
+			return nil, r.wrap("peek", err)
+		}
+	}
+}
+
+// Release consumes the item returned by Peek, freeing its slot.
+func (r *Reader) Release() error {
+	if err := r.hold(); err != nil {
+		return r.wrap("release", err)
+	}
+	defer r.unhold()
+	if r.shared {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+	}
+	if !r.peeked {
+		return r.wrap("release", ErrNotClaimed)
+	}
+	r.pos++
+	r.release()
+	r.peeked = false
+	r.fast = r.canFast()
+	if r.shared {
+		r.st.unlock()
+	}
+	return nil
 }
 
 // available returns how many items the reader could read now, at most
 // Length.
 func (r *Reader) available() int {
-	h := atomic.LoadUint64(r.b.head)
+	if !r.broadcast {
+		return r.unread()
+	}
+	h := atomic.LoadUint64(r.wcur)
 	if h <= r.pos {
 		return 0
 	}
-	return int(min(h-r.pos, r.b.length))
+	return int(min(h-r.pos, r.length))
 }
 
 // Len returns the number of items this reader could read now: unread items
@@ -387,10 +604,14 @@ func (r *Reader) available() int {
 // Broadcast mode. It returns 0 after Close. The answer may be stale as soon
 // as it is returned.
 func (r *Reader) Len() int {
-	if r.enter() != nil {
+	if r.hold() != nil {
 		return 0
 	}
-	defer r.exit()
+	defer r.unhold()
+	if r.shared {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+	}
 	return r.available()
 }
 
@@ -399,7 +620,7 @@ func (r *Reader) Len() int {
 func (r *Reader) Lost() uint64 { return r.lost.Load() }
 
 // Cap returns the buffer's Length: the number of slots.
-func (r *Reader) Cap() int { return r.length }
+func (r *Reader) Cap() int { return int(r.length) }
 
 // ItemSize returns the largest item the buffer holds, in bytes.
 func (r *Reader) ItemSize() int { return r.itemSize }
@@ -407,10 +628,11 @@ func (r *Reader) ItemSize() int { return r.itemSize }
 // Name returns the buffer's name.
 func (r *Reader) Name() string { return r.name }
 
-// Close detaches the reader: it gives up its role, unmaps the buffer and
-// closes its file, and returns the first error. A Queue reader's position
-// stays in the buffer for the next reader. Close is idempotent; other
-// methods return ErrClosed afterwards.
+// Close detaches the reader: it gives up its role, drops an outstanding
+// peek unconsumed, unmaps the buffer and closes its file, and returns the
+// first error. A Queue reader's position stays in the buffer for the next
+// reader. Close is idempotent; other methods return ErrClosed afterwards.
+// With Flock, Close ends the waits of the Reader's other goroutines.
 func (r *Reader) Close() error {
 	if r.shared {
 		r.closing.Store(true)
@@ -430,6 +652,7 @@ func (r *Reader) Close() error {
 		err = cerr
 	}
 	r.b = nil
+	r.fast = false
 	if err != nil {
 		return opError("close", r.name, err)
 	}

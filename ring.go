@@ -6,14 +6,92 @@ import (
 	"unsafe"
 )
 
-// itemBytes returns the first n bytes of slot s's item area.
-func itemBytes(s unsafe.Pointer, n int) []byte {
-	return unsafe.Slice((*byte)(unsafe.Add(s, slotData)), n)
+// ring is the geometry of a mapped buffer and the addresses of its shared
+// words. Every Writer and Reader keeps its own copy, so that the hot path
+// reaches what it needs without following a pointer.
+type ring struct {
+	base        unsafe.Pointer // the mapping
+	wcur        *uint64        // write cursor: items ever written
+	rcur        *uint64        // Queue read cursor: items ever consumed
+	dataSeq     *uint32
+	dataWaiters *uint32
+	roomSeq     *uint32
+	roomWaiters *uint32
+
+	length    uint64
+	mask      uint64 // length-1 when length is a power of two, else 0
+	slotSize  uintptr
+	lenOff    uintptr // offset of the item length in a slot
+	dataOff   uintptr // offset of the item bytes in a slot
+	itemSize  int
+	broadcast bool
 }
 
-// itemLen returns the length recorded in slot s.
-func itemLen(s unsafe.Pointer) int {
-	return int(*(*uint32)(unsafe.Add(s, slotLen)))
+func newRing(base unsafe.Pointer, g geometry) ring {
+	at32 := func(off uintptr) *uint32 { return (*uint32)(unsafe.Add(base, off)) }
+	at64 := func(off uintptr) *uint64 { return (*uint64)(unsafe.Add(base, off)) }
+	r := ring{
+		base:        base,
+		wcur:        at64(offHead),
+		rcur:        at64(offTail),
+		dataSeq:     at32(offDataSeq),
+		dataWaiters: at32(offDataWaiters),
+		roomSeq:     at32(offRoomSeq),
+		roomWaiters: at32(offRoomWaiters),
+		length:      g.length,
+		slotSize:    uintptr(g.slotSize),
+		lenOff:      queueLen,
+		dataOff:     queueData,
+		itemSize:    int(g.itemSize),
+		broadcast:   g.mode == Broadcast,
+	}
+	if r.broadcast {
+		r.lenOff, r.dataOff = broadcastLen, broadcastData
+	}
+	if g.length&(g.length-1) == 0 {
+		r.mask = g.length - 1
+	}
+	return r
+}
+
+// slot returns the address of the slot that holds item n: a mask when the
+// length is a power of two, a division otherwise.
+func (g *ring) slot(n uint64) unsafe.Pointer {
+	if g.mask != 0 {
+		n &= g.mask
+	} else {
+		n %= g.length
+	}
+	return unsafe.Add(g.base, headerSize+uintptr(n)*g.slotSize)
+}
+
+// seq returns the sequence word of a Broadcast slot.
+func seqOf(s unsafe.Pointer) *uint64 { return (*uint64)(s) }
+
+// itemLen returns the length recorded in slot s. The caller checks it
+// against itemSize before using it.
+func (g *ring) itemLen(s unsafe.Pointer) int {
+	return int(*(*uint32)(unsafe.Add(s, g.lenOff)))
+}
+
+func (g *ring) setItemLen(s unsafe.Pointer, n int) {
+	*(*uint32)(unsafe.Add(s, g.lenOff)) = uint32(n)
+}
+
+// item returns the first n bytes of slot s's item area; n <= itemSize.
+func (g *ring) item(s unsafe.Pointer, n int) []byte {
+	return unsafe.Slice((*byte)(unsafe.Add(s, g.dataOff)), n)
+}
+
+// unread returns the items in the ring: unread ones in Queue mode, held
+// ones (at most Length) in Broadcast mode.
+func (g *ring) unread() int {
+	if g.broadcast {
+		return int(min(atomic.LoadUint64(g.wcur), g.length))
+	}
+	t := atomic.LoadUint64(g.rcur) // first: the write cursor only grows past it
+	h := atomic.LoadUint64(g.wcur)
+	return int(min(h-t, g.length))
 }
 
 // putUint stores v big-endian in all of d, which is at least as long as v
@@ -53,15 +131,4 @@ func getUint(d []byte) (uint64, bool) {
 		v = v<<8 | uint64(c)
 	}
 	return v, true
-}
-
-// unread returns the items in the ring: unread ones in Queue mode, held
-// ones (at most Length) in Broadcast mode.
-func (b *buffer) unread() int {
-	if b.broadcast {
-		return int(min(atomic.LoadUint64(b.head), b.length))
-	}
-	t := atomic.LoadUint64(b.tail) // first: the head only grows past it
-	h := atomic.LoadUint64(b.head)
-	return int(min(h-t, b.length))
 }

@@ -129,6 +129,14 @@ type Options struct {
 	// writers ignore it.
 	SkipBacklog bool
 
+	// Spin sets how long blocking calls poll before they sleep in the
+	// kernel: the number of polls of the cursor they wait on (each a few
+	// nanoseconds), followed by a few polls that yield the processor. Zero
+	// means the default, 1000; a negative value means sleep at once, which
+	// saves CPU at the price of a kernel wake-up (some microseconds) on
+	// every wait. It applies to the handle being opened.
+	Spin int
+
 	// AllowOtherOwner lets the openers attach to a buffer file owned by
 	// another user in a world-writable sticky directory such as /dev/shm or
 	// /tmp. By default such a file is refused with ErrUntrusted, because
@@ -240,7 +248,7 @@ func create(name string, opts *Options) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := newWriter(b)
+	w, err := newWriter(b, c)
 	if errors.Is(err, ErrBusy) {
 		// A writer holds the name's role: the buffer exists, or another
 		// process is creating it right now.
@@ -266,11 +274,11 @@ func create(name string, opts *Options) (*Writer, error) {
 // OpenWriter returns an error matching ErrBusy while another is. With Flock
 // any number may be.
 func OpenWriter(name string, opts *Options) (*Writer, error) {
-	b, err := openBuffer(name, opts)
+	b, c, err := openBuffer(name, opts)
 	if err != nil {
 		return nil, opError("open", name, err)
 	}
-	w, err := newWriter(b)
+	w, err := newWriter(b, c)
 	if err != nil {
 		b.close()
 		return nil, opError("open", name, err)
@@ -285,11 +293,11 @@ func OpenWriter(name string, opts *Options) (*Writer, error) {
 // OpenReader returns an error matching ErrBusy while another is attached.
 // Broadcast buffers, and any buffer of the Flock strategy, take any number.
 func OpenReader(name string, opts *Options) (*Reader, error) {
-	b, err := openBuffer(name, opts)
+	b, c, err := openBuffer(name, opts)
 	if err != nil {
 		return nil, opError("open", name, err)
 	}
-	r, err := newReader(b, opts != nil && opts.SkipBacklog)
+	r, err := newReader(b, c)
 	if err != nil {
 		b.close()
 		return nil, opError("open", name, err)
@@ -297,15 +305,16 @@ func OpenReader(name string, opts *Options) (*Reader, error) {
 	return r, nil
 }
 
-func openBuffer(name string, opts *Options) (*buffer, error) {
-	if err := checkName(name); err != nil {
-		return nil, err
-	}
+func openBuffer(name string, opts *Options) (*buffer, config, error) {
 	c := opts.config()
-	if err := c.checkOpen(); err != nil {
-		return nil, err
+	if err := checkName(name); err != nil {
+		return nil, c, err
 	}
-	return openFile(name, c)
+	if err := c.checkOpen(); err != nil {
+		return nil, c, err
+	}
+	b, err := openFile(name, c)
+	return b, c, err
 }
 
 // Info describes a buffer, as read from its file by Stat or List. The

@@ -29,8 +29,8 @@ type strategy interface {
 	// shared reports whether other handles may move this handle's cursor,
 	// so that each operation must lock, reload, and unlock.
 	shared() bool
-	// lock gives the caller exclusive use of the ring until unlock, across
-	// goroutines and processes.
+	// lock gives the calling handle exclusive use of the ring until unlock,
+	// across processes. (The handle's own mutex covers its goroutines.)
 	lock() error
 	unlock()
 	// release gives up the role; the strategy is unusable afterwards.

@@ -7,8 +7,8 @@ import (
 )
 
 // Blocking calls (PushWait, PopWait and their kin) wait in three stages:
-// they retry at once a few times, then yield the processor a few times, and
-// then sleep until the other side wakes them. The sleeping stage is
+// they poll the cursor they wait on for a while, then poll it while yielding
+// the processor, and then sleep until the other side wakes them. The sleeping stage is
 // platform code: a futex on the shared header on Linux (futex_linux.go), a
 // bounded sleeping back-off elsewhere (sleep_other.go).
 //
@@ -31,22 +31,27 @@ const (
 
 // words returns the sequence word, the waiter count and the cursor whose
 // movement ends the wait.
-func (b *buffer) words(d direction) (seq, waiters *uint32, cursor *uint64) {
+func (g *ring) words(d direction) (seq, waiters *uint32, cursor *uint64) {
 	if d == dataWait {
-		return b.dataSeq, b.dataWaiters, b.head
+		return g.dataSeq, g.dataWaiters, g.wcur
 	}
-	return b.roomSeq, b.roomWaiters, b.tail
+	return g.roomSeq, g.roomWaiters, g.rcur
 }
 
 const (
-	spinTries  = 64 // immediate retries
-	yieldTries = 64 // retries after runtime.Gosched
+	// defaultSpin is how many times a waiter polls the cursor before it
+	// yields: about a microsecond or two, which covers the other side
+	// being in the middle of an operation.
+	defaultSpin = 1000
+	// yieldTries is how many times it then polls after runtime.Gosched
+	// before it sleeps.
+	yieldTries = 20
 )
 
 // waitState is one blocking call's progress through its waits.
 type waitState struct {
-	tries  int
-	sleeps int
+	spin   int           // Options.Spin
+	sleeps int           // sleeps so far (for the back-off without futex)
 	stop   func() bool   // stops the context.AfterFunc that wakes a canceled sleeper
 	fired  chan struct{} // closed when that function has finished
 }
@@ -62,23 +67,33 @@ func (ws *waitState) done() {
 
 // await waits until the cursor of direction d has probably moved from seen,
 // and returns nil so the caller retries; or returns ctx's error, or
-// ErrClosed once closing is set.
-func (b *buffer) await(ctx context.Context, ws *waitState, d direction, seen uint64, closing *atomic.Bool) error {
+// ErrClosed once closing is set. It polls the cursor (spin), then polls
+// while yielding the processor, then sleeps until woken.
+func (g *ring) await(ctx context.Context, ws *waitState, d direction, seen uint64, closing *atomic.Bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if closing.Load() {
 		return ErrClosed
 	}
-	ws.tries++
-	switch {
-	case ws.tries <= spinTries:
-		return nil
-	case ws.tries <= spinTries+yieldTries:
-		runtime.Gosched()
-		return nil
+	seq, waiters, cursor := g.words(d)
+	if ws.spin >= 0 {
+		spin := ws.spin
+		if spin == 0 {
+			spin = defaultSpin
+		}
+		for range spin {
+			if atomic.LoadUint64(cursor) != seen {
+				return nil
+			}
+		}
+		for range yieldTries {
+			runtime.Gosched()
+			if atomic.LoadUint64(cursor) != seen {
+				return nil
+			}
+		}
 	}
-	seq, waiters, cursor := b.words(d)
 	if ws.stop == nil && ctx.Done() != nil {
 		fired := make(chan struct{})
 		ws.fired = fired
@@ -101,7 +116,7 @@ func (b *buffer) await(ctx context.Context, ws *waitState, d direction, seen uin
 
 // wakeAll wakes every sleeper on the buffer, in every process; Close uses
 // it so that its own handle's waiters notice. The others go back to sleep.
-func (b *buffer) wakeAll() {
-	wake(b.dataSeq)
-	wake(b.roomSeq)
+func (g *ring) wakeAll() {
+	wake(g.dataSeq)
+	wake(g.roomSeq)
 }

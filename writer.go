@@ -2,6 +2,7 @@ package scb
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -10,47 +11,63 @@ import (
 
 // Writer puts items into a buffer. Get one from Create or OpenWriter.
 //
+// Every call that can find a Queue buffer full comes in two forms: one that
+// returns ErrFull at once, and one ending in Wait that waits for room until
+// its context is done.
+//
 // A Writer of the Atomic strategy must be used by one goroutine at a time
 // (Close included); one of the Flock strategy is safe for concurrent use.
 type Writer struct {
-	b        *buffer // nil once closed
-	st       strategy
-	shared   bool // st.shared(): lock and reload around every operation
-	name     string
-	length   int
-	itemSize int
+	ring            // the buffer's geometry and shared words
+	b      *buffer  // nil once closed
+	st     strategy // Atomic or Flock
+	shared bool     // st.shared(): lock and reload around every operation
+	fast   bool     // Push may take its short path (Atomic Queue, 8-byte items, no claim)
+	name   string
+	spin   int
 
+	mu      sync.Mutex   // Flock: serialises this handle's goroutines
 	life    sync.RWMutex // Flock: operations hold it for reading, Close for writing
 	closing atomic.Bool  // Flock: set by Close to end waits
 
 	head      uint64 // the next item number to write
 	tailCache uint64 // Queue: the read cursor as last seen
+	claimed   bool   // a Claim is outstanding
 }
 
-func newWriter(b *buffer) (*Writer, error) {
+var (
+	errClaimed   = fmt.Errorf("%w: a claimed slot is not committed or aborted yet", ErrBusy)
+	errZeroCopyB = fmt.Errorf("%w: zero-copy access needs a Queue buffer", ErrUnsupported)
+)
+
+func newWriter(b *buffer, c config) (*Writer, error) {
 	st, err := newStrategy(b, roleWriter)
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{b: b, st: st, shared: st.shared(), name: b.name, length: int(b.length), itemSize: b.itemSize}
+	w := &Writer{ring: b.ring, b: b, st: st, shared: st.shared(), name: b.name, spin: c.Spin}
 	if err := w.load(); err != nil {
 		st.release()
 		return nil, err
 	}
+	w.fast = w.canFast()
 	return w, nil
+}
+
+func (w *Writer) canFast() bool {
+	return w.b != nil && !w.shared && !w.broadcast && w.itemSize == 8 && !w.claimed
 }
 
 // load reads the shared cursors into the writer's copies.
 func (w *Writer) load() error {
-	b := w.b
-	if b.broadcast {
-		w.head = atomic.LoadUint64(b.head)
+	if w.broadcast {
+		w.head = atomic.LoadUint64(w.wcur)
 		return nil
 	}
-	t := atomic.LoadUint64(b.tail)
-	h := atomic.LoadUint64(b.head)
-	if t > h || h-t > b.length {
-		return cursorError(t, h, b.length)
+	t := atomic.LoadUint64(w.rcur)
+	h := atomic.LoadUint64(w.wcur)
+	if t > h || h-t > w.length {
+		return cursorError(t, h, w.length)
 	}
 	w.head, w.tailCache = h, t
 	return nil
@@ -78,16 +95,28 @@ func (w *Writer) unhold() {
 	}
 }
 
-// lock takes the strategy's lock and reloads the cursors (Flock only).
+// lock gives the caller the ring until unlock: for Flock, the handle's
+// mutex, the file lock, and fresh cursors. It refuses while a claim is
+// outstanding.
 func (w *Writer) lock() error {
 	if !w.shared {
+		if w.claimed {
+			return errClaimed
+		}
 		return nil
 	}
+	w.mu.Lock()
+	if w.claimed {
+		w.mu.Unlock()
+		return errClaimed
+	}
 	if err := w.st.lock(); err != nil {
+		w.mu.Unlock()
 		return err
 	}
 	if err := w.load(); err != nil {
 		w.st.unlock()
+		w.mu.Unlock()
 		return err
 	}
 	return nil
@@ -96,10 +125,10 @@ func (w *Writer) lock() error {
 func (w *Writer) unlock() {
 	if w.shared {
 		w.st.unlock()
+		w.mu.Unlock()
 	}
 }
 
-// enter is hold then lock; exit undoes it.
 func (w *Writer) enter() error {
 	if err := w.hold(); err != nil {
 		return err
@@ -127,34 +156,33 @@ func (w *Writer) wrap(op string, err error) error {
 // marks the slot as being written, so that a reader still reading the item
 // it held sees the overwrite.
 func (w *Writer) claim() (unsafe.Pointer, error) {
-	b := w.b
 	n := w.head
-	if b.broadcast {
-		s := b.slot(n)
+	if w.broadcast {
+		s := w.slot(n)
 		// A swap, not a store: it is a full barrier, so the mark is visible
 		// before any byte of the new item is.
-		atomic.SwapUint64((*uint64)(s), 2*n+1)
+		atomic.SwapUint64(seqOf(s), 2*n+1)
 		return s, nil
 	}
-	if n-w.tailCache >= b.length {
-		t := atomic.LoadUint64(b.tail)
-		if t > n || n-t > b.length {
-			return nil, cursorError(t, n, b.length)
+	if n-w.tailCache >= w.length {
+		t := atomic.LoadUint64(w.rcur)
+		if t > n || n-t > w.length {
+			return nil, cursorError(t, n, w.length)
 		}
 		w.tailCache = t
-		if n-t >= b.length {
+		if n-t >= w.length {
 			return nil, ErrFull
 		}
 	}
-	return b.slot(n), nil
+	return w.slot(n), nil
 }
 
 // commit records the length of the item written into slot s and moves the
 // local write cursor past it. Readers see it once publish runs.
 func (w *Writer) commit(s unsafe.Pointer, n int) {
-	*(*uint32)(unsafe.Add(s, slotLen)) = uint32(n)
-	if w.b.broadcast {
-		atomic.StoreUint64((*uint64)(s), 2*w.head+2)
+	w.setItemLen(s, n)
+	if w.broadcast {
+		atomic.StoreUint64(seqOf(s), 2*w.head+2)
 	}
 	w.head++
 }
@@ -162,40 +190,128 @@ func (w *Writer) commit(s unsafe.Pointer, n int) {
 // publish makes every committed item visible with one atomic store, and
 // wakes readers if any sleep.
 func (w *Writer) publish() {
-	b := w.b
-	atomic.StoreUint64(b.head, w.head)
-	if atomic.LoadUint32(b.dataWaiters) != 0 {
-		wake(b.dataSeq)
+	atomic.StoreUint64(w.wcur, w.head)
+	if atomic.LoadUint32(w.dataWaiters) != 0 {
+		wake(w.dataSeq)
 	}
 }
 
-// putUint writes v big-endian into the next slot.
 func (w *Writer) putUint(v uint64) error {
-	b := w.b
-	if b.itemSize < 8 && v>>(8*uint(b.itemSize)) != 0 {
-		return fmt.Errorf("%w: %d does not fit in %d bytes", ErrRange, v, b.itemSize)
+	if w.itemSize < 8 && v>>(8*uint(w.itemSize)) != 0 {
+		return fmt.Errorf("%w: %d does not fit in %d bytes", ErrRange, v, w.itemSize)
 	}
 	s, err := w.claim()
 	if err != nil {
 		return err
 	}
-	putUint(itemBytes(s, b.itemSize), v)
-	w.commit(s, b.itemSize)
+	putUint(w.item(s, w.itemSize), v)
+	w.commit(s, w.itemSize)
 	return nil
 }
 
-// putBytes copies p into the next slot.
 func (w *Writer) putBytes(p []byte) error {
-	if len(p) > w.b.itemSize {
-		return fmt.Errorf("%w: %d bytes, item size is %d", ErrTooLarge, len(p), w.b.itemSize)
+	if len(p) > w.itemSize {
+		return fmt.Errorf("%w: %d bytes, item size is %d", ErrTooLarge, len(p), w.itemSize)
 	}
 	s, err := w.claim()
 	if err != nil {
 		return err
 	}
-	copy(itemBytes(s, len(p)), p)
+	copy(w.item(s, len(p)), p)
 	w.commit(s, len(p))
 	return nil
+}
+
+// wop is one write operation, carried through retries by the Wait forms.
+type wop struct {
+	kind uint8
+	v    uint64
+	p    []byte
+	vs   []uint64
+	ps   [][]byte
+	n    int // items written so far
+}
+
+const (
+	opUint      uint8 = iota // one uint64
+	opBytes                  // one byte item
+	opUints                  // a batch of uint64s
+	opBytesMany              // a batch of byte items
+)
+
+// try makes one attempt at op with the ring locked: it writes what fits,
+// publishes it with one store, and returns ErrFull if op is not finished.
+func (w *Writer) try(op *wop) error {
+	start := op.n
+	var err error
+	switch op.kind {
+	case opUint:
+		if err = w.putUint(op.v); err == nil {
+			op.n = 1
+		}
+	case opBytes:
+		if err = w.putBytes(op.p); err == nil {
+			op.n = 1
+		}
+	case opUints:
+		for op.n < len(op.vs) {
+			if err = w.putUint(op.vs[op.n]); err != nil {
+				break
+			}
+			op.n++
+		}
+	case opBytesMany:
+		for op.n < len(op.ps) {
+			if err = w.putBytes(op.ps[op.n]); err != nil {
+				break
+			}
+			op.n++
+		}
+	}
+	if op.n > start {
+		w.publish()
+	}
+	return err
+}
+
+// do runs op once, without waiting.
+func (w *Writer) do(name string, op *wop) (int, error) {
+	if err := w.enter(); err != nil {
+		return 0, w.wrap(name, err)
+	}
+	err := w.try(op)
+	w.exit()
+	if err != nil {
+		return op.n, w.wrap(name, err)
+	}
+	return op.n, nil
+}
+
+// doWait runs op until it is finished, waiting for room in between.
+func (w *Writer) doWait(ctx context.Context, name string, op *wop) (int, error) {
+	if err := w.hold(); err != nil {
+		return op.n, w.wrap(name, err)
+	}
+	defer w.unhold()
+	ws := waitState{spin: w.spin}
+	defer ws.done()
+	for {
+		if err := w.lock(); err != nil {
+			return op.n, w.wrap(name, err)
+		}
+		err := w.try(op)
+		seen := w.tailCache
+		w.unlock()
+		if err != ErrFull {
+			if err != nil {
+				return op.n, w.wrap(name, err)
+			}
+			return op.n, nil
+		}
+		if err := w.await(ctx, &ws, roomWait, seen, &w.closing); err != nil {
+			return op.n, w.wrap(name, err)
+		}
+	}
 }
 
 // Push writes v as one item: big-endian in ItemSize bytes, so 300 needs an
@@ -203,86 +319,178 @@ func (w *Writer) putBytes(p []byte) error {
 // buffer holding Length unread items it returns ErrFull, unwrapped, and
 // writes nothing. In Broadcast mode it overwrites the oldest item instead.
 func (w *Writer) Push(v uint64) error {
-	if err := w.enter(); err != nil {
-		return w.wrap("push", err)
+	if w.fast {
+		// The Atomic Queue path for 8-byte items, which is most of the
+		// traffic: what claim, putUint, commit and publish do, inline.
+		n := w.head
+		if n-w.tailCache < w.length {
+			s := w.slot(n)
+			*(*uint32)(unsafe.Add(s, queueLen)) = 8
+			binary.BigEndian.PutUint64(unsafe.Slice((*byte)(unsafe.Add(s, queueData)), 8), v)
+			w.head = n + 1
+			atomic.StoreUint64(w.wcur, n+1)
+			if atomic.LoadUint32(w.dataWaiters) != 0 {
+				wake(w.dataSeq)
+			}
+			return nil
+		}
 	}
-	err := w.putUint(v)
-	if err == nil {
-		w.publish()
+	op := wop{kind: opUint, v: v}
+	_, err := w.do("push", &op)
+	return err
+}
+
+// PushWait is Push that waits for room while a Queue buffer is full, until
+// ctx is done (it then returns ctx's error, wrapped).
+func (w *Writer) PushWait(ctx context.Context, v uint64) error {
+	err := w.Push(v)
+	if err != ErrFull {
+		return err
 	}
-	w.exit()
-	if err != nil {
-		return w.wrap("push", err)
-	}
-	return nil
+	op := wop{kind: opUint, v: v}
+	_, err = w.doWait(ctx, "push", &op)
+	return err
 }
 
 // PushBytes writes p as one item. p may be shorter than ItemSize (the
 // length is kept); longer is ErrTooLarge. Like Push it never blocks and
 // returns ErrFull when a Queue buffer is full.
 func (w *Writer) PushBytes(p []byte) error {
-	if err := w.enter(); err != nil {
-		return w.wrap("push", err)
-	}
-	err := w.putBytes(p)
-	if err == nil {
-		w.publish()
-	}
-	w.exit()
-	if err != nil {
-		return w.wrap("push", err)
-	}
-	return nil
-}
-
-// PushWait is Push that waits for room while a Queue buffer is full, until
-// ctx is done (it then returns ctx's error, wrapped).
-func (w *Writer) PushWait(ctx context.Context, v uint64) error {
-	return w.pushWait(ctx, nil, v)
+	op := wop{kind: opBytes, p: p}
+	_, err := w.do("push", &op)
+	return err
 }
 
 // PushBytesWait is PushBytes that waits for room while a Queue buffer is
 // full, until ctx is done.
 func (w *Writer) PushBytesWait(ctx context.Context, p []byte) error {
-	if p == nil {
-		p = []byte{}
-	}
-	return w.pushWait(ctx, p, 0)
+	op := wop{kind: opBytes, p: p}
+	_, err := w.doWait(ctx, "push", &op)
+	return err
 }
 
-// pushWait pushes p, or v if p is nil, waiting for room.
-func (w *Writer) pushWait(ctx context.Context, p []byte, v uint64) error {
+// PushMany writes as many values of vs as there is room for, in order, and
+// makes them visible to readers at once (one cursor update, and with Flock
+// one lock, for the whole batch). It returns how many it wrote; if that is
+// fewer than len(vs) the error says why: ErrFull (unwrapped) when a Queue
+// buffer filled up, ErrRange for a value that does not fit.
+func (w *Writer) PushMany(vs []uint64) (int, error) {
+	op := wop{kind: opUints, vs: vs}
+	return w.do("push", &op)
+}
+
+// PushManyWait is PushMany that waits for room until all of vs is written
+// or ctx is done. It returns how many values it wrote.
+func (w *Writer) PushManyWait(ctx context.Context, vs []uint64) (int, error) {
+	op := wop{kind: opUints, vs: vs}
+	return w.doWait(ctx, "push", &op)
+}
+
+// PushBytesMany is PushMany for byte items: it writes as many of items as
+// there is room for, publishes them together, and returns how many. An item
+// longer than ItemSize stops it with ErrTooLarge.
+func (w *Writer) PushBytesMany(items [][]byte) (int, error) {
+	op := wop{kind: opBytesMany, ps: items}
+	return w.do("push", &op)
+}
+
+// PushBytesManyWait is PushBytesMany that waits for room until all of items
+// are written or ctx is done.
+func (w *Writer) PushBytesManyWait(ctx context.Context, items [][]byte) (int, error) {
+	op := wop{kind: opBytesMany, ps: items}
+	return w.doWait(ctx, "push", &op)
+}
+
+// Claim gives zero-copy access to the next slot of a Queue buffer: it
+// returns the slot's ItemSize bytes, to be filled in place and then
+// published with Commit, or given back with Abort. It returns ErrFull at
+// once when there is no room.
+//
+// The rules: one claim at a time per Writer; until Commit or Abort, the
+// Writer's other writing calls return an error matching ErrBusy, and with
+// the Flock strategy the buffer stays locked for every other process, so
+// keep the claim short. The slice must not be used after Commit, Abort or
+// Close. Broadcast buffers do not support zero-copy writes (ErrUnsupported).
+func (w *Writer) Claim() ([]byte, error) {
+	return w.claimWait(nil)
+}
+
+// ClaimWait is Claim that waits for room while the buffer is full, until
+// ctx is done.
+func (w *Writer) ClaimWait(ctx context.Context) ([]byte, error) {
+	return w.claimWait(ctx)
+}
+
+func (w *Writer) claimWait(ctx context.Context) ([]byte, error) {
 	if err := w.hold(); err != nil {
-		return w.wrap("push", err)
+		return nil, w.wrap("claim", err)
 	}
 	defer w.unhold()
-	var ws waitState
+	if w.broadcast {
+		return nil, w.wrap("claim", errZeroCopyB)
+	}
+	ws := waitState{spin: w.spin}
 	defer ws.done()
 	for {
-		err := w.lock()
-		if err != nil {
-			return w.wrap("push", err)
+		if err := w.lock(); err != nil {
+			return nil, w.wrap("claim", err)
 		}
-		if p != nil {
-			err = w.putBytes(p)
-		} else {
-			err = w.putUint(v)
-		}
+		s, err := w.claim()
 		if err == nil {
-			w.publish()
+			w.claimed = true
+			w.fast = false
+			if w.shared {
+				w.mu.Unlock() // the file lock stays until Commit or Abort
+			}
+			return w.item(s, w.itemSize), nil
 		}
 		seen := w.tailCache
 		w.unlock()
-		if err != ErrFull {
-			if err != nil {
-				return w.wrap("push", err)
-			}
-			return nil
+		if err != ErrFull || ctx == nil {
+			return nil, w.wrap("claim", err)
 		}
-		if err := w.b.await(ctx, &ws, roomWait, seen, &w.closing); err != nil {
-			return w.wrap("push", err)
+		if err := w.await(ctx, &ws, roomWait, seen, &w.closing); err != nil {
+			return nil, w.wrap("claim", err)
 		}
 	}
+}
+
+// Commit publishes the claimed slot as an item of its first n bytes.
+// n above ItemSize is ErrTooLarge and keeps the claim open.
+func (w *Writer) Commit(n int) error {
+	return w.finishClaim("commit", n, true)
+}
+
+// Abort gives the claimed slot back unpublished.
+func (w *Writer) Abort() error {
+	return w.finishClaim("abort", 0, false)
+}
+
+func (w *Writer) finishClaim(name string, n int, publish bool) error {
+	if err := w.hold(); err != nil {
+		return w.wrap(name, err)
+	}
+	defer w.unhold()
+	if w.shared {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+	}
+	if !w.claimed {
+		return w.wrap(name, ErrNotClaimed)
+	}
+	if publish {
+		if n < 0 || n > w.itemSize {
+			return w.wrap(name, fmt.Errorf("%w: %d bytes, item size is %d", ErrTooLarge, n, w.itemSize))
+		}
+		w.commit(w.slot(w.head), n)
+		w.publish()
+	}
+	w.claimed = false
+	w.fast = w.canFast()
+	if w.shared {
+		w.st.unlock()
+	}
+	return nil
 }
 
 // Len returns the number of items not yet read: in Queue mode the unread
@@ -293,11 +501,11 @@ func (w *Writer) Len() int {
 		return 0
 	}
 	defer w.unhold()
-	return w.b.unread()
+	return w.unread()
 }
 
 // Cap returns the buffer's Length: the number of slots.
-func (w *Writer) Cap() int { return w.length }
+func (w *Writer) Cap() int { return int(w.length) }
 
 // ItemSize returns the largest item the buffer holds, in bytes.
 func (w *Writer) ItemSize() int { return w.itemSize }
@@ -305,10 +513,12 @@ func (w *Writer) ItemSize() int { return w.itemSize }
 // Name returns the buffer's name.
 func (w *Writer) Name() string { return w.name }
 
-// Close detaches the writer: it gives up the writer role, unmaps the buffer
-// and closes its file, and returns the first error. The buffer and its items
-// stay for other processes until Remove. Close is idempotent; other methods
-// return ErrClosed afterwards.
+// Close detaches the writer: it gives up the writer role, drops an
+// outstanding claim unpublished, unmaps the buffer and closes its file, and
+// returns the first error. The buffer and its items stay for other
+// processes until Remove. Close is idempotent; other methods return
+// ErrClosed afterwards. With Flock, Close ends the waits of the Writer's
+// other goroutines.
 func (w *Writer) Close() error {
 	if w.shared {
 		w.closing.Store(true)
@@ -328,6 +538,7 @@ func (w *Writer) Close() error {
 		err = cerr
 	}
 	w.b = nil
+	w.fast = false
 	if err != nil {
 		return opError("close", w.name, err)
 	}

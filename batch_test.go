@@ -1,0 +1,355 @@
+package scb_test
+
+import (
+	"context"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sharedcbuff/scb"
+)
+
+func TestPushManyPopInto(t *testing.T) {
+	for _, s := range strategies {
+		for _, m := range modes {
+			t.Run(s.String()+"/"+m.String(), func(t *testing.T) {
+				o := newOpts(t, s, m)
+				o.Length = 5 // not a power of two
+				w := create(t, "batch", o)
+				r := openReader(t, "batch", at(o))
+
+				dst := make([]uint64, 4)
+				n, err := r.PopInto(dst)
+				assert.Zero(t, n)
+				assert.Same(t, scb.ErrEmpty, err)
+
+				n, err = w.PushMany([]uint64{1, 2, 3})
+				require.NoError(t, err)
+				assert.Equal(t, 3, n)
+				n, err = w.PushMany(nil)
+				require.NoError(t, err)
+				assert.Zero(t, n)
+
+				n, err = r.PopInto(dst[:2])
+				require.NoError(t, err)
+				assert.Equal(t, []uint64{1, 2}, dst[:n])
+				n, err = r.PopInto(dst)
+				require.NoError(t, err)
+				assert.Equal(t, []uint64{3}, dst[:n])
+
+				// Wrap round the ring several times.
+				next, want := uint64(10), uint64(10)
+				for range 7 {
+					n, err := w.PushMany([]uint64{next, next + 1, next + 2})
+					require.NoError(t, err)
+					require.Equal(t, 3, n)
+					next += 3
+					n, err = r.PopInto(dst)
+					require.NoError(t, err)
+					for _, v := range dst[:n] {
+						require.Equal(t, want, v)
+						want++
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestPushManyStopsWhenFull(t *testing.T) {
+	for _, s := range strategies {
+		t.Run(s.String(), func(t *testing.T) {
+			o := newOpts(t, s, scb.Queue)
+			o.Length = 4
+			w := create(t, "q", o)
+			r := openReader(t, "q", at(o))
+			n, err := w.PushMany([]uint64{1, 2, 3, 4, 5, 6})
+			assert.Equal(t, 4, n)
+			assert.Same(t, scb.ErrFull, err)
+			got, err := r.PopMany(10)
+			require.NoError(t, err)
+			assert.Equal(t, []uint64{1, 2, 3, 4}, got)
+		})
+	}
+}
+
+func TestPushManyStopsAtValueOutOfRange(t *testing.T) {
+	o := newOpts(t, 0, 0)
+	o.ItemSize = 1
+	w := create(t, "q", o)
+	r := openReader(t, "q", at(o))
+	n, err := w.PushMany([]uint64{1, 255, 256, 3})
+	assert.Equal(t, 2, n)
+	require.ErrorIs(t, err, scb.ErrRange)
+	got, err := r.PopMany(10)
+	require.NoError(t, err)
+	assert.Equal(t, []uint64{1, 255}, got, "the values before it were written")
+}
+
+func TestPopIntoBroadcastOverrunMidBatch(t *testing.T) {
+	o := newOpts(t, 0, scb.Broadcast)
+	o.Length = 4
+	w := create(t, "b", o)
+	r := openReader(t, "b", at(o))
+	_, err := w.PushMany([]uint64{0, 1, 2, 3, 4, 5})
+	require.NoError(t, err)
+	dst := make([]uint64, 8)
+	n, err := r.PopInto(dst)
+	require.ErrorIs(t, err, scb.ErrOverrun, "the first item was overwritten: report at once")
+	assert.Zero(t, n)
+	n, err = r.PopInto(dst)
+	require.NoError(t, err)
+	assert.Equal(t, []uint64{2, 3, 4, 5}, dst[:n])
+	assert.Equal(t, uint64(2), r.Lost())
+}
+
+func TestByteBatches(t *testing.T) {
+	for _, s := range strategies {
+		for _, m := range modes {
+			t.Run(s.String()+"/"+m.String(), func(t *testing.T) {
+				o := newOpts(t, s, m)
+				o.ItemSize = 6
+				o.Length = 8
+				w := create(t, "b", o)
+				r := openReader(t, "b", at(o))
+
+				items := [][]byte{[]byte("one"), []byte("two"), {}, []byte("three!")}
+				n, err := w.PushBytesMany(items)
+				require.NoError(t, err)
+				require.Equal(t, 4, n)
+				n, err = w.PushBytesMany([][]byte{[]byte("ok"), []byte("toolong")})
+				assert.Equal(t, 1, n)
+				require.ErrorIs(t, err, scb.ErrTooLarge)
+
+				bufs := make([][]byte, 3)
+				for i := range bufs {
+					bufs[i] = make([]byte, 0, 6)
+				}
+				n, err = r.PopBytesInto(bufs)
+				require.NoError(t, err)
+				require.Equal(t, 3, n)
+				assert.Equal(t, "one", string(bufs[0]))
+				assert.Equal(t, "two", string(bufs[1]))
+				assert.Empty(t, bufs[2])
+
+				small := [][]byte{make([]byte, 0, 2)}
+				n, err = r.PopBytesInto(small)
+				require.ErrorIs(t, err, io.ErrShortBuffer)
+				assert.Zero(t, n)
+
+				mixed := [][]byte{make([]byte, 0, 6), make([]byte, 0, 1)}
+				n, err = r.PopBytesInto(mixed)
+				require.NoError(t, err, "a later item that does not fit stops the batch quietly")
+				require.Equal(t, 1, n)
+				assert.Equal(t, "three!", string(mixed[0]))
+				n, err = r.PopBytesInto([][]byte{make([]byte, 0, 6)})
+				require.NoError(t, err)
+				require.Equal(t, 1, n)
+			})
+		}
+	}
+}
+
+// TestBatchWaits streams batches between goroutines through separate
+// handles, with the default spin and with sleeping at once (futex on Linux).
+func TestBatchWaits(t *testing.T) {
+	for _, s := range strategies {
+		for _, spin := range []int{0, -1} {
+			t.Run(s.String()+"/spin"+map[int]string{0: "default", -1: "none"}[spin], func(t *testing.T) {
+				o := newOpts(t, s, scb.Queue)
+				o.Length = 16
+				o.Spin = spin
+				w := create(t, "q", o)
+				r := openReader(t, "q", at(o))
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+
+				const total = 20000
+				errc := make(chan error, 1)
+				go func() {
+					batch := make([]uint64, 0, 37)
+					for i := range uint64(total) {
+						batch = append(batch, i)
+						if len(batch) == cap(batch) || i == total-1 {
+							n, err := w.PushManyWait(ctx, batch)
+							if err == nil && n != len(batch) {
+								t.Errorf("PushManyWait wrote %d of %d", n, len(batch))
+							}
+							if err != nil {
+								errc <- err
+								return
+							}
+							batch = batch[:0]
+						}
+					}
+					errc <- nil
+				}()
+				dst := make([]uint64, 23)
+				for want := uint64(0); want < total; {
+					n, err := r.PopIntoWait(ctx, dst)
+					require.NoError(t, err)
+					require.Positive(t, n)
+					for _, v := range dst[:n] {
+						require.Equal(t, want, v)
+						want++
+					}
+				}
+				require.NoError(t, <-errc)
+			})
+		}
+	}
+}
+
+func TestClaimCommit(t *testing.T) {
+	for _, s := range strategies {
+		t.Run(s.String(), func(t *testing.T) {
+			o := newOpts(t, s, scb.Queue)
+			o.ItemSize = 16
+			o.Length = 2
+			w := create(t, "zc", o)
+			r := openReader(t, "zc", at(o))
+
+			err := w.Commit(3)
+			require.ErrorIs(t, err, scb.ErrNotClaimed)
+
+			p, err := w.Claim()
+			require.NoError(t, err)
+			require.Len(t, p, 16)
+			copy(p, "in place")
+			require.ErrorIs(t, w.Push(1), scb.ErrBusy, "one claim at a time")
+			_, err = w.Claim()
+			require.ErrorIs(t, err, scb.ErrBusy)
+			assert.Zero(t, r.Len(), "nothing visible before Commit")
+			require.ErrorIs(t, w.Commit(17), scb.ErrTooLarge)
+			require.NoError(t, w.Commit(8))
+
+			p, err = w.Claim()
+			require.NoError(t, err)
+			copy(p, "aborted")
+			require.NoError(t, w.Abort())
+			require.ErrorIs(t, w.Abort(), scb.ErrNotClaimed)
+
+			require.NoError(t, w.Push(7), "the writer is usable again")
+			_, err = w.Claim()
+			assert.Same(t, scb.ErrFull, err)
+
+			buf := make([]byte, 16)
+			n, err := r.PopBytes(buf)
+			require.NoError(t, err)
+			assert.Equal(t, "in place", string(buf[:n]))
+			v, err := r.Pop()
+			require.NoError(t, err)
+			assert.Equal(t, uint64(7), v, "the aborted slot was never published")
+
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+			defer cancel()
+			require.NoError(t, w.Push(8))
+			require.NoError(t, w.Push(9))
+			_, err = w.ClaimWait(ctx)
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+		})
+	}
+}
+
+func TestPeekRelease(t *testing.T) {
+	for _, s := range strategies {
+		t.Run(s.String(), func(t *testing.T) {
+			o := newOpts(t, s, scb.Queue)
+			o.ItemSize = 16
+			w := create(t, "zc", o)
+			r := openReader(t, "zc", at(o))
+
+			_, err := r.Peek()
+			assert.Same(t, scb.ErrEmpty, err)
+			require.ErrorIs(t, r.Release(), scb.ErrNotClaimed)
+
+			require.NoError(t, w.PushBytes([]byte("first")))
+			require.NoError(t, w.PushBytes([]byte("second")))
+			p, err := r.Peek()
+			require.NoError(t, err)
+			assert.Equal(t, "first", string(p))
+			_, err = r.Pop()
+			require.ErrorIs(t, err, scb.ErrBusy)
+			_, err = r.Peek()
+			require.ErrorIs(t, err, scb.ErrBusy)
+			assert.Equal(t, 2, r.Len(), "not consumed before Release")
+			require.NoError(t, r.Release())
+
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			p, err = r.PeekWait(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, "second", string(p))
+			require.NoError(t, r.Release())
+			assert.Zero(t, r.Len())
+
+			require.NoError(t, w.Close()) // hand the writer role to the goroutine
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				ww, err := scb.OpenWriter("zc", at(o))
+				if !assert.NoError(t, err) {
+					return
+				}
+				defer ww.Close()
+				time.Sleep(5 * time.Millisecond) // let PeekWait start waiting
+				assert.NoError(t, ww.PushBytes([]byte("late")))
+			}()
+			p, err = r.PeekWait(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, "late", string(p))
+			require.NoError(t, r.Release())
+			<-done
+		})
+	}
+}
+
+func TestZeroCopyNeedsQueue(t *testing.T) {
+	o := newOpts(t, 0, scb.Broadcast)
+	w := create(t, "b", o)
+	r := openReader(t, "b", at(o))
+	_, err := w.Claim()
+	require.ErrorIs(t, err, scb.ErrUnsupported)
+	_, err = r.Peek()
+	require.ErrorIs(t, err, scb.ErrUnsupported)
+}
+
+// TestFlockClaimHoldsTheLock checks that a Flock claim keeps other writers
+// out until Commit: an item pushed meanwhile through another handle lands
+// after the claimed one.
+func TestFlockClaimHoldsTheLock(t *testing.T) {
+	o := newOpts(t, scb.Flock, scb.Queue)
+	w := create(t, "zc", o)
+	other, err := scb.OpenWriter("zc", at(o))
+	require.NoError(t, err)
+	defer other.Close()
+	r := openReader(t, "zc", at(o))
+
+	p, err := w.Claim()
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		assert.NoError(t, other.Push(2))
+	}()
+	// Give the other writer time to get in first if the lock let it.
+	time.Sleep(20 * time.Millisecond)
+	putUint64(p, 1)
+	require.NoError(t, w.Commit(8))
+	wg.Wait()
+	got, err := r.PopMany(2)
+	require.NoError(t, err)
+	assert.Equal(t, []uint64{1, 2}, got)
+}
+
+func putUint64(p []byte, v uint64) {
+	for i := 7; i >= 0; i-- {
+		p[i] = byte(v)
+		v >>= 8
+	}
+}
