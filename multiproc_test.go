@@ -26,12 +26,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/bench"
 )
 
 // childTimeout bounds every child process and every wait on one.
 const childTimeout = 2 * time.Minute
 
 func TestMain(m *testing.M) {
+	if code, ok := bench.RunChild(); ok {
+		os.Exit(code)
+	}
 	if role := os.Getenv("SCB_TEST_CHILD"); role != "" {
 		os.Exit(runChild(role))
 	}

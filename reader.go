@@ -329,8 +329,25 @@ func (r *Reader) try(op *rop) error {
 	return err
 }
 
+// empty reports, without the lock, that a Queue buffer is empty right
+// now; a Flock reader then need not take the lock to find out. (A
+// Broadcast reader's cursor is guarded by its mutex, so it takes the lock.)
+func (r *Reader) empty() bool {
+	if r.broadcast {
+		return false
+	}
+	t := atomic.LoadUint64(r.rcur) // first: the write cursor only grows past it
+	return atomic.LoadUint64(r.wcur) == t
+}
+
+// spinFor returns how many times a blocking call polls before it sleeps.
+func (r *Reader) spinFor() int { return spinCount(r.spin) }
+
 // do runs op once, without waiting.
 func (r *Reader) do(name string, op *rop) error {
+	if r.shared && r.b != nil && r.empty() {
+		return ErrEmpty
+	}
 	if err := r.enter(); err != nil {
 		return r.wrap(name, err)
 	}
@@ -351,6 +368,12 @@ func (r *Reader) doWait(ctx context.Context, name string, op *rop) error {
 	ws := waitState{spin: r.spin}
 	defer ws.done()
 	for {
+		if r.shared && r.empty() {
+			if err := r.await(ctx, &ws, dataWait, atomic.LoadUint64(r.rcur), &r.closing); err != nil {
+				return r.wrap(name, err)
+			}
+			continue
+		}
 		if err := r.lock(); err != nil {
 			return r.wrap(name, err)
 		}
@@ -410,6 +433,9 @@ func (r *Reader) Pop() (uint64, error) {
 // ctx is done (it then returns ctx's error, wrapped).
 func (r *Reader) PopWait(ctx context.Context) (uint64, error) {
 	v, err := r.Pop()
+	for i := 0; err == ErrEmpty && r.fast && i < r.spinFor(); i++ {
+		v, err = r.Pop() // polls the write cursor: no wait machinery yet
+	}
 	if err != ErrEmpty {
 		return v, err
 	}

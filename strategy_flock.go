@@ -20,7 +20,18 @@ func newFlockStrategy(b *buffer) *flockStrategy {
 
 func (s *flockStrategy) shared() bool { return true }
 
+// lockTries is how many times lock asks for the file lock without
+// blocking before it sleeps in the kernel for it. Operations hold the lock
+// for about a microsecond, so a few tries usually succeed, and cost less
+// than a kernel sleep and wake-up.
+const lockTries = 4
+
 func (s *flockStrategy) lock() error {
+	for range lockTries {
+		if ok, err := lockFd(s.fd, false); ok || err != nil {
+			return err
+		}
+	}
 	_, err := lockFd(s.fd, true)
 	return err
 }

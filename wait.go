@@ -48,6 +48,17 @@ const (
 	yieldTries = 20
 )
 
+// spinCount turns Options.Spin into a number of polls.
+func spinCount(spin int) int {
+	switch {
+	case spin < 0:
+		return 0
+	case spin == 0:
+		return defaultSpin
+	}
+	return spin
+}
+
 // waitState is one blocking call's progress through its waits.
 type waitState struct {
 	spin   int           // Options.Spin
@@ -78,11 +89,7 @@ func (g *ring) await(ctx context.Context, ws *waitState, d direction, seen uint6
 	}
 	seq, waiters, cursor := g.words(d)
 	if ws.spin >= 0 {
-		spin := ws.spin
-		if spin == 0 {
-			spin = defaultSpin
-		}
-		for range spin {
+		for range spinCount(ws.spin) {
 			if atomic.LoadUint64(cursor) != seen {
 				return nil
 			}

@@ -274,8 +274,25 @@ func (w *Writer) try(op *wop) error {
 	return err
 }
 
+// full reports, without the lock, that a Queue buffer is full right now;
+// a Flock writer then need not take the lock to find out.
+func (w *Writer) full() bool {
+	if w.broadcast {
+		return false
+	}
+	h := atomic.LoadUint64(w.wcur) // first: the read cursor only grows towards it
+	t := atomic.LoadUint64(w.rcur)
+	return h-t == w.length
+}
+
+// spinFor returns how many times a blocking call polls before it sleeps.
+func (w *Writer) spinFor() int { return spinCount(w.spin) }
+
 // do runs op once, without waiting.
 func (w *Writer) do(name string, op *wop) (int, error) {
+	if w.shared && w.b != nil && w.full() {
+		return 0, ErrFull
+	}
 	if err := w.enter(); err != nil {
 		return 0, w.wrap(name, err)
 	}
@@ -296,6 +313,12 @@ func (w *Writer) doWait(ctx context.Context, name string, op *wop) (int, error) 
 	ws := waitState{spin: w.spin}
 	defer ws.done()
 	for {
+		if w.shared && w.full() {
+			if err := w.await(ctx, &ws, roomWait, atomic.LoadUint64(w.wcur)-w.length, &w.closing); err != nil {
+				return op.n, w.wrap(name, err)
+			}
+			continue
+		}
 		if err := w.lock(); err != nil {
 			return op.n, w.wrap(name, err)
 		}
@@ -322,7 +345,17 @@ func (w *Writer) Push(v uint64) error {
 	if w.fast {
 		// The Atomic Queue path for 8-byte items, which is most of the
 		// traffic: what claim, putUint, commit and publish do, inline.
+		// Anything unusual takes the long way.
 		n := w.head
+		if n-w.tailCache >= w.length {
+			t := atomic.LoadUint64(w.rcur)
+			if t <= n && n-t <= w.length {
+				w.tailCache = t
+				if n-t == w.length {
+					return ErrFull
+				}
+			}
+		}
 		if n-w.tailCache < w.length {
 			s := w.slot(n)
 			*(*uint32)(unsafe.Add(s, queueLen)) = 8
@@ -344,6 +377,9 @@ func (w *Writer) Push(v uint64) error {
 // ctx is done (it then returns ctx's error, wrapped).
 func (w *Writer) PushWait(ctx context.Context, v uint64) error {
 	err := w.Push(v)
+	for i := 0; err == ErrFull && w.fast && i < w.spinFor(); i++ {
+		err = w.Push(v) // polls the read cursor: no wait machinery yet
+	}
 	if err != ErrFull {
 		return err
 	}

@@ -1,0 +1,84 @@
+package scb_test
+
+// Benchmarks across two real processes, with the baselines a user would
+// otherwise pick. `go test ./...` does not run them; run them with
+//
+//	go test -run '^$' -bench . -count 5 | tee new.txt   (then benchstat new.txt)
+//
+// Each reports the figure users quote as a custom metric (items/s, MB/s, or
+// round-trip percentiles); ns/op also counts starting the second process.
+// `go run ./cmd/scb bench` runs the same measurements as one suite and
+// prints medians and ratios.
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/sharedcbuff/scb/internal/bench"
+)
+
+func BenchmarkThroughput(b *testing.B) {
+	shapes := []struct {
+		name  string
+		shape bench.Shape
+	}{
+		{"8B", bench.Shape{Size: 8, Batch: 1}},
+		{"8Bx64", bench.Shape{Size: 8, Batch: 64}},
+		{"4KiB", bench.Shape{Size: 4096, Batch: 1}},
+		{"4KiB-zerocopy", bench.Shape{Size: 4096, Batch: 1, ZeroCopy: true}},
+	}
+	for _, s := range shapes {
+		for _, via := range []bench.Via{bench.Atomic, bench.Flock, bench.Pipe, bench.Socket, bench.Chan, bench.Bare, bench.Copy} {
+			if s.shape.ZeroCopy && via != bench.Atomic && via != bench.Flock {
+				continue
+			}
+			if via == bench.Copy && s.shape.Size == 8 {
+				continue
+			}
+			b.Run(fmt.Sprintf("%s/%s", s.name, via), func(b *testing.B) {
+				d, err := bench.Throughput(via, s.shape, b.N, b.TempDir())
+				if errors.Is(err, bench.ErrUnsupported) {
+					b.Skip(err)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(b.N)/d.Seconds(), "items/s")
+				if s.shape.Size > 8 {
+					b.ReportMetric(float64(b.N)*float64(s.shape.Size)/d.Seconds()/1e6, "MB/s")
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkRoundTrip(b *testing.B) {
+	cases := []struct {
+		via  bench.Via
+		wait bench.Wait
+	}{
+		{bench.Atomic, bench.Spin}, {bench.Atomic, bench.Block}, {bench.Atomic, bench.Sleep},
+		{bench.Flock, bench.Spin}, {bench.Flock, bench.Block}, {bench.Flock, bench.Sleep},
+		{bench.Pipe, ""}, {bench.Socket, ""}, {bench.Chan, ""}, {bench.Bare, ""},
+	}
+	for _, c := range cases {
+		name := string(c.via)
+		if c.wait != "" {
+			name += "/" + string(c.wait)
+		}
+		b.Run(name, func(b *testing.B) {
+			rtts, err := bench.RoundTrip(c.via, c.wait, b.N, b.TempDir())
+			if errors.Is(err, bench.ErrUnsupported) {
+				b.Skip(err)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := bench.Summarize(rtts)
+			b.ReportMetric(float64(p.P50.Nanoseconds()), "p50-ns")
+			b.ReportMetric(float64(p.P99.Nanoseconds()), "p99-ns")
+			b.ReportMetric(float64(p.P999.Nanoseconds()), "p999-ns")
+		})
+	}
+}

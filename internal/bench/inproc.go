@@ -1,0 +1,79 @@
+package bench
+
+import (
+	"encoding/binary"
+	"time"
+)
+
+// chanThroughput sends n items through a buffered channel between two
+// goroutines: uint64s for 8-byte items, []byte copies of s.Size otherwise
+// (each received item copied out, as a reader of a byte item would).
+func chanThroughput(s Shape, n int) time.Duration {
+	ch := make(chan []byte, ringLength(s.Size))
+	if s.Size == 8 {
+		c := make(chan uint64, ringLength(s.Size))
+		t0 := time.Now()
+		go func() {
+			for i := range uint64(n) {
+				c <- i
+			}
+		}()
+		for range n {
+			<-c
+		}
+		return time.Since(t0)
+	}
+	pool := make([][]byte, ringLength(s.Size)+2)
+	for i := range pool {
+		pool[i] = make([]byte, s.Size)
+	}
+	src, dst := make([]byte, s.Size), make([]byte, s.Size)
+	t0 := time.Now()
+	go func() {
+		for i := range n {
+			b := pool[i%len(pool)]
+			copy(b, src)
+			binary.LittleEndian.PutUint64(b, uint64(i))
+			ch <- b
+		}
+	}()
+	for range n {
+		copy(dst, <-ch)
+	}
+	return time.Since(t0)
+}
+
+// chanRoundTrip bounces n values between two goroutines over unbuffered
+// channels.
+func chanRoundTrip(n int) []time.Duration {
+	ping, pong := make(chan uint64), make(chan uint64)
+	go func() {
+		for v := range ping {
+			pong <- v
+		}
+	}()
+	rtts := make([]time.Duration, n)
+	for i := range uint64(n) {
+		t0 := time.Now()
+		ping <- i
+		<-pong
+		rtts[i] = time.Since(t0)
+	}
+	close(ping)
+	return rtts
+}
+
+// copyThroughput copies n items of s.Size bytes into a ring of the size
+// scb would use, in one goroutine: the memory bandwidth a byte item's copy
+// runs at.
+func copyThroughput(s Shape, n int) time.Duration {
+	ring := make([]byte, ringLength(s.Size)*s.Size)
+	slots := len(ring) / s.Size
+	src := make([]byte, s.Size)
+	t0 := time.Now()
+	for i := range n {
+		off := (i % slots) * s.Size
+		copy(ring[off:off+s.Size], src)
+	}
+	return time.Since(t0)
+}

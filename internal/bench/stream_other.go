@@ -1,0 +1,15 @@
+//go:build !unix
+
+package bench
+
+import "time"
+
+// Pipes and Unix sockets are measured on Unix systems only.
+
+func streamThroughput(via Via, s Shape, n int) (time.Duration, error) {
+	return 0, ErrUnsupported
+}
+
+func streamRoundTrip(via Via, n int) ([]time.Duration, error) { return nil, ErrUnsupported }
+
+func streamChild(j job) error { return ErrUnsupported }
