@@ -2,6 +2,7 @@ package scb_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"sync"
 	"testing"
@@ -206,53 +207,59 @@ func TestBatchWaits(t *testing.T) {
 
 func TestClaimCommit(t *testing.T) {
 	for _, s := range strategies {
-		t.Run(s.String(), func(t *testing.T) {
-			o := newOpts(t, s, scb.Queue)
-			o.ItemSize = 16
-			o.Length = 2
-			w := create(t, "zc", o)
-			r := openReader(t, "zc", at(o))
-
-			err := w.Commit(3)
-			require.ErrorIs(t, err, scb.ErrNotClaimed)
-
-			p, err := w.Claim()
-			require.NoError(t, err)
-			require.Len(t, p, 16)
-			copy(p, "in place")
-			require.ErrorIs(t, w.Push(1), scb.ErrBusy, "one claim at a time")
-			_, err = w.Claim()
-			require.ErrorIs(t, err, scb.ErrBusy)
-			assert.Zero(t, r.Len(), "nothing visible before Commit")
-			require.ErrorIs(t, w.Commit(17), scb.ErrTooLarge)
-			require.NoError(t, w.Commit(8))
-
-			p, err = w.Claim()
-			require.NoError(t, err)
-			copy(p, "aborted")
-			require.NoError(t, w.Abort())
-			require.ErrorIs(t, w.Abort(), scb.ErrNotClaimed)
-
-			require.NoError(t, w.Push(7), "the writer is usable again")
-			_, err = w.Claim()
-			assert.Same(t, scb.ErrFull, err)
-
-			buf := make([]byte, 16)
-			n, err := r.PopBytes(buf)
-			require.NoError(t, err)
-			assert.Equal(t, "in place", string(buf[:n]))
-			v, err := r.Pop()
-			require.NoError(t, err)
-			assert.Equal(t, uint64(7), v, "the aborted slot was never published")
-
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-			defer cancel()
-			require.NoError(t, w.Push(8))
-			require.NoError(t, w.Push(9))
-			_, err = w.ClaimWait(ctx)
-			require.ErrorIs(t, err, context.DeadlineExceeded)
-		})
+		for _, size := range []int{8, 16} { // 8 is where Push has its short path
+			t.Run(fmt.Sprintf("%v/%d", s, size), func(t *testing.T) {
+				testClaimCommit(t, s, size)
+			})
+		}
 	}
+}
+
+func testClaimCommit(t *testing.T, s scb.Strategy, size int) {
+	o := newOpts(t, s, scb.Queue)
+	o.ItemSize = size
+	o.Length = 2
+	w := create(t, "zc", o)
+	r := openReader(t, "zc", at(o))
+
+	err := w.Commit(3)
+	require.ErrorIs(t, err, scb.ErrNotClaimed)
+
+	p, err := w.Claim()
+	require.NoError(t, err)
+	require.Len(t, p, size)
+	copy(p, "in place")
+	require.ErrorIs(t, w.Push(1), scb.ErrBusy, "one claim at a time")
+	_, err = w.Claim()
+	require.ErrorIs(t, err, scb.ErrBusy)
+	assert.Zero(t, r.Len(), "nothing visible before Commit")
+	require.ErrorIs(t, w.Commit(size+1), scb.ErrTooLarge)
+	require.NoError(t, w.Commit(8))
+
+	p, err = w.Claim()
+	require.NoError(t, err)
+	copy(p, "aborted")
+	require.NoError(t, w.Abort())
+	require.ErrorIs(t, w.Abort(), scb.ErrNotClaimed)
+
+	require.NoError(t, w.Push(7), "the writer is usable again")
+	_, err = w.Claim()
+	assert.Same(t, scb.ErrFull, err)
+
+	buf := make([]byte, size)
+	n, err := r.PopBytes(buf)
+	require.NoError(t, err)
+	assert.Equal(t, "in place", string(buf[:n]))
+	v, err := r.Pop()
+	require.NoError(t, err)
+	assert.Equal(t, uint64(7), v, "the aborted slot was never published")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	require.NoError(t, w.Push(8))
+	require.NoError(t, w.Push(9))
+	_, err = w.ClaimWait(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
 func TestPeekRelease(t *testing.T) {

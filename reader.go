@@ -345,10 +345,15 @@ func (r *Reader) spinFor() int { return spinCount(r.spin) }
 
 // do runs op once, without waiting.
 func (r *Reader) do(name string, op *rop) error {
-	if r.shared && r.b != nil && r.empty() {
+	if err := r.hold(); err != nil {
+		return r.wrap(name, err)
+	}
+	if r.shared && r.empty() {
+		r.unhold()
 		return ErrEmpty
 	}
-	if err := r.enter(); err != nil {
+	if err := r.lock(); err != nil {
+		r.unhold()
 		return r.wrap(name, err)
 	}
 	err := r.try(op)
@@ -571,9 +576,10 @@ func (r *Reader) peekWait(ctx context.Context) ([]byte, error) {
 				err = corruptf("item %d has length %d, item size is %d", r.pos, n, r.itemSize)
 			} else {
 				r.peeked = true
-				r.fast = false
 				if r.shared {
 					r.mu.Unlock() // the file lock stays until Release
+				} else {
+					r.fast = false
 				}
 				return r.item(s, n), nil
 			}
@@ -605,9 +611,10 @@ func (r *Reader) Release() error {
 	r.pos++
 	r.release()
 	r.peeked = false
-	r.fast = r.canFast()
 	if r.shared {
 		r.st.unlock()
+	} else {
+		r.fast = r.canFast()
 	}
 	return nil
 }
@@ -678,7 +685,9 @@ func (r *Reader) Close() error {
 		err = cerr
 	}
 	r.b = nil
-	r.fast = false
+	if !r.shared {
+		r.fast = false // Flock handles never set it: other goroutines read it unlocked
+	}
 	if err != nil {
 		return opError("close", r.name, err)
 	}

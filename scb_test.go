@@ -2,6 +2,7 @@ package scb_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -850,6 +851,54 @@ func TestCanceledWaitThenClose(t *testing.T) {
 		_, err = r.PopWait(ctx)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		require.NoError(t, r.Close())
+		cancel()
+	}
+}
+
+// TestFlockCloseDuringOperations closes Flock handles while other
+// goroutines use them: every call either works or returns ErrClosed, and
+// nothing touches the mapping after Close (run with -race).
+func TestFlockCloseDuringOperations(t *testing.T) {
+	o := newOpts(t, scb.Flock, scb.Queue)
+	o.Length = 4
+	create(t, "q", o)
+	for range 20 {
+		w, err := scb.OpenWriter("q", at(o))
+		require.NoError(t, err)
+		r, err := scb.OpenReader("q", at(o))
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					var err error
+					switch (g + i) % 4 {
+					case 0:
+						err = w.Push(uint64(i))
+					case 1:
+						_, err = r.Pop()
+					case 2:
+						err = w.PushWait(ctx, uint64(i))
+					case 3:
+						_, err = r.PopWait(ctx)
+					}
+					if errors.Is(err, scb.ErrClosed) {
+						return
+					}
+					if err != nil && err != scb.ErrFull && err != scb.ErrEmpty {
+						t.Errorf("unexpected error: %v", err)
+						return
+					}
+				}
+			}()
+		}
+		time.Sleep(time.Millisecond)
+		require.NoError(t, w.Close())
+		require.NoError(t, r.Close())
+		wg.Wait()
 		cancel()
 	}
 }

@@ -290,10 +290,15 @@ func (w *Writer) spinFor() int { return spinCount(w.spin) }
 
 // do runs op once, without waiting.
 func (w *Writer) do(name string, op *wop) (int, error) {
-	if w.shared && w.b != nil && w.full() {
+	if err := w.hold(); err != nil {
+		return 0, w.wrap(name, err)
+	}
+	if w.shared && w.full() {
+		w.unhold()
 		return 0, ErrFull
 	}
-	if err := w.enter(); err != nil {
+	if err := w.lock(); err != nil {
+		w.unhold()
 		return 0, w.wrap(name, err)
 	}
 	err := w.try(op)
@@ -474,9 +479,10 @@ func (w *Writer) claimWait(ctx context.Context) ([]byte, error) {
 		s, err := w.claim()
 		if err == nil {
 			w.claimed = true
-			w.fast = false
 			if w.shared {
 				w.mu.Unlock() // the file lock stays until Commit or Abort
+			} else {
+				w.fast = false
 			}
 			return w.item(s, w.itemSize), nil
 		}
@@ -522,9 +528,10 @@ func (w *Writer) finishClaim(name string, n int, publish bool) error {
 		w.publish()
 	}
 	w.claimed = false
-	w.fast = w.canFast()
 	if w.shared {
 		w.st.unlock()
+	} else {
+		w.fast = w.canFast()
 	}
 	return nil
 }
@@ -574,7 +581,9 @@ func (w *Writer) Close() error {
 		err = cerr
 	}
 	w.b = nil
-	w.fast = false
+	if !w.shared {
+		w.fast = false // Flock handles never set it: other goroutines read it unlocked
+	}
 	if err != nil {
 		return opError("close", w.name, err)
 	}
