@@ -56,7 +56,9 @@ func startChild(t testing.TB, role string, params map[string]string) *child {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "SCB_TEST_CHILD="+role)
+	// A race-enabled child would otherwise sleep a second when it exits.
+	cmd.Env = append(os.Environ(), "SCB_TEST_CHILD="+role,
+		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	for k, v := range params {
 		cmd.Env = append(cmd.Env, "SCB_TEST_"+k+"="+v)
 	}
