@@ -22,6 +22,25 @@
 // until they can proceed; the others never block and report [ErrFull] or
 // [ErrEmpty].
 //
+// # Batches and zero-copy
+//
+// [Writer.PushMany], [Reader.PopInto] and their byte-item forms
+// [Writer.PushBytesMany] and [Reader.PopBytesInto] move many items per call
+// with one cursor update (and, with Flock, one lock), which is several
+// times faster than one call per item. For large items in a Queue buffer,
+// [Writer.Claim] hands out the next slot's bytes to fill in place and
+// [Writer.Commit] publishes them; [Reader.Peek] shows the next item in place
+// and [Reader.Release] consumes it. The slices are only valid until then.
+//
+// # Waiting
+//
+// A blocking call first polls the cursor it waits on (see Options.Spin),
+// then yields, then sleeps. On Linux it sleeps on a futex in the shared
+// header and the other side wakes it, making a system call only when
+// someone sleeps. Elsewhere it sleeps in steps of up to a millisecond, so
+// it may wake up to a millisecond late. A done context ends the wait at
+// once on Linux, within a millisecond elsewhere.
+//
 // # Modes
 //
 // A [Queue] buffer (the default) delivers every item to exactly one reader,
