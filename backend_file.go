@@ -208,7 +208,71 @@ func buildFile(name string, c config, g geometry) (*buffer, string, error) {
 	if err != nil {
 		return fail(err)
 	}
+	if err := makeLockFiles(filepath.Join(c.Dir, name+fileExt), c, g); err != nil {
+		b.abandon(tmp)
+		return nil, "", err
+	}
 	return b, tmp, nil
+}
+
+// lockFiles returns the role lock files a buffer of strategy s at path
+// uses: the Atomic strategy's writer and Queue reader locks.
+func lockFiles(path string, g geometry) []string {
+	switch {
+	case g.strategy != Atomic:
+		return nil
+	case g.mode == Broadcast:
+		return []string{path + writerLockExt}
+	}
+	return []string{path + writerLockExt, path + readerLockExt}
+}
+
+// makeLockFiles creates the role lock files of a new buffer, with exactly
+// the buffer's permission (whoever first takes a role would otherwise create
+// them with theirs, less their umask), or checks them if they are left over
+// from an earlier buffer of the same name.
+func makeLockFiles(path string, c config, g geometry) error {
+	for _, lp := range lockFiles(path, g) {
+		f, err := createExcl(lp, c.perm)
+		if errors.Is(err, fs.ErrExist) {
+			if err := checkLockFile(lp, c); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		err = f.Chmod(c.perm)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkLockFile refuses a role lock file that is not a regular file (a
+// FIFO would block the open that takes the role), is a symbolic link, or
+// belongs to another user in a sticky world-writable directory (who could
+// hold the role forever).
+func checkLockFile(lp string, c config) error {
+	fi, err := os.Lstat(lp)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("%w: %s is a symbolic link", ErrUntrusted, lp)
+	case !fi.Mode().IsRegular():
+		return corruptf("lock file %s is not a regular file (%v)", lp, fi.Mode().Type())
+	case !c.AllowOtherOwner:
+		return checkOwner(c.Dir, lp, fi)
+	}
+	return nil
 }
 
 // tempName returns a fresh temporary name for building buffer name in dir:
@@ -319,6 +383,12 @@ func openFile(name string, c config) (*buffer, error) {
 	if err := checkArch(g.strategy); err != nil {
 		f.Close()
 		return nil, err
+	}
+	for _, lp := range lockFiles(filepath.Join(c.Dir, name+fileExt), g) {
+		if err := checkLockFile(lp, c); err != nil {
+			f.Close()
+			return nil, err
+		}
 	}
 	if err := ensureAllocated(f, fi); err != nil {
 		f.Close()
@@ -441,6 +511,12 @@ func removeFiles(name string, c config) error {
 	fi, err := os.Lstat(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
+			// Lock files without a buffer: left by a Create that failed.
+			for _, ext := range []string{writerLockExt, readerLockExt} {
+				if os.Remove(path+ext) == nil {
+					stale++
+				}
+			}
 			if stale > 0 {
 				return nil
 			}
