@@ -59,7 +59,9 @@ func startChildWith(t testing.TB, role string, params map[string]string, setup f
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "SCB_TEST_CHILD="+role)
+	cmd.Env = append(os.Environ(), "SCB_TEST_CHILD="+role,
+		// A race-enabled binary sleeps a second at exit, unless told not to.
+		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	for k, v := range params {
 		cmd.Env = append(cmd.Env, "SCB_TEST_"+k+"="+v)
 	}
