@@ -363,7 +363,10 @@ func TestTruncatedWhileMapped(t *testing.T) {
 			}
 			var ee *exec.ExitError
 			require.ErrorAs(t, err2, &ee)
-			assert.Contains(t, c.stderr.String(), "SIGBUS", "the writer died of SIGBUS")
+			// The runtime says "unexpected fault address" and usually, but
+			// not always (a fault during its own traceback cuts it short),
+			// "signal SIGBUS".
+			assert.Regexp(t, `SIGBUS|unexpected fault address`, c.stderr.String(), "the writer died of a memory fault")
 
 			for _, ep := range entryPoints[1:4] {
 				err := ep.do("t", at(o))
