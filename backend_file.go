@@ -2,7 +2,6 @@ package scb
 
 import (
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -26,6 +26,7 @@ const (
 	writerLockExt = ".wlock"
 	readerLockExt = ".rlock"
 	tempExt       = ".tmp"
+	tempRandLen   = 12 // hex digits of randomness in a temporary name
 )
 
 // DefaultDir returns the directory buffers live in when Options.Dir is
@@ -113,20 +114,36 @@ func buildFile(name string, c config, g geometry) (*buffer, string, error) {
 	} else if !fi.IsDir() {
 		return nil, "", fmt.Errorf("%s is not a directory: %w", c.Dir, fs.ErrInvalid)
 	}
+	// Refuse a taken name before making anything (the writer role would
+	// leave a lock file behind). publishFile checks again, atomically.
+	if _, err := os.Lstat(filepath.Join(c.Dir, name+fileExt)); err == nil {
+		return nil, "", fmt.Errorf("%w in %s", ErrExist, c.Dir)
+	}
 	var f *os.File
 	var tmp string
 	for range 10 {
-		var rnd [6]byte
-		_, _ = rand.Read(rnd[:])
-		tmp = filepath.Join(c.Dir, "."+name+fileExt+"."+hex.EncodeToString(rnd[:])+tempExt)
 		var err error
+		tmp = tempName(c.Dir, name)
 		f, err = createExcl(tmp, c.perm)
-		if err == nil {
-			break
+		if errors.Is(err, fs.ErrExist) {
+			continue
 		}
-		if !errors.Is(err, fs.ErrExist) {
+		if err != nil {
 			return nil, "", err
 		}
+		// Lock it, so that Remove knows a Create is in progress. Remove
+		// may have deleted the file as stale between the create and the
+		// lock; then start again under another name.
+		if _, err := lockFd(f.Fd(), true); err != nil {
+			f.Close()
+			os.Remove(tmp)
+			return nil, "", fmt.Errorf("lock %s: %w", tmp, err)
+		}
+		if isSameFile(f, tmp) {
+			break
+		}
+		f.Close()
+		f = nil
 	}
 	if f == nil {
 		return nil, "", fmt.Errorf("no free temporary name in %s", c.Dir)
@@ -135,9 +152,6 @@ func buildFile(name string, c config, g geometry) (*buffer, string, error) {
 		f.Close()
 		os.Remove(tmp)
 		return nil, "", err
-	}
-	if _, err := lockFd(f.Fd(), false); err != nil {
-		return fail(fmt.Errorf("lock %s: %w", tmp, err))
 	}
 	if err := f.Chmod(c.perm); err != nil {
 		return fail(err)
@@ -154,7 +168,104 @@ func buildFile(name string, c config, g geometry) (*buffer, string, error) {
 	if err != nil {
 		return fail(err)
 	}
+	if err := makeLockFiles(filepath.Join(c.Dir, name+fileExt), c, g); err != nil {
+		b.abandon(tmp)
+		return nil, "", err
+	}
 	return b, tmp, nil
+}
+
+// lockFiles returns the role lock files a buffer of strategy s at path
+// uses: the Atomic strategy's writer and Queue reader locks.
+func lockFiles(path string, g geometry) []string {
+	switch {
+	case g.strategy != Atomic:
+		return nil
+	case g.mode == Broadcast:
+		return []string{path + writerLockExt}
+	}
+	return []string{path + writerLockExt, path + readerLockExt}
+}
+
+// makeLockFiles creates the role lock files of a new buffer, with exactly
+// the buffer's permission (whoever first takes a role would otherwise create
+// them with theirs, less their umask), or checks them if they are left over
+// from an earlier buffer of the same name.
+func makeLockFiles(path string, c config, g geometry) error {
+	for _, lp := range lockFiles(path, g) {
+		f, err := createExcl(lp, c.perm)
+		if errors.Is(err, fs.ErrExist) {
+			if err := checkLockFile(lp, c); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		err = f.Chmod(c.perm)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkLockFile refuses a role lock file that is not a regular file (a
+// FIFO would block the open that takes the role), is a symbolic link, or
+// belongs to another user in a sticky world-writable directory (who could
+// hold the role forever).
+func checkLockFile(lp string, c config) error {
+	fi, err := os.Lstat(lp)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("%w: %s is a symbolic link", ErrUntrusted, lp)
+	case !fi.Mode().IsRegular():
+		return corruptf("lock file %s is not a regular file (%v)", lp, fi.Mode().Type())
+	case !c.AllowOtherOwner:
+		return checkOwner(c.Dir, lp, fi)
+	}
+	return nil
+}
+
+// tempName returns a fresh temporary name for building buffer name in dir:
+// .name.scb.<12 hex digits>.tmp.
+func tempName(dir, name string) string {
+	var rnd [tempRandLen / 2]byte
+	_, _ = rand.Read(rnd[:])
+	return filepath.Join(dir, "."+name+fileExt+"."+hex.EncodeToString(rnd[:])+tempExt)
+}
+
+// isTempOf reports whether base is a temporary name made by tempName for
+// buffer name.
+func isTempOf(base, name string) bool {
+	rest, ok := strings.CutPrefix(base, "."+name+fileExt+".")
+	if !ok {
+		return false
+	}
+	rnd, ok := strings.CutSuffix(rest, tempExt)
+	if !ok || len(rnd) != tempRandLen {
+		return false
+	}
+	_, err := hex.DecodeString(rnd)
+	return err == nil
+}
+
+// isSameFile reports whether path still names the open file f.
+func isSameFile(f *os.File, path string) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	pi, err := os.Lstat(path)
+	return err == nil && os.SameFile(fi, pi)
 }
 
 // publishFile gives the temporary file built by buildFile the buffer's name.
@@ -233,12 +344,52 @@ func openFile(name string, c config) (*buffer, error) {
 		f.Close()
 		return nil, err
 	}
+	for _, lp := range lockFiles(filepath.Join(c.Dir, name+fileExt), g) {
+		if err := checkLockFile(lp, c); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	if err := ensureAllocated(f, fi); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("allocate the %d bytes of %s: %w", fi.Size(), f.Name(), err)
+	}
 	b, err := mapFile(name, c.Dir, f, g, fi.Mode().Perm())
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
+	// Check the cursors before the handle takes its role, so that a
+	// damaged buffer is refused without leaving a lock file behind. The
+	// handle checks them again once it holds its role.
+	if g.mode == Queue {
+		if _, _, err := queueCursors(b.rcur, b.wcur, g.length); err != nil {
+			b.close()
+			return nil, err
+		}
+	}
 	return b, nil
+}
+
+// queueCursors reads a Queue buffer's read and write cursors without any
+// lock, while other processes may be moving them, and checks that they are
+// 0 to length apart. The read cursor is read before and after the write
+// cursor: when both reads agree, the pair is what the buffer held at one
+// instant, and any valid buffer passes the check. If they never agree the
+// cursors are live, and the last pair read is returned unchecked (clamped).
+func queueCursors(tailp, headp *uint64, length uint64) (tail, head uint64, err error) {
+	for range 1000 {
+		tail = atomic.LoadUint64(tailp)
+		head = atomic.LoadUint64(headp)
+		if atomic.LoadUint64(tailp) != tail {
+			continue
+		}
+		if tail > head || head-tail > length {
+			return 0, 0, cursorError(tail, head, length)
+		}
+		return tail, head, nil
+	}
+	return tail, max(head, tail), nil
 }
 
 // statFile reads a buffer's header and cursors with plain reads: no mapping,
@@ -249,12 +400,23 @@ func statFile(name string, c config) (Info, error) {
 		return Info{}, err
 	}
 	defer f.Close()
-	var cur [offTail + 8]byte
-	if _, err := f.ReadAt(cur[:], 0); err != nil {
-		return Info{}, fmt.Errorf("read cursors: %w", err)
+	// Map the header page read-only to load the cursors atomically: a
+	// plain read(2) may copy a cursor that is being stored byte by byte.
+	hdr, err := mmap.MapRegion(f, headerSize, mmap.RDONLY, 0, 0)
+	if err != nil {
+		return Info{}, fmt.Errorf("map the header of %s: %w", f.Name(), err)
 	}
-	head := binary.NativeEndian.Uint64(cur[offHead:])
-	tail := binary.NativeEndian.Uint64(cur[offTail:])
+	defer hdr.Unmap()
+	base := unsafe.Pointer(&hdr[0])
+	headp := (*uint64)(unsafe.Add(base, offHead))
+	tailp := (*uint64)(unsafe.Add(base, offTail))
+	head := atomic.LoadUint64(headp)
+	var tail uint64
+	if g.mode == Queue {
+		if tail, head, err = queueCursors(tailp, headp, g.length); err != nil {
+			return Info{}, err
+		}
+	}
 	info := Info{
 		Name:     name,
 		Path:     f.Name(),
@@ -270,9 +432,6 @@ func statFile(name string, c config) (Info, error) {
 	if g.mode == Broadcast {
 		info.Unread = int(min(head, g.length))
 		return info, nil
-	}
-	if tail > head || head-tail > g.length {
-		return Info{}, corruptf("read cursor %d and write cursor %d are more than %d apart", tail, head, g.length)
 	}
 	info.Consumed = tail
 	info.Unread = int(head - tail)
@@ -312,6 +471,12 @@ func removeFiles(name string, c config) error {
 	fi, err := os.Lstat(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
+			// Lock files without a buffer: left by a Create that failed.
+			for _, ext := range []string{writerLockExt, readerLockExt} {
+				if os.Remove(path+ext) == nil {
+					stale++
+				}
+			}
 			if stale > 0 {
 				return nil
 			}
@@ -339,6 +504,9 @@ func removeStaleTemps(name, dir string) int {
 	matches, _ := filepath.Glob(filepath.Join(dir, "."+name+fileExt+".*"+tempExt))
 	n := 0
 	for _, m := range matches {
+		if !isTempOf(filepath.Base(m), name) {
+			continue // another buffer's, such as .name.scb.x.scb.<hex>.tmp
+		}
 		f, err := openNoFollow(m, false)
 		if err != nil {
 			continue

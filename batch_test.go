@@ -360,3 +360,28 @@ func putUint64(p []byte, v uint64) {
 		v >>= 8
 	}
 }
+
+// TestArgumentErrorsBeforeFull checks that every strategy reports an item
+// that can never fit as such, even when the buffer is also full, and that an
+// empty batch succeeds on a full buffer.
+func TestArgumentErrorsBeforeFull(t *testing.T) {
+	for _, s := range strategies {
+		t.Run(s.String(), func(t *testing.T) {
+			o := newOpts(t, s, scb.Queue)
+			o.Length, o.ItemSize = 2, 1
+			w := create(t, "q", o)
+			require.NoError(t, w.Push(1))
+			require.NoError(t, w.Push(2))
+			require.ErrorIs(t, w.PushBytes([]byte{1, 2}), scb.ErrTooLarge)
+			require.ErrorIs(t, w.Push(256), scb.ErrRange)
+			_, err := w.PushMany([]uint64{256})
+			require.ErrorIs(t, err, scb.ErrRange)
+			_, err = w.PushBytesMany([][]byte{{1, 2}})
+			require.ErrorIs(t, err, scb.ErrTooLarge)
+			n, err := w.PushMany(nil)
+			assert.Zero(t, n)
+			require.NoError(t, err)
+			require.Same(t, scb.ErrFull, w.Push(3))
+		})
+	}
+}

@@ -95,11 +95,27 @@
 //
 // # Caveats
 //
-//   - What a crash loses. A writer that dies in the middle of a push loses
-//     that one item: it was never published, and the next writer overwrites
-//     its slot. A Queue reader that dies in the middle of a pop loses
-//     nothing: the item was not yet marked read, and the next reader gets
-//     it. Items already published are never lost or duplicated by a crash.
+//   - What a crash loses. A push publishes its item with one atomic store
+//     of the write cursor, made before it returns; a Queue pop consumes its
+//     item with one store of the read cursor, also made before it returns.
+//     A writer killed in the middle of a push therefore loses at most that
+//     push's item: killed before the store, no reader ever sees the item and
+//     the next writer reuses its slot; killed after it, the item is
+//     delivered though the push never returned. Every item whose push
+//     returned is delivered (Queue) or read or counted lost (Broadcast).
+//     In Broadcast mode a push into a full ring has started overwriting the
+//     oldest item, which is gone too: a reader that had not read it gets an
+//     [*OverrunError] counting it. A Queue reader killed in the middle of a
+//     pop loses nothing if it died before its store (the next reader gets
+//     that item), and the items that call was returning if it died after:
+//     they are consumed, but the application never had them. No item is
+//     ever delivered twice, torn, or out of order. A Broadcast reader's
+//     cursor is its own, so its death changes nothing for the others.
+//   - Locks and roles are held with flock(2) (LockFileEx on Windows), which
+//     the kernel releases when a process dies, so a replacement takes the
+//     role at once. Create builds the file under a temporary name and links
+//     it into place complete, so a Create killed half-way leaves no buffer
+//     (Remove deletes its temporary file).
 //   - A process stopped (SIGSTOP, a debugger) while it holds a Flock lock
 //     stalls every other user of that buffer until it resumes; only death
 //     releases a lock.
@@ -107,10 +123,18 @@
 //     buffer's waiter count raised, so the other side makes a wake-up system
 //     call on every publish from then on (a cost, not an error; it ends when
 //     the buffer is recreated).
-//   - Truncating or overwriting a buffer file while it is mapped is outside
-//     what scb can guard: a process touching a page past the new end gets
-//     SIGBUS and dies, as with any mapped file. Use Remove, which unlinks
-//     the file and leaves existing mappings intact.
+//   - Truncating a buffer file while it is mapped is outside what scb can
+//     guard: a process touching a page past the new end dies of SIGBUS
+//     ("unexpected fault address"), as with any mapped file, and openers
+//     then refuse the file with [ErrCorrupt]. Zeroing it (truncating and
+//     extending again) makes an Atomic reader report ErrCorrupt (the write
+//     cursor went back) while Flock handles see an empty buffer; openers
+//     refuse it (bad magic). Renaming another file over it leaves the
+//     handles working on the old file, which no new opener can reach. Use
+//     Remove, which unlinks the file and leaves existing mappings intact.
+//   - Handles validate the header once, at open; damage to the cursors or
+//     to a slot's length found later is reported as ErrCorrupt by the call
+//     that finds it, never trusted.
 //   - The Atomic strategy needs lock-free 64-bit atomics: it is available on
 //     64-bit architectures (amd64, arm64, ppc64, riscv64, s390x, loong64,
 //     mips64) and refused with [ErrUnsupported] elsewhere, where Flock

@@ -38,7 +38,9 @@ var (
 
 	// ErrCorrupt is returned when a file is not a valid buffer: wrong magic,
 	// version, checksum, byte order or size, a cursor or item length out of
-	// range, or not a regular file. The wrapping error says which.
+	// range, or not a regular file (nor may a role lock file be anything
+	// but a regular file). The wrapping error says which. Openers, Stat and
+	// List report it before changing anything on disk.
 	ErrCorrupt = errors.New("corrupt buffer file")
 
 	// ErrBusy is returned when a role is already taken: with the Atomic
@@ -80,9 +82,10 @@ var (
 	ErrClosed error = &wrapped{"buffer handle is closed", fs.ErrClosed}
 
 	// ErrUntrusted is returned when opening a file scb refuses to trust: a
-	// symbolic link, or a file owned by another user in a world-writable
-	// sticky directory such as /dev/shm or /tmp (see
-	// Options.AllowOtherOwner). It matches [fs.ErrPermission].
+	// symbolic link where the buffer or one of its role lock files should
+	// be, or such a file owned by another user in a world-writable sticky
+	// directory such as /dev/shm or /tmp (see Options.AllowOtherOwner). It
+	// matches [fs.ErrPermission].
 	ErrUntrusted error = &wrapped{"refusing to open an untrusted file", fs.ErrPermission}
 
 	// ErrUnsupported is returned when the current platform cannot provide

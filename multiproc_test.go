@@ -54,6 +54,13 @@ type child struct {
 // startChild runs the test binary as role with the given parameters.
 func startChild(t testing.TB, role string, params map[string]string) *child {
 	t.Helper()
+	return startChildWith(t, role, params, nil)
+}
+
+// startChildWith is startChild with a hook that may adjust the command
+// (its SysProcAttr, say) before it starts.
+func startChildWith(t testing.TB, role string, params map[string]string, setup func(*exec.Cmd)) *child {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 	// A race-enabled child would otherwise sleep a second when it exits.
@@ -61,6 +68,9 @@ func startChild(t testing.TB, role string, params map[string]string) *child {
 		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	for k, v := range params {
 		cmd.Env = append(cmd.Env, "SCB_TEST_"+k+"="+v)
+	}
+	if setup != nil {
+		setup(cmd)
 	}
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
@@ -153,6 +163,10 @@ func checkItem(b []byte) (uint64, error) {
 
 // --- children ---------------------------------------------------------------
 
+// moreChildren holds the roles defined in other test files (crash_test.go,
+// soak_test.go, ...), which register them from init functions.
+var moreChildren = map[string]func(ctx context.Context, name string, o *scb.Options) error{}
+
 func param(key string) string { return os.Getenv("SCB_TEST_" + key) }
 
 func paramInt(key string) uint64 {
@@ -181,7 +195,11 @@ func runChild(role string) int {
 	case "writer-stream":
 		err = childWriterStream(ctx, name, o)
 	default:
-		err = fmt.Errorf("unknown child role %q", role)
+		if run, ok := moreChildren[role]; ok {
+			err = run(ctx, name, o)
+		} else {
+			err = fmt.Errorf("unknown child role %q", role)
+		}
 	}
 	if err != nil {
 		fmt.Println("error", err)

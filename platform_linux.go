@@ -4,7 +4,9 @@ package scb
 
 import (
 	"errors"
+	"io/fs"
 	"os"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -34,6 +36,31 @@ func reserve(f *os.File, size int64) error {
 			continue
 		case errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.ENOSYS):
 			return writeZeros(f, size)
+		}
+		return err
+	}
+}
+
+// ensureAllocated makes sure every block of an existing buffer file is
+// allocated, as Create leaves it. A file with holes (copied with cp, say,
+// which skips runs of zeros) would otherwise get its blocks on first touch
+// through the mapping, and on a full file system that is SIGBUS instead of
+// an error. A fully allocated file costs nothing but the look at its block
+// count.
+func ensureAllocated(f *os.File, fi fs.FileInfo) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || st.Blocks*512 >= fi.Size() {
+		return nil
+	}
+	for {
+		err := unix.Fallocate(int(f.Fd()), 0, 0, fi.Size())
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.ENOSYS):
+			return nil // nothing better to do here
 		}
 		return err
 	}

@@ -2,7 +2,10 @@
 
 package scb
 
-import "os"
+import (
+	"io/fs"
+	"os"
+)
 
 // shmDir is Linux's /dev/shm; elsewhere buffers default to os.TempDir().
 func shmDir() string { return "" }
@@ -13,3 +16,7 @@ func shmDir() string { return "" }
 func reserve(f *os.File, size int64) error {
 	return writeZeros(f, size)
 }
+
+// ensureAllocated does nothing where there is no cheap way to fill a file's
+// holes: only Linux checks that an opened buffer file has none.
+func ensureAllocated(f *os.File, fi fs.FileInfo) error { return nil }

@@ -29,16 +29,17 @@ func openNoFollow(path string, write bool) (*os.File, error) {
 	return f, nil
 }
 
-// explainOpen turns the errors of opening a symbolic link or a directory
-// into scb's errors. (O_NOFOLLOW fails with ELOOP on Linux and macOS, EMLINK
-// on FreeBSD, EFTYPE on NetBSD, so ask the file system instead.)
+// explainOpen turns the errors of opening a symbolic link, a directory or
+// another special file (a socket cannot be opened at all) into scb's
+// errors. (O_NOFOLLOW fails with ELOOP on Linux and macOS, EMLINK on
+// FreeBSD, EFTYPE on NetBSD, so ask the file system instead.)
 func explainOpen(path string, err error) error {
 	if fi, lerr := os.Lstat(path); lerr == nil {
 		switch {
 		case fi.Mode()&fs.ModeSymlink != 0:
 			return fmt.Errorf("%w: %s is a symbolic link", ErrUntrusted, path)
-		case fi.IsDir():
-			return corruptf("%s is a directory", path)
+		case !fi.Mode().IsRegular():
+			return corruptf("%s is not a regular file (%v)", path, fi.Mode().Type())
 		}
 	}
 	return err

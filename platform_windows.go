@@ -25,8 +25,8 @@ func openNoFollow(path string, write bool) (*os.File, error) {
 	switch {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		return nil, fmt.Errorf("%w: %s is a symbolic link", ErrUntrusted, path)
-	case fi.IsDir():
-		return nil, corruptf("%s is a directory", path)
+	case !fi.Mode().IsRegular():
+		return nil, corruptf("%s is not a regular file (%v)", path, fi.Mode().Type())
 	}
 	p, err := windows.UTF16PtrFromString(path)
 	if err != nil {

@@ -285,6 +285,24 @@ func (w *Writer) full() bool {
 	return h-t == w.length
 }
 
+// valid reports whether op has a next item and it is one the buffer can
+// take, so that a full buffer is the reason it cannot proceed: an item that
+// can never fit is reported as such (by try) whether or not the buffer is
+// full, and an empty batch is done at once.
+func (w *Writer) valid(op *wop) bool {
+	switch op.kind {
+	case opUint:
+		return w.itemSize >= 8 || op.v>>(8*uint(w.itemSize)) == 0
+	case opBytes:
+		return len(op.p) <= w.itemSize
+	case opUints:
+		return op.n < len(op.vs) && (w.itemSize >= 8 || op.vs[op.n]>>(8*uint(w.itemSize)) == 0)
+	case opBytesMany:
+		return op.n < len(op.ps) && len(op.ps[op.n]) <= w.itemSize
+	}
+	return true
+}
+
 // spinFor returns how many times a blocking call polls before it sleeps.
 func (w *Writer) spinFor() int { return spinCount(w.spin) }
 
@@ -293,7 +311,7 @@ func (w *Writer) do(name string, op *wop) (int, error) {
 	if err := w.hold(); err != nil {
 		return 0, w.wrap(name, err)
 	}
-	if w.shared && w.full() {
+	if w.shared && w.valid(op) && w.full() {
 		w.unhold()
 		return 0, ErrFull
 	}
@@ -318,7 +336,7 @@ func (w *Writer) doWait(ctx context.Context, name string, op *wop) (int, error) 
 	ws := waitState{spin: w.spin}
 	defer ws.done()
 	for {
-		if w.shared && w.full() {
+		if w.shared && w.valid(op) && w.full() {
 			if err := w.await(ctx, &ws, roomWait, atomic.LoadUint64(w.wcur)-w.length, &w.closing); err != nil {
 				return op.n, w.wrap(name, err)
 			}

@@ -1,0 +1,177 @@
+package scb_test
+
+// Damage done to a buffer file while handles have it mapped: through the
+// file (as another process writing to it would) rather than the mapping, so
+// the test goes through the same page cache any process would.
+
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sharedcbuff/scb"
+)
+
+// poke writes v at off in the buffer file, in the machine's byte order.
+func poke(t testing.TB, path string, off int64, v uint64, size int) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	require.NoError(t, err)
+	defer f.Close()
+	b := make([]byte, 8)
+	binary.NativeEndian.PutUint64(b, v)
+	if size == 4 {
+		binary.NativeEndian.PutUint32(b, uint32(v))
+	}
+	_, err = f.WriteAt(b[:size], off)
+	require.NoError(t, err)
+}
+
+// peek reads the 8-byte word at off.
+func peek(t testing.TB, path string, off int64) uint64 {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return binary.NativeEndian.Uint64(data[off:])
+}
+
+// TestDamageWhileOpen damages cursors and slot headers of a buffer in use.
+// The operation that next depends on the damaged word reports ErrCorrupt:
+// no panic, no out-of-range slice, no item made up from garbage. Where the
+// damage is undone, the handle carries on.
+func TestDamageWhileOpen(t *testing.T) {
+	const length, itemSize = 4, 16
+	slotOff := func(m scb.Mode, n int) int64 { return scb.HeaderSize + int64(n%length*scb.SlotSize(itemSize, m)) }
+	qLen, bLen := scb.SlotLen(scb.Queue), scb.SlotLen(scb.Broadcast)
+	type env struct {
+		t    *testing.T
+		path string
+		w    *scb.Writer
+		r    *scb.Reader
+	}
+	tests := []struct {
+		name string
+		mode scb.Mode
+		run  func(e env)
+	}{
+		{"item length above ItemSize", scb.Queue, func(e env) {
+			require.NoError(e.t, e.w.PushBytes([]byte("ok")))
+			poke(e.t, e.path, slotOff(scb.Queue, 0)+qLen, itemSize+1, 4)
+			_, err := e.r.PopBytes(make([]byte, 64))
+			require.ErrorIs(e.t, err, scb.ErrCorrupt)
+			assert.Contains(e.t, err.Error(), "has length 17, item size is 16")
+			_, err = e.r.Pop()
+			require.ErrorIs(e.t, err, scb.ErrCorrupt)
+			_, err = e.r.PopMany(3)
+			require.ErrorIs(e.t, err, scb.ErrCorrupt)
+			poke(e.t, e.path, slotOff(scb.Queue, 0)+qLen, 2, 4)
+			buf := make([]byte, itemSize)
+			n, err := e.r.PopBytes(buf)
+			require.NoError(e.t, err, "the item stayed unread")
+			assert.Equal(e.t, "ok", string(buf[:n]))
+		}},
+		{"item length 4 GiB", scb.Queue, func(e env) {
+			require.NoError(e.t, e.w.Push(1))
+			poke(e.t, e.path, slotOff(scb.Queue, 0)+qLen, 0xFFFFFFFF, 4)
+			_, err := e.r.Pop()
+			require.ErrorIs(e.t, err, scb.ErrCorrupt)
+		}},
+		{"write cursor past the ring", scb.Queue, func(e env) {
+			require.NoError(e.t, e.w.Push(1))
+			_, err := e.r.Pop()
+			require.NoError(e.t, err)
+			poke(e.t, e.path, scb.OffHead, 1+length+1, 8)
+			_, err = e.r.Pop()
+			require.ErrorIs(e.t, err, scb.ErrCorrupt)
+			_, err = e.r.PopMany(10)
+			require.ErrorIs(e.t, err, scb.ErrCorrupt)
+		}},
+		{"read cursor past the write cursor", scb.Queue, func(e env) {
+			for i := range length {
+				require.NoError(e.t, e.w.Push(uint64(i)))
+			}
+			poke(e.t, e.path, scb.OffTail, length+3, 8)
+			// The writer looks at the read cursor when the ring seems full.
+			require.ErrorIs(e.t, e.w.Push(9), scb.ErrCorrupt)
+			_, err := scb.OpenWriter("d", &scb.Options{Dir: filepath.Dir(e.path)})
+			require.ErrorIs(e.t, err, scb.ErrCorrupt, "a new opener refuses it too")
+			_, err = scb.Stat("d", &scb.Options{Dir: filepath.Dir(e.path)})
+			require.ErrorIs(e.t, err, scb.ErrCorrupt)
+		}},
+		{"write cursor moved back", scb.Broadcast, func(e env) {
+			for i := range 3 {
+				require.NoError(e.t, e.w.Push(uint64(i)))
+			}
+			got, err := e.r.PopMany(10)
+			require.NoError(e.t, err)
+			require.Len(e.t, got, 3)
+			poke(e.t, e.path, scb.OffHead, 1, 8)
+			_, err = e.r.Pop()
+			require.ErrorIs(e.t, err, scb.ErrCorrupt)
+			assert.Contains(e.t, err.Error(), "went back")
+		}},
+		{"slot holds an older item than the cursors say", scb.Broadcast, func(e env) {
+			require.NoError(e.t, e.w.Push(1))
+			poke(e.t, e.path, slotOff(scb.Broadcast, 0)+scb.SlotSeq, 0, 8)
+			_, err := e.r.Pop()
+			require.ErrorIs(e.t, err, scb.ErrCorrupt)
+		}},
+		{"broadcast item length above ItemSize", scb.Broadcast, func(e env) {
+			require.NoError(e.t, e.w.PushBytes([]byte("abc")))
+			poke(e.t, e.path, slotOff(scb.Broadcast, 0)+bLen, 1<<31, 4)
+			_, err := e.r.PopBytes(make([]byte, 64))
+			require.ErrorIs(e.t, err, scb.ErrCorrupt)
+		}},
+		{"write cursor at the top", scb.Broadcast, func(e env) {
+			poke(e.t, e.path, scb.OffHead, ^uint64(0), 8)
+			for range 3 {
+				_, err := e.r.Pop() // whatever it says, it must not crash
+				if err == nil {
+					continue
+				}
+				assert.True(e.t, isAny(err, scb.ErrCorrupt, scb.ErrOverrun, scb.ErrEmpty), "%v", err)
+			}
+			r2, err := scb.OpenReader("d", &scb.Options{Dir: filepath.Dir(e.path)})
+			if err == nil {
+				_, err = r2.Pop()
+				assert.Error(e.t, err)
+				r2.Close()
+			}
+		}},
+		{"fixed header overwritten", scb.Queue, func(e env) {
+			// Handles keep the geometry they validated at open; only new
+			// openers see the damage.
+			poke(e.t, e.path, scb.OffMagic, 0, 8)
+			poke(e.t, e.path, scb.OffLength, 1<<40, 8)
+			require.NoError(e.t, e.w.Push(5))
+			v, err := e.r.Pop()
+			require.NoError(e.t, err)
+			assert.Equal(e.t, uint64(5), v)
+			_, err = scb.OpenReader("d", &scb.Options{Dir: filepath.Dir(e.path)})
+			require.ErrorIs(e.t, err, scb.ErrCorrupt)
+		}},
+	}
+	for _, s := range strategies {
+		for _, tt := range tests {
+			t.Run(s.String()+"/"+tt.name, func(t *testing.T) {
+				o := &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: tt.mode, Length: length, ItemSize: itemSize}
+				w := create(t, "d", o)
+				r := openReader(t, "d", at(o))
+				tt.run(env{t: t, path: filepath.Join(o.Dir, "d.scb"), w: w, r: r})
+			})
+		}
+	}
+}
+
+func isAny(err error, targets ...error) bool {
+	for _, t := range targets {
+		if errorsIs(err, t) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,59 @@
+package scb
+
+import "hash/crc32"
+
+// Layout facts for the white-box corruption and fuzz tests in package
+// scb_test: they damage chosen bytes of real files, and take the offsets
+// from header.go rather than repeating them.
+
+const (
+	HeaderSize   = headerSize
+	OffMagic     = offMagic
+	OffVersion   = offVersion
+	OffByteOrder = offByteOrder
+	OffLength    = offLength
+	OffItemSize  = offItemSize
+	OffSlotSize  = offSlotSize
+	OffStrategy  = offStrategy
+	OffMode      = offMode
+	OffSlots     = offSlots
+	OffFileSize  = offFileSize
+	OffChecksum  = offChecksum
+	OffHead      = offHead
+	OffTail      = offTail
+	HeaderUsed   = headerUsed
+	SlotSeq      = broadcastSeq // Broadcast slots only
+	MaxNameLen   = maxNameLen
+)
+
+// SlotSize is the size of a slot of mode m holding items of up to itemSize
+// bytes.
+func SlotSize(itemSize int, m Mode) int { return int(slotSizeFor(uint64(itemSize), m)) }
+
+// SlotLen is the offset of the item length in a slot of mode m.
+func SlotLen(m Mode) int64 {
+	if m == Broadcast {
+		return broadcastLen
+	}
+	return queueLen
+}
+
+// SlotData is the offset of the item bytes in a slot of mode m.
+func SlotData(m Mode) int64 {
+	if m == Broadcast {
+		return broadcastData
+	}
+	return queueData
+}
+
+// Reseal recomputes the header checksum of b (at least fixedSize bytes)
+// after a test changed a fixed field on purpose.
+func Reseal(b []byte) {
+	sum := crc32Castagnoli(b[:offChecksum])
+	b[offChecksum] = byte(sum)
+	b[offChecksum+1] = byte(sum >> 8)
+	b[offChecksum+2] = byte(sum >> 16)
+	b[offChecksum+3] = byte(sum >> 24)
+}
+
+func crc32Castagnoli(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }

@@ -1,0 +1,213 @@
+package scb_test
+
+// Soak tests, opt-in: SCB_SOAK=full runs them at full size (5 million items
+// through a Flock queue between 4 writer and 4 reader processes, 50 million
+// through an Atomic queue between 2 processes); SCB_SOAK=ci at a twentieth
+// of that; SCB_SOAK=<fraction> at any other scale. Every item is
+// checksummed, and every one is accounted for: read exactly once, intact,
+// and in each writer's order.
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sharedcbuff/scb"
+)
+
+func init() {
+	moreChildren["soak-writer"] = childSoakWriter
+	moreChildren["soak-reader"] = childSoakReader
+}
+
+// soakScale returns the fraction of the full size to run, or skips.
+func soakScale(t *testing.T) float64 {
+	switch v := os.Getenv("SCB_SOAK"); v {
+	case "":
+		t.Skip("soak test: set SCB_SOAK=full, SCB_SOAK=ci or SCB_SOAK=<fraction> to run it")
+	case "full":
+		return 1
+	case "ci":
+		return 1.0 / 20
+	default:
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			t.Fatalf("SCB_SOAK=%q: want full, ci or a positive fraction", v)
+		}
+		return f
+	}
+	return 0
+}
+
+const soakItemSize = 32
+
+// childSoakWriter pushes checksummed items ID<<32 | i for i in 0..N-1.
+func childSoakWriter(ctx context.Context, name string, o *scb.Options) error {
+	w, err := scb.OpenWriter(name, o)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	fmt.Println("ready")
+	id, n := paramInt("ID"), paramInt("N")
+	buf := make([]byte, soakItemSize)
+	for i := range n {
+		putItem(buf, id<<32|i)
+		if err := w.PushBytesWait(ctx, buf); err != nil {
+			return fmt.Errorf("item %d: %w", i, err)
+		}
+	}
+	fmt.Println("ok", n)
+	return nil
+}
+
+// childSoakReader pops checksummed items. With N set, it expects exactly
+// 0..N-1 from writer 0, in order. Otherwise it pops until the stop item,
+// checks each writer's items come in increasing order, and writes them to
+// the file OUT as little-endian uint64s.
+func childSoakReader(ctx context.Context, name string, o *scb.Options) error {
+	r, err := scb.OpenReader(name, o)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	fmt.Println("ready")
+	buf := make([]byte, soakItemSize)
+	if param("N") != "" {
+		n := paramInt("N")
+		for i := range n {
+			k, err := r.PopBytesWait(ctx, buf)
+			if err != nil {
+				return fmt.Errorf("item %d: %w", i, err)
+			}
+			v, err := checkItem(buf[:k])
+			if err != nil {
+				return fmt.Errorf("item %d: %w", i, err)
+			}
+			if v != i {
+				return fmt.Errorf("item %d is %d", i, v)
+			}
+		}
+		fmt.Println("ok", n)
+		return nil
+	}
+	var got []byte
+	last := map[uint64]uint64{}
+	for {
+		k, err := r.PopBytesWait(ctx, buf)
+		if err != nil {
+			return err
+		}
+		v, err := checkItem(buf[:k])
+		if err != nil {
+			return err
+		}
+		if v == stopValue {
+			break
+		}
+		id, seq := v>>32, v&0xffffffff
+		if prev, ok := last[id]; ok && seq <= prev {
+			return fmt.Errorf("writer %d: item %d after %d", id, seq, prev)
+		}
+		last[id] = seq
+		got = binary.LittleEndian.AppendUint64(got, v)
+	}
+	if err := os.WriteFile(param("OUT"), got, 0o600); err != nil {
+		return err
+	}
+	fmt.Println("ok", len(got)/8)
+	return nil
+}
+
+func TestSoakFlockQueue(t *testing.T) {
+	scale := soakScale(t)
+	const writers, readers = 4, 4
+	per := int(5_000_000 * scale / writers)
+	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, ItemSize: soakItemSize}
+	w := create(t, "soak", o)
+
+	var rs, ws []*child
+	for i := range readers {
+		c := startChild(t, "soak-reader", map[string]string{"DIR": o.Dir, "NAME": "soak",
+			"OUT": filepath.Join(o.Dir, fmt.Sprintf("reader%d", i))})
+		c.expect("ready")
+		rs = append(rs, c)
+	}
+	start := time.Now()
+	for id := range writers {
+		ws = append(ws, startChild(t, "soak-writer", map[string]string{"DIR": o.Dir, "NAME": "soak",
+			"ID": strconv.Itoa(id), "N": strconv.Itoa(per)}))
+	}
+	for _, c := range ws {
+		c.expect("ready")
+		c.expect("ok")
+		c.wait()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
+	defer cancel()
+	stop := make([]byte, soakItemSize)
+	putItem(stop, stopValue)
+	for range readers {
+		require.NoError(t, w.PushBytesWait(ctx, stop))
+	}
+	for _, c := range rs {
+		c.expect("ok")
+		c.wait()
+	}
+	elapsed := time.Since(start)
+
+	seen := make([][]bool, writers)
+	for i := range seen {
+		seen[i] = make([]bool, per)
+	}
+	total := 0
+	for i := range readers {
+		data, err := os.ReadFile(filepath.Join(o.Dir, fmt.Sprintf("reader%d", i)))
+		require.NoError(t, err)
+		for ; len(data) >= 8; data = data[8:] {
+			v := binary.LittleEndian.Uint64(data)
+			id, seq := v>>32, v&0xffffffff
+			require.Less(t, id, uint64(writers))
+			require.Less(t, seq, uint64(per))
+			require.False(t, seen[id][seq], "item %d of writer %d received twice", seq, id)
+			seen[id][seq] = true
+			total++
+		}
+	}
+	assert.Equal(t, writers*per, total, "every item received exactly once")
+	report(t, "Flock Queue, 4 writer and 4 reader processes", total, elapsed)
+}
+
+func TestSoakAtomicQueue(t *testing.T) {
+	n := int(50_000_000 * soakScale(t))
+	o := &scb.Options{Dir: t.TempDir(), ItemSize: soakItemSize}
+	w, err := scb.Create("soak", o)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	r := startChild(t, "soak-reader", map[string]string{"DIR": o.Dir, "NAME": "soak", "N": strconv.Itoa(n)})
+	r.expect("ready")
+	start := time.Now()
+	wc := startChild(t, "soak-writer", map[string]string{"DIR": o.Dir, "NAME": "soak", "ID": "0", "N": strconv.Itoa(n)})
+	wc.expect("ready")
+	wc.expect("ok")
+	assert.Equal(t, strconv.Itoa(n), r.expect("ok"), "every item read, intact and in order")
+	elapsed := time.Since(start)
+	wc.wait()
+	r.wait()
+	report(t, "Atomic Queue, 1 writer and 1 reader process", n, elapsed)
+}
+
+func report(t *testing.T, what string, n int, d time.Duration) {
+	msg := fmt.Sprintf("soak: %s: %d items of %d bytes in %.2f s, %.0f items/s",
+		what, n, soakItemSize, d.Seconds(), float64(n)/d.Seconds())
+	t.Log(msg)
+	fmt.Println(msg)
+}
