@@ -18,7 +18,7 @@ import (
 )
 
 // File names. A buffer called jobs is the file jobs.scb; the Atomic
-// strategy's role locks are jobs.scb.wlock and jobs.scb.rlock beside it;
+// strategy's role locks are jobs.scb.<id>.wlock and .rlock beside it;
 // Create builds the file as .jobs.scb.<random>.tmp (a name no buffer can
 // have) and links it into place.
 const (
@@ -68,13 +68,14 @@ func checkName(name string) error {
 // own one, and keep a copy of its ring for the hot path.
 type buffer struct {
 	ring
-	name string
-	dir  string
-	path string
-	file *os.File
-	mem  mmap.MMap
-	geo  geometry
-	perm fs.FileMode
+	creating bool // built by Create and not yet linked into place
+	name     string
+	dir      string
+	path     string
+	file     *os.File
+	mem      mmap.MMap
+	geo      geometry
+	perm     fs.FileMode
 }
 
 // mapFile maps f, whose header g has been validated against its size.
@@ -172,6 +173,7 @@ func buildFile(name string, c config, g geometry) (*buffer, string, error) {
 		b.abandon(tmp)
 		return nil, "", err
 	}
+	b.creating = true
 	return b, tmp, nil
 }
 
@@ -182,9 +184,54 @@ func lockFiles(path string, g geometry) []string {
 	case g.strategy != Atomic:
 		return nil
 	case g.mode == Broadcast:
-		return []string{path + writerLockExt}
+		return []string{lockName(path, g.id, writerLockExt)}
 	}
-	return []string{path + writerLockExt, path + readerLockExt}
+	return []string{lockName(path, g.id, writerLockExt), lockName(path, g.id, readerLockExt)}
+}
+
+// lockName returns the name of a role lock file of the buffer with header
+// id at path: jobs.scb.<16 hex digits>.wlock. A buffer created again under
+// the same name has another id, so it never shares a role lock with one
+// that was removed while handles still held its roles.
+func lockName(path string, id uint64, ext string) string {
+	return fmt.Sprintf("%s.%016x%s", path, id, ext)
+}
+
+// isLockOf reports whether base is the name of a role lock file of some
+// buffer called name, whatever its id.
+func isLockOf(base, name string) bool {
+	rest, ok := strings.CutPrefix(base, name+fileExt+".")
+	if !ok {
+		return false
+	}
+	id, ok := strings.CutSuffix(rest, writerLockExt)
+	if !ok {
+		id, ok = strings.CutSuffix(rest, readerLockExt)
+	}
+	if !ok || len(id) != 16 {
+		return false
+	}
+	_, err := hex.DecodeString(id)
+	return err == nil
+}
+
+// removeLockFiles removes the role lock files of every buffer that had the
+// name, and reports how many it removed. Handles that hold one keep their
+// lock; the buffer they hold it for is gone by then (Remove unlinks it
+// first), and a new opener of the name would get the new buffer's.
+func removeLockFiles(name, dir string) (int, error) {
+	matches, _ := filepath.Glob(filepath.Join(dir, name+fileExt+".*lock"))
+	n := 0
+	for _, m := range matches {
+		if !isLockOf(filepath.Base(m), name) {
+			continue // another buffer's, such as x.scb.<id>.scb.<id>.wlock
+		}
+		if err := os.Remove(m); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // makeLockFiles creates the role lock files of a new buffer, with exactly
@@ -273,10 +320,12 @@ func isSameFile(f *os.File, path string) bool {
 // if the name is taken the result matches ErrExist and the temporary file is
 // removed.
 func (b *buffer) publishFile(tmp string) error {
+	b.creating = false
 	err := os.Link(tmp, b.path)
 	os.Remove(tmp)
 	unlockFd(b.file.Fd())
 	if err != nil {
+		b.removeOwnLockFiles()
 		if errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("%w in %s", ErrExist, b.dir)
 		}
@@ -287,8 +336,17 @@ func (b *buffer) publishFile(tmp string) error {
 
 // abandon throws away a buffer built by buildFile and not published.
 func (b *buffer) abandon(tmp string) {
+	b.removeOwnLockFiles()
 	b.close()
 	os.Remove(tmp)
+}
+
+// removeOwnLockFiles removes the lock files made for a buffer that was
+// never published: they carry its id, so nobody else can be using them.
+func (b *buffer) removeOwnLockFiles() {
+	for _, lp := range lockFiles(b.path, b.geo) {
+		os.Remove(lp)
+	}
 }
 
 // openChecked opens the buffer file name in c.Dir and validates its header.
@@ -471,13 +529,13 @@ func removeFiles(name string, c config) error {
 	fi, err := os.Lstat(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			// Lock files without a buffer: left by a Create that failed.
-			for _, ext := range []string{writerLockExt, readerLockExt} {
-				if os.Remove(path+ext) == nil {
-					stale++
-				}
+			// Lock files without a buffer: left by a Create that failed,
+			// or by a buffer deleted by hand.
+			n, err := removeLockFiles(name, c.Dir)
+			if err != nil {
+				return err
 			}
-			if stale > 0 {
+			if stale+n > 0 {
 				return nil
 			}
 			return fmt.Errorf("%w in %s", ErrNotExist, c.Dir)
@@ -487,15 +545,15 @@ func removeFiles(name string, c config) error {
 	if !fi.Mode().IsRegular() {
 		return corruptf("%s is not a regular file (%v); not removing it", path, fi.Mode().Type())
 	}
+	// The buffer first, then its lock files: an opener that takes a role
+	// with a fresh lock file checks afterwards that the buffer is still
+	// there, and so cannot hold a role on a removed buffer beside a handle
+	// that held it before.
 	if err := os.Remove(path); err != nil {
 		return err
 	}
-	for _, ext := range []string{writerLockExt, readerLockExt} {
-		if err := os.Remove(path + ext); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-	}
-	return nil
+	_, err = removeLockFiles(name, c.Dir)
+	return err
 }
 
 // removeStaleTemps removes the temporary files of Creates of name that died

@@ -79,8 +79,10 @@
 // A buffer called jobs is the file jobs.scb in the directory from
 // Options.Dir, else $SCB_DIR, else /dev/shm on Linux, else os.TempDir()
 // (see [DefaultDir]). The Atomic strategy keeps its role locks in
-// jobs.scb.wlock and jobs.scb.rlock beside it. The file begins with a
-// header page: magic, format version, the geometry, a checksum, and the
+// jobs.scb.<id>.wlock and jobs.scb.<id>.rlock beside it, named after a
+// random id in its header, so that a buffer created again under the same
+// name never shares a role with one that was removed. The file begins with
+// a header page: magic, format version, the geometry, a checksum, and the
 // shared cursors on separate cache lines; header.go documents the layout.
 // Openers take the geometry from the header, and refuse a file whose magic,
 // version, checksum or size is wrong with [ErrCorrupt] before mapping it.
@@ -118,7 +120,8 @@
 //     (Remove deletes its temporary file).
 //   - A process stopped (SIGSTOP, a debugger) while it holds a Flock lock
 //     stalls every other user of that buffer until it resumes; only death
-//     releases a lock.
+//     releases a lock. Their calls keep trying, and a Wait call's context or
+//     the handle's Close ends the attempt.
 //   - A process killed while sleeping in a blocking call leaves the
 //     buffer's waiter count raised, so the other side makes a wake-up system
 //     call on every publish from then on (a cost, not an error; it ends when
@@ -128,13 +131,14 @@
 //     ("unexpected fault address"), as with any mapped file, and openers
 //     then refuse the file with [ErrCorrupt]. Zeroing it (truncating and
 //     extending again) makes an Atomic reader report ErrCorrupt (the write
-//     cursor went back) while Flock handles see an empty buffer; openers
-//     refuse it (bad magic). Renaming another file over it leaves the
+//     cursor went back), and Flock handles too (they check the header's
+//     magic under every lock); openers refuse it (bad magic). Renaming another file over it leaves the
 //     handles working on the old file, which no new opener can reach. Use
 //     Remove, which unlinks the file and leaves existing mappings intact.
-//   - Handles validate the header once, at open; damage to the cursors or
-//     to a slot's length found later is reported as ErrCorrupt by the call
-//     that finds it, never trusted.
+//   - Handles validate the header at open and keep the geometry they
+//     validated (Flock handles also check the header's magic under every
+//     lock); damage to the cursors or to a slot's length found later is
+//     reported as ErrCorrupt by the call that finds it, never trusted.
 //   - The Atomic strategy needs lock-free 64-bit atomics: it is available on
 //     64-bit architectures (amd64, arm64, ppc64, riscv64, s390x, loong64,
 //     mips64) and refused with [ErrUnsupported] elsewhere, where Flock

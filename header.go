@@ -51,8 +51,9 @@ const (
 	offSlots     = 40 // uint64 offset of slot 0 (headerSize)
 	offFileSize  = 48 // uint64 total file size
 	offCreated   = 56 // int64 creation time, Unix nanoseconds
-	offChecksum  = 64 // uint32 CRC-32C (Castagnoli) of bytes [0, offChecksum)
-	fixedSize    = 68 // bytes of line 0 that are defined; the rest is zero
+	offID        = 64 // uint64 random, names this buffer's role lock files
+	offChecksum  = 72 // uint32 CRC-32C (Castagnoli) of bytes [0, offChecksum)
+	fixedSize    = 76 // bytes of line 0 that are defined; the rest is zero
 
 	// Shared cursors, each on its own line.
 	offHead = 1 * lineSize // uint64 items ever written: the write cursor
@@ -100,6 +101,7 @@ type geometry struct {
 	mode     Mode
 	fileSize uint64
 	created  int64
+	id       uint64 // random per buffer: a recreated name gets new lock files
 }
 
 // newGeometry computes the layout for a buffer of the given shape, or
@@ -171,6 +173,7 @@ func (g geometry) encode(b []byte) {
 	le.PutUint64(b[offSlots:], headerSize)
 	le.PutUint64(b[offFileSize:], g.fileSize)
 	le.PutUint64(b[offCreated:], uint64(g.created))
+	le.PutUint64(b[offID:], g.id)
 	le.PutUint32(b[offChecksum:], crc32.Checksum(b[:offChecksum], castagnoli))
 }
 
@@ -203,6 +206,7 @@ func decodeHeader(b []byte, fileSize int64) (geometry, error) {
 		mode:     Mode(b[offMode]),
 		fileSize: le.Uint64(b[offFileSize:]),
 		created:  int64(le.Uint64(b[offCreated:])),
+		id:       le.Uint64(b[offID:]),
 	}
 	switch {
 	case g.length < 2:

@@ -12,8 +12,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// noFollow makes an open fail on a symbolic link.
-const noFollow = unix.O_NOFOLLOW
+// lockOpenFlags open a role lock file without following a symbolic link
+// and without blocking if it is a FIFO.
+const lockOpenFlags = unix.O_NOFOLLOW | unix.O_NONBLOCK
 
 // openNoFollow opens an existing file for reading, or reading and writing,
 // without following a symbolic link and without blocking on a FIFO.

@@ -11,8 +11,9 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// noFollow has no open flag on Windows; openNoFollow checks with Lstat.
-const noFollow = 0
+// lockOpenFlags has nothing to add on Windows, which has no FIFOs in the
+// file system and whose lock files are checked with Lstat first.
+const lockOpenFlags = 0
 
 // openNoFollow opens an existing file, refusing a symbolic link. The file
 // is opened with FILE_SHARE_DELETE so that Remove can delete a buffer that

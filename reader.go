@@ -109,7 +109,7 @@ func (r *Reader) unhold() {
 // lock gives the caller the ring until unlock: for Flock, the handle's
 // mutex, the file lock, and (Queue) fresh cursors; a Broadcast reader's
 // cursor is its own. It refuses while a peek is outstanding.
-func (r *Reader) lock() error {
+func (r *Reader) lock(ctx context.Context) error {
 	if !r.shared {
 		if r.peeked {
 			return errPeeked
@@ -121,7 +121,7 @@ func (r *Reader) lock() error {
 		r.mu.Unlock()
 		return errPeeked
 	}
-	if err := r.st.lock(); err != nil {
+	if err := r.st.lock(ctx, &r.closing); err != nil {
 		r.mu.Unlock()
 		return err
 	}
@@ -142,11 +142,11 @@ func (r *Reader) unlock() {
 	}
 }
 
-func (r *Reader) enter() error {
+func (r *Reader) enter(ctx context.Context) error {
 	if err := r.hold(); err != nil {
 		return err
 	}
-	if err := r.lock(); err != nil {
+	if err := r.lock(ctx); err != nil {
 		r.unhold()
 		return err
 	}
@@ -348,11 +348,11 @@ func (r *Reader) do(name string, op *rop) error {
 	if err := r.hold(); err != nil {
 		return r.wrap(name, err)
 	}
-	if r.shared && r.empty() {
+	if r.shared && r.empty() && r.sound() {
 		r.unhold()
 		return ErrEmpty
 	}
-	if err := r.lock(); err != nil {
+	if err := r.lock(nil); err != nil {
 		r.unhold()
 		return r.wrap(name, err)
 	}
@@ -373,13 +373,13 @@ func (r *Reader) doWait(ctx context.Context, name string, op *rop) error {
 	ws := waitState{spin: r.spin}
 	defer ws.done()
 	for {
-		if r.shared && r.empty() {
+		if r.shared && r.empty() && r.sound() {
 			if err := r.await(ctx, &ws, dataWait, atomic.LoadUint64(r.rcur), &r.closing); err != nil {
 				return r.wrap(name, err)
 			}
 			continue
 		}
-		if err := r.lock(); err != nil {
+		if err := r.lock(ctx); err != nil {
 			return r.wrap(name, err)
 		}
 		err := r.try(op)
@@ -437,15 +437,18 @@ func (r *Reader) Pop() (uint64, error) {
 // PopWait is Pop that waits for an item while the buffer is empty, until
 // ctx is done (it then returns ctx's error, wrapped).
 func (r *Reader) PopWait(ctx context.Context) (uint64, error) {
-	v, err := r.Pop()
-	for i := 0; err == ErrEmpty && r.fast && i < r.spinFor(); i++ {
-		v, err = r.Pop() // polls the write cursor: no wait machinery yet
-	}
-	if err != ErrEmpty {
-		return v, err
+	if r.fast {
+		// Poll through Pop's inline path before the wait machinery.
+		v, err := r.Pop()
+		for i := 0; err == ErrEmpty && r.fast && i < r.spinFor(); i++ {
+			v, err = r.Pop()
+		}
+		if err != ErrEmpty {
+			return v, err
+		}
 	}
 	op := rop{kind: opUint}
-	err = r.doWait(ctx, "pop", &op)
+	err := r.doWait(ctx, "pop", &op)
 	return op.v, err
 }
 
@@ -516,7 +519,7 @@ func (r *Reader) PopMany(n int) ([]uint64, error) {
 	if n <= 0 {
 		return []uint64{}, nil
 	}
-	if err := r.enter(); err != nil {
+	if err := r.enter(nil); err != nil {
 		return nil, r.wrap("pop", err)
 	}
 	op := rop{kind: opUints, vs: make([]uint64, min(n, r.available()))}
@@ -560,7 +563,7 @@ func (r *Reader) peekWait(ctx context.Context) ([]byte, error) {
 	ws := waitState{spin: r.spin}
 	defer ws.done()
 	for {
-		if err := r.lock(); err != nil {
+		if err := r.lock(ctx); err != nil {
 			return nil, r.wrap("peek", err)
 		}
 		err := ErrEmpty

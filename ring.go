@@ -25,6 +25,7 @@ type ring struct {
 	dataOff   uintptr // offset of the item bytes in a slot
 	itemSize  int
 	broadcast bool
+	magic     uint64 // the header's first word at open, for sound()
 }
 
 func newRing(base unsafe.Pointer, g geometry) ring {
@@ -48,6 +49,7 @@ func newRing(base unsafe.Pointer, g geometry) ring {
 	if r.broadcast {
 		r.lenOff, r.dataOff = broadcastLen, broadcastData
 	}
+	r.magic = atomic.LoadUint64((*uint64)(base))
 	if g.length&(g.length-1) == 0 {
 		r.mask = g.length - 1
 	}
@@ -63,6 +65,12 @@ func (g *ring) slot(n uint64) unsafe.Pointer {
 		n %= g.length
 	}
 	return unsafe.Add(g.base, headerSize+uintptr(n)*g.slotSize)
+}
+
+// sound reports whether the header's first word is still what it was at
+// open: a file zeroed or overwritten under the handle is not.
+func (g *ring) sound() bool {
+	return atomic.LoadUint64((*uint64)(g.base)) == g.magic
 }
 
 // seq returns the sequence word of a Broadcast slot.

@@ -1,6 +1,8 @@
 package scb
 
 import (
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -244,6 +246,9 @@ func create(name string, opts *Options) (*Writer, error) {
 		return nil, err
 	}
 	g.created = time.Now().UnixNano()
+	var id [8]byte
+	_, _ = rand.Read(id[:]) // crypto/rand never fails on supported systems
+	g.id = binary.LittleEndian.Uint64(id[:])
 	b, tmp, err := buildFile(name, c, g)
 	if err != nil {
 		return nil, err

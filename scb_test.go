@@ -902,3 +902,35 @@ func TestFlockCloseDuringOperations(t *testing.T) {
 		cancel()
 	}
 }
+
+// TestRecreateWhileOldWriterAttached removes a buffer whose writer is still
+// attached and creates it again: the new buffer's roles are its own (its
+// lock files are named after its header's id), so its writer role is taken
+// by its creator and then free, whatever the old writer does.
+func TestRecreateWhileOldWriterAttached(t *testing.T) {
+	o := newOpts(t, scb.Atomic, scb.Queue)
+	old := create(t, "x", o)
+	require.NoError(t, scb.Remove("x", at(o)))
+	require.NoError(t, old.Push(1), "the old writer still works on the removed buffer")
+
+	w, err := scb.Create("x", at(o))
+	require.NoError(t, err)
+	_, err = scb.OpenWriter("x", at(o))
+	require.ErrorIs(t, err, scb.ErrBusy, "the new buffer's writer role is its creator's")
+	require.NoError(t, w.Close())
+	w2, err := scb.OpenWriter("x", at(o))
+	require.NoError(t, err, "and free once it closes, though the old writer lives on")
+	require.NoError(t, w2.Push(2))
+	require.NoError(t, w2.Close())
+
+	r := openReader(t, "x", at(o))
+	got, err := r.PopMany(10)
+	require.NoError(t, err)
+	assert.Equal(t, []uint64{2}, got, "the old writer's item went to the removed buffer")
+	require.NoError(t, old.Close())
+	require.NoError(t, r.Close())
+	require.NoError(t, scb.Remove("x", at(o)))
+	left, err := os.ReadDir(o.Dir)
+	require.NoError(t, err)
+	assert.Empty(t, left, "Remove leaves nothing, lock files of earlier buffers included")
+}

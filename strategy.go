@@ -1,5 +1,10 @@
 package scb
 
+import (
+	"context"
+	"sync/atomic"
+)
+
 // role is what a handle does with a buffer.
 type role uint8
 
@@ -30,8 +35,10 @@ type strategy interface {
 	// so that each operation must lock, reload, and unlock.
 	shared() bool
 	// lock gives the calling handle exclusive use of the ring until unlock,
-	// across processes. (The handle's own mutex covers its goroutines.)
-	lock() error
+	// across processes. (The handle's own mutex covers its goroutines.) It
+	// gives up with ctx's error when ctx (which may be nil) is done, and
+	// with ErrClosed once closing is set.
+	lock(ctx context.Context, closing *atomic.Bool) error
 	unlock()
 	// release gives up the role; the strategy is unusable afterwards.
 	release() error

@@ -1,9 +1,11 @@
 package scb
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/gofrs/flock"
 )
@@ -15,7 +17,8 @@ import (
 // is what makes the slot visible, or free, to the other side.
 //
 // The roles are enforced with gofrs/flock locks on small files beside the
-// buffer (name.scb.wlock for the writer, name.scb.rlock for a Queue reader),
+// buffer (name.scb.<id>.wlock for the writer, name.scb.<id>.rlock for a
+// Queue reader, where id is random and kept in the header),
 // which the kernel drops when the holder dies, so a crashed writer never
 // keeps a new one out.
 type atomicStrategy struct {
@@ -32,20 +35,37 @@ func newAtomicStrategy(b *buffer, r role) (*atomicStrategy, error) {
 	default:
 		return &atomicStrategy{}, nil
 	}
-	fl := flock.New(b.path+ext, flock.SetPermissions(b.perm), flock.SetFlag(os.O_CREATE|os.O_RDONLY|noFollow))
+	path := lockName(b.path, b.geo.id, ext)
+	fl := flock.New(path, flock.SetPermissions(b.perm), flock.SetFlag(os.O_CREATE|os.O_RDONLY|lockOpenFlags))
 	ok, err := fl.TryLock()
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", fl.Path(), err)
+		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	if !ok {
-		return nil, fmt.Errorf("%w: another %s is attached (it holds %s)", ErrBusy, r, fl.Path())
+		return nil, fmt.Errorf("%w: another %s is attached (it holds %s)", ErrBusy, r, path)
+	}
+	// The lock file was opened without blocking (a FIFO planted under its
+	// name would otherwise hang the open) and must be a regular file.
+	if fi, err := fl.Stat(); err != nil || !fi.Mode().IsRegular() {
+		fl.Unlock()
+		if err == nil {
+			err = corruptf("lock file %s is not a regular file (%v)", path, fi.Mode().Type())
+		}
+		return nil, err
+	}
+	// If Remove unlinked the buffer and its lock files while this handle
+	// was opening it, the lock just taken may be on a fresh file that an
+	// earlier holder of the role does not share: give it up.
+	if !b.creating && !isSameFile(b.file, b.path) {
+		fl.Unlock()
+		return nil, fmt.Errorf("%w in %s (removed while it was being opened)", ErrNotExist, b.dir)
 	}
 	return &atomicStrategy{role: fl}, nil
 }
 
-func (s *atomicStrategy) shared() bool { return false }
-func (s *atomicStrategy) lock() error  { return nil }
-func (s *atomicStrategy) unlock()      {}
+func (s *atomicStrategy) shared() bool                             { return false }
+func (s *atomicStrategy) lock(context.Context, *atomic.Bool) error { return nil }
+func (s *atomicStrategy) unlock()                                  {}
 
 func (s *atomicStrategy) release() error {
 	if s.role == nil {

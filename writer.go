@@ -98,7 +98,7 @@ func (w *Writer) unhold() {
 // lock gives the caller the ring until unlock: for Flock, the handle's
 // mutex, the file lock, and fresh cursors. It refuses while a claim is
 // outstanding.
-func (w *Writer) lock() error {
+func (w *Writer) lock(ctx context.Context) error {
 	if !w.shared {
 		if w.claimed {
 			return errClaimed
@@ -110,7 +110,7 @@ func (w *Writer) lock() error {
 		w.mu.Unlock()
 		return errClaimed
 	}
-	if err := w.st.lock(); err != nil {
+	if err := w.st.lock(ctx, &w.closing); err != nil {
 		w.mu.Unlock()
 		return err
 	}
@@ -129,11 +129,11 @@ func (w *Writer) unlock() {
 	}
 }
 
-func (w *Writer) enter() error {
+func (w *Writer) enter(ctx context.Context) error {
 	if err := w.hold(); err != nil {
 		return err
 	}
-	if err := w.lock(); err != nil {
+	if err := w.lock(ctx); err != nil {
 		w.unhold()
 		return err
 	}
@@ -311,11 +311,11 @@ func (w *Writer) do(name string, op *wop) (int, error) {
 	if err := w.hold(); err != nil {
 		return 0, w.wrap(name, err)
 	}
-	if w.shared && w.valid(op) && w.full() {
+	if w.shared && w.valid(op) && w.full() && w.sound() {
 		w.unhold()
 		return 0, ErrFull
 	}
-	if err := w.lock(); err != nil {
+	if err := w.lock(nil); err != nil {
 		w.unhold()
 		return 0, w.wrap(name, err)
 	}
@@ -336,13 +336,13 @@ func (w *Writer) doWait(ctx context.Context, name string, op *wop) (int, error) 
 	ws := waitState{spin: w.spin}
 	defer ws.done()
 	for {
-		if w.shared && w.valid(op) && w.full() {
+		if w.shared && w.valid(op) && w.full() && w.sound() {
 			if err := w.await(ctx, &ws, roomWait, atomic.LoadUint64(w.wcur)-w.length, &w.closing); err != nil {
 				return op.n, w.wrap(name, err)
 			}
 			continue
 		}
-		if err := w.lock(); err != nil {
+		if err := w.lock(ctx); err != nil {
 			return op.n, w.wrap(name, err)
 		}
 		err := w.try(op)
@@ -399,15 +399,18 @@ func (w *Writer) Push(v uint64) error {
 // PushWait is Push that waits for room while a Queue buffer is full, until
 // ctx is done (it then returns ctx's error, wrapped).
 func (w *Writer) PushWait(ctx context.Context, v uint64) error {
-	err := w.Push(v)
-	for i := 0; err == ErrFull && w.fast && i < w.spinFor(); i++ {
-		err = w.Push(v) // polls the read cursor: no wait machinery yet
-	}
-	if err != ErrFull {
-		return err
+	if w.fast {
+		// Poll through Push's inline path before the wait machinery.
+		err := w.Push(v)
+		for i := 0; err == ErrFull && w.fast && i < w.spinFor(); i++ {
+			err = w.Push(v)
+		}
+		if err != ErrFull {
+			return err
+		}
 	}
 	op := wop{kind: opUint, v: v}
-	_, err = w.doWait(ctx, "push", &op)
+	_, err := w.doWait(ctx, "push", &op)
 	return err
 }
 
@@ -491,7 +494,7 @@ func (w *Writer) claimWait(ctx context.Context) ([]byte, error) {
 	ws := waitState{spin: w.spin}
 	defer ws.done()
 	for {
-		if err := w.lock(); err != nil {
+		if err := w.lock(ctx); err != nil {
 			return nil, w.wrap("claim", err)
 		}
 		s, err := w.claim()
