@@ -82,6 +82,8 @@ type command struct {
 // commands is the command table, in the order the help lists them.
 var commands = []*command{
 	createCommand,
+	pushCommand,
+	popCommand,
 	statCommand,
 	lsCommand,
 	rmCommand,
