@@ -87,6 +87,7 @@ var commands = []*command{
 	statCommand,
 	lsCommand,
 	rmCommand,
+	watchCommand,
 }
 
 func main() {
