@@ -88,6 +88,8 @@ var commands = []*command{
 	lsCommand,
 	rmCommand,
 	watchCommand,
+	demoCommand,
+	demoConsumerCommand,
 }
 
 func main() {
