@@ -337,6 +337,12 @@ func (c *call) intFlag(name string, value int, usage string) *int {
 	return p
 }
 
+// otherOwnerFlag defines --allow-other-owner, for the commands that attach
+// to a buffer.
+func (c *call) otherOwnerFlag() *bool {
+	return c.flags.Bool("allow-other-owner", false, "attach to a buffer file of another user in a shared directory such as /dev/shm")
+}
+
 // isSet reports whether the flag was given on the command line.
 func (c *call) isSet(name string) bool {
 	set := false
@@ -456,6 +462,9 @@ func (c *call) fail(name string, err error) error {
 		return &runError{cmd: c.cmd.name, name: name, err: err, status: exitInterrupted}
 	case c.ctx.Err() != nil && errors.Is(err, context.Canceled):
 		return &runError{cmd: c.cmd.name, name: name, err: errInterrupted, status: exitInterrupted}
+	case errors.Is(err, scb.ErrUntrusted):
+		// The library's advice names the Go option; give the flag's.
+		err = errors.New(strings.Replace(err.Error(), "set Options.AllowOtherOwner", "pass --allow-other-owner", 1))
 	}
 	return &runError{cmd: c.cmd.name, name: name, err: err, status: exitError}
 }

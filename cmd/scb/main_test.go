@@ -639,6 +639,28 @@ func TestDir(t *testing.T) {
 	assert.Equal(t, "there\n", names(t, env))
 }
 
+// TestOtherOwner attaches to a buffer of another user in a directory
+// anyone may write to, as root does to debug a service's buffer in
+// /dev/shm. Making a file of another user takes root.
+func TestOtherOwner(t *testing.T) {
+	if runtime.GOOS == "windows" || os.Geteuid() != 0 {
+		t.Skip("needs root on a Unix system, to give a file to another user")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, os.Chmod(dir, 0o777|os.ModeSticky))
+	ok(t, dir, "", "create", "svc")
+	require.NoError(t, os.Chown(filepath.Join(dir, "svc.scb"), 65534, 65534))
+
+	want := `scb: push "svc": refusing to open an untrusted file: ` + filepath.Join(dir, "svc.scb") +
+		` belongs to uid 65534 in the world-writable directory ` + dir + ` (pass --allow-other-owner to use it anyway)` + "\n"
+	assert.Equal(t, result{stderr: want, code: 1}, runScb(t, dir, "", "push", "svc", "1"))
+	ok(t, dir, "", "push", "svc", "1", "--allow-other-owner")
+	assert.Equal(t, 1, runScb(t, dir, "", "pop", "svc").code)
+	assert.Equal(t, "1\n", ok(t, dir, "", "pop", "svc", "--allow-other-owner"))
+	assert.Regexp(t, `(?m)^unread +0 of 1024 `, ok(t, dir, "", "stat", "svc"), "stat needs no flag: it only reads")
+}
+
 // TestPipeline is a shell pipeline through a queue: push in one process,
 // pop --follow in another, stopped with Ctrl-C once everything arrived.
 func TestPipeline(t *testing.T) {

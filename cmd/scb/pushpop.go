@@ -32,7 +32,11 @@ before it were pushed.
 
 A full queue is an error (exit status 1) unless --wait or --timeout is given:
 then push waits for a reader to make room, for at most --timeout D in all.
-A broadcast buffer is never full: the oldest item is overwritten.`,
+A broadcast buffer is never full: the oldest item is overwritten.
+
+A buffer file of another user in a directory anyone can write to, such as
+/dev/shm, is refused unless --allow-other-owner is given: whoever planted it
+there controls what it holds.`,
 	examples: `
 scb push jobs 1 2 3
 seq 1 100000 | scb push jobs --wait -
@@ -47,6 +51,7 @@ func runPush(c *call) error {
 	asBytes := c.flags.Bool("bytes", false, "push each line of standard input as one item of bytes")
 	wait := c.flags.Bool("wait", false, "wait for room while the buffer is full")
 	timeout := c.flags.Duration("timeout", 0, "wait for room for at most `D` in all, such as 2s (implies --wait)")
+	other := c.otherOwnerFlag()
 	if err := c.parse("NAME", "[VALUE...]"); err != nil {
 		return err
 	}
@@ -73,7 +78,7 @@ func runPush(c *call) error {
 		return c.usagef("--timeout must not be negative")
 	}
 
-	w, err := scb.OpenWriter(name, c.bufferOptions())
+	w, err := scb.OpenWriter(name, &scb.Options{Dir: c.dir, AllowOtherOwner: *other})
 	if err != nil {
 		return c.fail(name, err)
 	}
@@ -289,7 +294,11 @@ so that a script can loop on it.
 A queue's items are consumed: the next pop continues after them. On a
 broadcast buffer nothing is consumed: each pop starts at the oldest item the
 buffer still holds. If the writer overwrites items before pop reads them, pop
-says how many were lost on standard error and goes on.`,
+says how many were lost on standard error and goes on.
+
+A buffer file of another user in a directory anyone can write to, such as
+/dev/shm, is refused unless --allow-other-owner is given: whoever planted it
+there controls what it holds.`,
 	examples: `
 scb pop jobs
 scb pop jobs -n 100
@@ -307,6 +316,7 @@ func runPop(c *call) error {
 	timeout := c.flags.Duration("timeout", 0, "wait at most `D` in all, such as 2s (implies --wait)")
 	follow := c.flags.Bool("follow", false, "keep printing items as they arrive, until interrupted")
 	asBytes := c.flags.Bool("bytes", false, "print each item's raw bytes instead of an integer")
+	other := c.otherOwnerFlag()
 	if err := c.parse("NAME"); err != nil {
 		return err
 	}
@@ -320,7 +330,7 @@ func runPop(c *call) error {
 		return c.usagef("--timeout must not be negative")
 	}
 
-	r, err := scb.OpenReader(name, c.bufferOptions())
+	r, err := scb.OpenReader(name, &scb.Options{Dir: c.dir, AllowOtherOwner: *other})
 	if err != nil {
 		return c.fail(name, err)
 	}
