@@ -137,7 +137,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		raw:    args[1:],
 	}
 	c.flags.SetOutput(io.Discard)
-	c.flags.StringVar(&c.dir, "dir", "", "the directory `D` of the buffers (default $SCB_DIR, else "+defaultDirText()+")")
+	c.flags.StringVar(&c.dir, "dir", "", "the buffers are in directory `D` (default $SCB_DIR, else "+defaultDirText()+")")
 	return report(stderr, cmd.run(c))
 }
 

@@ -291,7 +291,9 @@ status 0 and releases the reader's role) or until --timeout.
 When there was nothing to print, pop prints nothing and exits with status 3,
 so that a script can loop on it.
 
-A queue's items are consumed: the next pop continues after them. On a
+A queue's items are consumed: the next pop continues after them, and what
+pop has taken is gone even if the program reading its output stops early
+(to take N items, use -n N rather than piping into head). On a
 broadcast buffer nothing is consumed: each pop starts at the oldest item the
 buffer still holds. If the writer overwrites items before pop reads them, pop
 says how many were lost on standard error and goes on.
