@@ -1,0 +1,750 @@
+package main
+
+// The tests build the command once (TestMain) and run it as a user would,
+// with its buffers in a t.TempDir() given as SCB_DIR or --dir. Every process
+// is bounded by procTimeout.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// procTimeout bounds every process the tests run and every wait on one.
+const procTimeout = 90 * time.Second
+
+var (
+	scbPath     string // the command under test
+	raceEnabled bool   // set by race_test.go
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "scb-cmd-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	scbPath = filepath.Join(dir, "scb")
+	if runtime.GOOS == "windows" {
+		scbPath += ".exe"
+	}
+	args := []string{"build", "-o", scbPath}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "go", append(args, ".")...).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the scb command: %v\n%s", err, out)
+		return 1
+	}
+	return m.Run()
+}
+
+// result is what a finished run of the command left.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// runScb runs the command with args, SCB_DIR set to dir, and stdin as its
+// standard input, and returns what it did.
+func runScb(t *testing.T, dir, stdin string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), procTimeout)
+	defer cancel()
+	cmd := newCmd(ctx, dir, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("scb %s did not finish within %v; stderr:\n%s", strings.Join(args, " "), procTimeout, &stderr)
+	}
+	return result{stdout.String(), stderr.String(), exitCode(t, err)}
+}
+
+// ok runs the command and fails the test unless it succeeds; it returns
+// its standard output.
+func ok(t *testing.T, dir, stdin string, args ...string) string {
+	t.Helper()
+	r := runScb(t, dir, stdin, args...)
+	require.Equal(t, 0, r.code, "scb %s: stderr:\n%s", strings.Join(args, " "), r.stderr)
+	require.Empty(t, r.stderr, "scb %s", strings.Join(args, " "))
+	return r.stdout
+}
+
+func newCmd(ctx context.Context, dir string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, scbPath, args...)
+	cmd.Env = append(os.Environ(), "SCB_DIR="+dir)
+	if raceEnabled {
+		// A race-enabled program sleeps a second at exit unless told not
+		// to; a race it finds still makes it fail with status 66 and a
+		// report on standard error.
+		cmd.Env = append(cmd.Env, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	}
+	cmd.WaitDelay = 10 * time.Second
+	return cmd
+}
+
+func exitCode(t *testing.T, err error) int {
+	t.Helper()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee) && ee.Exited():
+		return ee.ExitCode()
+	}
+	t.Fatalf("running scb: %v", err)
+	return -1
+}
+
+// proc is the command running in the background.
+type proc struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	lines  chan string // standard output, line by line; closed at EOF
+	stderr *bytes.Buffer
+	done   chan error // Wait's result, once
+}
+
+// start runs the command in the background; its standard output is read
+// as it comes, so that it never blocks on a full pipe.
+func start(t *testing.T, dir string, args ...string) *proc {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), procTimeout)
+	cmd := newCmd(ctx, dir, args...)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	p := &proc{t: t, cmd: cmd, lines: make(chan string, 1<<16), stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	cmd.Stderr = p.stderr
+	require.NoError(t, cmd.Start())
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+		p.done <- cmd.Wait()
+		cancel()
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		for range p.lines {
+		}
+		<-p.done
+	})
+	return p
+}
+
+// readLines returns the next n lines of the process's standard output.
+func (p *proc) readLines(n int) []string {
+	p.t.Helper()
+	out := make([]string, 0, n)
+	deadline := time.After(procTimeout)
+	for len(out) < n {
+		select {
+		case line, ok := <-p.lines:
+			if !ok {
+				p.t.Fatalf("scb exited after %d lines of %d; stderr:\n%s", len(out), n, p.stderr)
+			}
+			out = append(out, line)
+		case <-deadline:
+			p.t.Fatalf("got %d lines of %d within %v; stderr:\n%s", len(out), n, procTimeout, p.stderr)
+		}
+	}
+	return out
+}
+
+// wait waits for the process to exit and returns its exit status and the
+// rest of its standard output.
+func (p *proc) wait() (int, []string) {
+	p.t.Helper()
+	var rest []string
+	deadline := time.After(procTimeout)
+	for {
+		select {
+		case line, ok := <-p.lines:
+			if ok {
+				rest = append(rest, line)
+				continue
+			}
+		case <-deadline:
+			p.t.Fatalf("scb did not exit within %v; stderr:\n%s", procTimeout, p.stderr)
+		}
+		break
+	}
+	err := <-p.done
+	p.done <- err // for the cleanup
+	return exitCode(p.t, err), rest
+}
+
+// lines splits output into its lines.
+func lines(s string) []string {
+	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+}
+
+// counting returns "from\nfrom+1\n...\nto\n".
+func counting(from, to int) string {
+	var b strings.Builder
+	for i := from; i <= to; i++ {
+		b.WriteString(strconv.Itoa(i))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+var visible = []string{"create", "push", "pop", "stat", "ls", "rm", "watch", "demo"}
+
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		r := runScb(t, dir, "", args...)
+		assert.Equal(t, 0, r.code, args)
+		assert.Empty(t, r.stderr, args)
+		assert.Contains(t, r.stdout, "Usage:\n  scb <command>", args)
+		for _, name := range visible {
+			assert.Contains(t, r.stdout, "\n  "+name+" ", args)
+		}
+		assert.NotContains(t, r.stdout, "demo-consumer", "hidden commands are not listed")
+		assert.Contains(t, r.stdout, "Here that is "+dir+".", "the directory in use")
+	}
+
+	r := runScb(t, dir, "")
+	assert.Equal(t, 2, r.code, "no arguments")
+	assert.Empty(t, r.stdout)
+	assert.Contains(t, r.stderr, "Usage:\n  scb <command>")
+
+	for _, name := range visible {
+		for _, args := range [][]string{{name, "--help"}, {name, "-h"}, {"help", name}, {name, "x", "-help"}} {
+			r := runScb(t, dir, "", args...)
+			assert.Equal(t, 0, r.code, args)
+			assert.Empty(t, r.stderr, args)
+			assert.True(t, strings.HasPrefix(r.stdout, "Usage:\n  scb "+name+" "), "%v: %q", args, r.stdout)
+			assert.Contains(t, r.stdout, "\nFlags:\n", args)
+			assert.Contains(t, r.stdout, "  --dir D ", args)
+			assert.Contains(t, r.stdout, "\nExamples:\n  scb ", args)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ok(t, dir, "", "create", "q")
+	tests := []struct {
+		args []string
+		want string // the one line on standard error
+	}{
+		{[]string{"frob"}, `scb: unknown command "frob" (see 'scb --help')`},
+		{[]string{"help", "frob"}, `scb: unknown command "frob" (see 'scb --help')`},
+
+		{[]string{"create"}, `scb create: missing NAME (see 'scb create --help')`},
+		{[]string{"create", "a", "b"}, `scb create: unexpected argument "b" (see 'scb create --help')`},
+		{[]string{"create", "x", "--bogus"}, `scb create: unknown flag --bogus (see 'scb create --help')`},
+		{[]string{"create", "x", "--length", "abc"}, `scb create: invalid value "abc" for --length: want a decimal integer (see 'scb create --help')`},
+		{[]string{"create", "x", "--length", "1"}, `scb create: invalid options: Length 1 is below 2 (see 'scb create --help')`},
+		{[]string{"create", "x", "--length"}, `scb create: flag --length needs a value (see 'scb create --help')`},
+		{[]string{"create", "x", "--item-size", "0x10"}, `scb create: invalid value "0x10" for --item-size: want a decimal integer (see 'scb create --help')`},
+		{[]string{"create", "x", "--item-size", "-1"}, `scb create: invalid options: ItemSize -1 is below 1 (see 'scb create --help')`},
+		{[]string{"create", "x", "--perm", "abc"}, `scb create: invalid value "abc" for --perm: want octal permission bits such as 0640 (see 'scb create --help')`},
+		{[]string{"create", "x", "--perm", "0999"}, `scb create: invalid value "0999" for --perm: want octal permission bits such as 0640 (see 'scb create --help')`},
+		{[]string{"create", "x", "--perm", "01777"}, `scb create: invalid value "01777" for --perm: want octal permission bits such as 0640 (see 'scb create --help')`},
+		{[]string{"create", "x", "--strategy", "spin"}, `scb create: invalid value "spin" for --strategy: unknown strategy "spin" (want atomic or flock) (see 'scb create --help')`},
+		{[]string{"create", "x", "--mode", "fifo"}, `scb create: invalid value "fifo" for --mode: unknown mode "fifo" (want queue or broadcast) (see 'scb create --help')`},
+		{[]string{"create", "a/b"}, `scb create: invalid buffer name "a/b": byte 0x2f at 1 (allowed: A-Z a-z 0-9 . _ -) (see 'scb create --help')`},
+		{[]string{"create", ".x"}, `scb create: invalid buffer name ".x": starts with '.' (see 'scb create --help')`},
+
+		{[]string{"push"}, `scb push: missing NAME (see 'scb push --help')`},
+		{[]string{"push", "q"}, `scb push: missing VALUE (see 'scb push --help')`},
+		{[]string{"push", "q", "1", "abc"}, `scb push: invalid VALUE "abc": want an unsigned decimal integer below 2^64 (see 'scb push --help')`},
+		{[]string{"push", "q", "18446744073709551616"}, `scb push: invalid VALUE "18446744073709551616": want an unsigned decimal integer below 2^64 (see 'scb push --help')`},
+		{[]string{"push", "q", "-1"}, `scb push: unknown flag -1 (negative numbers are not accepted) (see 'scb push --help')`},
+		{[]string{"push", "q", "1", "-"}, `scb push: invalid VALUE "-": want an unsigned decimal integer below 2^64 (see 'scb push --help')`},
+		{[]string{"push", "--bytes", "q", "hello"}, `scb push: with --bytes the items come from standard input, not the command line (see 'scb push --help')`},
+		{[]string{"push", "q", "1", "--timeout", "5"}, `scb push: invalid value "5" for --timeout: want a duration such as 500ms, 2s or 1m (see 'scb push --help')`},
+		{[]string{"push", "q", "1", "--wait=maybe"}, `scb push: invalid value "maybe" for --wait: want true or false (see 'scb push --help')`},
+
+		{[]string{"pop"}, `scb pop: missing NAME (see 'scb pop --help')`},
+		{[]string{"pop", "q", "-n"}, `scb pop: flag -n needs a value (see 'scb pop --help')`},
+		{[]string{"pop", "q", "-n", "0"}, `scb pop: -n must be at least 1 (see 'scb pop --help')`},
+		{[]string{"pop", "q", "-n", "x"}, `scb pop: invalid value "x" for -n: want a decimal integer (see 'scb pop --help')`},
+		{[]string{"pop", "q", "--timeout", "-1s"}, `scb pop: --timeout must not be negative (see 'scb pop --help')`},
+		{[]string{"pop", "q", "--follow", "-n", "2"}, `scb pop: --follow prints every item; it takes no -n (see 'scb pop --help')`},
+		{[]string{"pop", "q", "---n", "2"}, `scb pop: bad flag syntax "---n" (see 'scb pop --help')`},
+		{[]string{"pop", "a/b"}, `scb pop: invalid buffer name "a/b": byte 0x2f at 1 (allowed: A-Z a-z 0-9 . _ -) (see 'scb pop --help')`},
+
+		{[]string{"stat"}, `scb stat: missing NAME (see 'scb stat --help')`},
+		{[]string{"stat", "q", "r"}, `scb stat: unexpected argument "r" (see 'scb stat --help')`},
+		{[]string{"ls", "q"}, `scb ls: unexpected argument "q" (see 'scb ls --help')`},
+		{[]string{"ls", "--long"}, `scb ls: unknown flag --long (see 'scb ls --help')`},
+		{[]string{"rm"}, `scb rm: missing NAME (see 'scb rm --help')`},
+		{[]string{"watch"}, `scb watch: missing NAME (see 'scb watch --help')`},
+		{[]string{"watch", "q", "--interval", "0s"}, `scb watch: --interval must be positive (see 'scb watch --help')`},
+		{[]string{"watch", "q", "--count", "-1"}, `scb watch: --count must not be negative (see 'scb watch --help')`},
+		{[]string{"demo", "now"}, `scb demo: unexpected argument "now" (see 'scb demo --help')`},
+		{[]string{"demo", "--items", "0"}, `scb demo: --items and --round-trips must be at least 1 (see 'scb demo --help')`},
+	}
+	for _, tt := range tests {
+		r := runScb(t, dir, "", tt.args...)
+		assert.Equal(t, 2, r.code, "%v", tt.args)
+		assert.Empty(t, r.stdout, "%v", tt.args)
+		assert.Equal(t, tt.want+"\n", r.stderr, "%v", tt.args)
+	}
+	// Nothing was created, and q was not touched.
+	assert.Equal(t, "q\n", names(t, dir))
+	assert.Equal(t, 3, runScb(t, dir, "", "pop", "q").code)
+}
+
+// names lists the buffers in dir, one per line.
+func names(t *testing.T, dir string) string {
+	t.Helper()
+	var infos []struct{ Name string }
+	require.NoError(t, json.Unmarshal([]byte(ok(t, dir, "", "ls", "--json")), &infos))
+	var b strings.Builder
+	for _, i := range infos {
+		b.WriteString(i.Name + "\n")
+	}
+	return b.String()
+}
+
+func TestRuntimeErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ok(t, dir, "", "create", "q", "--length", "2")
+	ok(t, dir, "", "push", "q", "1", "2")
+	ok(t, dir, "", "create", "small", "--item-size", "1")
+	ok(t, dir, "", "create", "text", "--item-size", "16")
+	ok(t, dir, "hello, world\n", "push", "--bytes", "text")
+	missing := filepath.Join(dir, "missing")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"pop", "nope"}, `scb: pop "nope": buffer does not exist in ` + dir},
+		{[]string{"pop", "nope", "--follow"}, `scb: pop "nope": buffer does not exist in ` + dir},
+		{[]string{"push", "nope", "1"}, `scb: push "nope": buffer does not exist in ` + dir},
+		{[]string{"stat", "nope"}, `scb: stat "nope": buffer does not exist in ` + dir},
+		{[]string{"rm", "nope"}, `scb: rm "nope": buffer does not exist in ` + dir},
+		{[]string{"watch", "nope"}, `scb: watch "nope": buffer does not exist in ` + dir},
+		{[]string{"pop", "q", "--dir", missing}, `scb: pop "q": buffer does not exist in ` + missing},
+		{[]string{"ls", "--dir", missing}, `scb: ls: ` + missing + `: ` + noSuchFile()},
+		{[]string{"create", "q"}, `scb: create "q": buffer already exists in ` + dir},
+		{[]string{"push", "q", "3", "4"}, `scb: push "q": buffer is full (0 of 2 values pushed)`},
+		{[]string{"push", "q", "3", "--timeout", "50ms"}, `scb: push "q": timed out after 50ms waiting for room (0 of 1 values pushed)`},
+		{[]string{"push", "small", "1", "255", "256"}, `scb: push "small": value out of range for the item size: 256 does not fit in 1 bytes`},
+		{[]string{"pop", "text"}, `scb: pop "text": value out of range for the item size: item 0 has 12 bytes that do not hold a uint64 (read it with --bytes)`},
+	}
+	for _, tt := range tests {
+		r := runScb(t, dir, "", tt.args...)
+		assert.Equal(t, 1, r.code, "%v", tt.args)
+		assert.Empty(t, r.stdout, "%v", tt.args)
+		assert.Equal(t, tt.want+"\n", r.stderr, "%v", tt.args)
+	}
+	// The failed pushes left the buffers as they were.
+	assert.Equal(t, "1\n2\n", ok(t, dir, "", "pop", "q", "-n", "5"))
+	assert.Equal(t, 3, runScb(t, dir, "", "pop", "small").code, "256 was refused before 1 and 255 were pushed")
+	assert.Equal(t, "hello, world\n", ok(t, dir, "", "pop", "--bytes", "text"))
+}
+
+func noSuchFile() string {
+	if runtime.GOOS == "windows" {
+		return "The system cannot find the file specified."
+	}
+	return "no such file or directory"
+}
+
+func TestPushPop(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	assert.Equal(t, "", ok(t, dir, "", "create", "jobs"), "create prints nothing")
+	assert.Equal(t, "", ok(t, dir, "", "push", "jobs", "1", "2", "3"), "push prints nothing")
+	// Flags anywhere among the arguments, in either spelling; -- ends them.
+	ok(t, dir, "", "push", "--wait", "jobs", "4", "-timeout=1s", "5", "--", "6")
+	ok(t, dir, "", "create", "--", "-dash")
+	ok(t, dir, "", "push", "--", "-dash", "1")
+	assert.Equal(t, "1\n", ok(t, dir, "", "pop", "--dir", dir, "--", "-dash"))
+
+	assert.Equal(t, "1\n", ok(t, dir, "", "pop", "jobs"))
+	assert.Equal(t, "2\n3\n", ok(t, dir, "", "pop", "-n", "2", "jobs"))
+	assert.Equal(t, "4\n5\n6\n", ok(t, dir, "", "pop", "jobs", "-n", "10"), "up to N that are ready")
+
+	// Empty: exit status 3 and nothing printed, waiting or not.
+	for _, args := range [][]string{
+		{"pop", "jobs"},
+		{"pop", "jobs", "-n", "5"},
+		{"pop", "jobs", "--timeout", "50ms"},
+		{"pop", "jobs", "--bytes"},
+	} {
+		r := runScb(t, dir, "", args...)
+		assert.Equal(t, result{code: 3}, r, "%v", args)
+	}
+
+	// Integers from standard input, and the full range of a uint64.
+	ok(t, dir, "7 8\n9\n\n18446744073709551615\n", "push", "jobs", "-")
+	assert.Equal(t, "7\n8\n9\n18446744073709551615\n", ok(t, dir, "", "pop", "jobs", "-n", "4", "--wait"))
+	r := runScb(t, dir, "10\n11 x\n12\n", "push", "jobs", "-")
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, `scb: push "jobs": line 2: invalid VALUE "x": want an unsigned decimal integer below 2^64 (2 values pushed)`+"\n", r.stderr)
+	assert.Equal(t, "10\n11\n", ok(t, dir, "", "pop", "jobs", "-n", "5"))
+
+	// --timeout prints what arrived in time.
+	ok(t, dir, "", "push", "jobs", "13")
+	assert.Equal(t, "13\n", ok(t, dir, "", "pop", "jobs", "-n", "2", "--timeout", "50ms"))
+}
+
+func TestPushWait(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ok(t, dir, "", "create", "q", "--length", "2")
+	ok(t, dir, "", "push", "q", "1", "2")
+
+	// The queue is full: the push waits until pops make room for 5.
+	pusher := start(t, dir, "push", "q", "3", "4", "5", "--wait")
+	assert.Equal(t, "1\n2\n", ok(t, dir, "", "pop", "q", "-n", "2"))
+	assert.Equal(t, "3\n4\n5\n", ok(t, dir, "", "pop", "q", "-n", "3", "--wait"))
+	code, out := pusher.wait()
+	assert.Equal(t, 0, code, "stderr:\n%s", pusher.stderr)
+	assert.Empty(t, out)
+	assert.Empty(t, pusher.stderr.String())
+}
+
+func TestBytes(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ok(t, dir, "", "create", "lines", "--item-size", "8")
+
+	ok(t, dir, "hello\nworld\r\n\nlast", "push", "--bytes", "lines")
+	assert.Equal(t, "hello\nworld\n\nlast\n", ok(t, dir, "", "pop", "--bytes", "lines", "-n", "10"),
+		"newlines and carriage returns stripped, an empty line is an empty item, the last line needs no newline")
+
+	ok(t, dir, "12345678\n", "push", "lines", "--bytes", "-")
+	assert.Equal(t, "12345678\n", ok(t, dir, "", "pop", "lines", "--bytes"), "an item of exactly ItemSize bytes")
+
+	// A line too long fails after the lines before it were pushed.
+	r := runScb(t, dir, "one\ntwo\n123456789\nnever\n", "push", "--bytes", "lines")
+	assert.Equal(t, 1, r.code)
+	assert.Empty(t, r.stdout)
+	assert.Equal(t, `scb: push "lines": line 3: item larger than the buffer's item size: 9 bytes, item size is 8 (2 lines pushed)`+"\n", r.stderr)
+	assert.Equal(t, "one\ntwo\n", ok(t, dir, "", "pop", "--bytes", "lines", "-n", "10"))
+
+	// Binary bytes go through untouched (except a trailing newline).
+	ok(t, dir, "\x00\xff\t \x01\n", "push", "--bytes", "lines")
+	assert.Equal(t, "\x00\xff\t \x01\n", ok(t, dir, "", "pop", "--bytes", "lines"))
+}
+
+func TestBroadcast(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ok(t, dir, "", "create", "ticks", "--mode", "broadcast", "--length", "4")
+	ok(t, dir, "", append([]string{"push", "ticks"}, lines(counting(1, 10))...)...)
+
+	// Pop starts at the oldest item held, and consumes nothing.
+	assert.Equal(t, "7\n8\n9\n10\n", ok(t, dir, "", "pop", "ticks", "-n", "10"))
+	assert.Equal(t, "7\n8\n", ok(t, dir, "", "pop", "ticks", "-n", "2"))
+
+	var info map[string]any
+	require.NoError(t, json.Unmarshal([]byte(ok(t, dir, "", "stat", "ticks", "--json")), &info))
+	assert.Equal(t, "broadcast", info["mode"])
+	assert.EqualValues(t, 10, info["written"])
+	assert.EqualValues(t, 4, info["unread"])
+	assert.EqualValues(t, 6, info["overwritten"])
+
+	out := ok(t, dir, "", "stat", "ticks")
+	assert.Regexp(t, `(?m)^held +4 of 4 \(100%\)$`, out)
+	assert.Regexp(t, `(?m)^overwritten +6$`, out)
+
+	out = ok(t, dir, "", "watch", "ticks", "--count", "1", "--interval", "10ms")
+	assert.Regexp(t, `^ticks \[#{24}\] 4/4 100%  in +0/s  overwritten 6\n$`, out)
+}
+
+// statJSON is what stat --json prints.
+type statJSON struct {
+	Name        string    `json:"name"`
+	Path        string    `json:"path"`
+	Mode        string    `json:"mode"`
+	Strategy    string    `json:"strategy"`
+	Length      int       `json:"length"`
+	ItemSize    int       `json:"item_size"`
+	Size        int64     `json:"size"`
+	Perm        string    `json:"perm"`
+	Created     time.Time `json:"created"`
+	Written     uint64    `json:"written"`
+	Consumed    uint64    `json:"consumed"`
+	Unread      int       `json:"unread"`
+	Overwritten uint64    `json:"overwritten"`
+}
+
+func TestCreateStat(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	before := time.Now().Add(-time.Second)
+	ok(t, dir, "", "create", "jobs", "--length", "16", "--item-size", "4", "--strategy", "flock", "--perm", "0640")
+	ok(t, dir, "", "push", "jobs", "1", "2", "3")
+	ok(t, dir, "", "pop", "jobs")
+
+	out := ok(t, dir, "", "stat", "jobs", "--json")
+	var fields map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &fields), out)
+	assert.Len(t, fields, 13, "every field of statJSON, and no other")
+	var info statJSON
+	require.NoError(t, json.Unmarshal([]byte(out), &info))
+	assert.WithinRange(t, info.Created, before, time.Now().Add(time.Second))
+	fi, err := os.Stat(info.Path)
+	require.NoError(t, err)
+	info.Created = time.Time{}
+	assert.Equal(t, statJSON{
+		Name:     "jobs",
+		Path:     filepath.Join(dir, "jobs.scb"),
+		Mode:     "queue",
+		Strategy: "flock",
+		Length:   16,
+		ItemSize: 4,
+		Size:     fi.Size(),
+		Perm:     "0640",
+		Written:  3,
+		Consumed: 1,
+		Unread:   2,
+	}, info)
+	if runtime.GOOS != "windows" {
+		assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm())
+	}
+
+	out = ok(t, dir, "", "stat", "jobs")
+	for _, re := range []string{
+		`(?m)^name +jobs$`,
+		`(?m)^path +` + regexp.QuoteMeta(info.Path) + `$`,
+		`(?m)^mode +queue$`,
+		`(?m)^strategy +flock$`,
+		`(?m)^length +16 slots$`,
+		`(?m)^item size +4 bytes$`,
+		`(?m)^file size +` + strconv.FormatInt(info.Size, 10) + ` bytes \(.*iB\)$`,
+		`(?m)^perm +0640$`,
+		`(?m)^written +3$`,
+		`(?m)^consumed +1$`,
+		`(?m)^unread +2 of 16 \(12%\)$`,
+	} {
+		assert.Regexp(t, re, out)
+	}
+
+	// The defaults.
+	ok(t, dir, "", "create", "plain")
+	info = statJSON{}
+	require.NoError(t, json.Unmarshal([]byte(ok(t, dir, "", "stat", "plain", "--json")), &info))
+	assert.Equal(t, []any{"queue", "atomic", 1024, 8, "0600"}, []any{info.Mode, info.Strategy, info.Length, info.ItemSize, info.Perm})
+}
+
+func TestLs(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	assert.Equal(t, result{}, runScb(t, dir, "", "ls"), "no buffers: nothing printed")
+	assert.Equal(t, "[]\n", ok(t, dir, "", "ls", "--json"))
+
+	ok(t, dir, "", "create", "b", "--mode", "broadcast", "--length", "4")
+	ok(t, dir, "", "create", "a", "--strategy", "flock")
+	ok(t, dir, "", "push", "a", "1", "2")
+	out := ok(t, dir, "", "ls")
+	got := lines(out)
+	require.Len(t, got, 3, out)
+	assert.Regexp(t, `^NAME +MODE +STRATEGY +LENGTH +ITEM +UNREAD +WRITTEN +SIZE$`, got[0])
+	assert.Regexp(t, `^a +queue +flock +1024 +8 +2 +2 +\d+\.\d KiB$`, got[1])
+	assert.Regexp(t, `^b +broadcast +atomic +4 +8 +0 +0 +\d+\.\d KiB$`, got[2])
+
+	var infos []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(ok(t, dir, "", "ls", "--json")), &infos))
+	require.Len(t, infos, 2)
+	assert.Equal(t, "a", infos[0]["name"])
+	assert.EqualValues(t, 2, infos[0]["unread"])
+	assert.Equal(t, "b", infos[1]["name"])
+	assert.Equal(t, "broadcast", infos[1]["mode"])
+
+	// A file that is not a buffer is reported; the others are listed.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "junk.scb"), []byte("not a buffer"), 0o600))
+	r := runScb(t, dir, "", "ls")
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, out, r.stdout)
+	assert.Equal(t, `scb: ls "junk": corrupt buffer file: file is 12 bytes, smaller than the 4096-byte header`+"\n", r.stderr)
+}
+
+func TestRm(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, name := range []string{"a", "b", "c", "d"} {
+		ok(t, dir, "", "create", name)
+	}
+	assert.Equal(t, "", ok(t, dir, "", "rm", "a", "b"))
+	assert.Equal(t, "c\nd\n", names(t, dir))
+
+	// Every name is tried; each failure is reported.
+	r := runScb(t, dir, "", "rm", "nope", "c", "gone")
+	assert.Equal(t, 1, r.code)
+	assert.Empty(t, r.stdout)
+	assert.Equal(t, `scb: rm "nope": buffer does not exist in `+dir+"\n"+
+		`scb: rm "gone": buffer does not exist in `+dir+"\n", r.stderr)
+	assert.Equal(t, "d\n", names(t, dir))
+
+	ok(t, dir, "", "rm", "--force", "nope", "d")
+	assert.Equal(t, "", names(t, dir))
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "lock files are removed too")
+}
+
+func TestWatch(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ok(t, dir, "", "create", "jobs")
+	ok(t, dir, "", "push", "jobs", "1", "2", "3")
+	out := ok(t, dir, "", "watch", "jobs", "--count", "3", "--interval", "10ms")
+	got := lines(out)
+	require.Len(t, got, 3, "one line per refresh when not on a terminal: %q", out)
+	for _, line := range got {
+		assert.Regexp(t, `^jobs \[#-{23}\]    3/1024   0%  in +0/s  out +0/s$`, line)
+	}
+}
+
+func TestDir(t *testing.T) {
+	t.Parallel()
+	env, flag := t.TempDir(), t.TempDir()
+	ok(t, env, "", "create", "here", "--dir", flag)
+	ok(t, env, "", "create", "there")
+	_, err := os.Stat(filepath.Join(flag, "here.scb"))
+	assert.NoError(t, err, "--dir comes first")
+	_, err = os.Stat(filepath.Join(env, "there.scb"))
+	assert.NoError(t, err, "then SCB_DIR")
+	assert.Equal(t, "here\n", names(t, flag))
+	assert.Equal(t, "there\n", names(t, env))
+}
+
+// TestOtherOwner attaches to a buffer of another user in a directory
+// anyone may write to, as root does to debug a service's buffer in
+// /dev/shm. Making a file of another user takes root.
+func TestOtherOwner(t *testing.T) {
+	if runtime.GOOS == "windows" || os.Geteuid() != 0 {
+		t.Skip("needs root on a Unix system, to give a file to another user")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, os.Chmod(dir, 0o777|os.ModeSticky))
+	ok(t, dir, "", "create", "svc")
+	require.NoError(t, os.Chown(filepath.Join(dir, "svc.scb"), 65534, 65534))
+
+	want := `scb: push "svc": refusing to open an untrusted file: ` + filepath.Join(dir, "svc.scb") +
+		` belongs to uid 65534 in the world-writable directory ` + dir + ` (pass --allow-other-owner to use it anyway)` + "\n"
+	assert.Equal(t, result{stderr: want, code: 1}, runScb(t, dir, "", "push", "svc", "1"))
+	ok(t, dir, "", "push", "svc", "1", "--allow-other-owner")
+	assert.Equal(t, 1, runScb(t, dir, "", "pop", "svc").code)
+	assert.Equal(t, "1\n", ok(t, dir, "", "pop", "svc", "--allow-other-owner"))
+	assert.Regexp(t, `(?m)^unread +0 of 1024 `, ok(t, dir, "", "stat", "svc"), "stat needs no flag: it only reads")
+}
+
+// TestPipeline is a shell pipeline through a queue: push in one process,
+// pop --follow in another, stopped with Ctrl-C once everything arrived.
+func TestPipeline(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("sending Ctrl-C to a process is not supported on Windows")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	const n = 20000
+	ok(t, dir, "", "create", "jobs", "--length", "64")
+	follower := start(t, dir, "pop", "jobs", "--follow")
+	ok(t, dir, counting(1, n), "push", "jobs", "--wait", "-")
+
+	got := follower.readLines(n)
+	// The follower holds the Atomic queue's reader role.
+	r := runScb(t, dir, "", "pop", "jobs")
+	assert.Equal(t, 1, r.code)
+	assert.Empty(t, r.stdout)
+	assert.Regexp(t, `^scb: pop "jobs": buffer is busy: another reader is attached \(it holds .*jobs\.scb\.rlock\)\n$`, r.stderr)
+
+	require.NoError(t, follower.cmd.Process.Signal(os.Interrupt))
+	code, rest := follower.wait()
+	assert.Equal(t, 0, code, "Ctrl-C ends --follow cleanly; stderr:\n%s", follower.stderr)
+	assert.Empty(t, follower.stderr.String())
+	assert.Empty(t, rest)
+	assert.Equal(t, lines(counting(1, n)), got, "every item, in order")
+
+	// The follower gave up the reader role, and left nothing unread.
+	assert.Equal(t, result{code: 3}, runScb(t, dir, "", "pop", "jobs"))
+}
+
+// TestInterrupt stops a waiting pop with Ctrl-C: exit status 130.
+func TestInterrupt(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("sending Ctrl-C to a process is not supported on Windows")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	ok(t, dir, "", "create", "jobs")
+	waiter := start(t, dir, "pop", "jobs", "--wait")
+	// The reader's role lock file appears once the pop has attached, after
+	// it began handling signals.
+	deadline := time.Now().Add(procTimeout)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "jobs.scb.rlock")); err == nil {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "pop did not attach within %v", procTimeout)
+		time.Sleep(time.Millisecond)
+	}
+	require.NoError(t, waiter.cmd.Process.Signal(os.Interrupt))
+	code, out := waiter.wait()
+	assert.Equal(t, 130, code)
+	assert.Empty(t, out)
+	assert.Equal(t, `scb: pop "jobs": interrupted`+"\n", waiter.stderr.String())
+}
+
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	started := time.Now()
+	r := runScb(t, dir, "", "demo")
+	t.Logf("demo took %v:\n%s", time.Since(started), r.stdout)
+	require.Equal(t, 0, r.code, "stderr:\n%s", r.stderr)
+	assert.Equal(t, "scb demo: streaming 2000000 items to the consumer...\n", r.stderr, "progress, when not on a terminal")
+	out := r.stdout
+	assert.Regexp(t, `(?m)^  stream +2000000 uint64 items through an Atomic Queue`, out)
+	assert.Regexp(t, `(?m)^  time +.+, .+ items/s$`, out)
+	assert.Regexp(t, `(?m)^  verified +all 2000000 items arrived in order`, out)
+	assert.Regexp(t, `(?m)^  latency +5000 round trips .*: p50 .+s, p99 .+s$`, out)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "the demo's temporary directory is removed")
+}
+
+// TestDemoConsumer checks the demo's consumer process: it finds an item out
+// of order.
+func TestDemoConsumer(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, name := range []string{"stream", "ping", "pong"} {
+		ok(t, dir, "", "create", name)
+	}
+	ok(t, dir, "", "push", "stream", "0", "1", "3")
+	r := runScb(t, dir, "", "demo-consumer", "--items", "3", "--round-trips", "1")
+	assert.Equal(t, result{stdout: "ready\nmismatch 2 3\n", code: 1}, r)
+}

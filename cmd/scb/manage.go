@@ -1,0 +1,313 @@
+package main
+
+// The commands that manage buffers: create, stat, ls, rm.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sharedcbuff/scb"
+)
+
+var createCommand = &command{
+	name:    "create",
+	usage:   "NAME [flags]",
+	summary: "make a new buffer",
+	help: `
+Create makes a new, empty buffer called NAME: the file NAME.scb in the
+directory. A name is 1 to 200 characters of A-Z a-z 0-9 . _ - and does not
+start with a dot. Nothing is printed. Creating a buffer that exists fails and
+leaves it alone.
+
+A queue delivers each item to one reader, in order, and makes a writer wait
+(or fail) when it is full. A broadcast buffer gives every reader every item
+and overwrites the oldest item when it is full. The atomic strategy is
+lock-free with one writer (and, for a queue, one reader) at a time; flock
+takes a file lock per operation and allows any number of each.`,
+	examples: `
+scb create jobs
+scb create prices --mode broadcast --length 4096
+scb create lines --item-size 256 --strategy flock --perm 0660`,
+	run: runCreate,
+}
+
+// runCreate makes a buffer and detaches from it.
+func runCreate(c *call) error {
+	o := c.bufferOptions()
+	c.intVar(&o.Length, "length", 1024, "the number of slots, `N` (at least 2)")
+	c.intVar(&o.ItemSize, "item-size", 8, "the largest item, `B` bytes (8 holds any integer)")
+	c.flags.Func("strategy", "atomic or flock (default atomic)", func(s string) (err error) {
+		o.Strategy, err = scb.ParseStrategy(s)
+		return causeOnly(err)
+	})
+	c.flags.Func("mode", "queue or broadcast (default queue)", func(s string) (err error) {
+		o.Mode, err = scb.ParseMode(s)
+		return causeOnly(err)
+	})
+	c.flags.Func("perm", "the files' permission, in octal (default 0600)", func(s string) error {
+		p, err := strconv.ParseUint(s, 8, 32)
+		if err != nil || p == 0 || p > 0o777 {
+			return errors.New("want octal permission bits such as 0640")
+		}
+		o.Perm = fs.FileMode(p)
+		return nil
+	})
+	if err := c.parse("NAME"); err != nil {
+		return err
+	}
+	name := c.args[0]
+	o.Dir = c.dir
+	w, err := scb.Create(name, o)
+	if err != nil {
+		return c.fail(name, err)
+	}
+	if err := w.Close(); err != nil {
+		return c.fail(name, err)
+	}
+	return nil
+}
+
+// causeOnly drops the "invalid options: " of a Parse error: in a flag's
+// error message it only repeats what the message says.
+func causeOnly(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	prefix := scb.ErrInvalidOptions.Error() + ": "
+	if len(msg) > len(prefix) && msg[:len(prefix)] == prefix {
+		return errors.New(msg[len(prefix):])
+	}
+	return err
+}
+
+var statCommand = &command{
+	name:    "stat",
+	usage:   "NAME [--json]",
+	summary: "describe a buffer",
+	help: `
+Stat describes the buffer NAME: its geometry, mode and strategy, file and
+size, how many items were ever written and read, and how many are unread
+(for a broadcast buffer, how many the ring holds, and how many were
+overwritten). It reads the file without attaching to the buffer, so it works
+while other processes use it; the counts are a snapshot.`,
+	examples: `
+scb stat jobs
+scb stat jobs --json | jq .unread`,
+	run: runStat,
+}
+
+// runStat prints one buffer's Info as a table or JSON.
+func runStat(c *call) error {
+	asJSON := c.flags.Bool("json", false, "print a JSON object")
+	if err := c.parse("NAME"); err != nil {
+		return err
+	}
+	name := c.args[0]
+	info, err := scb.Stat(name, c.bufferOptions())
+	if err != nil {
+		return c.fail(name, err)
+	}
+	if *asJSON {
+		return writeJSON(c.stdout, infoJSONOf(info))
+	}
+	w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	row := func(k, format string, args ...any) { fmt.Fprintf(w, "%s\t"+format+"\n", append([]any{k}, args...)...) }
+	row("name", "%s", info.Name)
+	row("path", "%s", info.Path)
+	row("mode", "%s", info.Mode)
+	row("strategy", "%s", info.Strategy)
+	row("length", "%d slots", info.Length)
+	row("item size", "%d bytes", info.ItemSize)
+	row("file size", "%d bytes (%s)", info.Size, humanBytes(info.Size))
+	row("perm", "%#o", info.Perm)
+	row("created", "%s", info.Created.Format(time.RFC3339))
+	row("written", "%d", info.Written)
+	if info.Mode == scb.Broadcast {
+		row("held", "%d of %d (%s)", info.Unread, info.Length, percent(info.Unread, info.Length))
+		row("overwritten", "%d", overwritten(info))
+	} else {
+		row("consumed", "%d", info.Consumed)
+		row("unread", "%d of %d (%s)", info.Unread, info.Length, percent(info.Unread, info.Length))
+	}
+	return w.Flush()
+}
+
+// infoJSON is the JSON form of scb.Info, for stat and ls.
+type infoJSON struct {
+	Name        string    `json:"name"`
+	Path        string    `json:"path"`
+	Mode        string    `json:"mode"`
+	Strategy    string    `json:"strategy"`
+	Length      int       `json:"length"`
+	ItemSize    int       `json:"item_size"`
+	Size        int64     `json:"size"`
+	Perm        string    `json:"perm"`
+	Created     time.Time `json:"created"`
+	Written     uint64    `json:"written"`
+	Consumed    uint64    `json:"consumed"`
+	Unread      int       `json:"unread"`
+	Overwritten uint64    `json:"overwritten"`
+}
+
+func infoJSONOf(i scb.Info) infoJSON {
+	return infoJSON{
+		Name:        i.Name,
+		Path:        i.Path,
+		Mode:        i.Mode.String(),
+		Strategy:    i.Strategy.String(),
+		Length:      i.Length,
+		ItemSize:    i.ItemSize,
+		Size:        i.Size,
+		Perm:        fmt.Sprintf("%#o", i.Perm),
+		Created:     i.Created,
+		Written:     i.Written,
+		Consumed:    i.Consumed,
+		Unread:      i.Unread,
+		Overwritten: overwritten(i),
+	}
+}
+
+// overwritten returns how many items a Broadcast buffer has overwritten
+// since it was created: every item written beyond the first Length.
+func overwritten(i scb.Info) uint64 {
+	if i.Mode != scb.Broadcast || i.Written <= uint64(i.Length) {
+		return 0
+	}
+	return i.Written - uint64(i.Length)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+var lsCommand = &command{
+	name:    "ls",
+	usage:   "[--json]",
+	summary: "list the buffers in the directory",
+	help: `
+Ls prints a table of the buffers in the directory, sorted by name: mode,
+strategy, length, item size, unread items (held items for a broadcast
+buffer), items ever written, and file size. Nothing is printed when there are
+none. A file with a buffer's name that cannot be read as one is reported on
+standard error, and the exit status is then 1.`,
+	examples: `
+scb ls
+scb ls --dir /tmp/buffers --json`,
+	run: runLs,
+}
+
+// runLs lists the buffers in the directory.
+func runLs(c *call) error {
+	asJSON := c.flags.Bool("json", false, "print a JSON array")
+	if err := c.parse(); err != nil {
+		return err
+	}
+	infos, err := scb.List(c.dir)
+	var joined interface{ Unwrap() []error }
+	if err != nil && !errors.As(err, &joined) {
+		// The directory itself could not be read.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return &runError{cmd: c.cmd.name, err: fmt.Errorf("%s: %w", c.bufferDir(), err), status: exitError}
+	}
+	if *asJSON {
+		out := []infoJSON{}
+		for _, i := range infos {
+			out = append(out, infoJSONOf(i))
+		}
+		if err := writeJSON(c.stdout, out); err != nil {
+			return err
+		}
+	} else if len(infos) > 0 {
+		w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(w, "NAME\tMODE\tSTRATEGY\tLENGTH\tITEM\tUNREAD\tWRITTEN\tSIZE")
+		for _, i := range infos {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n",
+				i.Name, i.Mode, i.Strategy, i.Length, i.ItemSize, i.Unread, i.Written, humanBytes(i.Size))
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+	}
+	if joined == nil {
+		return nil
+	}
+	for _, e := range joined.Unwrap() {
+		var se *scb.Error
+		if errors.As(e, &se) {
+			c.warn(se.Name, se.Err)
+		} else {
+			c.warn("", e)
+		}
+	}
+	return exitStatus(exitError)
+}
+
+var rmCommand = &command{
+	name:    "rm",
+	usage:   "NAME... [--force]",
+	summary: "remove buffers",
+	help: `
+Rm removes the buffers named, with their lock files. Processes that have a
+buffer open keep using it until they detach (on Windows, removing an open
+buffer fails). Every name is tried; each failure is reported on standard
+error, and the exit status is then 1.`,
+	examples: `
+scb rm jobs
+scb rm --force jobs prices lines`,
+	run: runRm,
+}
+
+// runRm removes each buffer named.
+func runRm(c *call) error {
+	force := c.flags.Bool("force", false, "ignore buffers that do not exist")
+	if err := c.parse("NAME..."); err != nil {
+		return err
+	}
+	status := exitOK
+	for _, name := range c.args {
+		err := scb.Remove(name, c.bufferOptions())
+		if err == nil || *force && errors.Is(err, scb.ErrNotExist) {
+			continue
+		}
+		// Report and go on with the other names; the exit status is the
+		// worst seen (a bad name is a usage error).
+		status = max(status, report(c.stderr, c.fail(name, err)))
+	}
+	return exitStatus(status)
+}
+
+// Formatting helpers shared by the commands.
+
+// humanBytes formats n as 512 B, 20.0 KiB, 1.5 MiB, ...
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// percent formats part/whole as a whole percentage.
+func percent(part, whole int) string {
+	if whole <= 0 {
+		return "0%"
+	}
+	return strconv.Itoa(part*100/whole) + "%"
+}

@@ -1,0 +1,135 @@
+package main
+
+// The watch command: a live one-line view of a buffer.
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sharedcbuff/scb"
+)
+
+var watchCommand = &command{
+	name:    "watch",
+	usage:   "NAME [--interval D] [--count N]",
+	summary: "show fill level and rates, refreshed live",
+	help: `
+Watch shows the buffer NAME on one line, refreshed a few times a second: the
+fill level as a bar (unread items of a queue, held items of a broadcast
+buffer), the items per second written (in) and, for a queue, read (out), and
+for a broadcast buffer how many items were overwritten since it was made. It
+only reads the buffer's file (as stat does) and takes no role, so it never
+disturbs the processes using it.
+
+On a terminal the line is rewritten in place; otherwise each refresh is
+printed on a line of its own. Watch runs until interrupted, or for --count
+refreshes.`,
+	examples: `
+scb watch jobs
+scb watch prices --interval 1s
+scb watch jobs --count 10 > jobs.log`,
+	run: runWatch,
+}
+
+// barWidth is the number of characters of the fill bar.
+const barWidth = 24
+
+// runWatch prints a status line per interval.
+func runWatch(c *call) error {
+	interval := c.flags.Duration("interval", 250*time.Millisecond, "refresh every `D`")
+	count := c.intFlag("count", 0, "stop after `N` refreshes (default: run until interrupted)")
+	if err := c.parse("NAME"); err != nil {
+		return err
+	}
+	name := c.args[0]
+	switch {
+	case *interval <= 0:
+		return c.usagef("--interval must be positive")
+	case *count < 0:
+		return c.usagef("--count must not be negative")
+	}
+	opts := c.bufferOptions()
+	prev, err := scb.Stat(name, opts)
+	if err != nil {
+		return c.fail(name, err)
+	}
+	prevTime := time.Now()
+	tty := isTerminal(c.stdout)
+	width := 0 // of the line on screen, to blank out what a shorter one leaves
+	endLine := func() {
+		if tty && width > 0 {
+			fmt.Fprintln(c.stdout)
+		}
+	}
+	tick := time.NewTicker(*interval)
+	defer tick.Stop()
+	for i := 0; *count == 0 || i < *count; i++ {
+		select {
+		case <-c.ctx.Done():
+			endLine()
+			return nil
+		case <-tick.C:
+		}
+		info, err := scb.Stat(name, opts)
+		if err != nil {
+			endLine()
+			return c.fail(name, err)
+		}
+		now := time.Now()
+		line := watchLine(prev, info, now.Sub(prevTime))
+		prev, prevTime = info, now
+		if !tty {
+			fmt.Fprintln(c.stdout, line)
+			continue
+		}
+		fmt.Fprintf(c.stdout, "\r%s%s", line, strings.Repeat(" ", max(0, width-len(line))))
+		width = len(line)
+	}
+	endLine()
+	return nil
+}
+
+// watchLine describes info, given the previous snapshot taken dt before:
+//
+//	jobs  [##########--------------]  412/1024  40%  in 12.3k/s  out 11.9k/s
+//	ticks [########################] 1024/1024 100%  in 5.00k/s  overwritten 81920
+func watchLine(prev, info scb.Info, dt time.Duration) string {
+	filled := 0
+	if info.Length > 0 {
+		filled = min(barWidth, (info.Unread*barWidth+info.Length-1)/info.Length)
+	}
+	bar := strings.Repeat("#", filled) + strings.Repeat("-", barWidth-filled)
+	digits := len(fmt.Sprint(info.Length))
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s [%s] %*d/%d %4s  in %s", info.Name, bar, digits, info.Unread, info.Length,
+		percent(info.Unread, info.Length), rate(prev.Written, info.Written, dt, prev, info))
+	if info.Mode == scb.Broadcast {
+		fmt.Fprintf(&b, "  overwritten %d", overwritten(info))
+	} else {
+		fmt.Fprintf(&b, "  out %s", rate(prev.Consumed, info.Consumed, dt, prev, info))
+	}
+	return b.String()
+}
+
+// rate formats the change from a to b over dt as items per second. A
+// buffer made anew since the last snapshot has no rate yet.
+func rate(a, b uint64, dt time.Duration, prev, info scb.Info) string {
+	if b < a || !prev.Created.Equal(info.Created) || dt <= 0 {
+		return fmt.Sprintf("%7s", "-/s")
+	}
+	return fmt.Sprintf("%7s", siNumber(float64(b-a)/dt.Seconds())+"/s")
+}
+
+// siNumber formats x with three significant digits and a k, M or G suffix.
+func siNumber(x float64) string {
+	switch {
+	case x >= 999.5e6:
+		return fmt.Sprintf("%.3gG", x/1e9)
+	case x >= 999.5e3:
+		return fmt.Sprintf("%.3gM", x/1e6)
+	case x >= 999.5:
+		return fmt.Sprintf("%.3gk", x/1e3)
+	}
+	return fmt.Sprintf("%.0f", x)
+}
