@@ -486,6 +486,10 @@ func statFile(name string, c config) (Info, error) {
 		Perm:     fi.Mode().Perm(),
 		Created:  time.Unix(0, g.created),
 		Written:  head,
+		// The waiter counts are only kept where blocking calls sleep on a
+		// futex (Linux); see wait.go.
+		ReadersWaiting: int(atomic.LoadUint32((*uint32)(unsafe.Add(base, offDataWaiters)))),
+		WritersWaiting: int(atomic.LoadUint32((*uint32)(unsafe.Add(base, offRoomWaiters)))),
 	}
 	if g.mode == Broadcast {
 		info.Unread = int(min(head, g.length))
@@ -500,7 +504,7 @@ func statFile(name string, c config) (Info, error) {
 func listDir(c config) ([]Info, error) {
 	entries, err := os.ReadDir(c.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("scb: list %s: %w", c.Dir, err)
+		return nil, &Error{Op: "list", Name: c.Dir, Err: err}
 	}
 	infos := []Info{}
 	var errs []error

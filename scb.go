@@ -337,6 +337,13 @@ type Info struct {
 	Written  uint64      // items written since creation
 	Consumed uint64      // Queue: items read since creation; Broadcast: 0 (readers keep their own cursors)
 	Unread   int         // Queue: items waiting to be read; Broadcast: items held in the ring
+
+	// ReadersWaiting and WritersWaiting count the blocking calls asleep in
+	// the kernel waiting for items or for room, on Linux (elsewhere they
+	// poll, and the counts stay 0). A process killed while asleep stays
+	// counted.
+	ReadersWaiting int
+	WritersWaiting int
 }
 
 // Stat describes the buffer called name without attaching to it: it takes
@@ -369,7 +376,8 @@ func Remove(name string, opts *Options) error {
 // List describes every buffer in dir (DefaultDir() when dir is empty),
 // sorted by name. A file with a buffer's name that cannot be read as one is
 // left out of the list and reported in the error, which joins one error per
-// such file; the buffers that could be read are returned with it.
+// such file; the buffers that could be read are returned with it. If dir
+// itself cannot be read, the error is an [*Error] whose Name is dir.
 func List(dir string) ([]Info, error) {
 	return listDir((&Options{Dir: dir}).config())
 }
