@@ -56,6 +56,7 @@ import (
 	"time"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/bench"
 )
 
 // Exit statuses.
@@ -88,11 +89,17 @@ var commands = []*command{
 	lsCommand,
 	rmCommand,
 	watchCommand,
+	benchCommand,
 	demoCommand,
 	demoConsumerCommand,
 }
 
 func main() {
+	// scb bench starts this program again as the far end of each
+	// measurement; such a process does its part and exits here.
+	if code, ok := bench.RunChild(); ok {
+		os.Exit(code)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

@@ -752,3 +752,45 @@ func TestDemoConsumer(t *testing.T) {
 	r := runScb(t, dir, "", "demo-consumer", "--items", "3", "--round-trips", "1")
 	assert.Equal(t, result{stdout: "ready\nmismatch 2 3\n", code: 1}, r)
 }
+
+// TestBench runs the benchmark suite once with a few items: every figure
+// comes back with scb's value, the baselines and the ratios, as a table
+// and as JSON, and progress goes to standard error only.
+func TestBench(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r := runScb(t, dir, "", "bench", "--runs", "1", "--items", "4000", "--json")
+	require.Equal(t, 0, r.code, "stderr:\n%s", r.stderr)
+	var rep struct {
+		Rows []struct {
+			Figure   string             `json:"figure"`
+			Strategy string             `json:"strategy"`
+			Values   map[string]float64 `json:"values"`
+			Ratios   map[string]float64 `json:"ratios"`
+		} `json:"rows"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep), "stdout is the JSON report")
+	require.Len(t, rep.Rows, 14)
+	for _, row := range rep.Rows {
+		assert.Positive(t, row.Values["scb"], "%s %s", row.Figure, row.Strategy)
+		assert.Positive(t, row.Ratios["bare"], "%s %s", row.Figure, row.Strategy)
+		if runtime.GOOS == "linux" {
+			assert.Positive(t, row.Ratios["pipe"], "%s %s", row.Figure, row.Strategy)
+		}
+	}
+	assert.Regexp(t, `(?m)^\[1/\d+\] run 1/1: atomic, 8 B items$`, r.stderr, "progress on standard error")
+
+	r = runScb(t, dir, "", "bench", "--runs", "1", "--items", "2000")
+	require.Equal(t, 0, r.code, "stderr:\n%s", r.stderr)
+	assert.Contains(t, r.stdout, "8 B items, 1 per call")
+	assert.Contains(t, r.stdout, "÷pipe")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "nothing is left in the buffer directory")
+
+	for _, bad := range [][]string{{"--runs", "-1"}, {"--items", "-5"}, {"extra"}, {"--nope"}} {
+		r := runScb(t, dir, "", append([]string{"bench"}, bad...)...)
+		assert.Equal(t, 2, r.code, "bench %v", bad)
+		assert.Empty(t, r.stdout)
+	}
+}

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +18,8 @@ type Config struct {
 	Quick    bool   // a tenth of the items, for a smoke run
 	Dir      string // where buffers and mappings go (default os.TempDir())
 	Progress func(step, steps int, what string)
-	Counts   Counts // overrides the item counts where not zero
+	Counts   Counts          // overrides the item counts where not zero
+	Context  context.Context // when done, Run stops after the measurement under way
 }
 
 // Counts are the items per measurement.
@@ -174,6 +176,11 @@ func Run(cfg Config) (*Report, error) {
 	steps, step := n.Runs*len(order), 0
 	for run := range n.Runs {
 		for _, c := range order {
+			if cfg.Context != nil {
+				if err := cfg.Context.Err(); err != nil {
+					return nil, err
+				}
+			}
 			step++
 			if cfg.Progress != nil {
 				cfg.Progress(step, steps, fmt.Sprintf("run %d/%d: %s", run+1, n.Runs, c.describe()))
