@@ -21,12 +21,12 @@ const (
 )
 
 // sleep registers as a waiter on seq, and sleeps in the kernel until seq
-// changes, unless ready already reports true.
-func sleep(ws *waitState, seq, waiters *uint32, ready func() bool) {
+// changes or limit passes, unless ready already reports true.
+func sleep(ws *waitState, seq, waiters *uint32, ready func() bool, limit time.Duration) {
 	atomic.AddUint32(waiters, 1)
 	v := atomic.LoadUint32(seq)
 	if !ready() {
-		ts := unix.NsecToTimespec(int64(maxSleep))
+		ts := unix.NsecToTimespec(int64(limit))
 		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(seq)), futexWait, uintptr(v),
 			uintptr(unsafe.Pointer(&ts)), 0, 0)
 	}

@@ -64,7 +64,9 @@ const (
 	offDataWaiters = 3*lineSize + 4 // uint32 readers sleeping on offDataSeq
 	offRoomSeq     = 4 * lineSize   // uint32 bumped when room frees up and a writer waits
 	offRoomWaiters = 4*lineSize + 4 // uint32 writers sleeping on offRoomSeq
-	headerUsed     = 5 * lineSize   // everything past this in the header page is zero
+	offLockSeq     = 5 * lineSize   // uint32 Flock: bumped on unlock when a locker waits
+	offLockWaiters = 5*lineSize + 4 // uint32 Flock: lockers sleeping on offLockSeq
+	headerUsed     = 6 * lineSize   // everything past this in the header page is zero
 
 	// Slot layouts.
 	queueLen        = 0  // uint32 item length

@@ -32,11 +32,12 @@ type Reader struct {
 	life    sync.RWMutex // Flock: operations hold it for reading, Close for writing
 	closing atomic.Bool  // Flock: set by Close to end waits
 
-	pos       uint64 // the next item number to read (Queue: the read cursor)
-	headCache uint64 // the write cursor as last seen
-	lost      atomic.Uint64
-	fence     uint32 // scratch word for loadFence
-	peeked    bool   // a Peek is outstanding
+	pos         uint64 // the next item number to read (Queue: the read cursor)
+	headCache   uint64 // the write cursor as last seen
+	lost        atomic.Uint64
+	fence       uint32 // scratch word for loadFence
+	peeked      bool   // a Peek is outstanding
+	wakeWriters bool   // Flock: freed slots under the lock, wake writers after it
 }
 
 var (
@@ -137,7 +138,7 @@ func (r *Reader) lock(ctx context.Context) error {
 
 func (r *Reader) unlock() {
 	if r.shared {
-		r.st.unlock()
+		r.unlockRing()
 		r.mu.Unlock()
 	}
 }
@@ -229,6 +230,36 @@ func (r *Reader) readOne(dst []byte, asUint bool) (v uint64, n int, err error) {
 	return v, n, nil
 }
 
+// getUints is readOne for a batch from a Queue buffer: it reads a stretch
+// of ready 8-byte items in a tight loop, so that the loads from
+// consecutive slots overlap, and leaves any other item to readOne. It
+// returns how many it read.
+func (r *Reader) getUints(vs []uint64) (int, error) {
+	got := 0
+	for got < len(vs) {
+		if r.pos >= r.headCache {
+			if err := r.refresh(); err != nil {
+				return got, err
+			}
+		}
+		k := got + int(min(r.headCache-r.pos, uint64(len(vs)-got)))
+		for ; got < k; got++ {
+			s := r.slot(r.pos)
+			if r.itemLen(s) != 8 || r.itemSize < 8 {
+				v, _, err := r.readOne(nil, true) // checks and decodes any length
+				if err != nil {
+					return got, err
+				}
+				vs[got] = v
+				continue
+			}
+			vs[got] = binary.BigEndian.Uint64(r.item(s, 8))
+			r.pos++
+		}
+	}
+	return got, nil
+}
+
 // stale classifies a Broadcast slot whose sequence number is not the one
 // item pos would have: a later item (overwritten: errStale), or an earlier
 // one, which no valid buffer can hold once the write cursor is past pos.
@@ -263,8 +294,25 @@ func (r *Reader) release() {
 		return
 	}
 	atomic.StoreUint64(r.rcur, r.pos)
+	if r.shared {
+		r.wakeWriters = true // once the file lock is released: unlockRing
+		return
+	}
 	if atomic.LoadUint32(r.roomWaiters) != 0 {
 		wake(r.roomSeq)
+	}
+}
+
+// unlockRing releases a Flock reader's file lock, and then wakes sleeping
+// writers if the operation freed slots: a writer woken while the lock is
+// still held would find it taken and go back to sleep.
+func (r *Reader) unlockRing() {
+	r.st.unlock()
+	if r.wakeWriters {
+		r.wakeWriters = false
+		if atomic.LoadUint32(r.roomWaiters) != 0 {
+			wake(r.roomSeq)
+		}
 	}
 }
 
@@ -297,6 +345,10 @@ func (r *Reader) try(op *rop) error {
 			got = 1
 		}
 	case opUints:
+		if !r.broadcast {
+			got, err = r.getUints(op.vs)
+			break
+		}
 		for got < len(op.vs) {
 			var v uint64
 			if v, _, err = r.readOne(nil, true); err != nil {
@@ -615,7 +667,7 @@ func (r *Reader) Release() error {
 	r.release()
 	r.peeked = false
 	if r.shared {
-		r.st.unlock()
+		r.unlockRing()
 	} else {
 		r.fast = r.canFast()
 	}

@@ -17,6 +17,8 @@ type ring struct {
 	dataWaiters *uint32
 	roomSeq     *uint32
 	roomWaiters *uint32
+	lockSeq     *uint32 // Flock only
+	lockWaiters *uint32
 
 	length    uint64
 	mask      uint64 // length-1 when length is a power of two, else 0
@@ -39,6 +41,8 @@ func newRing(base unsafe.Pointer, g geometry) ring {
 		dataWaiters: at32(offDataWaiters),
 		roomSeq:     at32(offRoomSeq),
 		roomWaiters: at32(offRoomWaiters),
+		lockSeq:     at32(offLockSeq),
+		lockWaiters: at32(offLockWaiters),
 		length:      g.length,
 		slotSize:    uintptr(g.slotSize),
 		lenOff:      queueLen,

@@ -12,12 +12,12 @@ const (
 	maxSleep = time.Millisecond
 )
 
-func sleep(ws *waitState, seq, waiters *uint32, ready func() bool) {
+func sleep(ws *waitState, seq, waiters *uint32, ready func() bool, limit time.Duration) {
 	if ready() {
 		return
 	}
 	d := minSleep << min(ws.sleeps, 10)
-	time.Sleep(min(d, maxSleep))
+	time.Sleep(min(d, maxSleep, limit))
 	ws.sleeps++
 }
 

@@ -30,22 +30,16 @@ func (s *flockStrategy) shared() bool { return true }
 
 // lock takes the file lock without ever blocking in the kernel, so that a
 // context or Close can end the wait even when the holder is alive but
-// stopped: it asks at once a few times (operations hold the lock for about
-// a microsecond), then yields between asks, then sleeps between them for
-// up to lockMaxSleep.
+// stopped. It asks at once a few times (operations hold the lock for about
+// a microsecond), then between yields, and then sleeps on the header's lock
+// futex, which an unlocking process bumps when it sees a sleeper (elsewhere
+// than Linux, and to notice a context, Close, or a holder that died without
+// unlocking, the sleep lasts at most lockMaxSleep).
 func (s *flockStrategy) lock(ctx context.Context, closing *atomic.Bool) error {
+	var ws waitState
 	for i := 0; ; i++ {
-		if ok, err := lockFd(s.fd, false); err != nil {
+		if ok, err := s.try(); ok || err != nil {
 			return err
-		} else if ok {
-			// Holding the lock is cheap to check the file with: one that
-			// was zeroed or overwritten under us must not look like an
-			// empty buffer.
-			if !s.ring.sound() {
-				unlockFd(s.fd)
-				return corruptf("the header was overwritten while the buffer was open")
-			}
-			return nil
 		}
 		if closing.Load() {
 			return ErrClosed
@@ -60,18 +54,45 @@ func (s *flockStrategy) lock(ctx context.Context, closing *atomic.Bool) error {
 		case i < lockSpins+lockYields:
 			runtime.Gosched()
 		default:
-			time.Sleep(min(time.Duration(i-lockSpins-lockYields+1)*lockStepSleep, lockMaxSleep))
+			var got bool
+			var err error
+			sleep(&ws, s.ring.lockSeq, s.ring.lockWaiters, func() bool {
+				got, err = s.try()
+				return got || err != nil
+			}, lockMaxSleep)
+			if got || err != nil {
+				return err
+			}
 		}
 	}
 }
 
+// try takes the file lock if it is free.
+func (s *flockStrategy) try() (bool, error) {
+	ok, err := lockFd(s.fd, false)
+	if !ok || err != nil {
+		return false, err
+	}
+	// Holding the lock is cheap to check the file with: one that was
+	// zeroed or overwritten under us must not look like an empty buffer.
+	if !s.ring.sound() {
+		s.unlock()
+		return false, corruptf("the header was overwritten while the buffer was open")
+	}
+	return true, nil
+}
+
 const (
-	lockSpins     = 4
-	lockYields    = 8
-	lockStepSleep = 5 * time.Microsecond
-	lockMaxSleep  = time.Millisecond
+	lockSpins    = 4
+	lockYields   = 8
+	lockMaxSleep = time.Millisecond
 )
 
-func (s *flockStrategy) unlock() { unlockFd(s.fd) }
+func (s *flockStrategy) unlock() {
+	unlockFd(s.fd)
+	if atomic.LoadUint32(s.ring.lockWaiters) != 0 {
+		wake(s.ring.lockSeq)
+	}
+}
 
 func (s *flockStrategy) release() error { return nil }

@@ -111,7 +111,7 @@ func (g *ring) await(ctx context.Context, ws *waitState, d direction, seen uint6
 	}
 	sleep(ws, seq, waiters, func() bool {
 		return atomic.LoadUint64(cursor) != seen || closing.Load() || ctx.Err() != nil
-	})
+	}, maxSleep)
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -30,9 +30,10 @@ type Writer struct {
 	life    sync.RWMutex // Flock: operations hold it for reading, Close for writing
 	closing atomic.Bool  // Flock: set by Close to end waits
 
-	head      uint64 // the next item number to write
-	tailCache uint64 // Queue: the read cursor as last seen
-	claimed   bool   // a Claim is outstanding
+	head        uint64 // the next item number to write
+	tailCache   uint64 // Queue: the read cursor as last seen
+	claimed     bool   // a Claim is outstanding
+	wakeReaders bool   // Flock: published under the lock, wake readers after it
 }
 
 var (
@@ -124,7 +125,7 @@ func (w *Writer) lock(ctx context.Context) error {
 
 func (w *Writer) unlock() {
 	if w.shared {
-		w.st.unlock()
+		w.unlockRing()
 		w.mu.Unlock()
 	}
 }
@@ -191,8 +192,25 @@ func (w *Writer) commit(s unsafe.Pointer, n int) {
 // wakes readers if any sleep.
 func (w *Writer) publish() {
 	atomic.StoreUint64(w.wcur, w.head)
+	if w.shared {
+		w.wakeReaders = true // once the file lock is released: unlockRing
+		return
+	}
 	if atomic.LoadUint32(w.dataWaiters) != 0 {
 		wake(w.dataSeq)
+	}
+}
+
+// unlockRing releases a Flock writer's file lock, and then wakes sleeping
+// readers if the operation published: a reader woken while the lock is
+// still held would find it taken and go back to sleep.
+func (w *Writer) unlockRing() {
+	w.st.unlock()
+	if w.wakeReaders {
+		w.wakeReaders = false
+		if atomic.LoadUint32(w.dataWaiters) != 0 {
+			wake(w.dataSeq)
+		}
 	}
 }
 
@@ -207,6 +225,38 @@ func (w *Writer) putUint(v uint64) error {
 	putUint(w.item(s, w.itemSize), v)
 	w.commit(s, w.itemSize)
 	return nil
+}
+
+// putUints is putUint for a batch into a Queue buffer: it finds the room
+// once per stretch of free slots and fills them in a tight loop, so that
+// the stores to consecutive slots overlap. It returns how many it wrote.
+func (w *Writer) putUints(vs []uint64) (int, error) {
+	done := 0
+	for done < len(vs) {
+		if v := vs[done]; w.itemSize < 8 && v>>(8*uint(w.itemSize)) != 0 {
+			// A value that can never fit is reported before a full buffer.
+			return done, fmt.Errorf("%w: %d does not fit in %d bytes", ErrRange, v, w.itemSize)
+		}
+		room := w.length - (w.head - w.tailCache)
+		if room == 0 {
+			if _, err := w.claim(); err != nil { // reloads the read cursor
+				return done, err
+			}
+			continue
+		}
+		k := done + int(min(room, uint64(len(vs)-done)))
+		for ; done < k; done++ {
+			v := vs[done]
+			if w.itemSize < 8 && v>>(8*uint(w.itemSize)) != 0 {
+				return done, fmt.Errorf("%w: %d does not fit in %d bytes", ErrRange, v, w.itemSize)
+			}
+			s := w.slot(w.head)
+			w.setItemLen(s, w.itemSize)
+			putUint(w.item(s, w.itemSize), v)
+			w.head++
+		}
+	}
+	return done, nil
 }
 
 func (w *Writer) putBytes(p []byte) error {
@@ -254,6 +304,12 @@ func (w *Writer) try(op *wop) error {
 			op.n = 1
 		}
 	case opUints:
+		if !w.broadcast {
+			var k int
+			k, err = w.putUints(op.vs[op.n:])
+			op.n += k
+			break
+		}
 		for op.n < len(op.vs) {
 			if err = w.putUint(op.vs[op.n]); err != nil {
 				break
@@ -550,7 +606,7 @@ func (w *Writer) finishClaim(name string, n int, publish bool) error {
 	}
 	w.claimed = false
 	if w.shared {
-		w.st.unlock()
+		w.unlockRing()
 	} else {
 		w.fast = w.canFast()
 	}

@@ -84,16 +84,26 @@ func bareThroughput(s Shape, n int, dir string) (time.Duration, error) {
 		return 0, err
 	}
 	defer b.close()
-	p, err := start(job{Role: "consume", Via: string(Bare), File: path, N: n, Shape: s})
+	wn := warmUp(n)
+	p, err := start(job{Role: "consume", Via: string(Bare), File: path, N: n, Warm: wn, Shape: s})
 	if err != nil {
 		return 0, err
 	}
 	headP, tailP := b.u64(bareHeadA), b.u64(bareTailA)
 	batch := uint64(max(s.Batch, 1))
 	src := make([]byte, s.Size)
-	t0 := time.Now()
+	var t0 time.Time
 	var head, tailCache uint64
-	for i := range uint64(n) {
+	last := uint64(wn+n) - 1
+	for i := range uint64(wn + n) {
+		if i == uint64(wn) {
+			atomic.StoreUint64(headP, head) // the warm-up's last part batch
+			if err := p.expect("warm"); err != nil {
+				p.kill()
+				return 0, err
+			}
+			t0 = time.Now()
+		}
 		if head-tailCache >= b.l {
 			atomic.StoreUint64(headP, head) // publish a part batch before waiting
 			for head-tailCache >= b.l {
@@ -108,7 +118,7 @@ func bareThroughput(s Shape, n int, dir string) (time.Duration, error) {
 			binary.LittleEndian.PutUint64(slot, i)
 		}
 		head++
-		if head%batch == 0 || i == uint64(n)-1 {
+		if head%batch == 0 || i == last {
 			atomic.StoreUint64(headP, head)
 		}
 	}
@@ -130,13 +140,14 @@ func bareRoundTrip(n int, dir string) ([]time.Duration, error) {
 		return nil, err
 	}
 	defer b.close()
-	p, err := start(job{Role: "echo", Via: string(Bare), File: path, N: n})
+	wn := warmUp(n)
+	p, err := start(job{Role: "echo", Via: string(Bare), File: path, N: n, Warm: wn})
 	if err != nil {
 		return nil, err
 	}
 	headA, headB := b.u64(bareHeadA), b.u64(bareHeadB)
-	rtts := make([]time.Duration, n)
-	for i := range uint64(n) {
+	rtts := make([]time.Duration, wn+n)
+	for i := range uint64(wn + n) {
 		t0 := time.Now()
 		*(*uint64)(unsafe.Pointer(&b.slot(0, i)[0])) = i
 		atomic.StoreUint64(headA, i+1)
@@ -149,7 +160,7 @@ func bareRoundTrip(n int, dir string) ([]time.Duration, error) {
 			return nil, fmt.Errorf("round trip %d came back as %d", i, v)
 		}
 	}
-	return rtts, p.finish()
+	return rtts[wn:], p.finish()
 }
 
 // bareChild is the far end of a bare-loop measurement.
@@ -166,7 +177,7 @@ func bareChild(j job) error {
 	if j.Role == "echo" {
 		headA, headB := b.u64(bareHeadA), b.u64(bareHeadB)
 		ready()
-		for i := range uint64(j.N) {
+		for i := range uint64(j.Warm + j.N) {
 			for atomic.LoadUint64(headA) <= i {
 			}
 			v := *(*uint64)(unsafe.Pointer(&b.slot(0, i)[0]))
@@ -181,7 +192,11 @@ func bareChild(j job) error {
 	dst := make([]byte, size)
 	ready()
 	var pos, headCache uint64
-	for i := range uint64(j.N) {
+	for i := range uint64(j.Warm + j.N) {
+		if i == uint64(j.Warm) {
+			atomic.StoreUint64(tailP, pos)
+			warm()
+		}
 		if pos == headCache {
 			atomic.StoreUint64(tailP, pos) // free a part batch before waiting
 			for pos == headCache {

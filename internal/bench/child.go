@@ -25,7 +25,8 @@ type job struct {
 	Name  string // scb buffer (consume) or the ping buffer (echo)
 	Name2 string // the pong buffer (echo)
 	File  string // the bare loop's mapping
-	N     int
+	N     int    // items (or round trips) measured, after Warm more first
+	Warm  int
 	Shape Shape
 	Wait  Wait
 }
@@ -50,9 +51,16 @@ func RunChild() (code int, ok bool) {
 	return 0, true
 }
 
-// ready and done are the child's two lines on stdout.
+// ready, warm and done are the child's lines on stdout: attached, the
+// warm-up items are through, all items are through.
 func ready() { fmt.Println("ready") }
+func warm()  { fmt.Println("warm") }
 func done()  { fmt.Println("done") }
+
+// warmUp returns how many untimed items to move before n timed ones: a
+// tenth, so that the processes have settled on their cores and the pages
+// of the ring are mapped before the clock starts.
+func warmUp(n int) int { return n / 10 }
 
 func runJob(j job) error {
 	switch j.Via {

@@ -12,12 +12,16 @@ func chanThroughput(s Shape, n int) time.Duration {
 	ch := make(chan []byte, ringLength(s.Size))
 	if s.Size == 8 {
 		c := make(chan uint64, ringLength(s.Size))
-		t0 := time.Now()
+		wn := warmUp(n)
 		go func() {
-			for i := range uint64(n) {
+			for i := range uint64(wn + n) {
 				c <- i
 			}
 		}()
+		for range wn {
+			<-c
+		}
+		t0 := time.Now()
 		for range n {
 			<-c
 		}
@@ -28,15 +32,19 @@ func chanThroughput(s Shape, n int) time.Duration {
 		pool[i] = make([]byte, s.Size)
 	}
 	src, dst := make([]byte, s.Size), make([]byte, s.Size)
-	t0 := time.Now()
+	wn := warmUp(n)
 	go func() {
-		for i := range n {
+		for i := range wn + n {
 			b := pool[i%len(pool)]
 			copy(b, src)
 			binary.LittleEndian.PutUint64(b, uint64(i))
 			ch <- b
 		}
 	}()
+	for range wn {
+		copy(dst, <-ch)
+	}
+	t0 := time.Now()
 	for range n {
 		copy(dst, <-ch)
 	}
@@ -52,15 +60,16 @@ func chanRoundTrip(n int) []time.Duration {
 			pong <- v
 		}
 	}()
-	rtts := make([]time.Duration, n)
-	for i := range uint64(n) {
+	wn := warmUp(n)
+	rtts := make([]time.Duration, wn+n)
+	for i := range uint64(wn + n) {
 		t0 := time.Now()
 		ping <- i
 		<-pong
 		rtts[i] = time.Since(t0)
 	}
 	close(ping)
-	return rtts
+	return rtts[wn:]
 }
 
 // copyThroughput copies n items of s.Size bytes into a ring of the size
@@ -70,8 +79,12 @@ func copyThroughput(s Shape, n int) time.Duration {
 	ring := make([]byte, ringLength(s.Size)*s.Size)
 	slots := len(ring) / s.Size
 	src := make([]byte, s.Size)
-	t0 := time.Now()
-	for i := range n {
+	var t0 time.Time
+	wn := warmUp(n)
+	for i := range wn + n {
+		if i == wn {
+			t0 = time.Now()
+		}
 		off := (i % slots) * s.Size
 		copy(ring[off:off+s.Size], src)
 	}

@@ -28,14 +28,23 @@ func scbThroughput(via Via, s Shape, n int, dir string) (time.Duration, error) {
 		return 0, err
 	}
 	defer w.Close()
-	p, err := start(job{Role: "consume", Via: string(via), Dir: d, Name: "tp", N: n, Shape: s})
+	wn := warmUp(n)
+	p, err := start(job{Role: "consume", Via: string(via), Dir: d, Name: "tp", N: n, Warm: wn, Shape: s})
 	if err != nil {
 		return 0, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
+	if err := produce(ctx, w, s, 0, wn); err != nil {
+		p.kill()
+		return 0, err
+	}
+	if err := p.expect("warm"); err != nil {
+		p.kill()
+		return 0, err
+	}
 	t0 := time.Now()
-	if err := produce(ctx, w, s, n); err != nil {
+	if err := produce(ctx, w, s, wn, wn+n); err != nil {
 		p.kill()
 		return 0, err
 	}
@@ -45,19 +54,19 @@ func scbThroughput(via Via, s Shape, n int, dir string) (time.Duration, error) {
 	return time.Since(t0), nil
 }
 
-// produce writes items 0..n-1 in shape s.
-func produce(ctx context.Context, w *scb.Writer, s Shape, n int) error {
+// produce writes items from..to-1 in shape s.
+func produce(ctx context.Context, w *scb.Writer, s Shape, from, to int) error {
 	switch {
 	case s.Size == 8 && s.Batch == 1:
-		for i := range uint64(n) {
+		for i := uint64(from); i < uint64(to); i++ {
 			if err := w.PushWait(ctx, i); err != nil {
 				return err
 			}
 		}
 	case s.Size == 8:
 		batch := make([]uint64, s.Batch)
-		for i := 0; i < n; i += len(batch) {
-			k := min(len(batch), n-i)
+		for i := from; i < to; i += len(batch) {
+			k := min(len(batch), to-i)
 			for j := range k {
 				batch[j] = uint64(i + j)
 			}
@@ -67,7 +76,7 @@ func produce(ctx context.Context, w *scb.Writer, s Shape, n int) error {
 		}
 	case s.ZeroCopy:
 		src := make([]byte, s.Size)
-		for i := range uint64(n) {
+		for i := uint64(from); i < uint64(to); i++ {
 			p, err := w.ClaimWait(ctx)
 			if err != nil {
 				return err
@@ -84,7 +93,7 @@ func produce(ctx context.Context, w *scb.Writer, s Shape, n int) error {
 		for j := range items {
 			items[j] = make([]byte, s.Size)
 		}
-		for i := 0; i < n; i += s.Batch {
+		for i := from; i < to; i += s.Batch {
 			if s.Batch == 1 {
 				binary.LittleEndian.PutUint64(buf, uint64(i))
 				if err := w.PushBytesWait(ctx, buf); err != nil {
@@ -92,7 +101,7 @@ func produce(ctx context.Context, w *scb.Writer, s Shape, n int) error {
 				}
 				continue
 			}
-			k := min(s.Batch, n-i)
+			k := min(s.Batch, to-i)
 			for j := range k {
 				binary.LittleEndian.PutUint64(items[j], uint64(i+j))
 			}
@@ -104,8 +113,8 @@ func produce(ctx context.Context, w *scb.Writer, s Shape, n int) error {
 	return nil
 }
 
-// consume reads items 0..n-1 in shape s and checks each one's number.
-func consume(ctx context.Context, r *scb.Reader, s Shape, n int) error {
+// consume reads items from..to-1 in shape s and checks each one's number.
+func consume(ctx context.Context, r *scb.Reader, s Shape, from, to int) error {
 	check := func(i int, got uint64) error {
 		if got != uint64(i) {
 			return fmt.Errorf("item %d has number %d", i, got)
@@ -114,7 +123,7 @@ func consume(ctx context.Context, r *scb.Reader, s Shape, n int) error {
 	}
 	switch {
 	case s.Size == 8 && s.Batch == 1:
-		for i := range n {
+		for i := from; i < to; i++ {
 			v, err := r.PopWait(ctx)
 			if err != nil {
 				return err
@@ -125,7 +134,7 @@ func consume(ctx context.Context, r *scb.Reader, s Shape, n int) error {
 		}
 	case s.Size == 8:
 		dst := make([]uint64, s.Batch)
-		for i := 0; i < n; {
+		for i := from; i < to; {
 			k, err := r.PopIntoWait(ctx, dst)
 			if err != nil {
 				return err
@@ -138,7 +147,7 @@ func consume(ctx context.Context, r *scb.Reader, s Shape, n int) error {
 			}
 		}
 	case s.ZeroCopy:
-		for i := range n {
+		for i := from; i < to; i++ {
 			p, err := r.PeekWait(ctx)
 			if err != nil {
 				return err
@@ -158,7 +167,7 @@ func consume(ctx context.Context, r *scb.Reader, s Shape, n int) error {
 		for j := range bufs {
 			bufs[j] = make([]byte, s.Size)
 		}
-		for i := 0; i < n; {
+		for i := from; i < to; {
 			k, err := r.PopBytesIntoWait(ctx, bufs)
 			if err != nil {
 				return err
@@ -203,14 +212,15 @@ func scbRoundTrip(via Via, wait Wait, n int, dir string) ([]time.Duration, error
 		return nil, err
 	}
 	defer pong.Close()
-	p, err := start(job{Role: "echo", Via: string(via), Dir: d, Name: "ping", Name2: "pong", N: n, Wait: wait})
+	wn := warmUp(n)
+	p, err := start(job{Role: "echo", Via: string(via), Dir: d, Name: "ping", Name2: "pong", N: n, Warm: wn, Wait: wait})
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
-	rtts := make([]time.Duration, n)
-	for i := range n {
+	rtts := make([]time.Duration, wn+n)
+	for i := range wn + n {
 		t0 := time.Now()
 		if err := ping.Push(uint64(i)); err != nil {
 			p.kill()
@@ -227,7 +237,7 @@ func scbRoundTrip(via Via, wait Wait, n int, dir string) ([]time.Duration, error
 			return nil, fmt.Errorf("round trip %d came back as %d", i, v)
 		}
 	}
-	return rtts, p.finish()
+	return rtts[wn:], p.finish()
 }
 
 // popWith reads one item, polling Pop for Spin and with PopWait otherwise.
@@ -261,7 +271,11 @@ func scbChild(j job) error {
 	defer r.Close()
 	if j.Role == "consume" {
 		ready()
-		if err := consume(ctx, r, j.Shape, j.N); err != nil {
+		if err := consume(ctx, r, j.Shape, 0, j.Warm); err != nil {
+			return err
+		}
+		warm()
+		if err := consume(ctx, r, j.Shape, j.Warm, j.Warm+j.N); err != nil {
 			return err
 		}
 		done()
@@ -273,7 +287,7 @@ func scbChild(j job) error {
 	}
 	defer w.Close()
 	ready()
-	for range j.N {
+	for range j.Warm + j.N {
 		v, err := popWith(ctx, r, j.Wait)
 		if err != nil {
 			return err

@@ -36,14 +36,22 @@ func streamThroughput(via Via, s Shape, n int) (time.Duration, error) {
 		return 0, err
 	}
 	defer w.Close()
-	p, err := start(job{Role: "consume", Via: string(via), N: n, Shape: s}, r)
+	wn := warmUp(n)
+	p, err := start(job{Role: "consume", Via: string(via), N: n, Warm: wn, Shape: s}, r)
 	r.Close()
 	if err != nil {
 		return 0, err
 	}
 	buf := make([]byte, s.Size)
-	t0 := time.Now()
-	for i := range uint64(n) {
+	var t0 time.Time
+	for i := range uint64(wn + n) {
+		if i == uint64(wn) {
+			if err := p.expect("warm"); err != nil {
+				p.kill()
+				return 0, err
+			}
+			t0 = time.Now()
+		}
 		binary.LittleEndian.PutUint64(buf, i)
 		if _, err := w.Write(buf); err != nil {
 			p.kill()
@@ -77,7 +85,8 @@ func streamRoundTrip(via Via, n int) ([]time.Duration, error) {
 		in = pr
 		files = append(files, pw)
 	}
-	p, err := start(job{Role: "echo", Via: string(via), N: n}, files...)
+	wn := warmUp(n)
+	p, err := start(job{Role: "echo", Via: string(via), N: n, Warm: wn}, files...)
 	for _, f := range files {
 		f.Close()
 	}
@@ -85,8 +94,8 @@ func streamRoundTrip(via Via, n int) ([]time.Duration, error) {
 		return nil, err
 	}
 	buf := make([]byte, 8)
-	rtts := make([]time.Duration, n)
-	for i := range uint64(n) {
+	rtts := make([]time.Duration, wn+n)
+	for i := range uint64(wn + n) {
 		t0 := time.Now()
 		binary.LittleEndian.PutUint64(buf, i)
 		if _, err := out.Write(buf); err != nil {
@@ -103,7 +112,7 @@ func streamRoundTrip(via Via, n int) ([]time.Duration, error) {
 			return nil, fmt.Errorf("round trip %d came back as %d", i, got)
 		}
 	}
-	return rtts, p.finish()
+	return rtts[wn:], p.finish()
 }
 
 // streamChild is the far end of a pipe or socket measurement: descriptor
@@ -120,7 +129,10 @@ func streamChild(j job) error {
 	}
 	buf := make([]byte, size)
 	ready()
-	for i := range uint64(j.N) {
+	for i := range uint64(j.Warm + j.N) {
+		if i == uint64(j.Warm) && j.Role == "consume" {
+			warm()
+		}
 		if err := readMsg(in, buf); err != nil {
 			return fmt.Errorf("message %d: %w", i, err)
 		}
