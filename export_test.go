@@ -38,13 +38,9 @@ func SlotLen(m Mode) int64 {
 	return queueLen
 }
 
-// SlotData is the offset of the item bytes in a slot of mode m.
-func SlotData(m Mode) int64 {
-	if m == Broadcast {
-		return broadcastData
-	}
-	return queueData
-}
+// SlotData is the offset of the item bytes in a slot of mode m for items
+// of up to itemSize bytes.
+func SlotData(itemSize int, m Mode) int64 { return int64(dataOffset(uint64(itemSize), m)) }
 
 // Reseal recomputes the header checksum of b (at least fixedSize bytes)
 // after a test changed a fixed field on purpose.

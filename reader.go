@@ -418,6 +418,13 @@ func (r *Reader) do(name string, op *rop) error {
 
 // doWait runs op until it reads something, waiting for items in between.
 func (r *Reader) doWait(ctx context.Context, name string, op *rop) error {
+	if !r.shared {
+		// First the plain attempt: most calls need no waiting. (A Flock
+		// attempt waits for the file lock, which must honour ctx.)
+		if err := r.do(name, op); err != ErrEmpty {
+			return err
+		}
+	}
 	if err := r.hold(); err != nil {
 		return r.wrap(name, err)
 	}
@@ -472,7 +479,7 @@ func (r *Reader) Pop() (uint64, error) {
 		}
 		s := r.slot(n)
 		if n < r.headCache && *(*uint32)(unsafe.Add(s, queueLen)) == 8 {
-			v := binary.BigEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(s, queueData)), 8))
+			v := binary.BigEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(s, r.dataOff)), 8))
 			r.pos = n + 1
 			atomic.StoreUint64(r.rcur, n+1)
 			if atomic.LoadUint32(r.roomWaiters) != 0 {

@@ -46,12 +46,12 @@ func newRing(base unsafe.Pointer, g geometry) ring {
 		length:      g.length,
 		slotSize:    uintptr(g.slotSize),
 		lenOff:      queueLen,
-		dataOff:     queueData,
+		dataOff:     uintptr(dataOffset(uint64(g.itemSize), g.mode)),
 		itemSize:    int(g.itemSize),
 		broadcast:   g.mode == Broadcast,
 	}
 	if r.broadcast {
-		r.lenOff, r.dataOff = broadcastLen, broadcastData
+		r.lenOff = broadcastLen
 	}
 	r.magic = atomic.LoadUint64((*uint64)(base))
 	if g.length&(g.length-1) == 0 {

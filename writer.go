@@ -385,6 +385,13 @@ func (w *Writer) do(name string, op *wop) (int, error) {
 
 // doWait runs op until it is finished, waiting for room in between.
 func (w *Writer) doWait(ctx context.Context, name string, op *wop) (int, error) {
+	if !w.shared {
+		// First the plain attempt: most calls need no waiting. (A Flock
+		// attempt waits for the file lock, which must honour ctx.)
+		if _, err := w.do(name, op); err != ErrFull {
+			return op.n, err
+		}
+	}
 	if err := w.hold(); err != nil {
 		return op.n, w.wrap(name, err)
 	}
@@ -438,7 +445,7 @@ func (w *Writer) Push(v uint64) error {
 		if n-w.tailCache < w.length {
 			s := w.slot(n)
 			*(*uint32)(unsafe.Add(s, queueLen)) = 8
-			binary.BigEndian.PutUint64(unsafe.Slice((*byte)(unsafe.Add(s, queueData)), 8), v)
+			binary.BigEndian.PutUint64(unsafe.Slice((*byte)(unsafe.Add(s, w.dataOff)), 8), v)
 			w.head = n + 1
 			atomic.StoreUint64(w.wcur, n+1)
 			if atomic.LoadUint32(w.dataWaiters) != 0 {
