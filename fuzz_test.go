@@ -247,6 +247,191 @@ var fuzzOps = []fuzzOp{
 	{"Reader.Len", opReaderLen},
 	{"reopen writer", opReopenWriter},
 	{"reopen reader", opReopenReader},
+	{"PushMany", opPushMany},
+	{"PopInto", opPopInto},
+	{"PushBytesMany", opPushBytesMany},
+	{"PopBytesInto", opPopBytesInto},
+	{"Claim", opClaim},
+	{"Peek", opPeek},
+}
+
+// batchValue is the j-th value of a batch chosen by arg: of every size in
+// bytes, so that some are out of range for small items.
+func batchValue(arg byte, j int) uint64 {
+	return (uint64(arg) + uint64(j)*37) * 0x0101010101010101 >> (8 * (7 - (uint(arg)+uint(j))%9%8))
+}
+
+func opPushMany(s *opsState, arg byte) {
+	w := s.writers[int(arg)%len(s.writers)]
+	vs := make([]uint64, int(arg>>3)%6)
+	for j := range vs {
+		vs[j] = batchValue(arg, j)
+	}
+	n, err := w.PushMany(vs)
+	var want error
+	wantN := 0
+	for _, v := range vs {
+		if s.itemSize < 8 && v>>(8*uint(s.itemSize)) != 0 {
+			want = scb.ErrRange
+			break
+		}
+		if want = s.pushWant(modelUint(s.itemSize, v)); want != nil {
+			break
+		}
+		wantN++
+	}
+	s.check("PushMany", err, want)
+	require.Equal(s.t, wantN, n, "PushMany count")
+}
+
+// popBatch is the model of a batch read of up to k items by reader i: the
+// items it returns (decoded with decode, which says whether an item can be
+// returned), and the error: ErrEmpty if none is ready and k > 0, an overrun
+// or decode's error only if it comes first.
+func (s *opsState) popBatch(i, k int, fits func(item []byte) error) ([][]byte, error) {
+	var got [][]byte
+	for len(got) < k {
+		item, e := s.next(i)
+		if e == scb.ErrEmpty {
+			if len(got) == 0 {
+				return nil, scb.ErrEmpty
+			}
+			break
+		}
+		if e != nil {
+			return nil, e // only possible before the first item
+		}
+		if err := fits(item); err != nil {
+			if len(got) == 0 {
+				return nil, err
+			}
+			break
+		}
+		got = append(got, item)
+		s.advance(i)
+	}
+	return got, nil
+}
+
+func opPopInto(s *opsState, arg byte) {
+	i := int(arg) % len(s.readers)
+	dst := make([]uint64, int(arg>>2)%6)
+	n, err := s.readers[i].PopInto(dst)
+	want, wantErr := s.popBatch(i, len(dst), func(item []byte) error {
+		if _, ok := modelDecode(item); !ok {
+			return scb.ErrRange
+		}
+		return nil
+	})
+	s.check("PopInto", err, wantErr)
+	require.Equal(s.t, len(want), n, "PopInto count")
+	for k, item := range want {
+		v, _ := modelDecode(item)
+		require.Equal(s.t, v, dst[k], "PopInto item %d", k)
+	}
+}
+
+func opPushBytesMany(s *opsState, arg byte) {
+	w := s.writers[int(arg)%len(s.writers)]
+	items := make([][]byte, int(arg>>3)%5)
+	for j := range items {
+		items[j] = make([]byte, (int(arg)+j*3)%(s.itemSize+2))
+		for k := range items[j] {
+			items[j][k] = byte(int(arg) + j + k + len(s.items))
+		}
+	}
+	n, err := w.PushBytesMany(items)
+	var want error
+	wantN := 0
+	for _, it := range items {
+		if len(it) > s.itemSize {
+			want = scb.ErrTooLarge
+			break
+		}
+		if want = s.pushWant(slices.Clone(it)); want != nil {
+			break
+		}
+		wantN++
+	}
+	s.check("PushBytesMany", err, want)
+	require.Equal(s.t, wantN, n, "PushBytesMany count")
+}
+
+func opPopBytesInto(s *opsState, arg byte) {
+	i := int(arg) % len(s.readers)
+	bufs := make([][]byte, int(arg>>2)%5)
+	for j := range bufs {
+		bufs[j] = make([]byte, 0, (int(arg)+5*j)%(s.itemSize+2))
+	}
+	caps := make([]int, len(bufs))
+	for j := range bufs {
+		caps[j] = cap(bufs[j])
+	}
+	n, err := s.readers[i].PopBytesInto(bufs)
+	k := 0
+	want, wantErr := s.popBatch(i, len(bufs), func(item []byte) error {
+		if len(item) > caps[k] {
+			return io.ErrShortBuffer
+		}
+		k++
+		return nil
+	})
+	s.check("PopBytesInto", err, wantErr)
+	require.Equal(s.t, len(want), n, "PopBytesInto count")
+	for j, item := range want {
+		require.Equal(s.t, item, bufs[j], "PopBytesInto item %d", j)
+	}
+}
+
+// opClaim claims a slot, fills it in place, and commits part of it (or,
+// for odd args, aborts): zero-copy writes, for Queue buffers only.
+func opClaim(s *opsState, arg byte) {
+	w := s.writers[int(arg)%len(s.writers)]
+	p, err := w.Claim()
+	switch {
+	case !s.queue:
+		require.ErrorIs(s.t, err, scb.ErrUnsupported, "Claim on Broadcast")
+		return
+	case s.head()-s.tail == s.length:
+		s.check("Claim", err, scb.ErrFull)
+		return
+	}
+	require.NoError(s.t, err, "Claim")
+	require.Len(s.t, p, s.itemSize)
+	for k := range p {
+		p[k] = byte(int(arg) * (k + 1))
+	}
+	require.ErrorIs(s.t, w.Push(1), scb.ErrBusy, "other writes wait for the claim")
+	if arg&1 == 1 {
+		require.NoError(s.t, w.Abort())
+		return
+	}
+	n := int(arg>>1) % (s.itemSize + 1)
+	item := slices.Clone(p[:n])
+	require.NoError(s.t, w.Commit(n))
+	require.NoError(s.t, s.pushWant(item))
+}
+
+// opPeek looks at the next item in place and releases it: zero-copy reads,
+// for Queue buffers only.
+func opPeek(s *opsState, arg byte) {
+	i := int(arg) % len(s.readers)
+	r := s.readers[i]
+	p, err := r.Peek()
+	if !s.queue {
+		require.ErrorIs(s.t, err, scb.ErrUnsupported, "Peek on Broadcast")
+		return
+	}
+	item, want := s.next(i)
+	s.check("Peek", err, want)
+	if want != nil {
+		return
+	}
+	require.Equal(s.t, item, p, "Peek")
+	_, err = r.Pop()
+	require.ErrorIs(s.t, err, scb.ErrBusy, "other reads wait for the release")
+	require.NoError(s.t, r.Release())
+	s.advance(i)
 }
 
 // modelUint is what Push(v) stores: v big-endian in ItemSize bytes.

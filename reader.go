@@ -327,6 +327,18 @@ type rop struct {
 	n    int    // items read
 }
 
+// wants reports whether op asks for at least one item: a batch into an
+// empty slice is done at once, whether or not the buffer is empty.
+func (op *rop) wants() bool {
+	switch op.kind {
+	case opUints:
+		return len(op.vs) > 0
+	case opBytesMany:
+		return len(op.bufs) > 0
+	}
+	return true
+}
+
 // try makes one attempt at op with the ring locked: it reads what is ready
 // (up to what op asks for) and publishes the new read cursor once. A batch
 // stops without an error at an item it cannot return, so that the next
@@ -400,7 +412,7 @@ func (r *Reader) do(name string, op *rop) error {
 	if err := r.hold(); err != nil {
 		return r.wrap(name, err)
 	}
-	if r.shared && r.empty() && r.sound() {
+	if r.shared && op.wants() && r.empty() && r.sound() {
 		r.unhold()
 		return ErrEmpty
 	}
@@ -432,7 +444,7 @@ func (r *Reader) doWait(ctx context.Context, name string, op *rop) error {
 	ws := waitState{spin: r.spin}
 	defer ws.done()
 	for {
-		if r.shared && r.empty() && r.sound() {
+		if r.shared && op.wants() && r.empty() && r.sound() {
 			if err := r.await(ctx, &ws, dataWait, atomic.LoadUint64(r.rcur), &r.closing); err != nil {
 				return r.wrap(name, err)
 			}
@@ -533,9 +545,10 @@ func (r *Reader) PopBytesWait(ctx context.Context, dst []byte) (int, error) {
 // PopInto reads up to len(dst) items that are ready now into dst, in order,
 // and returns how many; it allocates nothing, and frees the slots it read
 // with one cursor update (and with Flock one lock). With nothing to read it
-// returns 0 and ErrEmpty. It stops early, without an error, at an item it
-// cannot return (one that does not hold a uint64, or in Broadcast mode one
-// that was overwritten): the next call reports it.
+// returns 0 and ErrEmpty; with an empty dst, 0 and nil. It stops early,
+// without an error, at an item it cannot return (one that does not hold a
+// uint64, or in Broadcast mode one that was overwritten): the next call
+// reports it.
 func (r *Reader) PopInto(dst []uint64) (int, error) {
 	op := rop{kind: opUints, vs: dst}
 	err := r.do("pop", &op)
