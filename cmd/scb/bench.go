@@ -37,7 +37,7 @@ scb bench --runs 1 --items 20000`,
 func runBench(c *call) error {
 	quick := c.flags.Bool("quick", false, "a tenth of the items, three runs: a smoke run")
 	runs := c.intFlag("runs", 0, "runs of every figure, the median is reported (default 5, 3 with --quick)")
-	items := c.intFlag("items", 0, "8-byte items per throughput run (default 2000000); 4 KiB items and round trips are 1/20 and 1/40 of it")
+	items := c.intFlag("items", 0, "8-byte items per throughput run (default 5000000); 4 KiB items and round trips are 1/25 and 1/100 of it")
 	asJSON := c.flags.Bool("json", false, "print the report as JSON")
 	if err := c.parse(); err != nil {
 		return err
@@ -56,7 +56,7 @@ func runBench(c *call) error {
 	case *items < 0:
 		return c.usagef("--items must be positive")
 	case *items > 0:
-		counts = bench.Counts{Small: *items, Large: max(*items/20, 1), RoundTrips: max(*items/40, 1)}
+		counts = bench.Counts{Small: *items, Large: max(*items/25, 1), RoundTrips: max(*items/100, 1)}
 	}
 	tty := isTerminal(c.stderr)
 	rep, err := bench.Run(bench.Config{

@@ -83,7 +83,7 @@ type figure struct {
 }
 
 func (c Config) counts() Counts {
-	n := Counts{Small: 2_000_000, Large: 100_000, RoundTrips: 50_000, Runs: c.Runs, LargeSize: 4096}
+	n := Counts{Small: 5_000_000, Large: 200_000, RoundTrips: 50_000, Runs: c.Runs, LargeSize: 4096}
 	if c.Quick {
 		n.Small, n.Large, n.RoundTrips = n.Small/10, n.Large/10, n.RoundTrips/10
 	}
@@ -232,6 +232,9 @@ func (c cell) describe() string {
 }
 
 func measure(c cell, n Counts, dir string, res *result) error {
+	// Collect the previous measurement's garbage now, so that the collector
+	// does not take a CPU from the two processes during this one.
+	runtime.GC()
 	if c.rt {
 		rtts, err := RoundTrip(c.via, c.wait, n.RoundTrips, dir)
 		if err != nil {
