@@ -111,8 +111,11 @@
 //     pop loses nothing if it died before its store (the next reader gets
 //     that item), and the items that call was returning if it died after:
 //     they are consumed, but the application never had them. No item is
-//     ever delivered twice, torn, or out of order. A Broadcast reader's
-//     cursor is its own, so its death changes nothing for the others.
+//     ever delivered twice, torn, or out of order. A batch call (PushMany,
+//     PopInto and their kin) publishes or consumes all its items with one
+//     store, so for it the whole batch is what is in doubt. A Broadcast
+//     reader's cursor is its own, so its death changes nothing for the
+//     others.
 //   - Locks and roles are held with flock(2) (LockFileEx on Windows), which
 //     the kernel releases when a process dies, so a replacement takes the
 //     role at once. Create builds the file under a temporary name and links
@@ -132,9 +135,10 @@
 //     then refuse the file with [ErrCorrupt]. Zeroing it (truncating and
 //     extending again) makes an Atomic reader report ErrCorrupt (the write
 //     cursor went back), and Flock handles too (they check the header's
-//     magic under every lock); openers refuse it (bad magic). Renaming another file over it leaves the
-//     handles working on the old file, which no new opener can reach. Use
-//     Remove, which unlinks the file and leaves existing mappings intact.
+//     magic under every lock); openers refuse it (bad magic). Renaming
+//     another file over it leaves the handles working on the old file,
+//     which no new opener can reach. Use Remove, which unlinks the file and
+//     leaves existing mappings intact.
 //   - Handles validate the header at open and keep the geometry they
 //     validated (Flock handles also check the header's magic under every
 //     lock); damage to the cursors or to a slot's length found later is
