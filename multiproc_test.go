@@ -262,8 +262,7 @@ func childReaderCollect(ctx context.Context, name string, o *scb.Options) error 
 	}
 	defer r.Close()
 	fmt.Println("ready")
-	var got []byte
-	last := map[uint64]uint64{}
+	var c collector
 	for {
 		v, err := r.PopWait(ctx)
 		if err != nil {
@@ -272,17 +271,40 @@ func childReaderCollect(ctx context.Context, name string, o *scb.Options) error 
 		if v == stopValue {
 			break
 		}
-		id, seq := v>>32, v&0xffffffff
-		if prev, ok := last[id]; ok && seq <= prev {
-			return fmt.Errorf("writer %d: item %d after %d", id, seq, prev)
+		if err := c.add(v); err != nil {
+			return err
 		}
-		last[id] = seq
-		got = binary.LittleEndian.AppendUint64(got, v)
 	}
-	if err := os.WriteFile(param("OUT"), got, 0o600); err != nil {
+	return c.report()
+}
+
+// collector keeps what a collecting reader got, checking that each
+// writer's items (ID<<32 | sequence) arrive in increasing order.
+type collector struct {
+	got  []byte
+	last map[uint64]uint64
+}
+
+func (c *collector) add(v uint64) error {
+	if c.last == nil {
+		c.last = map[uint64]uint64{}
+	}
+	id, seq := v>>32, v&0xffffffff
+	if prev, ok := c.last[id]; ok && seq <= prev {
+		return fmt.Errorf("writer %d: item %d after %d", id, seq, prev)
+	}
+	c.last[id] = seq
+	c.got = binary.LittleEndian.AppendUint64(c.got, v)
+	return nil
+}
+
+// report writes the items, as little-endian uint64s, to the file OUT and
+// says how many there were.
+func (c *collector) report() error {
+	if err := os.WriteFile(param("OUT"), c.got, 0o600); err != nil {
 		return err
 	}
-	fmt.Println("ok", len(got)/8)
+	fmt.Println("ok", len(c.got)/8)
 	return nil
 }
 

@@ -27,18 +27,11 @@ func shmDir() string {
 // full file system (a full /dev/shm, say) fails here with ENOSPC instead of
 // killing a process with SIGBUS when it first touches the page.
 func reserve(f *os.File, size int64) error {
-	for {
-		err := unix.Fallocate(int(f.Fd()), 0, 0, size)
-		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, unix.EINTR):
-			continue
-		case errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.ENOSYS):
-			return writeZeros(f, size)
-		}
-		return err
+	ok, err := fallocate(f, size)
+	if !ok {
+		return writeZeros(f, size)
 	}
+	return err
 }
 
 // ensureAllocated makes sure every block of an existing buffer file is
@@ -46,22 +39,30 @@ func reserve(f *os.File, size int64) error {
 // which skips runs of zeros) would otherwise get its blocks on first touch
 // through the mapping, and on a full file system that is SIGBUS instead of
 // an error. A fully allocated file costs nothing but the look at its block
-// count.
+// count. Where the file system cannot allocate ahead, there is nothing
+// better to do.
 func ensureAllocated(f *os.File, fi fs.FileInfo) error {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok || st.Blocks*512 >= fi.Size() {
 		return nil
 	}
+	_, err := fallocate(f, fi.Size())
+	return err
+}
+
+// fallocate allocates the first size bytes of f, extending it if need be.
+// It reports false if the file system does not support it.
+func fallocate(f *os.File, size int64) (bool, error) {
 	for {
-		err := unix.Fallocate(int(f.Fd()), 0, 0, fi.Size())
+		err := unix.Fallocate(int(f.Fd()), 0, 0, size)
 		switch {
 		case err == nil:
-			return nil
+			return true, nil
 		case errors.Is(err, unix.EINTR):
 			continue
 		case errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.ENOSYS):
-			return nil // nothing better to do here
+			return false, nil
 		}
-		return err
+		return true, err
 	}
 }

@@ -99,8 +99,7 @@ func childSoakReader(ctx context.Context, name string, o *scb.Options) error {
 		fmt.Println("ok", n)
 		return nil
 	}
-	var got []byte
-	last := map[uint64]uint64{}
+	var c collector
 	for {
 		k, err := r.PopBytesWait(ctx, buf)
 		if err != nil {
@@ -113,18 +112,11 @@ func childSoakReader(ctx context.Context, name string, o *scb.Options) error {
 		if v == stopValue {
 			break
 		}
-		id, seq := v>>32, v&0xffffffff
-		if prev, ok := last[id]; ok && seq <= prev {
-			return fmt.Errorf("writer %d: item %d after %d", id, seq, prev)
+		if err := c.add(v); err != nil {
+			return err
 		}
-		last[id] = seq
-		got = binary.LittleEndian.AppendUint64(got, v)
 	}
-	if err := os.WriteFile(param("OUT"), got, 0o600); err != nil {
-		return err
-	}
-	fmt.Println("ok", len(got)/8)
-	return nil
+	return c.report()
 }
 
 func TestSoakFlockQueue(t *testing.T) {
