@@ -385,3 +385,52 @@ func TestArgumentErrorsBeforeFull(t *testing.T) {
 		})
 	}
 }
+
+// TestNoAllocations checks that moving items allocates nothing, one at a
+// time or in batches, blocking forms included when they need not wait.
+func TestNoAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	for _, s := range strategies {
+		t.Run(s.String(), func(t *testing.T) {
+			o := newOpts(t, s, scb.Queue)
+			o.Length = 256
+			w := create(t, "a", o)
+			r := openReader(t, "a", at(o))
+			ctx := context.Background()
+			vs, dst := make([]uint64, 64), make([]uint64, 64)
+			p, buf := make([]byte, 8), make([]byte, 8)
+			items, bufs := [][]byte{p, p}, [][]byte{make([]byte, 0, 8), make([]byte, 0, 8)}
+			calls := map[string]func(){
+				"Push/Pop":         func() { w.Push(1); r.Pop() },
+				"PushWait/PopWait": func() { w.PushWait(ctx, 1); r.PopWait(ctx) },
+				"PushBytes/PopBytes": func() {
+					w.PushBytes(p)
+					r.PopBytes(buf)
+				},
+				"PushMany/PopInto": func() { w.PushMany(vs); r.PopInto(dst) },
+				"PushManyWait/PopIntoWait": func() {
+					w.PushManyWait(ctx, vs)
+					r.PopIntoWait(ctx, dst)
+				},
+				"PushBytesMany/PopBytesInto": func() { w.PushBytesMany(items); r.PopBytesInto(bufs) },
+				"Claim/Peek": func() {
+					w.Claim()
+					w.Commit(8)
+					r.Peek()
+					r.Release()
+				},
+				"empty and full": func() { r.Pop(); r.PopInto(dst) },
+			}
+			for name, f := range calls {
+				f() // warm up
+				assert.Zero(t, testing.AllocsPerRun(100, f), name)
+			}
+			require.Zero(t, r.Len(), "every call above left the buffer as it found it")
+		})
+	}
+}
+
+// raceEnabled is set by race_test.go in builds with the race detector.
+var raceEnabled bool

@@ -1,0 +1,5 @@
+//go:build race
+
+package scb_test
+
+func init() { raceEnabled = true }
