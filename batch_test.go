@@ -234,6 +234,7 @@ func testClaimCommit(t *testing.T, s scb.Strategy, size int) {
 	require.ErrorIs(t, err, scb.ErrBusy)
 	assert.Zero(t, r.Len(), "nothing visible before Commit")
 	require.ErrorIs(t, w.Commit(size+1), scb.ErrTooLarge)
+	require.ErrorIs(t, w.Commit(-1), scb.ErrRange, "and the claim stays open")
 	require.NoError(t, w.Commit(8))
 
 	p, err = w.Claim()

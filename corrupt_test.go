@@ -151,21 +151,21 @@ func TestDamageWhileOpen(t *testing.T) {
 		}},
 		{"fixed header overwritten", scb.Queue, func(e env) {
 			// Handles keep the geometry they validated at open, so the
-			// damage cannot mislead them. Atomic handles carry on; Flock
-			// handles check the magic under every lock and refuse.
+			// damage cannot mislead them. Flock handles check the magic
+			// under every lock and refuse; an Atomic writer, which checks
+			// nothing on its hot path, carries on, and an Atomic reader
+			// refuses an item it reads the long way (as here: a 16-byte
+			// item, not the 8-byte kind Pop has a short path for).
 			poke(e.t, e.path, scb.OffMagic, 0, 8)
 			poke(e.t, e.path, scb.OffLength, 1<<40, 8)
-			if e.w.Cap() == length && isFlock(e.path) {
+			if isFlock(e.path) {
 				require.ErrorIs(e.t, e.w.Push(5), scb.ErrCorrupt)
-				_, err := e.r.Pop()
-				require.ErrorIs(e.t, err, scb.ErrCorrupt)
 			} else {
 				require.NoError(e.t, e.w.Push(5))
-				v, err := e.r.Pop()
-				require.NoError(e.t, err)
-				assert.Equal(e.t, uint64(5), v)
 			}
-			_, err := scb.OpenReader("d", &scb.Options{Dir: filepath.Dir(e.path)})
+			_, err := e.r.Pop()
+			require.ErrorIs(e.t, err, scb.ErrCorrupt)
+			_, err = scb.OpenReader("d", &scb.Options{Dir: filepath.Dir(e.path)})
 			require.ErrorIs(e.t, err, scb.ErrCorrupt)
 		}},
 	}

@@ -452,3 +452,89 @@ func TestReplacedWhileOpen(t *testing.T) {
 	_, err = r.Pop()
 	require.ErrorIs(t, err, scb.ErrEmpty, "and never sees the old writer's items")
 }
+
+// TestZeroedWithBacklog zeroes a buffer while an Atomic reader knows of
+// items it has not read yet: it must not hand out the zeroed slots as
+// empty items (it once returned four zeros before noticing).
+func TestZeroedWithBacklog(t *testing.T) {
+	for _, s := range strategies {
+		t.Run(s.String(), func(t *testing.T) {
+			o := &scb.Options{Dir: t.TempDir(), Strategy: s}
+			w := create(t, "z", o)
+			r := openReader(t, "z", at(o))
+			for i := range 5 {
+				require.NoError(t, w.Push(uint64(i)))
+			}
+			v, err := r.Pop()
+			require.NoError(t, err)
+			require.Zero(t, v)
+			path := filepath.Join(o.Dir, "z.scb")
+			fi, err := os.Stat(path)
+			require.NoError(t, err)
+			require.NoError(t, os.Truncate(path, 0))
+			require.NoError(t, os.Truncate(path, fi.Size()))
+			for range 4 {
+				_, err = r.Pop()
+				require.ErrorIs(t, err, scb.ErrCorrupt)
+			}
+			_, err = r.PopBytes(make([]byte, 8))
+			require.ErrorIs(t, err, scb.ErrCorrupt)
+			_, err = r.Peek()
+			require.ErrorIs(t, err, scb.ErrCorrupt)
+		})
+	}
+}
+
+// TestFlockGoroutinesWhileLockHeld: while another process holds a Flock
+// buffer's lock and one goroutine of a handle waits for it, the handle's
+// other goroutines still get their own deadlines, and Len answers.
+func TestFlockGoroutinesWhileLockHeld(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.String(), func(t *testing.T) {
+			o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Mode: m}
+			w := create(t, "held", o)
+			require.NoError(t, w.Push(1))
+			r := openReader(t, "held", at(o))
+			c := startChild(t, "hold-flock", map[string]string{"PATH": filepath.Join(o.Dir, "held.scb")})
+			c.expect("locked")
+
+			first := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+				defer cancel()
+				_, err := r.PopWait(ctx)
+				first <- err
+			}()
+			time.Sleep(20 * time.Millisecond) // let it take the handle and wait for the file lock
+
+			second := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+				defer cancel()
+				_, err := r.PopWait(ctx)
+				second <- err
+			}()
+			select {
+			case err := <-second:
+				require.ErrorIs(t, err, context.DeadlineExceeded)
+			case <-time.After(waitBound):
+				t.Fatal("a second goroutine's PopWait ignored its deadline")
+			}
+			lenDone := make(chan int, 1)
+			go func() { lenDone <- r.Len() }()
+			select {
+			case n := <-lenDone:
+				assert.Equal(t, 1, n)
+			case <-time.After(waitBound):
+				t.Fatal("Len waited for the file lock")
+			}
+			c.kill()
+			select {
+			case err := <-first:
+				require.NoError(t, err, "the first waiter gets the item once the holder is gone")
+			case <-time.After(waitBound):
+				t.Fatal("the first PopWait did not finish after the holder died")
+			}
+		})
+	}
+}

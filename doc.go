@@ -19,8 +19,11 @@
 // [Writer.PushBytes] and come out with [Reader.PopBytes], which copies into
 // the caller's slice and allocates nothing; an item may be shorter than
 // ItemSize and keeps its length. Calls ending in Wait block, with a context,
-// until they can proceed; the others never block and report [ErrFull] or
-// [ErrEmpty].
+// until they can proceed; the others never wait for room or items and
+// report [ErrFull] or [ErrEmpty]. (With the Flock strategy every call does
+// wait for the file lock, which another handle holds for a microsecond or so
+// per operation, or for as long as it keeps a Claim or Peek open: such a
+// wait ends with the call's context or the handle's Close, not otherwise.)
 //
 // # Batches and zero-copy
 //
@@ -53,7 +56,7 @@
 // next one written). Every reader sees every item written after it starts.
 // The writer never waits: a full ring overwrites its oldest item. A reader
 // that falls more than Length items behind is never handed a torn or
-// overwritten item; the read that notices skips to the oldest valid item and
+// overwritten item; the read that notices skips to the oldest item still held and
 // returns an [*OverrunError] with the number lost, and [Reader.Lost] keeps
 // the total.
 //

@@ -7,10 +7,12 @@ import (
 	"strconv"
 )
 
-// The errors below are the complete set scb returns, alone or wrapped in an
-// [*Error] that names the operation and the buffer. Test for them with
-// [errors.Is]. ErrFull and ErrEmpty, the two that a busy loop meets on every
-// turn, are returned unwrapped so that checking them costs nothing.
+// The errors below are scb's own, returned alone or wrapped in an [*Error]
+// that names the operation and the buffer; calls may also return
+// io.ErrShortBuffer, a context's error, or an error of the operating system,
+// wrapped the same way. Test for them with [errors.Is]. ErrFull and
+// ErrEmpty, the two that a busy loop meets on every turn, are returned
+// unwrapped so that checking them costs nothing.
 var (
 	// ErrInvalidName is returned when a buffer name is empty, longer than
 	// 200 bytes, starts with '.', or has a byte other than A-Z a-z 0-9 . _ -.
@@ -59,18 +61,20 @@ var (
 	ErrEmpty = errors.New("buffer is empty")
 
 	// ErrOverrun is matched by the [*OverrunError] a Broadcast reader gets
-	// when the writer overwrote items it had not read yet. The reader has
-	// already skipped to the oldest valid item.
+	// (wrapped in an [*Error]: use errors.As to read its count) when the
+	// writer overwrote items it had not read yet. The reader has already
+	// skipped to the oldest item the buffer still held.
 	ErrOverrun = errors.New("reader overrun")
 
 	// ErrTooLarge is returned when writing an item longer than the buffer's
-	// ItemSize. Nothing was written.
+	// ItemSize, and by Commit for more than ItemSize bytes. The item was not
+	// written (a batch call has written the items before it).
 	ErrTooLarge = errors.New("item larger than the buffer's item size")
 
 	// ErrRange is returned by Push for a value that does not fit in ItemSize
-	// bytes, and by Pop for an item that does not hold a uint64 (longer than
-	// 8 bytes with a non-zero byte in front). Pop leaves such an item
-	// unread; PopBytes can read it.
+	// bytes, by Pop for an item that does not hold a uint64 (longer than 8
+	// bytes with a non-zero byte in front), and by Commit for a negative
+	// length. Pop leaves such an item unread; PopBytes can read it.
 	ErrRange = errors.New("value out of range for the item size")
 
 	// ErrNotClaimed is returned by Commit or Abort without an outstanding
@@ -121,10 +125,12 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// OverrunError is returned by a read on a Broadcast buffer that found the
-// writer had overwritten items the reader had not read. The reader skipped
-// them and continues with the oldest item still valid; the next read returns
-// it. OverrunError matches [ErrOverrun].
+// OverrunError is returned, wrapped in an [*Error] (get it with errors.As),
+// by a read on a Broadcast buffer that found the writer had overwritten
+// items the reader had not read. The reader skipped them and continues with
+// the oldest item the buffer still held, which the next read returns,
+// unless the writer overwrote that one too in the meantime: then the next
+// read reports a further overrun. OverrunError matches [ErrOverrun].
 type OverrunError struct {
 	Lost uint64 // items skipped by this read
 }

@@ -28,16 +28,17 @@ type Reader struct {
 	name   string
 	spin   int
 
-	mu      sync.Mutex   // Flock: serialises this handle's goroutines
+	gate    gate         // Flock: serialises this handle's goroutines
 	life    sync.RWMutex // Flock: operations hold it for reading, Close for writing
 	closing atomic.Bool  // Flock: set by Close to end waits
 
 	pos         uint64 // the next item number to read (Queue: the read cursor)
 	headCache   uint64 // the write cursor as last seen
 	lost        atomic.Uint64
-	fence       uint32 // scratch word for loadFence
-	peeked      bool   // a Peek is outstanding
-	wakeWriters bool   // Flock: freed slots under the lock, wake writers after it
+	posSnap     atomic.Uint64 // Flock Broadcast: pos as of the last operation, for Len
+	fence       uint32        // scratch word for loadFence
+	peeked      bool          // a Peek is outstanding
+	wakeWriters bool          // Flock: freed slots under the lock, wake writers after it
 }
 
 var (
@@ -53,6 +54,9 @@ func newReader(b *buffer, c config) (*Reader, error) {
 		return nil, err
 	}
 	r := &Reader{ring: b.ring, b: b, st: st, shared: st.shared(), name: b.name, spin: c.Spin}
+	if r.shared {
+		r.gate = newGate()
+	}
 	if b.broadcast {
 		h := atomic.LoadUint64(r.wcur)
 		switch {
@@ -62,9 +66,14 @@ func newReader(b *buffer, c config) (*Reader, error) {
 			r.pos = h - r.length
 		}
 		r.headCache = h
-	} else if err := r.load(); err != nil {
-		st.release()
-		return nil, err
+		r.posSnap.Store(r.pos)
+	} else if !r.shared {
+		// (A Flock reader loads the cursors under the lock in every
+		// operation; without it they can move between its two loads.)
+		if err := r.load(); err != nil {
+			st.release()
+			return nil, err
+		}
 	}
 	r.fast = r.canFast()
 	return r, nil
@@ -117,19 +126,21 @@ func (r *Reader) lock(ctx context.Context) error {
 		}
 		return nil
 	}
-	r.mu.Lock()
+	if err := r.gate.enter(ctx); err != nil {
+		return err
+	}
 	if r.peeked {
-		r.mu.Unlock()
+		r.gate.leave()
 		return errPeeked
 	}
 	if err := r.st.lock(ctx, &r.closing); err != nil {
-		r.mu.Unlock()
+		r.gate.leave()
 		return err
 	}
 	if !r.broadcast {
 		if err := r.load(); err != nil {
 			r.st.unlock()
-			r.mu.Unlock()
+			r.gate.leave()
 			return err
 		}
 	}
@@ -139,7 +150,10 @@ func (r *Reader) lock(ctx context.Context) error {
 func (r *Reader) unlock() {
 	if r.shared {
 		r.unlockRing()
-		r.mu.Unlock()
+		if r.broadcast {
+			r.posSnap.Store(r.pos)
+		}
+		r.gate.leave()
 	}
 }
 
@@ -195,6 +209,11 @@ func (r *Reader) readOne(dst []byte, asUint bool) (v uint64, n int, err error) {
 			return 0, 0, err
 		}
 	}
+	if !r.sound() {
+		// A file zeroed under the reader would otherwise hand out its
+		// zeroed slots as empty items.
+		return 0, 0, corruptf("the header was overwritten while the buffer was open")
+	}
 	s := r.slot(r.pos)
 	var seq uint64
 	if r.broadcast {
@@ -203,10 +222,11 @@ func (r *Reader) readOne(dst []byte, asUint bool) (v uint64, n int, err error) {
 			return 0, 0, r.stale(seq)
 		}
 	}
-	n = r.itemLen(s)
+	l := r.itemLen(s)
+	n = int(min(l, uint32(r.itemSize)))
 	switch {
-	case n > r.itemSize:
-		err = corruptf("item %d has length %d, item size is %d", r.pos, n, r.itemSize)
+	case l > uint32(r.itemSize):
+		err = corruptf("item %d has length %d, item size is %d", r.pos, l, r.itemSize)
 	case asUint:
 		var ok bool
 		if v, ok = getUint(r.item(s, n)); !ok {
@@ -472,9 +492,11 @@ func (r *Reader) doWait(ctx context.Context, name string, op *rop) error {
 // Push wrote it). It never blocks: with nothing to read it returns ErrEmpty,
 // unwrapped. An item that does not hold a uint64 gives ErrRange and stays
 // unread. In Broadcast mode, a read that finds the reader was overrun skips
-// to the oldest valid item and returns an error matching ErrOverrun (an
-// [*OverrunError] saying how many items were lost); the next read returns
-// that item.
+// to the oldest item still held and returns an error matching ErrOverrun
+// (an [*OverrunError] saying how many items were lost); the next read
+// returns that item, or reports a further overrun if it was overwritten
+// too. With the Flock strategy "never blocks" means it does not wait for
+// an item; it does wait for the file lock (see the package documentation).
 func (r *Reader) Pop() (uint64, error) {
 	if r.fast {
 		// The Atomic Queue path for an 8-byte item: what refresh, readOne
@@ -545,10 +567,10 @@ func (r *Reader) PopBytesWait(ctx context.Context, dst []byte) (int, error) {
 // PopInto reads up to len(dst) items that are ready now into dst, in order,
 // and returns how many; it allocates nothing, and frees the slots it read
 // with one cursor update (and with Flock one lock). With nothing to read it
-// returns 0 and ErrEmpty; with an empty dst, 0 and nil. It stops early,
-// without an error, at an item it cannot return (one that does not hold a
-// uint64, or in Broadcast mode one that was overwritten): the next call
-// reports it.
+// returns 0 and ErrEmpty; with an empty dst, 0 and nil. Having read some
+// items, it stops without an error at one it cannot return (one that does
+// not hold a uint64, or in Broadcast mode one that was overwritten), which
+// the next call reports; if the first is such an item it reports it now.
 func (r *Reader) PopInto(dst []uint64) (int, error) {
 	op := rop{kind: opUints, vs: dst}
 	err := r.do("pop", &op)
@@ -583,12 +605,17 @@ func (r *Reader) PopBytesIntoWait(ctx context.Context, bufs [][]byte) (int, erro
 
 // PopMany reads up to n items that are ready now, in order, and returns
 // them in a new slice; with none ready it returns an empty slice and nil.
-// It stops early, without an error, at an item it cannot return (one that
-// does not hold a uint64, or in Broadcast mode one that was overwritten):
-// the next read reports it. n <= 0 returns an empty slice. PopInto does the
-// same without allocating.
+// Having read some items, it stops without an error at one it cannot
+// return (one that does not hold a uint64, or in Broadcast mode one that
+// was overwritten), which the next read reports; if the first is such an
+// item it reports it now. n <= 0 returns an empty slice (or ErrClosed).
+// PopInto does the same without allocating.
 func (r *Reader) PopMany(n int) ([]uint64, error) {
 	if n <= 0 {
+		if err := r.hold(); err != nil {
+			return nil, r.wrap("pop", err)
+		}
+		r.unhold()
 		return []uint64{}, nil
 	}
 	if err := r.enter(nil); err != nil {
@@ -610,10 +637,12 @@ func (r *Reader) PopMany(n int) ([]uint64, error) {
 //
 // The rules: one peek at a time per Reader; until Release, the Reader's
 // other reading calls return an error matching ErrBusy, and with the Flock
-// strategy the buffer stays locked for every other process, so keep it
-// short. The slice must not be used, and must not be written, after Release
-// or Close. Broadcast buffers do not support zero-copy reads
-// (ErrUnsupported): their items can be overwritten while being read.
+// strategy the buffer stays locked for every other handle, in this process
+// or another (a call on another handle in the same goroutine would wait
+// for ever), so keep it short. The slice must not be used, and must not be
+// written, after Release or Close. Broadcast buffers do not support
+// zero-copy reads (ErrUnsupported): their items can be overwritten while
+// being read.
 func (r *Reader) Peek() ([]byte, error) {
 	return r.peekWait(nil)
 }
@@ -644,15 +673,19 @@ func (r *Reader) peekWait(ctx context.Context) ([]byte, error) {
 		} else {
 			err = r.refresh()
 		}
+		if err == nil && !r.sound() {
+			err = corruptf("the header was overwritten while the buffer was open")
+		}
 		if err == nil {
 			s := r.slot(r.pos)
-			n := r.itemLen(s)
-			if n > r.itemSize {
-				err = corruptf("item %d has length %d, item size is %d", r.pos, n, r.itemSize)
+			l := r.itemLen(s)
+			if l > uint32(r.itemSize) {
+				err = corruptf("item %d has length %d, item size is %d", r.pos, l, r.itemSize)
 			} else {
+				n := int(l)
 				r.peeked = true
 				if r.shared {
-					r.mu.Unlock() // the file lock stays until Release
+					r.gate.leave() // the file lock stays until Release
 				} else {
 					r.fast = false
 				}
@@ -677,8 +710,10 @@ func (r *Reader) Release() error {
 	}
 	defer r.unhold()
 	if r.shared {
-		r.mu.Lock()
-		defer r.mu.Unlock()
+		if err := r.gate.enter(nil); err != nil {
+			return r.wrap("release", err)
+		}
+		defer r.gate.leave()
 	}
 	if !r.peeked {
 		return r.wrap("release", ErrNotClaimed)
@@ -700,11 +735,17 @@ func (r *Reader) available() int {
 	if !r.broadcast {
 		return r.unread()
 	}
+	return r.behind(r.pos)
+}
+
+// behind returns how many items a Broadcast reader at pos could read now,
+// at most Length.
+func (r *Reader) behind(pos uint64) int {
 	h := atomic.LoadUint64(r.wcur)
-	if h <= r.pos {
+	if h <= pos {
 		return 0
 	}
-	return int(min(h-r.pos, r.length))
+	return int(min(h-pos, r.length))
 }
 
 // Len returns the number of items this reader could read now: unread items
@@ -716,9 +757,11 @@ func (r *Reader) Len() int {
 		return 0
 	}
 	defer r.unhold()
-	if r.shared {
-		r.mu.Lock()
-		defer r.mu.Unlock()
+	if r.shared && r.broadcast {
+		// Its cursor is its own, guarded by the gate, which another
+		// goroutine may hold for long: read the copy the last operation
+		// left.
+		return r.behind(r.posSnap.Load())
 	}
 	return r.available()
 }
@@ -744,6 +787,7 @@ func (r *Reader) Name() string { return r.name }
 func (r *Reader) Close() error {
 	if r.shared {
 		r.closing.Store(true)
+		r.gate.shut()
 		r.life.RLock()
 		if r.b != nil {
 			r.b.wakeAll()

@@ -81,9 +81,10 @@ func (g *ring) sound() bool {
 func seqOf(s unsafe.Pointer) *uint64 { return (*uint64)(s) }
 
 // itemLen returns the length recorded in slot s. The caller checks it
-// against itemSize before using it.
-func (g *ring) itemLen(s unsafe.Pointer) int {
-	return int(*(*uint32)(unsafe.Add(s, g.lenOff)))
+// against itemSize, as a uint32, before using it: converted to int first,
+// a damaged length could turn negative on a 32-bit platform.
+func (g *ring) itemLen(s unsafe.Pointer) uint32 {
+	return *(*uint32)(unsafe.Add(s, g.lenOff))
 }
 
 func (g *ring) setItemLen(s unsafe.Pointer, n int) {

@@ -660,6 +660,7 @@ func TestErrors(t *testing.T) {
 		{"closed push", func() error { return closedW.Push(1) }, scb.ErrClosed},
 		{"closed pop", func() error { _, err := closedR.Pop(); return err }, scb.ErrClosed},
 		{"closed is fs.ErrClosed", func() error { _, err := closedR.PopMany(3); return err }, fs.ErrClosed},
+		{"closed PopMany(0)", func() error { _, err := closedR.PopMany(0); return err }, scb.ErrClosed},
 		{"closed wait", func() error { return closedW.PushWait(context.Background(), 1) }, scb.ErrClosed},
 	}
 	for _, tt := range tests {

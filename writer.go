@@ -26,7 +26,7 @@ type Writer struct {
 	name   string
 	spin   int
 
-	mu      sync.Mutex   // Flock: serialises this handle's goroutines
+	gate    gate         // Flock: serialises this handle's goroutines
 	life    sync.RWMutex // Flock: operations hold it for reading, Close for writing
 	closing atomic.Bool  // Flock: set by Close to end waits
 
@@ -47,9 +47,15 @@ func newWriter(b *buffer, c config) (*Writer, error) {
 		return nil, err
 	}
 	w := &Writer{ring: b.ring, b: b, st: st, shared: st.shared(), name: b.name, spin: c.Spin}
-	if err := w.load(); err != nil {
-		st.release()
-		return nil, err
+	if w.shared {
+		w.gate = newGate()
+	} else {
+		// (A Flock writer loads the cursors under the lock in every
+		// operation; without it they can move between its two loads.)
+		if err := w.load(); err != nil {
+			st.release()
+			return nil, err
+		}
 	}
 	w.fast = w.canFast()
 	return w, nil
@@ -106,18 +112,20 @@ func (w *Writer) lock(ctx context.Context) error {
 		}
 		return nil
 	}
-	w.mu.Lock()
+	if err := w.gate.enter(ctx); err != nil {
+		return err
+	}
 	if w.claimed {
-		w.mu.Unlock()
+		w.gate.leave()
 		return errClaimed
 	}
 	if err := w.st.lock(ctx, &w.closing); err != nil {
-		w.mu.Unlock()
+		w.gate.leave()
 		return err
 	}
 	if err := w.load(); err != nil {
 		w.st.unlock()
-		w.mu.Unlock()
+		w.gate.leave()
 		return err
 	}
 	return nil
@@ -126,7 +134,7 @@ func (w *Writer) lock(ctx context.Context) error {
 func (w *Writer) unlock() {
 	if w.shared {
 		w.unlockRing()
-		w.mu.Unlock()
+		w.gate.leave()
 	}
 }
 
@@ -160,9 +168,12 @@ func (w *Writer) claim() (unsafe.Pointer, error) {
 	n := w.head
 	if w.broadcast {
 		s := w.slot(n)
-		// A swap, not a store: it is a full barrier, so the mark is visible
-		// before any byte of the new item is.
+		// The mark must be visible before any byte of the new item is. A
+		// swap is a full barrier where it is one instruction (x86, arm64
+		// with LSE); as an LL/SC loop (arm64 v8.0) its store only releases,
+		// so the load after it, an acquire, keeps the item's stores behind.
 		atomic.SwapUint64(seqOf(s), 2*n+1)
+		atomic.LoadUint64(seqOf(s))
 		return s, nil
 	}
 	if n-w.tailCache >= w.length {
@@ -533,9 +544,11 @@ func (w *Writer) PushBytesManyWait(ctx context.Context, items [][]byte) (int, er
 //
 // The rules: one claim at a time per Writer; until Commit or Abort, the
 // Writer's other writing calls return an error matching ErrBusy, and with
-// the Flock strategy the buffer stays locked for every other process, so
-// keep the claim short. The slice must not be used after Commit, Abort or
-// Close. Broadcast buffers do not support zero-copy writes (ErrUnsupported).
+// the Flock strategy the buffer stays locked for every other handle, in
+// this process or another (a call on another handle in the same goroutine
+// would wait for ever), so keep the claim short. The slice must not be used
+// after Commit, Abort or Close. Broadcast buffers do not support zero-copy
+// writes (ErrUnsupported).
 func (w *Writer) Claim() ([]byte, error) {
 	return w.claimWait(nil)
 }
@@ -564,7 +577,7 @@ func (w *Writer) claimWait(ctx context.Context) ([]byte, error) {
 		if err == nil {
 			w.claimed = true
 			if w.shared {
-				w.mu.Unlock() // the file lock stays until Commit or Abort
+				w.gate.leave() // the file lock stays until Commit or Abort
 			} else {
 				w.fast = false
 			}
@@ -598,14 +611,19 @@ func (w *Writer) finishClaim(name string, n int, publish bool) error {
 	}
 	defer w.unhold()
 	if w.shared {
-		w.mu.Lock()
-		defer w.mu.Unlock()
+		if err := w.gate.enter(nil); err != nil {
+			return w.wrap(name, err)
+		}
+		defer w.gate.leave()
 	}
 	if !w.claimed {
 		return w.wrap(name, ErrNotClaimed)
 	}
 	if publish {
-		if n < 0 || n > w.itemSize {
+		if n < 0 {
+			return w.wrap(name, fmt.Errorf("%w: negative length %d", ErrRange, n))
+		}
+		if n > w.itemSize {
 			return w.wrap(name, fmt.Errorf("%w: %d bytes, item size is %d", ErrTooLarge, n, w.itemSize))
 		}
 		w.commit(w.slot(w.head), n)
@@ -649,6 +667,7 @@ func (w *Writer) Name() string { return w.name }
 func (w *Writer) Close() error {
 	if w.shared {
 		w.closing.Store(true)
+		w.gate.shut()
 		w.life.RLock()
 		if w.b != nil {
 			w.b.wakeAll()

@@ -1,0 +1,32 @@
+//go:build !unix && !windows
+
+package scb
+
+import (
+	"io/fs"
+	"os"
+)
+
+// On systems with neither Unix nor Windows file locking (Plan 9, js/wasm,
+// wasip1) the package compiles, and every call that needs a buffer file
+// returns an error matching ErrUnsupported.
+
+const lockOpenFlags = 0
+
+func unsupported(op, path string) error {
+	return &fs.PathError{Op: op, Path: path, Err: ErrUnsupported}
+}
+
+func openNoFollow(path string, write bool) (*os.File, error) {
+	return nil, unsupported("open", path)
+}
+
+func createExcl(path string, perm fs.FileMode) (*os.File, error) {
+	return nil, unsupported("create", path)
+}
+
+func checkOwner(dir, path string, fi fs.FileInfo) error { return nil }
+
+func lockFd(fd uintptr, block bool) (bool, error) { return false, unsupported("lock", "") }
+
+func unlockFd(fd uintptr) error { return nil }
