@@ -3,7 +3,6 @@ package scb
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
@@ -253,12 +252,9 @@ func create(name string, opts *Options) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The writer role is free: its lock file was just made, named after
+	// this buffer's random id. A taken name is found by publishFile.
 	w, err := newWriter(b, c)
-	if errors.Is(err, ErrBusy) {
-		// A writer holds the name's role: the buffer exists, or another
-		// process is creating it right now.
-		err = fmt.Errorf("%w in %s (a writer is attached to it)", ErrExist, c.Dir)
-	}
 	if err == nil {
 		err = b.publishFile(tmp)
 		if err != nil {

@@ -119,13 +119,8 @@ func TestSymlinksRefused(t *testing.T) {
 	// Role lock files.
 	for _, ext := range []string{".wlock", ".rlock"} {
 		t.Run(ext, func(t *testing.T) {
-			dir := t.TempDir()
+			dir, lock := withoutLockFile(t, "q", ext)
 			o := &scb.Options{Dir: dir}
-			w, err := scb.Create("q", o)
-			require.NoError(t, err)
-			require.NoError(t, w.Close())
-			lock := roleLockFile(t, dir, "q", ext)
-			require.NoError(t, os.Remove(lock))
 			target := filepath.Join(elsewhere, "planted"+ext)
 			require.NoError(t, os.Symlink(target, lock))
 			_, werr := scb.OpenWriter("q", o)
@@ -212,13 +207,8 @@ func TestOtherOwnerRefused(t *testing.T) {
 func TestPlantedLockFiles(t *testing.T) {
 	for _, ext := range []string{".wlock", ".rlock"} {
 		t.Run("FIFO"+ext, func(t *testing.T) {
-			dir := t.TempDir()
+			dir, lock := withoutLockFile(t, "q", ext)
 			o := &scb.Options{Dir: dir}
-			w, err := scb.Create("q", o)
-			require.NoError(t, err)
-			require.NoError(t, w.Close())
-			lock := roleLockFile(t, dir, "q", ext)
-			require.NoError(t, os.Remove(lock))
 			require.NoError(t, unix.Mkfifo(lock, 0o600))
 			for _, ep := range entryPoints[1:3] {
 				err := withTimeout(t, func() error { return ep.do("q", o) })
@@ -229,7 +219,7 @@ func TestPlantedLockFiles(t *testing.T) {
 			for _, planted := range []string{"new.scb" + ext, "new.scb.0000000000000000" + ext} {
 				require.NoError(t, unix.Mkfifo(filepath.Join(dir, planted), 0o600))
 			}
-			err = withTimeout(t, func() error {
+			err := withTimeout(t, func() error {
 				w, err := scb.Create("new", o)
 				if err == nil {
 					err = w.Close()
@@ -256,6 +246,20 @@ func TestPlantedLockFiles(t *testing.T) {
 		require.NoError(t, err, "the caller may opt in")
 		require.NoError(t, w.Close())
 	})
+}
+
+// withoutLockFile makes buffer name in a new directory and deletes its
+// role lock file with extension ext, so that a test can put something else
+// there; it returns the directory and the lock file's path.
+func withoutLockFile(t *testing.T, name, ext string) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	w, err := scb.Create(name, &scb.Options{Dir: dir})
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	lock := roleLockFile(t, dir, name, ext)
+	require.NoError(t, os.Remove(lock))
+	return dir, lock
 }
 
 // roleLockFile returns the path of buffer name's role lock file with
