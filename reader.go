@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 )
@@ -20,25 +19,12 @@ import (
 // A Reader of the Atomic strategy must be used by one goroutine at a time
 // (Close included); one of the Flock strategy is safe for concurrent use.
 type Reader struct {
-	ring            // the buffer's geometry and shared words
-	b      *buffer  // nil once closed
-	st     strategy // Atomic or Flock
-	shared bool     // st.shared(): lock and reload around every operation
-	fast   bool     // Pop may take its short path (Atomic Queue, no peek)
-	name   string
-	spin   int
-
-	gate    gate         // Flock: serialises this handle's goroutines
-	life    sync.RWMutex // Flock: operations hold it for reading, Close for writing
-	closing atomic.Bool  // Flock: set by Close to end waits
-
-	pos         uint64 // the next item number to read (Queue: the read cursor)
-	headCache   uint64 // the write cursor as last seen
-	lost        atomic.Uint64
-	posSnap     atomic.Uint64 // Flock Broadcast: pos as of the last operation, for Len
-	fence       uint32        // scratch word for loadFence
-	peeked      bool          // a Peek is outstanding
-	wakeWriters bool          // Flock: freed slots under the lock, wake writers after it
+	handle
+	pos       uint64 // the next item number to read (Queue: the read cursor)
+	headCache uint64 // the write cursor as last seen
+	lost      atomic.Uint64
+	posSnap   atomic.Uint64 // Broadcast: pos as of the last operation, for Len
+	fence     uint32        // scratch word for loadFence
 }
 
 var (
@@ -53,10 +39,9 @@ func newReader(b *buffer, c config) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader{ring: b.ring, b: b, st: st, shared: st.shared(), name: b.name, spin: c.Spin}
-	if r.shared {
-		r.gate = newGate()
-	}
+	r := &Reader{}
+	r.init(b, st, c, errPeeked)
+	r.handle.load = r.load
 	if b.broadcast {
 		h := atomic.LoadUint64(r.wcur)
 		switch {
@@ -67,24 +52,20 @@ func newReader(b *buffer, c config) (*Reader, error) {
 		}
 		r.headCache = h
 		r.posSnap.Store(r.pos)
-	} else if !r.shared {
-		// (A Flock reader loads the cursors under the lock in every
-		// operation; without it they can move between its two loads.)
-		if err := r.load(); err != nil {
-			st.release()
-			return nil, err
-		}
 	}
-	r.fast = r.canFast()
+	if err := r.attach(!r.broadcast && r.itemSize >= 8); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
-func (r *Reader) canFast() bool {
-	return r.b != nil && !r.shared && !r.broadcast && r.itemSize >= 8 && !r.peeked
-}
-
-// load reads a Queue buffer's cursors into the reader's copies.
+// load reads a Queue buffer's cursors into the reader's copies. A
+// Broadcast reader's cursor is its own; it reloads the write cursor when
+// it runs out of items (refresh).
 func (r *Reader) load() error {
+	if r.broadcast {
+		return nil
+	}
 	t := atomic.LoadUint64(r.rcur)
 	h := atomic.LoadUint64(r.wcur)
 	if t > h || h-t > r.length {
@@ -92,92 +73,6 @@ func (r *Reader) load() error {
 	}
 	r.pos, r.headCache = t, h
 	return nil
-}
-
-// hold keeps a Flock reader from being closed until unhold.
-func (r *Reader) hold() error {
-	if r.shared {
-		r.life.RLock()
-		if r.b == nil {
-			r.life.RUnlock()
-			return ErrClosed
-		}
-		return nil
-	}
-	if r.b == nil {
-		return ErrClosed
-	}
-	return nil
-}
-
-func (r *Reader) unhold() {
-	if r.shared {
-		r.life.RUnlock()
-	}
-}
-
-// lock gives the caller the ring until unlock: for Flock, the handle's
-// mutex, the file lock, and (Queue) fresh cursors; a Broadcast reader's
-// cursor is its own. It refuses while a peek is outstanding.
-func (r *Reader) lock(ctx context.Context) error {
-	if !r.shared {
-		if r.peeked {
-			return errPeeked
-		}
-		return nil
-	}
-	if err := r.gate.enter(ctx); err != nil {
-		return err
-	}
-	if r.peeked {
-		r.gate.leave()
-		return errPeeked
-	}
-	if err := r.st.lock(ctx, &r.closing); err != nil {
-		r.gate.leave()
-		return err
-	}
-	if !r.broadcast {
-		if err := r.load(); err != nil {
-			r.st.unlock()
-			r.gate.leave()
-			return err
-		}
-	}
-	return nil
-}
-
-func (r *Reader) unlock() {
-	if r.shared {
-		r.unlockRing()
-		if r.broadcast {
-			r.posSnap.Store(r.pos)
-		}
-		r.gate.leave()
-	}
-}
-
-func (r *Reader) enter(ctx context.Context) error {
-	if err := r.hold(); err != nil {
-		return err
-	}
-	if err := r.lock(ctx); err != nil {
-		r.unhold()
-		return err
-	}
-	return nil
-}
-
-func (r *Reader) exit() {
-	r.unlock()
-	r.unhold()
-}
-
-func (r *Reader) wrap(op string, err error) error {
-	if err == ErrEmpty {
-		return err
-	}
-	return opError(op, r.name, err)
 }
 
 // refresh reloads the write cursor; ErrEmpty if nothing is past pos.
@@ -307,33 +202,14 @@ func (r *Reader) skip() error {
 	return &OverrunError{Lost: lost}
 }
 
-// release publishes a Queue reader's cursor, freeing the slots it read,
-// and wakes writers if any sleep.
-func (r *Reader) release() {
+// free publishes a Queue reader's cursor, freeing the slots it read, and
+// has the strategy wake writers that sleep.
+func (r *Reader) free() {
 	if r.broadcast {
 		return
 	}
 	atomic.StoreUint64(r.rcur, r.pos)
-	if r.shared {
-		r.wakeWriters = true // once the file lock is released: unlockRing
-		return
-	}
-	if atomic.LoadUint32(r.roomWaiters) != 0 {
-		wake(r.roomSeq)
-	}
-}
-
-// unlockRing releases a Flock reader's file lock, and then wakes sleeping
-// writers if the operation freed slots: a writer woken while the lock is
-// still held would find it taken and go back to sleep.
-func (r *Reader) unlockRing() {
-	r.st.unlock()
-	if r.wakeWriters {
-		r.wakeWriters = false
-		if atomic.LoadUint32(r.roomWaiters) != 0 {
-			wake(r.roomSeq)
-		}
-	}
+	r.st.moved(&r.handle, roomWait)
 }
 
 // rop is one read operation, carried through retries by the Wait forms.
@@ -407,85 +283,34 @@ func (r *Reader) try(op *rop) error {
 		err = r.skip()
 	}
 	if got > 0 {
-		r.release()
+		r.free()
+	}
+	if r.broadcast {
+		r.posSnap.Store(r.pos)
 	}
 	op.n = got
 	return err
 }
 
-// empty reports, without the lock, that a Queue buffer is empty right
-// now; a Flock reader then need not take the lock to find out. (A
-// Broadcast reader's cursor is guarded by its mutex, so it takes the lock.)
-func (r *Reader) empty() bool {
+// stuck reports, without taking the ring, that a Queue buffer is empty
+// right now and op asks for an item (a batch into an empty slice is done
+// at once), and the write cursor to wait on. (A Broadcast reader's cursor
+// is its own, guarded by the strategy, so it always takes the ring.)
+func (r *Reader) stuck(op *rop) (bool, uint64) {
 	if r.broadcast {
-		return false
+		return false, 0
 	}
 	t := atomic.LoadUint64(r.rcur) // first: the write cursor only grows past it
-	return atomic.LoadUint64(r.wcur) == t
+	return op.wants() && atomic.LoadUint64(r.wcur) == t && r.sound(), t
 }
 
-// spinFor returns how many times a blocking call polls before it sleeps.
-func (r *Reader) spinFor() int { return spinCount(r.spin) }
-
-// do runs op once, without waiting.
-func (r *Reader) do(name string, op *rop) error {
-	if err := r.hold(); err != nil {
-		return r.wrap(name, err)
-	}
-	if r.shared && op.wants() && r.empty() && r.sound() {
-		r.unhold()
-		return ErrEmpty
-	}
-	if err := r.lock(nil); err != nil {
-		r.unhold()
-		return r.wrap(name, err)
-	}
-	err := r.try(op)
-	r.exit()
-	if err != nil {
-		return r.wrap(name, err)
-	}
-	return nil
-}
-
-// doWait runs op until it reads something, waiting for items in between.
-func (r *Reader) doWait(ctx context.Context, name string, op *rop) error {
-	if !r.shared {
-		// First the plain attempt: most calls need no waiting. (A Flock
-		// attempt waits for the file lock, which must honour ctx.)
-		if err := r.do(name, op); err != ErrEmpty {
-			return err
-		}
-	}
-	if err := r.hold(); err != nil {
-		return r.wrap(name, err)
-	}
-	defer r.unhold()
-	ws := waitState{spin: r.spin}
-	defer ws.done()
-	for {
-		if r.shared && op.wants() && r.empty() && r.sound() {
-			if err := r.await(ctx, &ws, dataWait, atomic.LoadUint64(r.rcur), &r.closing); err != nil {
-				return r.wrap(name, err)
-			}
-			continue
-		}
-		if err := r.lock(ctx); err != nil {
-			return r.wrap(name, err)
-		}
-		err := r.try(op)
-		seen := r.headCache
-		r.unlock()
-		if err != ErrEmpty {
-			if err != nil {
-				return r.wrap(name, err)
-			}
-			return nil
-		}
-		if err := r.await(ctx, &ws, dataWait, seen, &r.closing); err != nil {
-			return r.wrap(name, err)
-		}
-	}
+// do runs op: once with a nil ctx, otherwise until it reads something,
+// waiting for items in between.
+func (r *Reader) do(ctx context.Context, name string, op *rop) error {
+	err := r.run(ctx, dataWait, ErrEmpty,
+		func() (bool, uint64) { return r.stuck(op) },
+		func() (uint64, error) { err := r.try(op); return r.headCache, err })
+	return r.wrap(name, err)
 }
 
 // Pop reads one item and decodes it as a big-endian unsigned integer (as
@@ -523,7 +348,7 @@ func (r *Reader) Pop() (uint64, error) {
 		}
 	}
 	op := rop{kind: opUint}
-	err := r.do("pop", &op)
+	err := r.do(nil, "pop", &op)
 	return op.v, err
 }
 
@@ -533,7 +358,7 @@ func (r *Reader) PopWait(ctx context.Context) (uint64, error) {
 	if r.fast {
 		// Poll through Pop's inline path before the wait machinery.
 		v, err := r.Pop()
-		for i := 0; err == ErrEmpty && r.fast && i < r.spinFor(); i++ {
+		for i := 0; err == ErrEmpty && r.fast && i < spinCount(r.spin); i++ {
 			v, err = r.Pop()
 		}
 		if err != ErrEmpty {
@@ -541,7 +366,7 @@ func (r *Reader) PopWait(ctx context.Context) (uint64, error) {
 		}
 	}
 	op := rop{kind: opUint}
-	err := r.doWait(ctx, "pop", &op)
+	err := r.do(ctx, "pop", &op)
 	return op.v, err
 }
 
@@ -552,7 +377,7 @@ func (r *Reader) PopWait(ctx context.Context) (uint64, error) {
 // Broadcast mode after a skip.
 func (r *Reader) PopBytes(dst []byte) (int, error) {
 	op := rop{kind: opBytes, dst: dst}
-	err := r.do("pop", &op)
+	err := r.do(nil, "pop", &op)
 	return op.size, err
 }
 
@@ -560,7 +385,7 @@ func (r *Reader) PopBytes(dst []byte) (int, error) {
 // empty, until ctx is done.
 func (r *Reader) PopBytesWait(ctx context.Context, dst []byte) (int, error) {
 	op := rop{kind: opBytes, dst: dst}
-	err := r.doWait(ctx, "pop", &op)
+	err := r.do(ctx, "pop", &op)
 	return op.size, err
 }
 
@@ -573,7 +398,7 @@ func (r *Reader) PopBytesWait(ctx context.Context, dst []byte) (int, error) {
 // the next call reports; if the first is such an item it reports it now.
 func (r *Reader) PopInto(dst []uint64) (int, error) {
 	op := rop{kind: opUints, vs: dst}
-	err := r.do("pop", &op)
+	err := r.do(nil, "pop", &op)
 	return op.n, err
 }
 
@@ -581,7 +406,7 @@ func (r *Reader) PopInto(dst []uint64) (int, error) {
 // least one item is read or ctx is done.
 func (r *Reader) PopIntoWait(ctx context.Context, dst []uint64) (int, error) {
 	op := rop{kind: opUints, vs: dst}
-	err := r.doWait(ctx, "pop", &op)
+	err := r.do(ctx, "pop", &op)
 	return op.n, err
 }
 
@@ -591,7 +416,7 @@ func (r *Reader) PopIntoWait(ctx context.Context, dst []uint64) (int, error) {
 // (io.ErrShortBuffer, wrapped, if it is the first) and stays unread.
 func (r *Reader) PopBytesInto(bufs [][]byte) (int, error) {
 	op := rop{kind: opBytesMany, bufs: bufs}
-	err := r.do("pop", &op)
+	err := r.do(nil, "pop", &op)
 	return op.n, err
 }
 
@@ -599,7 +424,7 @@ func (r *Reader) PopBytesInto(bufs [][]byte) (int, error) {
 // until at least one item is read or ctx is done.
 func (r *Reader) PopBytesIntoWait(ctx context.Context, bufs [][]byte) (int, error) {
 	op := rop{kind: opBytesMany, bufs: bufs}
-	err := r.doWait(ctx, "pop", &op)
+	err := r.do(ctx, "pop", &op)
 	return op.n, err
 }
 
@@ -612,20 +437,24 @@ func (r *Reader) PopBytesIntoWait(ctx context.Context, bufs [][]byte) (int, erro
 // PopInto does the same without allocating.
 func (r *Reader) PopMany(n int) ([]uint64, error) {
 	if n <= 0 {
-		if err := r.hold(); err != nil {
+		if err := r.st.admit(&r.handle); err != nil {
 			return nil, r.wrap("pop", err)
 		}
-		r.unhold()
+		r.st.dismiss()
 		return []uint64{}, nil
 	}
-	if err := r.enter(nil); err != nil {
-		return nil, r.wrap("pop", err)
-	}
-	op := rop{kind: opUints, vs: make([]uint64, min(n, r.available()))}
-	err := r.try(&op)
-	r.exit()
+	op := rop{kind: opUints}
+	err := r.run(nil, dataWait, ErrEmpty,
+		func() (bool, uint64) { return r.stuck(&op) },
+		func() (uint64, error) {
+			op.vs = make([]uint64, min(n, r.available()))
+			return 0, r.try(&op)
+		})
 	if err != nil && err != ErrEmpty {
 		return op.vs[:op.n], r.wrap("pop", err)
+	}
+	if op.vs == nil {
+		op.vs = []uint64{}
 	}
 	return op.vs[:op.n], nil
 }
@@ -654,79 +483,41 @@ func (r *Reader) PeekWait(ctx context.Context) ([]byte, error) {
 }
 
 func (r *Reader) peekWait(ctx context.Context) ([]byte, error) {
-	if err := r.hold(); err != nil {
-		return nil, r.wrap("peek", err)
-	}
-	defer r.unhold()
-	if r.broadcast {
-		return nil, r.wrap("peek", errZeroCopyB)
-	}
-	ws := waitState{spin: r.spin}
-	defer ws.done()
-	for {
-		if err := r.lock(ctx); err != nil {
-			return nil, r.wrap("peek", err)
-		}
-		err := ErrEmpty
-		if r.pos < r.headCache {
-			err = nil
-		} else {
-			err = r.refresh()
-		}
-		if err == nil && !r.sound() {
-			err = corruptf("the header was overwritten while the buffer was open")
-		}
-		if err == nil {
+	var p []byte
+	probe := rop{kind: opUint} // one item: stuck only asks whether the buffer is empty
+	err := r.run(ctx, dataWait, ErrEmpty,
+		func() (bool, uint64) { return r.stuck(&probe) },
+		func() (uint64, error) {
+			if r.broadcast {
+				return 0, errZeroCopyB
+			}
+			if r.pos >= r.headCache {
+				if err := r.refresh(); err != nil {
+					return r.headCache, err
+				}
+			}
+			if !r.sound() {
+				return 0, corruptf("the header was overwritten while the buffer was open")
+			}
 			s := r.slot(r.pos)
 			l := r.itemLen(s)
 			if l > uint32(r.itemSize) {
-				err = corruptf("item %d has length %d, item size is %d", r.pos, l, r.itemSize)
-			} else {
-				n := int(l)
-				r.peeked = true
-				if r.shared {
-					r.gate.leave() // the file lock stays until Release
-				} else {
-					r.fast = false
-				}
-				return r.item(s, n), nil
+				return 0, corruptf("item %d has length %d, item size is %d", r.pos, l, r.itemSize)
 			}
-		}
-		seen := r.headCache
-		r.unlock()
-		if err != ErrEmpty || ctx == nil {
-			return nil, r.wrap("peek", err)
-		}
-		if err := r.await(ctx, &ws, dataWait, seen, &r.closing); err != nil {
-			return nil, r.wrap("peek", err)
-		}
-	}
+			r.lend() // the ring stays taken until Release
+			p = r.item(s, int(l))
+			return 0, nil
+		})
+	return p, r.wrap("peek", err)
 }
 
 // Release consumes the item returned by Peek, freeing its slot.
 func (r *Reader) Release() error {
-	if err := r.hold(); err != nil {
-		return r.wrap("release", err)
-	}
-	defer r.unhold()
-	if r.shared {
-		if err := r.gate.enter(nil); err != nil {
-			return r.wrap("release", err)
-		}
-		defer r.gate.leave()
-	}
-	if !r.peeked {
-		return r.wrap("release", ErrNotClaimed)
-	}
-	r.pos++
-	r.release()
-	r.peeked = false
-	if r.shared {
-		r.unlockRing()
-	} else {
-		r.fast = r.canFast()
-	}
-	return nil
+	return r.wrap("release", r.finish(func() error {
+		r.pos++
+		r.free()
+		return nil
+	}))
 }
 
 // available returns how many items the reader could read now, at most
@@ -735,7 +526,10 @@ func (r *Reader) available() int {
 	if !r.broadcast {
 		return r.unread()
 	}
-	return r.behind(r.pos)
+	// The cursor is the reader's own, and with Flock guarded by the
+	// strategy, which another goroutine may hold for long: read the copy
+	// the last operation left.
+	return r.behind(r.posSnap.Load())
 }
 
 // behind returns how many items a Broadcast reader at pos could read now,
@@ -752,19 +546,7 @@ func (r *Reader) behind(pos uint64) int {
 // in Queue mode, items past this reader's cursor (at most Length) in
 // Broadcast mode. It returns 0 after Close. The answer may be stale as soon
 // as it is returned.
-func (r *Reader) Len() int {
-	if r.hold() != nil {
-		return 0
-	}
-	defer r.unhold()
-	if r.shared && r.broadcast {
-		// Its cursor is its own, guarded by the gate, which another
-		// goroutine may hold for long: read the copy the last operation
-		// left.
-		return r.behind(r.posSnap.Load())
-	}
-	return r.available()
-}
+func (r *Reader) Len() int { return r.look(r.available) }
 
 // Lost returns how many items this reader has skipped, in total, because
 // the writer overwrote them first (Broadcast mode; always 0 in Queue mode).
@@ -784,31 +566,4 @@ func (r *Reader) Name() string { return r.name }
 // first error. A Queue reader's position stays in the buffer for the next
 // reader. Close is idempotent; other methods return ErrClosed afterwards.
 // With Flock, Close ends the waits of the Reader's other goroutines.
-func (r *Reader) Close() error {
-	if r.shared {
-		r.closing.Store(true)
-		r.gate.shut()
-		r.life.RLock()
-		if r.b != nil {
-			r.b.wakeAll()
-		}
-		r.life.RUnlock()
-		r.life.Lock()
-		defer r.life.Unlock()
-	}
-	if r.b == nil {
-		return nil
-	}
-	err := r.st.release()
-	if cerr := r.b.close(); err == nil {
-		err = cerr
-	}
-	r.b = nil
-	if !r.shared {
-		r.fast = false // Flock handles never set it: other goroutines read it unlocked
-	}
-	if err != nil {
-		return opError("close", r.name, err)
-	}
-	return nil
-}
+func (r *Reader) Close() error { return r.close() }

@@ -77,7 +77,7 @@ func (g *ring) sound() bool {
 	return atomic.LoadUint64((*uint64)(g.base)) == g.magic
 }
 
-// seq returns the sequence word of a Broadcast slot.
+// seqOf returns the sequence word of the Broadcast slot s.
 func seqOf(s unsafe.Pointer) *uint64 { return (*uint64)(s) }
 
 // itemLen returns the length recorded in slot s. The caller checks it

@@ -1,9 +1,6 @@
 package scb
 
-import (
-	"context"
-	"sync/atomic"
-)
+import "context"
 
 // role is what a handle does with a buffer.
 type role uint8
@@ -20,28 +17,62 @@ func (r role) String() string {
 	return "reader"
 }
 
-// strategy is what differs between the Atomic and the Flock scheme: who may
-// hold a role at the same time, and what an operation must do before it may
-// touch the shared cursors. Each Writer and Reader has its own.
+// strategy is everything that differs between the coordination schemes.
+// The operations themselves (writer.go, reader.go), the slot layout
+// (header.go, ring.go) and the waits (wait.go) are the same for every
+// scheme; a new scheme is a new implementation of this interface and a
+// case in newStrategy, and touches nothing else. Each handle has its own
+// strategy value, made when it attaches.
 //
-// The index scheme itself (ring.go's slot layout, the cursor arithmetic in
-// writer.go and reader.go) is the same for both. With Atomic, a handle is
-// the only one of its role that moves its cursor, so it keeps the cursor in
-// a local variable and shared() is false: operations never call lock. With
-// Flock, other handles move the cursors too, so every operation calls lock,
-// re-reads the cursors, and calls unlock when done.
+// The contract, in the order a call meets it (handle.go runs it):
+//
+//   - attach is called once, when the handle opens, after the handle is
+//     filled in. A scheme whose handle alone moves its cursors (owns)
+//     loads them here, once, with h.load.
+//   - admit and dismiss bracket every call on the handle; admit fails with
+//     ErrClosed once the handle is closed, and stop waits for every
+//     admitted call to be dismissed. A scheme whose handles are used by
+//     one goroutine at a time need only check that h.b is not nil.
+//   - take and give bracket one attempt at an operation. After take
+//     returns nil, the calling goroutine has exclusive use of the cursors
+//     the handle moves, across goroutines and processes, and the handle's
+//     copies of them are fresh (a scheme that does not own them reloads
+//     them with h.load). take refuses with h.lentErr while h.lent, before
+//     touching anything shared. It gives up with ctx's error when ctx
+//     (which may be nil, for no limit) is done, and with ErrClosed once
+//     h.closing is set. give ends the attempt.
+//   - moved reports, between take and give, that the attempt stored a
+//     shared cursor that sleepers of direction d wait on. The scheme wakes
+//     them (wake, wait.go) now, or once give has released what they would
+//     otherwise find taken.
+//   - keep ends a call whose attempt lent the ring (a Claim or Peek is
+//     outstanding: h.lent): other goroutines of the handle may enter
+//     again, while every other handle stays excluded until the lend ends.
+//     resume re-enters for the call that ends it, which then calls give,
+//     or keep if it ends nothing.
+//   - stop begins Close: it sets h.closing, ends the handle's waits, and
+//     waits until every admitted call is dismissed; stopped follows once
+//     Close is done with the handle. detach gives up the role, once.
+//
+// owns reports whether the handle is the only mover of the cursors it
+// works from, so that its copies stay valid between operations and the
+// inline paths (Writer.Push, Reader.Pop) may use them without take.
+// checkFirst reports whether take is costly enough (a system call) that an
+// operation should first look, without it, whether it could proceed.
 type strategy interface {
-	// shared reports whether other handles may move this handle's cursor,
-	// so that each operation must lock, reload, and unlock.
-	shared() bool
-	// lock gives the calling handle exclusive use of the ring until unlock,
-	// across processes. (The handle's own mutex covers its goroutines.) It
-	// gives up with ctx's error when ctx (which may be nil) is done, and
-	// with ErrClosed once closing is set.
-	lock(ctx context.Context, closing *atomic.Bool) error
-	unlock()
-	// release gives up the role; the strategy is unusable afterwards.
-	release() error
+	owns() bool
+	checkFirst() bool
+	attach(h *handle) error
+	admit(h *handle) error
+	dismiss()
+	take(ctx context.Context, h *handle) error
+	moved(h *handle, d direction)
+	give(h *handle)
+	keep()
+	resume() error
+	stop(h *handle)
+	stopped()
+	detach() error
 }
 
 // newStrategy attaches a handle of role r to b with b's strategy.

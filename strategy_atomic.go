@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"sync/atomic"
 
 	"github.com/gofrs/flock"
 )
@@ -63,11 +62,43 @@ func newAtomicStrategy(b *buffer, r role) (*atomicStrategy, error) {
 	return &atomicStrategy{role: fl}, nil
 }
 
-func (s *atomicStrategy) shared() bool                             { return false }
-func (s *atomicStrategy) lock(context.Context, *atomic.Bool) error { return nil }
-func (s *atomicStrategy) unlock()                                  {}
+func (s *atomicStrategy) owns() bool       { return true }
+func (s *atomicStrategy) checkFirst() bool { return false }
 
-func (s *atomicStrategy) release() error {
+// attach loads the cursors once: nobody else moves them.
+func (s *atomicStrategy) attach(h *handle) error { return h.load() }
+
+// admit only checks the handle is open: a handle is used by one goroutine
+// at a time, so Close cannot run beside its calls.
+func (s *atomicStrategy) admit(h *handle) error {
+	if h.b == nil {
+		return ErrClosed
+	}
+	return nil
+}
+
+func (s *atomicStrategy) dismiss() {}
+
+// take has nothing to take: the handle's cursor is its own.
+func (s *atomicStrategy) take(_ context.Context, h *handle) error {
+	if h.lent {
+		return h.lentErr
+	}
+	return nil
+}
+
+// moved wakes the other side's sleepers at once: nothing is held that
+// they would find taken.
+func (s *atomicStrategy) moved(h *handle, d direction) { h.wakeNow(d) }
+
+func (s *atomicStrategy) give(*handle)   {}
+func (s *atomicStrategy) keep()          {}
+func (s *atomicStrategy) resume() error  { return nil }
+func (s *atomicStrategy) stop(h *handle) { h.closing.Store(true) }
+func (s *atomicStrategy) stopped()       {}
+
+// detach gives up the role lock, if the role has one.
+func (s *atomicStrategy) detach() error {
 	if s.role == nil {
 		return nil
 	}

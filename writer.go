@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 )
@@ -18,22 +17,9 @@ import (
 // A Writer of the Atomic strategy must be used by one goroutine at a time
 // (Close included); one of the Flock strategy is safe for concurrent use.
 type Writer struct {
-	ring            // the buffer's geometry and shared words
-	b      *buffer  // nil once closed
-	st     strategy // Atomic or Flock
-	shared bool     // st.shared(): lock and reload around every operation
-	fast   bool     // Push may take its short path (Atomic Queue, 8-byte items, no claim)
-	name   string
-	spin   int
-
-	gate    gate         // Flock: serialises this handle's goroutines
-	life    sync.RWMutex // Flock: operations hold it for reading, Close for writing
-	closing atomic.Bool  // Flock: set by Close to end waits
-
-	head        uint64 // the next item number to write
-	tailCache   uint64 // Queue: the read cursor as last seen
-	claimed     bool   // a Claim is outstanding
-	wakeReaders bool   // Flock: published under the lock, wake readers after it
+	handle
+	head      uint64 // the next item number to write
+	tailCache uint64 // Queue: the read cursor as last seen
 }
 
 var (
@@ -46,23 +32,13 @@ func newWriter(b *buffer, c config) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{ring: b.ring, b: b, st: st, shared: st.shared(), name: b.name, spin: c.Spin}
-	if w.shared {
-		w.gate = newGate()
-	} else {
-		// (A Flock writer loads the cursors under the lock in every
-		// operation; without it they can move between its two loads.)
-		if err := w.load(); err != nil {
-			st.release()
-			return nil, err
-		}
+	w := &Writer{}
+	w.init(b, st, c, errClaimed)
+	w.handle.load = w.load
+	if err := w.attach(!w.broadcast && w.itemSize == 8); err != nil {
+		return nil, err
 	}
-	w.fast = w.canFast()
 	return w, nil
-}
-
-func (w *Writer) canFast() bool {
-	return w.b != nil && !w.shared && !w.broadcast && w.itemSize == 8 && !w.claimed
 }
 
 // load reads the shared cursors into the writer's copies.
@@ -80,91 +56,10 @@ func (w *Writer) load() error {
 	return nil
 }
 
-// hold keeps a Flock writer from being closed until unhold.
-func (w *Writer) hold() error {
-	if w.shared {
-		w.life.RLock()
-		if w.b == nil {
-			w.life.RUnlock()
-			return ErrClosed
-		}
-		return nil
-	}
-	if w.b == nil {
-		return ErrClosed
-	}
-	return nil
-}
-
-func (w *Writer) unhold() {
-	if w.shared {
-		w.life.RUnlock()
-	}
-}
-
-// lock gives the caller the ring until unlock: for Flock, the handle's
-// mutex, the file lock, and fresh cursors. It refuses while a claim is
-// outstanding.
-func (w *Writer) lock(ctx context.Context) error {
-	if !w.shared {
-		if w.claimed {
-			return errClaimed
-		}
-		return nil
-	}
-	if err := w.gate.enter(ctx); err != nil {
-		return err
-	}
-	if w.claimed {
-		w.gate.leave()
-		return errClaimed
-	}
-	if err := w.st.lock(ctx, &w.closing); err != nil {
-		w.gate.leave()
-		return err
-	}
-	if err := w.load(); err != nil {
-		w.st.unlock()
-		w.gate.leave()
-		return err
-	}
-	return nil
-}
-
-func (w *Writer) unlock() {
-	if w.shared {
-		w.unlockRing()
-		w.gate.leave()
-	}
-}
-
-func (w *Writer) enter(ctx context.Context) error {
-	if err := w.hold(); err != nil {
-		return err
-	}
-	if err := w.lock(ctx); err != nil {
-		w.unhold()
-		return err
-	}
-	return nil
-}
-
-func (w *Writer) exit() {
-	w.unlock()
-	w.unhold()
-}
-
-func (w *Writer) wrap(op string, err error) error {
-	if err == ErrFull {
-		return err
-	}
-	return opError(op, w.name, err)
-}
-
-// claim returns the slot for the next item, or ErrFull. In Broadcast mode it
+// next returns the slot for the next item, or ErrFull. In Broadcast mode it
 // marks the slot as being written, so that a reader still reading the item
 // it held sees the overwrite.
-func (w *Writer) claim() (unsafe.Pointer, error) {
+func (w *Writer) next() (unsafe.Pointer, error) {
 	n := w.head
 	if w.broadcast {
 		s := w.slot(n)
@@ -200,36 +95,17 @@ func (w *Writer) commit(s unsafe.Pointer, n int) {
 }
 
 // publish makes every committed item visible with one atomic store, and
-// wakes readers if any sleep.
+// has the strategy wake readers that sleep.
 func (w *Writer) publish() {
 	atomic.StoreUint64(w.wcur, w.head)
-	if w.shared {
-		w.wakeReaders = true // once the file lock is released: unlockRing
-		return
-	}
-	if atomic.LoadUint32(w.dataWaiters) != 0 {
-		wake(w.dataSeq)
-	}
-}
-
-// unlockRing releases a Flock writer's file lock, and then wakes sleeping
-// readers if the operation published: a reader woken while the lock is
-// still held would find it taken and go back to sleep.
-func (w *Writer) unlockRing() {
-	w.st.unlock()
-	if w.wakeReaders {
-		w.wakeReaders = false
-		if atomic.LoadUint32(w.dataWaiters) != 0 {
-			wake(w.dataSeq)
-		}
-	}
+	w.st.moved(&w.handle, dataWait)
 }
 
 func (w *Writer) putUint(v uint64) error {
-	if w.itemSize < 8 && v>>(8*uint(w.itemSize)) != 0 {
+	if !w.fits(v) {
 		return fmt.Errorf("%w: %d does not fit in %d bytes", ErrRange, v, w.itemSize)
 	}
-	s, err := w.claim()
+	s, err := w.next()
 	if err != nil {
 		return err
 	}
@@ -238,19 +114,24 @@ func (w *Writer) putUint(v uint64) error {
 	return nil
 }
 
+// fits reports whether v fits in an item.
+func (w *Writer) fits(v uint64) bool {
+	return w.itemSize >= 8 || v>>(8*uint(w.itemSize)) == 0
+}
+
 // putUints is putUint for a batch into a Queue buffer: it finds the room
 // once per stretch of free slots and fills them in a tight loop, so that
 // the stores to consecutive slots overlap. It returns how many it wrote.
 func (w *Writer) putUints(vs []uint64) (int, error) {
 	done := 0
 	for done < len(vs) {
-		if v := vs[done]; w.itemSize < 8 && v>>(8*uint(w.itemSize)) != 0 {
+		if !w.fits(vs[done]) {
 			// A value that can never fit is reported before a full buffer.
-			return done, fmt.Errorf("%w: %d does not fit in %d bytes", ErrRange, v, w.itemSize)
+			return done, fmt.Errorf("%w: %d does not fit in %d bytes", ErrRange, vs[done], w.itemSize)
 		}
 		room := w.length - (w.head - w.tailCache)
 		if room == 0 {
-			if _, err := w.claim(); err != nil { // reloads the read cursor
+			if _, err := w.next(); err != nil { // reloads the read cursor
 				return done, err
 			}
 			continue
@@ -258,7 +139,7 @@ func (w *Writer) putUints(vs []uint64) (int, error) {
 		k := done + int(min(room, uint64(len(vs)-done)))
 		for ; done < k; done++ {
 			v := vs[done]
-			if w.itemSize < 8 && v>>(8*uint(w.itemSize)) != 0 {
+			if !w.fits(v) {
 				return done, fmt.Errorf("%w: %d does not fit in %d bytes", ErrRange, v, w.itemSize)
 			}
 			s := w.slot(w.head)
@@ -274,7 +155,7 @@ func (w *Writer) putBytes(p []byte) error {
 	if len(p) > w.itemSize {
 		return fmt.Errorf("%w: %d bytes, item size is %d", ErrTooLarge, len(p), w.itemSize)
 	}
-	s, err := w.claim()
+	s, err := w.next()
 	if err != nil {
 		return err
 	}
@@ -300,7 +181,7 @@ const (
 	opBytesMany              // a batch of byte items
 )
 
-// try makes one attempt at op with the ring locked: it writes what fits,
+// try makes one attempt at op with the ring taken: it writes what fits,
 // publishes it with one store, and returns ErrFull if op is not finished.
 func (w *Writer) try(op *wop) error {
 	start := op.n
@@ -341,97 +222,38 @@ func (w *Writer) try(op *wop) error {
 	return err
 }
 
-// full reports, without the lock, that a Queue buffer is full right now;
-// a Flock writer then need not take the lock to find out.
-func (w *Writer) full() bool {
+// stuck reports, without taking the ring, that a Queue buffer is full
+// right now and op's next item is one it could take (an item that can
+// never fit is reported as such by try whether or not the buffer is
+// full, and an empty batch is done at once), and the read cursor to wait
+// on.
+func (w *Writer) stuck(op *wop) (bool, uint64) {
 	if w.broadcast {
-		return false
+		return false, 0
+	}
+	var ok bool
+	switch op.kind {
+	case opUint:
+		ok = w.fits(op.v)
+	case opBytes:
+		ok = len(op.p) <= w.itemSize
+	case opUints:
+		ok = op.n < len(op.vs) && w.fits(op.vs[op.n])
+	case opBytesMany:
+		ok = op.n < len(op.ps) && len(op.ps[op.n]) <= w.itemSize
 	}
 	h := atomic.LoadUint64(w.wcur) // first: the read cursor only grows towards it
 	t := atomic.LoadUint64(w.rcur)
-	return h-t == w.length
+	return ok && h-t == w.length && w.sound(), h - w.length
 }
 
-// valid reports whether op has a next item and it is one the buffer can
-// take, so that a full buffer is the reason it cannot proceed: an item that
-// can never fit is reported as such (by try) whether or not the buffer is
-// full, and an empty batch is done at once.
-func (w *Writer) valid(op *wop) bool {
-	switch op.kind {
-	case opUint:
-		return w.itemSize >= 8 || op.v>>(8*uint(w.itemSize)) == 0
-	case opBytes:
-		return len(op.p) <= w.itemSize
-	case opUints:
-		return op.n < len(op.vs) && (w.itemSize >= 8 || op.vs[op.n]>>(8*uint(w.itemSize)) == 0)
-	case opBytesMany:
-		return op.n < len(op.ps) && len(op.ps[op.n]) <= w.itemSize
-	}
-	return true
-}
-
-// spinFor returns how many times a blocking call polls before it sleeps.
-func (w *Writer) spinFor() int { return spinCount(w.spin) }
-
-// do runs op once, without waiting.
-func (w *Writer) do(name string, op *wop) (int, error) {
-	if err := w.hold(); err != nil {
-		return 0, w.wrap(name, err)
-	}
-	if w.shared && w.valid(op) && w.full() && w.sound() {
-		w.unhold()
-		return 0, ErrFull
-	}
-	if err := w.lock(nil); err != nil {
-		w.unhold()
-		return 0, w.wrap(name, err)
-	}
-	err := w.try(op)
-	w.exit()
-	if err != nil {
-		return op.n, w.wrap(name, err)
-	}
-	return op.n, nil
-}
-
-// doWait runs op until it is finished, waiting for room in between.
-func (w *Writer) doWait(ctx context.Context, name string, op *wop) (int, error) {
-	if !w.shared {
-		// First the plain attempt: most calls need no waiting. (A Flock
-		// attempt waits for the file lock, which must honour ctx.)
-		if _, err := w.do(name, op); err != ErrFull {
-			return op.n, err
-		}
-	}
-	if err := w.hold(); err != nil {
-		return op.n, w.wrap(name, err)
-	}
-	defer w.unhold()
-	ws := waitState{spin: w.spin}
-	defer ws.done()
-	for {
-		if w.shared && w.valid(op) && w.full() && w.sound() {
-			if err := w.await(ctx, &ws, roomWait, atomic.LoadUint64(w.wcur)-w.length, &w.closing); err != nil {
-				return op.n, w.wrap(name, err)
-			}
-			continue
-		}
-		if err := w.lock(ctx); err != nil {
-			return op.n, w.wrap(name, err)
-		}
-		err := w.try(op)
-		seen := w.tailCache
-		w.unlock()
-		if err != ErrFull {
-			if err != nil {
-				return op.n, w.wrap(name, err)
-			}
-			return op.n, nil
-		}
-		if err := w.await(ctx, &ws, roomWait, seen, &w.closing); err != nil {
-			return op.n, w.wrap(name, err)
-		}
-	}
+// do runs op: once with a nil ctx, otherwise until it is finished, waiting
+// for room in between. It returns how many items op wrote.
+func (w *Writer) do(ctx context.Context, name string, op *wop) (int, error) {
+	err := w.run(ctx, roomWait, ErrFull,
+		func() (bool, uint64) { return w.stuck(op) },
+		func() (uint64, error) { err := w.try(op); return w.tailCache, err })
+	return op.n, w.wrap(name, err)
 }
 
 // Push writes v as one item: big-endian in ItemSize bytes, so 300 needs an
@@ -466,7 +288,7 @@ func (w *Writer) Push(v uint64) error {
 		}
 	}
 	op := wop{kind: opUint, v: v}
-	_, err := w.do("push", &op)
+	_, err := w.do(nil, "push", &op)
 	return err
 }
 
@@ -476,7 +298,7 @@ func (w *Writer) PushWait(ctx context.Context, v uint64) error {
 	if w.fast {
 		// Poll through Push's inline path before the wait machinery.
 		err := w.Push(v)
-		for i := 0; err == ErrFull && w.fast && i < w.spinFor(); i++ {
+		for i := 0; err == ErrFull && w.fast && i < spinCount(w.spin); i++ {
 			err = w.Push(v)
 		}
 		if err != ErrFull {
@@ -484,7 +306,7 @@ func (w *Writer) PushWait(ctx context.Context, v uint64) error {
 		}
 	}
 	op := wop{kind: opUint, v: v}
-	_, err := w.doWait(ctx, "push", &op)
+	_, err := w.do(ctx, "push", &op)
 	return err
 }
 
@@ -493,7 +315,7 @@ func (w *Writer) PushWait(ctx context.Context, v uint64) error {
 // returns ErrFull when a Queue buffer is full.
 func (w *Writer) PushBytes(p []byte) error {
 	op := wop{kind: opBytes, p: p}
-	_, err := w.do("push", &op)
+	_, err := w.do(nil, "push", &op)
 	return err
 }
 
@@ -501,7 +323,7 @@ func (w *Writer) PushBytes(p []byte) error {
 // full, until ctx is done.
 func (w *Writer) PushBytesWait(ctx context.Context, p []byte) error {
 	op := wop{kind: opBytes, p: p}
-	_, err := w.doWait(ctx, "push", &op)
+	_, err := w.do(ctx, "push", &op)
 	return err
 }
 
@@ -512,14 +334,14 @@ func (w *Writer) PushBytesWait(ctx context.Context, p []byte) error {
 // buffer filled up, ErrRange for a value that does not fit.
 func (w *Writer) PushMany(vs []uint64) (int, error) {
 	op := wop{kind: opUints, vs: vs}
-	return w.do("push", &op)
+	return w.do(nil, "push", &op)
 }
 
 // PushManyWait is PushMany that waits for room until all of vs is written
 // or ctx is done. It returns how many values it wrote.
 func (w *Writer) PushManyWait(ctx context.Context, vs []uint64) (int, error) {
 	op := wop{kind: opUints, vs: vs}
-	return w.doWait(ctx, "push", &op)
+	return w.do(ctx, "push", &op)
 }
 
 // PushBytesMany is PushMany for byte items: it writes as many of items as
@@ -527,14 +349,14 @@ func (w *Writer) PushManyWait(ctx context.Context, vs []uint64) (int, error) {
 // longer than ItemSize stops it with ErrTooLarge.
 func (w *Writer) PushBytesMany(items [][]byte) (int, error) {
 	op := wop{kind: opBytesMany, ps: items}
-	return w.do("push", &op)
+	return w.do(nil, "push", &op)
 }
 
 // PushBytesManyWait is PushBytesMany that waits for room until all of items
 // are written or ctx is done.
 func (w *Writer) PushBytesManyWait(ctx context.Context, items [][]byte) (int, error) {
 	op := wop{kind: opBytesMany, ps: items}
-	return w.doWait(ctx, "push", &op)
+	return w.do(ctx, "push", &op)
 }
 
 // Claim gives zero-copy access to the next slot of a Queue buffer: it
@@ -560,94 +382,50 @@ func (w *Writer) ClaimWait(ctx context.Context) ([]byte, error) {
 }
 
 func (w *Writer) claimWait(ctx context.Context) ([]byte, error) {
-	if err := w.hold(); err != nil {
-		return nil, w.wrap("claim", err)
-	}
-	defer w.unhold()
-	if w.broadcast {
-		return nil, w.wrap("claim", errZeroCopyB)
-	}
-	ws := waitState{spin: w.spin}
-	defer ws.done()
-	for {
-		if err := w.lock(ctx); err != nil {
-			return nil, w.wrap("claim", err)
-		}
-		s, err := w.claim()
-		if err == nil {
-			w.claimed = true
-			if w.shared {
-				w.gate.leave() // the file lock stays until Commit or Abort
-			} else {
-				w.fast = false
+	var p []byte
+	probe := wop{kind: opBytes} // an empty item: stuck only asks whether the buffer is full
+	err := w.run(ctx, roomWait, ErrFull,
+		func() (bool, uint64) { return w.stuck(&probe) },
+		func() (uint64, error) {
+			if w.broadcast {
+				return 0, errZeroCopyB
 			}
-			return w.item(s, w.itemSize), nil
-		}
-		seen := w.tailCache
-		w.unlock()
-		if err != ErrFull || ctx == nil {
-			return nil, w.wrap("claim", err)
-		}
-		if err := w.await(ctx, &ws, roomWait, seen, &w.closing); err != nil {
-			return nil, w.wrap("claim", err)
-		}
-	}
+			s, err := w.next()
+			if err != nil {
+				return w.tailCache, err
+			}
+			w.lend() // the ring stays taken until Commit or Abort
+			p = w.item(s, w.itemSize)
+			return 0, nil
+		})
+	return p, w.wrap("claim", err)
 }
 
 // Commit publishes the claimed slot as an item of its first n bytes.
 // n above ItemSize is ErrTooLarge and keeps the claim open.
 func (w *Writer) Commit(n int) error {
-	return w.finishClaim("commit", n, true)
+	return w.wrap("commit", w.finish(func() error {
+		if n < 0 {
+			return fmt.Errorf("%w: negative length %d", ErrRange, n)
+		}
+		if n > w.itemSize {
+			return fmt.Errorf("%w: %d bytes, item size is %d", ErrTooLarge, n, w.itemSize)
+		}
+		w.commit(w.slot(w.head), n)
+		w.publish()
+		return nil
+	}))
 }
 
 // Abort gives the claimed slot back unpublished.
 func (w *Writer) Abort() error {
-	return w.finishClaim("abort", 0, false)
-}
-
-func (w *Writer) finishClaim(name string, n int, publish bool) error {
-	if err := w.hold(); err != nil {
-		return w.wrap(name, err)
-	}
-	defer w.unhold()
-	if w.shared {
-		if err := w.gate.enter(nil); err != nil {
-			return w.wrap(name, err)
-		}
-		defer w.gate.leave()
-	}
-	if !w.claimed {
-		return w.wrap(name, ErrNotClaimed)
-	}
-	if publish {
-		if n < 0 {
-			return w.wrap(name, fmt.Errorf("%w: negative length %d", ErrRange, n))
-		}
-		if n > w.itemSize {
-			return w.wrap(name, fmt.Errorf("%w: %d bytes, item size is %d", ErrTooLarge, n, w.itemSize))
-		}
-		w.commit(w.slot(w.head), n)
-		w.publish()
-	}
-	w.claimed = false
-	if w.shared {
-		w.unlockRing()
-	} else {
-		w.fast = w.canFast()
-	}
-	return nil
+	return w.wrap("abort", w.finish(func() error { return nil }))
 }
 
 // Len returns the number of items not yet read: in Queue mode the unread
 // items, in Broadcast mode the items held in the ring (at most Length). It
 // returns 0 after Close. The answer may be stale as soon as it is returned.
-func (w *Writer) Len() int {
-	if w.hold() != nil {
-		return 0
-	}
-	defer w.unhold()
-	return w.unread()
-}
+func (w *Writer) Len() int { return w.look(w.unread) }
 
 // Cap returns the buffer's Length: the number of slots.
 func (w *Writer) Cap() int { return int(w.length) }
@@ -664,31 +442,4 @@ func (w *Writer) Name() string { return w.name }
 // processes until Remove. Close is idempotent; other methods return
 // ErrClosed afterwards. With Flock, Close ends the waits of the Writer's
 // other goroutines.
-func (w *Writer) Close() error {
-	if w.shared {
-		w.closing.Store(true)
-		w.gate.shut()
-		w.life.RLock()
-		if w.b != nil {
-			w.b.wakeAll()
-		}
-		w.life.RUnlock()
-		w.life.Lock()
-		defer w.life.Unlock()
-	}
-	if w.b == nil {
-		return nil
-	}
-	err := w.st.release()
-	if cerr := w.b.close(); err == nil {
-		err = cerr
-	}
-	w.b = nil
-	if !w.shared {
-		w.fast = false // Flock handles never set it: other goroutines read it unlocked
-	}
-	if err != nil {
-		return opError("close", w.name, err)
-	}
-	return nil
-}
+func (w *Writer) Close() error { return w.close() }
