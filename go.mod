@@ -1,6 +1,6 @@
 module github.com/sharedcbuff/scb
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/edsrzf/mmap-go v1.2.0
