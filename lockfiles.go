@@ -11,8 +11,9 @@ import (
 	"path/filepath"
 )
 
-// lockFiles returns the role lock files a buffer of strategy s at path
-// uses: the Atomic strategy's writer and Queue reader locks.
+// lockFiles returns the role lock files that the buffer at path, with
+// header g, uses: none for Flock; for Atomic the writer lock, and in Queue
+// mode also the reader lock.
 func lockFiles(path string, g geometry) []string {
 	switch {
 	case g.strategy != Atomic:
