@@ -1,5 +1,13 @@
 package scb
 
+// The buffer file format, all of it: the header page, the slot layout, and
+// the encoding of integer items (big-endian, below). It does not depend on
+// GOARCH: every offset and size is a constant here, and the one property of
+// the machine it records, the byte order, is checked on open. The format
+// stays in package scb rather than an internal package because the hot path
+// reads these constants and slot offsets inline, and one small file is
+// findable enough. ring.go holds the in-memory view of a mapped file.
+
 import (
 	"encoding/binary"
 	"hash/crc32"
@@ -18,7 +26,8 @@ import (
 // cache line (128 bytes covers the adjacent-line prefetcher of x86 and the
 // 128-byte lines of Apple's arm64 cores). The cursors are updated with
 // sync/atomic and are in the machine's own byte order, which the byte-order
-// mark records.
+// mark records; so are the wake-up words and the slot headers below. A file
+// made on a machine with the other byte order is refused.
 //
 // A slot is a slot header followed by ItemSize bytes of item. Queue slots
 // need only the item's length; Broadcast slots also carry a sequence
@@ -38,6 +47,10 @@ import (
 //	 8 len  uint32  the item's length, at most ItemSize
 //	12 -    uint32  reserved, zero
 //	16 item [ItemSize]byte      (at 64 when ItemSize >= 64)
+//
+// An item is opaque bytes, except that Push and Pop store an integer item
+// big-endian in all ItemSize bytes, zero-padded in front when ItemSize is
+// above 8 (putUint and getUint, in ring.go).
 const (
 	headerSize = 4096 // the header page; slots start at this offset
 	lineSize   = 128  // one cache line pair: cursors never share one
@@ -84,7 +97,6 @@ const (
 	// Limits. maxItemSize keeps a slot's size in a uint32 and any single
 	// item addressable on 32-bit platforms.
 	maxItemSize = 1 << 30
-	maxNameLen  = 200
 
 	defaultLength   = 1024
 	defaultItemSize = 8

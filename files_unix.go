@@ -2,6 +2,9 @@
 
 package scb
 
+// File operations on Unix: opening without following links, exclusive
+// creation, the owner check, and flock(2) locks.
+
 import (
 	"errors"
 	"fmt"

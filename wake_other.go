@@ -2,6 +2,8 @@
 
 package scb
 
+// Waiting elsewhere than Linux: blocking calls poll with a sleeping back-off.
+
 import "time"
 
 // Without a futex, a waiter polls with a sleeping back-off that starts at

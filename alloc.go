@@ -1,5 +1,7 @@
 package scb
 
+// Allocating a buffer file, shared by every platform: writing zeros.
+
 import "os"
 
 // writeZeros writes size zero bytes to f from offset 0, which both sizes

@@ -2,13 +2,12 @@
 
 package scb
 
+// Allocating a buffer file elsewhere than Linux: by writing zeros.
+
 import (
 	"io/fs"
 	"os"
 )
-
-// shmDir is Linux's /dev/shm; elsewhere buffers default to os.TempDir().
-func shmDir() string { return "" }
 
 // reserve sets f's size to size bytes and allocates them now by writing
 // zeros, so that a full file system fails here rather than when a page is

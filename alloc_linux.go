@@ -2,6 +2,9 @@
 
 package scb
 
+// Allocating a buffer file on Linux: fallocate(2), falling back to writing
+// zeros, and filling the holes of an opened file.
+
 import (
 	"errors"
 	"io/fs"
@@ -10,18 +13,6 @@ import (
 
 	"golang.org/x/sys/unix"
 )
-
-// shmDir returns /dev/shm if it is a directory this process can write.
-func shmDir() string {
-	const dir = "/dev/shm"
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return ""
-	}
-	if unix.Access(dir, unix.W_OK) != nil {
-		return ""
-	}
-	return dir
-}
 
 // reserve sets f's size to size bytes and allocates them now, so that a
 // full file system (a full /dev/shm, say) fails here with ENOSPC instead of

@@ -2,6 +2,9 @@
 
 package scb
 
+// File operations on Windows: opening without following links, exclusive
+// creation, and LockFileEx locks.
+
 import (
 	"errors"
 	"fmt"

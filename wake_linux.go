@@ -2,6 +2,9 @@
 
 package scb
 
+// Waiting on Linux: blocking calls sleep on a futex in the shared header,
+// and wake bumps it.
+
 import (
 	"math"
 	"sync/atomic"

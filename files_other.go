@@ -2,14 +2,14 @@
 
 package scb
 
+// File operations where there is neither Unix nor Windows file locking
+// (Plan 9, js/wasm, wasip1): the package compiles, and every call that needs
+// a buffer file returns an error matching ErrUnsupported.
+
 import (
 	"io/fs"
 	"os"
 )
-
-// On systems with neither Unix nor Windows file locking (Plan 9, js/wasm,
-// wasip1) the package compiles, and every call that needs a buffer file
-// returns an error matching ErrUnsupported.
 
 const lockOpenFlags = 0
 

@@ -2,6 +2,9 @@
 
 package scb
 
+// The 64-bit architectures, whose 64-bit atomics are lock-free and so work
+// between processes: the Atomic strategy is offered.
+
 // lockFreeAtomic64 reports whether sync/atomic's 64-bit operations are
 // single instructions (or LL/SC loops) on the memory itself, and so atomic
 // between processes sharing a mapping. True on the 64-bit architectures.

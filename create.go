@@ -1,0 +1,110 @@
+package scb
+
+// Create's file work: build the buffer file under a temporary name, then link
+// it into place (publishFile) or throw it away (abandon).
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// buildFile makes a complete buffer file under a temporary name in c.Dir
+// and maps it. The temporary file is locked so that Remove can tell a
+// Create in progress from one that died. Nothing in c.Dir has the buffer's
+// name yet: publishFile links it into place, abandon throws it away.
+func buildFile(name string, c config, g geometry) (*buffer, string, error) {
+	if fi, err := os.Stat(c.Dir); err != nil {
+		return nil, "", fmt.Errorf("directory %s: %w", c.Dir, err)
+	} else if !fi.IsDir() {
+		return nil, "", fmt.Errorf("%s is not a directory: %w", c.Dir, fs.ErrInvalid)
+	}
+	// Refuse a taken name before making anything (the writer role would
+	// leave a lock file behind). publishFile checks again, atomically.
+	if _, err := os.Lstat(filepath.Join(c.Dir, name+fileExt)); err == nil {
+		return nil, "", fmt.Errorf("%w in %s", ErrExist, c.Dir)
+	}
+	var f *os.File
+	var tmp string
+	for range 10 {
+		var err error
+		tmp = tempName(c.Dir, name)
+		f, err = createExcl(tmp, c.perm)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		// Lock it, so that Remove knows a Create is in progress. Remove
+		// may have deleted the file as stale between the create and the
+		// lock; then start again under another name.
+		if _, err := lockFd(f.Fd(), true); err != nil {
+			f.Close()
+			os.Remove(tmp)
+			return nil, "", fmt.Errorf("lock %s: %w", tmp, err)
+		}
+		if isSameFile(f, tmp) {
+			break
+		}
+		f.Close()
+		f = nil
+	}
+	if f == nil {
+		return nil, "", fmt.Errorf("no free temporary name in %s", c.Dir)
+	}
+	fail := func(err error) (*buffer, string, error) {
+		f.Close()
+		os.Remove(tmp)
+		return nil, "", err
+	}
+	if err := f.Chmod(c.perm); err != nil {
+		return fail(err)
+	}
+	if err := reserve(f, int64(g.fileSize)); err != nil {
+		return fail(fmt.Errorf("reserve %d bytes for %s: %w", g.fileSize, tmp, err))
+	}
+	hdr := make([]byte, fixedSize)
+	g.encode(hdr)
+	if _, err := f.WriteAt(hdr, 0); err != nil {
+		return fail(err)
+	}
+	b, err := mapFile(name, c.Dir, f, g, c.perm)
+	if err != nil {
+		return fail(err)
+	}
+	if err := makeLockFiles(filepath.Join(c.Dir, name+fileExt), c, g); err != nil {
+		b.abandon(tmp)
+		return nil, "", err
+	}
+	b.creating = true
+	return b, tmp, nil
+}
+
+// publishFile gives the temporary file built by buildFile the buffer's name.
+// It links rather than renames so that an existing buffer is never replaced:
+// if the name is taken the result matches ErrExist and the temporary file is
+// removed.
+func (b *buffer) publishFile(tmp string) error {
+	b.creating = false
+	err := os.Link(tmp, b.path)
+	os.Remove(tmp)
+	unlockFd(b.file.Fd())
+	if err != nil {
+		b.removeOwnLockFiles()
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%w in %s", ErrExist, b.dir)
+		}
+		return err
+	}
+	return nil
+}
+
+// abandon throws away a buffer built by buildFile and not published.
+func (b *buffer) abandon(tmp string) {
+	b.removeOwnLockFiles()
+	b.close()
+	os.Remove(tmp)
+}
