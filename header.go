@@ -98,8 +98,6 @@ const (
 	// item addressable on 32-bit platforms.
 	maxItemSize = 1 << 30
 
-	defaultLength   = 1024
-	defaultItemSize = 8
 )
 
 // fileMagic opens every buffer file.

@@ -145,6 +145,12 @@ type Options struct {
 	AllowOtherOwner bool
 }
 
+// The defaults Create applies to a zero Length and ItemSize.
+const (
+	defaultLength   = 1024
+	defaultItemSize = 8
+)
+
 // config is Options with defaults applied; the caller's Options are never
 // written.
 type config struct {

@@ -106,7 +106,7 @@ func (s *atomicStrategy) detach() error {
 }
 
 // checkArch refuses the Atomic strategy where 64-bit atomic operations on
-// shared memory are not lock-free (see arch_*.go): there the runtime
+// shared memory are not lock-free (see atomic64_*.go): there the runtime
 // emulates them with a lock private to the process, which other processes
 // cannot see.
 func checkArch(s Strategy) error {

@@ -9,8 +9,8 @@ import (
 // Blocking calls (PushWait, PopWait and their kin) wait in three stages:
 // they poll the cursor they wait on for a while, then poll it while yielding
 // the processor, and then sleep until the other side wakes them. The sleeping stage is
-// platform code: a futex on the shared header on Linux (futex_linux.go), a
-// bounded sleeping back-off elsewhere (sleep_other.go).
+// platform code: a futex on the shared header on Linux (wake_linux.go), a
+// bounded sleeping back-off elsewhere (wake_other.go).
 //
 // The futex protocol: a waiter adds itself to the direction's waiter count,
 // reads the direction's sequence word, checks the cursor once more, and

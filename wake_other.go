@@ -14,6 +14,8 @@ const (
 	maxSleep = time.Millisecond
 )
 
+// sleep waits until ready reports true, for one step of the back-off and at
+// most limit; waiters and seq are not used (there is nobody to wake it).
 func sleep(ws *waitState, seq, waiters *uint32, ready func() bool, limit time.Duration) {
 	if ready() {
 		return
