@@ -97,7 +97,6 @@ const (
 	// Limits. maxItemSize keeps a slot's size in a uint32 and any single
 	// item addressable on 32-bit platforms.
 	maxItemSize = 1 << 30
-
 )
 
 // fileMagic opens every buffer file.
