@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
@@ -41,6 +42,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 const (
@@ -50,8 +52,8 @@ const (
 )
 
 func init() {
-	moreChildren["kill-writer"] = childKillWriter
-	moreChildren["kill-reader"] = childKillReader
+	role("kill-writer", childKillWriter)
+	role("kill-reader", childKillReader)
 }
 
 // progress is a counter in a mapped file that outlives its process.
@@ -319,7 +321,7 @@ func killRounds() int {
 // (up to 300 past where it started), then a random further 0 to 1000
 // microseconds, and kills it. It fails the test if the child reported an
 // error, and returns the child's progress.
-func killAt(t *testing.T, c *child, p *progress, start uint64) uint64 {
+func killAt(t *testing.T, c *childtest.Proc, p *progress, start uint64) uint64 {
 	t.Helper()
 	want := start + uint64(rand.IntN(300))
 	deadline := time.Now().Add(waitBound)
@@ -330,27 +332,22 @@ func killAt(t *testing.T, c *child, p *progress, start uint64) uint64 {
 		time.Sleep(20 * time.Microsecond) // polling a condition
 	}
 	time.Sleep(time.Duration(rand.IntN(1000)) * time.Microsecond)
-	c.killCheck()
+	killCheck(t, c)
 	return p.load()
 }
 
 // killCheck kills the child, waits for it, and fails the test if it had
 // reported an error before it died.
-func (c *child) killCheck() {
-	c.t.Helper()
-	_ = c.cmd.Process.Kill() // it may have exited by itself, with an error
-	var lines []string
-	for l := range c.lines {
-		lines = append(lines, l)
-	}
-	select {
-	case err := <-c.done:
-		c.done <- err
-	case <-time.After(childTimeout):
-		c.t.Fatalf("killed child did not exit within %v", childTimeout)
+func killCheck(t *testing.T, c *childtest.Proc) {
+	t.Helper()
+	_ = c.Cmd.Process.Kill() // it may have exited by itself, with an error
+	lines, err := c.Proc.Wait()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("killed child: %v", err)
 	}
 	for _, l := range lines {
-		require.NotContains(c.t, l, "error", "child said %q; stderr:\n%s", l, c.stderr)
+		require.NotContains(t, l, "error", "child said %q; stderr:\n%s", l, c.Stderr())
 	}
 }
 
@@ -376,9 +373,9 @@ func TestKillWriterLoop(t *testing.T) {
 				inFlight := 0
 				for gen := range uint64(killRounds()) {
 					pf := filepath.Join(o.Dir, "progress"+strconv.FormatUint(gen, 10))
-					c := startChild(t, "kill-writer", map[string]string{"DIR": o.Dir, "NAME": "k",
+					c := childtest.Start(t, "kill-writer", map[string]string{"DIR": o.Dir, "NAME": "k",
 						"GEN": strconv.FormatUint(gen+1, 10), "PROGRESS": pf})
-					start, err := strconv.ParseUint(c.expect("ready"), 10, 64)
+					start, err := strconv.ParseUint(c.Expect("ready"), 10, 64)
 					require.NoError(t, err)
 					if gen > 0 {
 						require.Equal(t, written[gen-1], start, "the replacement starts at the write cursor")
@@ -452,8 +449,8 @@ func TestKillReaderLoop(t *testing.T) {
 				inHand := 0
 				for gen := range killRounds() {
 					pf := filepath.Join(o.Dir, "progress"+strconv.Itoa(gen))
-					c := startChild(t, "kill-reader", map[string]string{"DIR": o.Dir, "NAME": "k", "PROGRESS": pf})
-					start, err := strconv.ParseUint(c.expect("ready"), 10, 64)
+					c := childtest.Start(t, "kill-reader", map[string]string{"DIR": o.Dir, "NAME": "k", "PROGRESS": pf})
+					start, err := strconv.ParseUint(c.Expect("ready"), 10, 64)
 					require.NoError(t, err)
 					p, err := openProgress(pf)
 					require.NoError(t, err)

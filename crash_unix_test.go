@@ -24,13 +24,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 func init() {
-	moreChildren["hold-flock"] = childHoldFlock
-	moreChildren["hold-roles"] = childHoldRoles
-	moreChildren["create-loop"] = childCreateLoop
-	moreChildren["push-forever"] = childPushForever
+	role("hold-flock", childHoldFlock)
+	role("hold-roles", childHoldRoles)
+	role("create-loop", childCreateLoop)
+	role("push-forever", childPushForever)
 }
 
 // childHoldFlock takes the exclusive flock(2) on the file PATH that the
@@ -137,8 +138,8 @@ func TestLockHolderKilled(t *testing.T) {
 			w := create(t, "held", o)
 			r := openReader(t, "held", at(o))
 			require.NoError(t, w.Push(1))
-			c := startChild(t, "hold-flock", map[string]string{"PATH": filepath.Join(o.Dir, "held.scb")})
-			c.expect("locked")
+			c := childtest.Start(t, "hold-flock", map[string]string{"PATH": filepath.Join(o.Dir, "held.scb")})
+			c.Expect("locked")
 
 			push := blocked(t, "Push", func() error { return w.Push(2) })
 			pop := blocked(t, "Pop", func() error {
@@ -150,7 +151,7 @@ func TestLockHolderKilled(t *testing.T) {
 			})
 			_, err := scb.Stat("held", at(o))
 			require.NoError(t, err, "Stat takes no lock")
-			c.kill()
+			c.Kill()
 			returns(t, "Push", push)
 			returns(t, "Pop", pop)
 		})
@@ -160,13 +161,13 @@ func TestLockHolderKilled(t *testing.T) {
 		w, err := scb.Create("held", o)
 		require.NoError(t, err)
 		require.NoError(t, w.Close())
-		c := startChild(t, "hold-roles", map[string]string{"DIR": o.Dir, "NAME": "held"})
-		c.expect("ready")
+		c := childtest.Start(t, "hold-roles", map[string]string{"DIR": o.Dir, "NAME": "held"})
+		c.Expect("ready")
 		_, err = scb.OpenWriter("held", o)
 		require.ErrorIs(t, err, scb.ErrBusy)
 		_, err = scb.OpenReader("held", o)
 		require.ErrorIs(t, err, scb.ErrBusy)
-		c.kill()
+		c.Kill()
 		w, err = scb.OpenWriter("held", o)
 		require.NoError(t, err, "the writer role is free as soon as its holder is dead")
 		require.NoError(t, w.Close())
@@ -185,9 +186,9 @@ func TestFlockWaitWhileLockHeld(t *testing.T) {
 	require.NoError(t, w.Push(1)) // so that reading needs the lock
 	r, err := scb.OpenReader("held", at(o))
 	require.NoError(t, err)
-	c := startChild(t, "hold-flock", map[string]string{"PATH": filepath.Join(o.Dir, "held.scb")})
-	c.expect("locked")
-	t.Cleanup(c.kill) // whatever happens, let a blocked call go
+	c := childtest.Start(t, "hold-flock", map[string]string{"PATH": filepath.Join(o.Dir, "held.scb")})
+	c.Expect("locked")
+	t.Cleanup(c.Kill) // whatever happens, let a blocked call go
 
 	done := make(chan error, 1)
 	go func() {
@@ -236,10 +237,10 @@ func TestKilledDuringCreate(t *testing.T) {
 	for range rounds {
 		dir := t.TempDir()
 		o := &scb.Options{Dir: dir}
-		c := startChild(t, "create-loop", map[string]string{"DIR": dir, "NAME": "c"})
-		c.expect("ready")
+		c := childtest.Start(t, "create-loop", map[string]string{"DIR": dir, "NAME": "c"})
+		c.Expect("ready")
 		time.Sleep(time.Duration(rand.IntN(20000)) * time.Microsecond) // a random kill point
-		c.killCheck()
+		killCheck(t, c)
 
 		if m, _ := filepath.Glob(filepath.Join(dir, ".c.scb.*.tmp")); len(m) > 0 {
 			temps++
@@ -305,15 +306,15 @@ func TestInterruptedCreateLeftovers(t *testing.T) {
 		dir := t.TempDir()
 		o := &scb.Options{Dir: dir}
 		tmp := tempName(dir)
-		c := startChild(t, "hold-flock", map[string]string{"PATH": tmp})
-		c.expect("locked")
+		c := childtest.Start(t, "hold-flock", map[string]string{"PATH": tmp})
+		c.Expect("locked")
 		require.ErrorIs(t, scb.Remove("c", o), scb.ErrNotExist, "a Create in progress is left alone")
 		_, err := os.Lstat(tmp)
 		require.NoError(t, err)
 		w, err := scb.Create("c", o)
 		require.NoError(t, err, "another Create of the name is not held up")
 		require.NoError(t, w.Close())
-		c.kill()
+		c.Kill()
 		require.NoError(t, scb.Remove("c", o))
 		left, err := os.ReadDir(dir)
 		require.NoError(t, err)
@@ -360,26 +361,18 @@ func TestTruncatedWhileMapped(t *testing.T) {
 			w, err := scb.Create("t", o)
 			require.NoError(t, err)
 			require.NoError(t, w.Close())
-			c := startChild(t, "push-forever", map[string]string{"DIR": o.Dir, "NAME": "t"})
-			c.expect("ready")
+			c := childtest.Start(t, "push-forever", map[string]string{"DIR": o.Dir, "NAME": "t"})
+			c.Expect("ready")
 			path := filepath.Join(o.Dir, "t.scb")
 			require.NoError(t, os.Truncate(path, 100))
 
-			for range c.lines {
-			}
-			var err2 error
-			select {
-			case err2 = <-c.done:
-				c.done <- err2
-			case <-timeAfter(waitBound):
-				t.Fatal("the writer survived the truncation; the docs say it dies of SIGBUS")
-			}
+			_, err2 := c.Proc.Wait()
 			var ee *exec.ExitError
-			require.ErrorAs(t, err2, &ee)
+			require.ErrorAs(t, err2, &ee, "the writer survived the truncation; the docs say it dies of SIGBUS")
 			// The runtime says "unexpected fault address" and usually, but
 			// not always (a fault during its own traceback cuts it short),
 			// "signal SIGBUS".
-			assert.Regexp(t, `SIGBUS|unexpected fault address`, c.stderr.String(), "the writer died of a memory fault")
+			assert.Regexp(t, `SIGBUS|unexpected fault address`, c.Stderr(), "the writer died of a memory fault")
 
 			for _, ep := range entryPoints[1:4] {
 				err := ep.do("t", at(o))
@@ -495,8 +488,8 @@ func TestFlockGoroutinesWhileLockHeld(t *testing.T) {
 			w := create(t, "held", o)
 			require.NoError(t, w.Push(1))
 			r := openReader(t, "held", at(o))
-			c := startChild(t, "hold-flock", map[string]string{"PATH": filepath.Join(o.Dir, "held.scb")})
-			c.expect("locked")
+			c := childtest.Start(t, "hold-flock", map[string]string{"PATH": filepath.Join(o.Dir, "held.scb")})
+			c.Expect("locked")
 
 			first := make(chan error, 1)
 			go func() {
@@ -528,7 +521,7 @@ func TestFlockGoroutinesWhileLockHeld(t *testing.T) {
 			case <-time.After(waitBound):
 				t.Fatal("Len waited for the file lock")
 			}
-			c.kill()
+			c.Kill()
 			select {
 			case err := <-first:
 				require.NoError(t, err, "the first waiter gets the item once the holder is gone")
