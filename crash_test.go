@@ -358,69 +358,65 @@ func killCheck(t *testing.T, c *childtest.Proc) {
 // every item is read or counted lost. Only an item whose push had not yet
 // published it disappears.
 func TestKillWriterLoop(t *testing.T) {
-	for _, s := range strategies {
-		for _, m := range modes {
-			t.Run(s.String()+"/"+m.String(), func(t *testing.T) {
-				o := &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: m, Length: 8, ItemSize: itemSize}
-				w, err := scb.Create("k", o)
-				require.NoError(t, err)
-				require.NoError(t, w.Close())
-				r, err := scb.OpenReader("k", at(o))
-				require.NoError(t, err)
-				st := startStream(r, m == scb.Broadcast, 0)
+	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
+		o := &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: m, Length: 8, ItemSize: itemSize}
+		w, err := scb.Create("k", o)
+		require.NoError(t, err)
+		require.NoError(t, w.Close())
+		r, err := scb.OpenReader("k", at(o))
+		require.NoError(t, err)
+		st := startStream(r, m == scb.Broadcast, 0)
 
-				var starts, written []uint64
-				inFlight := 0
-				for gen := range uint64(killRounds()) {
-					pf := filepath.Join(o.Dir, "progress"+strconv.FormatUint(gen, 10))
-					c := childtest.Start(t, "kill-writer", map[string]string{"DIR": o.Dir, "NAME": "k",
-						"GEN": strconv.FormatUint(gen+1, 10), "PROGRESS": pf})
-					start, err := strconv.ParseUint(c.Expect("ready"), 10, 64)
-					require.NoError(t, err)
-					if gen > 0 {
-						require.Equal(t, written[gen-1], start, "the replacement starts at the write cursor")
-					}
-					p, err := openProgress(pf)
-					require.NoError(t, err)
-					done := killAt(t, c, p, start)
-					info, err := scb.Stat("k", at(o))
-					require.NoError(t, err)
-					switch info.Written {
-					case done:
-					case done + 1:
-						inFlight++ // published, but the push had not returned
-					default:
-						t.Fatalf("generation %d: write cursor %d, but %d pushes returned", gen+1, info.Written, done)
-					}
-					starts = append(starts, start)
-					written = append(written, info.Written)
-				}
-				final := written[len(written)-1]
-				st.finish(t, final)
-				if final == 0 {
-					return
-				}
-				_, err = scb.Stat("k", at(o))
-				require.NoError(t, err)
-
-				if m == scb.Queue {
-					assert.Equal(t, final, st.read, "every published item was read once")
-					for gen := range starts {
-						g := uint64(gen + 1)
-						if written[gen] == starts[gen] {
-							continue // killed before it published anything
-						}
-						assert.Equal(t, starts[gen], st.first[g], "generation %d: first item", g)
-						assert.Equal(t, written[gen]-1, st.last[g], "generation %d: every published item, nothing more", g)
-					}
-				} else {
-					assert.Equal(t, final, st.read+st.lost, "every item read or counted lost")
-				}
-				t.Logf("%d writers killed, %d items, %d read, %d lost to overruns; %d kills between publish and return",
-					len(starts), final, st.read, st.lost, inFlight)
-			})
+		var starts, written []uint64
+		inFlight := 0
+		for gen := range uint64(killRounds()) {
+			pf := filepath.Join(o.Dir, "progress"+strconv.FormatUint(gen, 10))
+			c := childtest.Start(t, "kill-writer", map[string]string{"DIR": o.Dir, "NAME": "k",
+				"GEN": strconv.FormatUint(gen+1, 10), "PROGRESS": pf})
+			start, err := strconv.ParseUint(c.Expect("ready"), 10, 64)
+			require.NoError(t, err)
+			if gen > 0 {
+				require.Equal(t, written[gen-1], start, "the replacement starts at the write cursor")
+			}
+			p, err := openProgress(pf)
+			require.NoError(t, err)
+			done := killAt(t, c, p, start)
+			info, err := scb.Stat("k", at(o))
+			require.NoError(t, err)
+			switch info.Written {
+			case done:
+			case done + 1:
+				inFlight++ // published, but the push had not returned
+			default:
+				t.Fatalf("generation %d: write cursor %d, but %d pushes returned", gen+1, info.Written, done)
+			}
+			starts = append(starts, start)
+			written = append(written, info.Written)
 		}
-	}
+		final := written[len(written)-1]
+		st.finish(t, final)
+		if final == 0 {
+			return
+		}
+		_, err = scb.Stat("k", at(o))
+		require.NoError(t, err)
+
+		if m == scb.Queue {
+			assert.Equal(t, final, st.read, "every published item was read once")
+			for gen := range starts {
+				g := uint64(gen + 1)
+				if written[gen] == starts[gen] {
+					continue // killed before it published anything
+				}
+				assert.Equal(t, starts[gen], st.first[g], "generation %d: first item", g)
+				assert.Equal(t, written[gen]-1, st.last[g], "generation %d: every published item, nothing more", g)
+			}
+		} else {
+			assert.Equal(t, final, st.read+st.lost, "every item read or counted lost")
+		}
+		t.Logf("%d writers killed, %d items, %d read, %d lost to overruns; %d kills between publish and return",
+			len(starts), final, st.read, st.lost, inFlight)
+	})
 }
 
 // TestKillReaderLoop kills reader processes at random points while the
@@ -431,62 +427,58 @@ func TestKillWriterLoop(t *testing.T) {
 // the rest; in Broadcast mode a persistent reader in the parent is not
 // disturbed by the deaths.
 func TestKillReaderLoop(t *testing.T) {
-	for _, s := range strategies {
-		for _, m := range modes {
-			t.Run(s.String()+"/"+m.String(), func(t *testing.T) {
-				o := &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: m, Length: 8, ItemSize: itemSize}
-				w, err := scb.Create("k", o)
-				require.NoError(t, err)
-				var watcher *stream
-				if m == scb.Broadcast {
-					r, err := scb.OpenReader("k", at(o))
-					require.NoError(t, err)
-					watcher = startStream(r, true, 0)
-				}
-				pu := startPusher(w)
-
-				consumed := uint64(0)
-				inHand := 0
-				for gen := range killRounds() {
-					pf := filepath.Join(o.Dir, "progress"+strconv.Itoa(gen))
-					c := childtest.Start(t, "kill-reader", map[string]string{"DIR": o.Dir, "NAME": "k", "PROGRESS": pf})
-					start, err := strconv.ParseUint(c.Expect("ready"), 10, 64)
-					require.NoError(t, err)
-					p, err := openProgress(pf)
-					require.NoError(t, err)
-					if m == scb.Queue {
-						require.Equal(t, consumed, start, "the replacement starts at the read cursor")
-					}
-					done := killAt(t, c, p, start)
-					if m == scb.Broadcast {
-						continue
-					}
-					info, err := scb.Stat("k", at(o))
-					require.NoError(t, err)
-					switch info.Consumed {
-					case done:
-					case done + 1:
-						inHand++ // taken, not yet used: lost with the reader
-					default:
-						t.Fatalf("reader %d: read cursor %d, but it had %d items", gen, info.Consumed, done)
-					}
-					consumed = info.Consumed
-				}
-				total := pu.finish(t)
-				if m == scb.Broadcast {
-					watcher.finish(t, total)
-					assert.Equal(t, total, watcher.read+watcher.lost)
-					t.Logf("%d readers killed; %d items, the parent's reader read %d and lost %d to overruns",
-						killRounds(), total, watcher.read, watcher.lost)
-					return
-				}
-				r, err := scb.OpenReader("k", at(o))
-				require.NoError(t, err, "the reader role is free at once")
-				rest := startStream(r, false, consumed)
-				rest.finish(t, total)
-				t.Logf("%d readers killed; %d items, %d left for the last reader; %d kills took an item with them",
-					killRounds(), total, rest.read, inHand)
-			})
+	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
+		o := &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: m, Length: 8, ItemSize: itemSize}
+		w, err := scb.Create("k", o)
+		require.NoError(t, err)
+		var watcher *stream
+		if m == scb.Broadcast {
+			r, err := scb.OpenReader("k", at(o))
+			require.NoError(t, err)
+			watcher = startStream(r, true, 0)
 		}
-	}
+		pu := startPusher(w)
+
+		consumed := uint64(0)
+		inHand := 0
+		for gen := range killRounds() {
+			pf := filepath.Join(o.Dir, "progress"+strconv.Itoa(gen))
+			c := childtest.Start(t, "kill-reader", map[string]string{"DIR": o.Dir, "NAME": "k", "PROGRESS": pf})
+			start, err := strconv.ParseUint(c.Expect("ready"), 10, 64)
+			require.NoError(t, err)
+			p, err := openProgress(pf)
+			require.NoError(t, err)
+			if m == scb.Queue {
+				require.Equal(t, consumed, start, "the replacement starts at the read cursor")
+			}
+			done := killAt(t, c, p, start)
+			if m == scb.Broadcast {
+				continue
+			}
+			info, err := scb.Stat("k", at(o))
+			require.NoError(t, err)
+			switch info.Consumed {
+			case done:
+			case done + 1:
+				inHand++ // taken, not yet used: lost with the reader
+			default:
+				t.Fatalf("reader %d: read cursor %d, but it had %d items", gen, info.Consumed, done)
+			}
+			consumed = info.Consumed
+		}
+		total := pu.finish(t)
+		if m == scb.Broadcast {
+			watcher.finish(t, total)
+			assert.Equal(t, total, watcher.read+watcher.lost)
+			t.Logf("%d readers killed; %d items, the parent's reader read %d and lost %d to overruns",
+				killRounds(), total, watcher.read, watcher.lost)
+			return
+		}
+		r, err := scb.OpenReader("k", at(o))
+		require.NoError(t, err, "the reader role is free at once")
+		rest := startStream(r, false, consumed)
+		rest.finish(t, total)
+		t.Logf("%d readers killed; %d items, %d left for the last reader; %d kills took an item with them",
+			killRounds(), total, rest.read, inHand)
+	})
 }

@@ -355,32 +355,30 @@ func TestInterruptedCreateLeftovers(t *testing.T) {
 // a page past the new end. The file is then refused by every opener with
 // ErrCorrupt, and Remove cleans it up.
 func TestTruncatedWhileMapped(t *testing.T) {
-	for _, s := range strategies {
-		t.Run(s.String(), func(t *testing.T) {
-			o := &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: scb.Broadcast}
-			w, err := scb.Create("t", o)
-			require.NoError(t, err)
-			require.NoError(t, w.Close())
-			c := childtest.Start(t, "push-forever", map[string]string{"DIR": o.Dir, "NAME": "t"})
-			c.Expect("ready")
-			path := filepath.Join(o.Dir, "t.scb")
-			require.NoError(t, os.Truncate(path, 100))
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: scb.Broadcast}
+		w, err := scb.Create("t", o)
+		require.NoError(t, err)
+		require.NoError(t, w.Close())
+		c := childtest.Start(t, "push-forever", map[string]string{"DIR": o.Dir, "NAME": "t"})
+		c.Expect("ready")
+		path := filepath.Join(o.Dir, "t.scb")
+		require.NoError(t, os.Truncate(path, 100))
 
-			_, err2 := c.Proc.Wait()
-			var ee *exec.ExitError
-			require.ErrorAs(t, err2, &ee, "the writer survived the truncation; the docs say it dies of SIGBUS")
-			// The runtime says "unexpected fault address" and usually, but
-			// not always (a fault during its own traceback cuts it short),
-			// "signal SIGBUS".
-			assert.Regexp(t, `SIGBUS|unexpected fault address`, c.Stderr(), "the writer died of a memory fault")
+		_, err2 := c.Proc.Wait()
+		var ee *exec.ExitError
+		require.ErrorAs(t, err2, &ee, "the writer survived the truncation; the docs say it dies of SIGBUS")
+		// The runtime says "unexpected fault address" and usually, but
+		// not always (a fault during its own traceback cuts it short),
+		// "signal SIGBUS".
+		assert.Regexp(t, `SIGBUS|unexpected fault address`, c.Stderr(), "the writer died of a memory fault")
 
-			for _, ep := range entryPoints[1:4] {
-				err := ep.do("t", at(o))
-				require.ErrorIs(t, err, scb.ErrCorrupt, ep.name)
-			}
-			require.NoError(t, scb.Remove("t", at(o)))
-		})
-	}
+		for _, ep := range entryPoints[1:4] {
+			err := ep.do("t", at(o))
+			require.ErrorIs(t, err, scb.ErrCorrupt, ep.name)
+		}
+		require.NoError(t, scb.Remove("t", at(o)))
+	})
 }
 
 // TestZeroedWhileOpen truncates a buffer file to nothing and extends it
@@ -390,32 +388,30 @@ func TestTruncatedWhileMapped(t *testing.T) {
 // went back; Flock handles, which check the header's magic under every
 // lock, report ErrCorrupt too. New openers refuse the file (bad magic).
 func TestZeroedWhileOpen(t *testing.T) {
-	for _, s := range strategies {
-		t.Run(s.String(), func(t *testing.T) {
-			o := &scb.Options{Dir: t.TempDir(), Strategy: s}
-			w := create(t, "z", o)
-			r := openReader(t, "z", at(o))
-			for i := range 3 {
-				require.NoError(t, w.Push(uint64(i)))
-			}
-			_, err := r.PopMany(3)
-			require.NoError(t, err)
-			path := filepath.Join(o.Dir, "z.scb")
-			fi, err := os.Stat(path)
-			require.NoError(t, err)
-			require.NoError(t, os.Truncate(path, 0))
-			require.NoError(t, os.Truncate(path, fi.Size()))
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := &scb.Options{Dir: t.TempDir(), Strategy: s}
+		w := create(t, "z", o)
+		r := openReader(t, "z", at(o))
+		for i := range 3 {
+			require.NoError(t, w.Push(uint64(i)))
+		}
+		_, err := r.PopMany(3)
+		require.NoError(t, err)
+		path := filepath.Join(o.Dir, "z.scb")
+		fi, err := os.Stat(path)
+		require.NoError(t, err)
+		require.NoError(t, os.Truncate(path, 0))
+		require.NoError(t, os.Truncate(path, fi.Size()))
 
-			_, err = r.Pop()
-			require.ErrorIs(t, err, scb.ErrCorrupt)
-			if s == scb.Flock {
-				require.ErrorIs(t, w.Push(9), scb.ErrCorrupt, "a Flock writer checks too")
-			}
-			_, err = scb.OpenReader("z", at(o))
-			require.ErrorIs(t, err, scb.ErrCorrupt)
-			assert.Contains(t, err.Error(), "magic")
-		})
-	}
+		_, err = r.Pop()
+		require.ErrorIs(t, err, scb.ErrCorrupt)
+		if s == scb.Flock {
+			require.ErrorIs(t, w.Push(9), scb.ErrCorrupt, "a Flock writer checks too")
+		}
+		_, err = scb.OpenReader("z", at(o))
+		require.ErrorIs(t, err, scb.ErrCorrupt)
+		assert.Contains(t, err.Error(), "magic")
+	})
 }
 
 // TestReplacedWhileOpen renames another buffer file over a buffer's name
@@ -450,84 +446,80 @@ func TestReplacedWhileOpen(t *testing.T) {
 // items it has not read yet: it must not hand out the zeroed slots as
 // empty items (it once returned four zeros before noticing).
 func TestZeroedWithBacklog(t *testing.T) {
-	for _, s := range strategies {
-		t.Run(s.String(), func(t *testing.T) {
-			o := &scb.Options{Dir: t.TempDir(), Strategy: s}
-			w := create(t, "z", o)
-			r := openReader(t, "z", at(o))
-			for i := range 5 {
-				require.NoError(t, w.Push(uint64(i)))
-			}
-			v, err := r.Pop()
-			require.NoError(t, err)
-			require.Zero(t, v)
-			path := filepath.Join(o.Dir, "z.scb")
-			fi, err := os.Stat(path)
-			require.NoError(t, err)
-			require.NoError(t, os.Truncate(path, 0))
-			require.NoError(t, os.Truncate(path, fi.Size()))
-			for range 4 {
-				_, err = r.Pop()
-				require.ErrorIs(t, err, scb.ErrCorrupt)
-			}
-			_, err = r.PopBytes(make([]byte, 8))
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := &scb.Options{Dir: t.TempDir(), Strategy: s}
+		w := create(t, "z", o)
+		r := openReader(t, "z", at(o))
+		for i := range 5 {
+			require.NoError(t, w.Push(uint64(i)))
+		}
+		v, err := r.Pop()
+		require.NoError(t, err)
+		require.Zero(t, v)
+		path := filepath.Join(o.Dir, "z.scb")
+		fi, err := os.Stat(path)
+		require.NoError(t, err)
+		require.NoError(t, os.Truncate(path, 0))
+		require.NoError(t, os.Truncate(path, fi.Size()))
+		for range 4 {
+			_, err = r.Pop()
 			require.ErrorIs(t, err, scb.ErrCorrupt)
-			_, err = r.Peek()
-			require.ErrorIs(t, err, scb.ErrCorrupt)
-		})
-	}
+		}
+		_, err = r.PopBytes(make([]byte, 8))
+		require.ErrorIs(t, err, scb.ErrCorrupt)
+		_, err = r.Peek()
+		require.ErrorIs(t, err, scb.ErrCorrupt)
+	})
 }
 
 // TestFlockGoroutinesWhileLockHeld: while another process holds a Flock
 // buffer's lock and one goroutine of a handle waits for it, the handle's
 // other goroutines still get their own deadlines, and Len answers.
 func TestFlockGoroutinesWhileLockHeld(t *testing.T) {
-	for _, m := range modes {
-		t.Run(m.String(), func(t *testing.T) {
-			o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Mode: m}
-			w := create(t, "held", o)
-			require.NoError(t, w.Push(1))
-			r := openReader(t, "held", at(o))
-			c := childtest.Start(t, "hold-flock", map[string]string{"PATH": filepath.Join(o.Dir, "held.scb")})
-			c.Expect("locked")
+	forEachMode(t, func(t *testing.T, m scb.Mode) {
+		o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Mode: m}
+		w := create(t, "held", o)
+		require.NoError(t, w.Push(1))
+		r := openReader(t, "held", at(o))
+		c := childtest.Start(t, "hold-flock", map[string]string{"PATH": filepath.Join(o.Dir, "held.scb")})
+		c.Expect("locked")
 
-			first := make(chan error, 1)
-			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), waitBound)
-				defer cancel()
-				_, err := r.PopWait(ctx)
-				first <- err
-			}()
-			time.Sleep(20 * time.Millisecond) // let it take the handle and wait for the file lock
+		first := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+			defer cancel()
+			_, err := r.PopWait(ctx)
+			first <- err
+		}()
+		time.Sleep(20 * time.Millisecond) // let it take the handle and wait for the file lock
 
-			second := make(chan error, 1)
-			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-				defer cancel()
-				_, err := r.PopWait(ctx)
-				second <- err
-			}()
-			select {
-			case err := <-second:
-				require.ErrorIs(t, err, context.DeadlineExceeded)
-			case <-time.After(waitBound):
-				t.Fatal("a second goroutine's PopWait ignored its deadline")
-			}
-			lenDone := make(chan int, 1)
-			go func() { lenDone <- r.Len() }()
-			select {
-			case n := <-lenDone:
-				assert.Equal(t, 1, n)
-			case <-time.After(waitBound):
-				t.Fatal("Len waited for the file lock")
-			}
-			c.Kill()
-			select {
-			case err := <-first:
-				require.NoError(t, err, "the first waiter gets the item once the holder is gone")
-			case <-time.After(waitBound):
-				t.Fatal("the first PopWait did not finish after the holder died")
-			}
-		})
-	}
+		second := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			_, err := r.PopWait(ctx)
+			second <- err
+		}()
+		select {
+		case err := <-second:
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+		case <-time.After(waitBound):
+			t.Fatal("a second goroutine's PopWait ignored its deadline")
+		}
+		lenDone := make(chan int, 1)
+		go func() { lenDone <- r.Len() }()
+		select {
+		case n := <-lenDone:
+			assert.Equal(t, 1, n)
+		case <-time.After(waitBound):
+			t.Fatal("Len waited for the file lock")
+		}
+		c.Kill()
+		select {
+		case err := <-first:
+			require.NoError(t, err, "the first waiter gets the item once the holder is gone")
+		case <-time.After(waitBound):
+			t.Fatal("the first PopWait did not finish after the holder died")
+		}
+	})
 }

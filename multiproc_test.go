@@ -366,50 +366,48 @@ func TestCrossProcessBroadcast(t *testing.T) {
 // stream, three times: each time a new writer opens at once, the reader
 // carries on, and it never reads a torn, duplicated or reordered item.
 func TestCrossProcessWriterKilled(t *testing.T) {
-	for _, s := range strategies {
-		t.Run(s.String(), func(t *testing.T) {
-			o := &scb.Options{Dir: t.TempDir(), Strategy: s, Length: 64, ItemSize: 128}
-			w, err := scb.Create("stream", o)
-			require.NoError(t, err)
-			require.NoError(t, w.Close())
-			r := openReader(t, "stream", at(o))
-			ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
-			defer cancel()
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := &scb.Options{Dir: t.TempDir(), Strategy: s, Length: 64, ItemSize: 128}
+		w, err := scb.Create("stream", o)
+		require.NoError(t, err)
+		require.NoError(t, w.Close())
+		r := openReader(t, "stream", at(o))
+		ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
+		defer cancel()
 
-			buf := make([]byte, 128)
-			var prev uint64
-			read := 0
-			pop := func() {
-				t.Helper()
-				n, err := r.PopBytesWait(ctx, buf)
-				require.NoError(t, err)
-				seq, err := checkItem(buf[:n])
-				require.NoError(t, err)
-				if read > 0 {
-					// Consecutive, or the first item of a later writer.
-					require.True(t, seq == prev+1 || seq&(1<<40-1) == 0 && seq > prev,
-						"item %#x after %#x", seq, prev)
-				}
-				prev = seq
-				read++
+		buf := make([]byte, 128)
+		var prev uint64
+		read := 0
+		pop := func() {
+			t.Helper()
+			n, err := r.PopBytesWait(ctx, buf)
+			require.NoError(t, err)
+			seq, err := checkItem(buf[:n])
+			require.NoError(t, err)
+			if read > 0 {
+				// Consecutive, or the first item of a later writer.
+				require.True(t, seq == prev+1 || seq&(1<<40-1) == 0 && seq > prev,
+					"item %#x after %#x", seq, prev)
 			}
-			const rounds = 3
-			for round := range uint64(rounds) {
-				c := childtest.Start(t, "writer-stream", map[string]string{"DIR": o.Dir, "NAME": "stream",
-					"START": strconv.FormatUint((round+1)<<40, 10)})
-				c.Expect("ready") // the writer role was free at once
-				for range 2000 + 1000*round {
-					pop()
-				}
-				c.Kill()
-			}
-			// Drain what the last writer published before it died.
-			for r.Len() > 0 {
+			prev = seq
+			read++
+		}
+		const rounds = 3
+		for round := range uint64(rounds) {
+			c := childtest.Start(t, "writer-stream", map[string]string{"DIR": o.Dir, "NAME": "stream",
+				"START": strconv.FormatUint((round+1)<<40, 10)})
+			c.Expect("ready") // the writer role was free at once
+			for range 2000 + 1000*round {
 				pop()
 			}
-			assert.Equal(t, uint64(rounds)<<40, prev&^(1<<40-1), "items of the last writer were read")
-			_, err = r.Pop()
-			assert.ErrorIs(t, err, scb.ErrEmpty)
-		})
-	}
+			c.Kill()
+		}
+		// Drain what the last writer published before it died.
+		for r.Len() > 0 {
+			pop()
+		}
+		assert.Equal(t, uint64(rounds)<<40, prev&^(1<<40-1), "items of the last writer were read")
+		_, err = r.Pop()
+		assert.ErrorIs(t, err, scb.ErrEmpty)
+	})
 }

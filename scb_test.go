@@ -21,128 +21,86 @@ import (
 	"github.com/sharedcbuff/scb"
 )
 
-// strategies and modes to run table tests over.
-var (
-	strategies = []scb.Strategy{scb.Atomic, scb.Flock}
-	modes      = []scb.Mode{scb.Queue, scb.Broadcast}
-)
-
-// newOpts returns Options for a fresh directory of the test's own.
-func newOpts(t testing.TB, s scb.Strategy, m scb.Mode) *scb.Options {
-	t.Helper()
-	return &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: m}
-}
-
-// create makes a buffer and closes its writer when the test ends.
-func create(t testing.TB, name string, o *scb.Options) *scb.Writer {
-	t.Helper()
-	w, err := scb.Create(name, o)
-	require.NoError(t, err)
-	t.Cleanup(func() { w.Close() })
-	return w
-}
-
-func openReader(t testing.TB, name string, o *scb.Options) *scb.Reader {
-	t.Helper()
-	r, err := scb.OpenReader(name, o)
-	require.NoError(t, err)
-	t.Cleanup(func() { r.Close() })
-	return r
-}
-
-// at returns just the directory of o, so openers read the rest from the file.
-func at(o *scb.Options) *scb.Options { return &scb.Options{Dir: o.Dir} }
-
 func TestPushThenPop(t *testing.T) {
-	for _, s := range strategies {
-		for _, m := range modes {
-			t.Run(s.String()+"/"+m.String(), func(t *testing.T) {
-				o := newOpts(t, s, m)
-				w := create(t, "jobs", o)
-				r := openReader(t, "jobs", at(o))
-				require.NoError(t, w.Push(42))
-				v, err := r.Pop()
-				require.NoError(t, err)
-				assert.Equal(t, uint64(42), v)
-				_, err = r.Pop()
-				assert.Same(t, scb.ErrEmpty, err, "ErrEmpty comes back unwrapped")
-			})
-		}
-	}
+	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
+		o := newOpts(t, s, m)
+		w := create(t, "jobs", o)
+		r := openReader(t, "jobs", at(o))
+		require.NoError(t, w.Push(42))
+		v, err := r.Pop()
+		require.NoError(t, err)
+		assert.Equal(t, uint64(42), v)
+		_, err = r.Pop()
+		assert.Same(t, scb.ErrEmpty, err, "ErrEmpty comes back unwrapped")
+	})
 }
 
 func TestPopManyReturnsUpToNInOrder(t *testing.T) {
-	for _, s := range strategies {
-		for _, m := range modes {
-			t.Run(s.String()+"/"+m.String(), func(t *testing.T) {
-				o := newOpts(t, s, m)
-				o.Length = 16
-				w := create(t, "jobs", o)
-				r := openReader(t, "jobs", at(o))
+	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
+		o := newOpts(t, s, m)
+		o.Length = 16
+		w := create(t, "jobs", o)
+		r := openReader(t, "jobs", at(o))
 
-				got, err := r.PopMany(5)
-				require.NoError(t, err)
-				assert.Empty(t, got, "nothing ready: empty slice")
-				assert.NotNil(t, got)
+		got, err := r.PopMany(5)
+		require.NoError(t, err)
+		assert.Empty(t, got, "nothing ready: empty slice")
+		assert.NotNil(t, got)
 
-				for i := range 10 {
-					require.NoError(t, w.Push(uint64(100+i)))
-				}
-				got, err = r.PopMany(4)
-				require.NoError(t, err)
-				assert.Equal(t, []uint64{100, 101, 102, 103}, got)
-				got, err = r.PopMany(100)
-				require.NoError(t, err)
-				assert.Equal(t, []uint64{104, 105, 106, 107, 108, 109}, got)
-				got, err = r.PopMany(0)
-				require.NoError(t, err)
-				assert.Empty(t, got)
-			})
+		for i := range 10 {
+			require.NoError(t, w.Push(uint64(100+i)))
 		}
-	}
+		got, err = r.PopMany(4)
+		require.NoError(t, err)
+		assert.Equal(t, []uint64{100, 101, 102, 103}, got)
+		got, err = r.PopMany(100)
+		require.NoError(t, err)
+		assert.Equal(t, []uint64{104, 105, 106, 107, 108, 109}, got)
+		got, err = r.PopMany(0)
+		require.NoError(t, err)
+		assert.Empty(t, got)
+	})
 }
 
 // TestLenAfterWrap checks Len when the write position has wrapped round
 // the ring and sits behind the read position.
 func TestLenAfterWrap(t *testing.T) {
-	for _, s := range strategies {
-		t.Run(s.String(), func(t *testing.T) {
-			o := newOpts(t, s, scb.Queue)
-			o.Length = 5
-			w := create(t, "jobs", o)
-			r := openReader(t, "jobs", at(o))
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := newOpts(t, s, scb.Queue)
+		o.Length = 5
+		w := create(t, "jobs", o)
+		r := openReader(t, "jobs", at(o))
 
-			steps := []struct {
-				push, pop int
-				want      int
-			}{
-				{push: 4, want: 4},
-				{pop: 3, want: 1},          // read position 3, write position 4
-				{push: 3, want: 4},         // write position 7 = slot 2, behind read slot 3
-				{pop: 1, want: 3},          // read slot 4
-				{push: 1, want: 4},         // write slot 3
-				{push: 1, want: 5},         // full
-				{pop: 5, want: 0},          // read position 9 = slot 4
-				{push: 2, pop: 1, want: 1}, // write slot 1, read slot 0
+		steps := []struct {
+			push, pop int
+			want      int
+		}{
+			{push: 4, want: 4},
+			{pop: 3, want: 1},          // read position 3, write position 4
+			{push: 3, want: 4},         // write position 7 = slot 2, behind read slot 3
+			{pop: 1, want: 3},          // read slot 4
+			{push: 1, want: 4},         // write slot 3
+			{push: 1, want: 5},         // full
+			{pop: 5, want: 0},          // read position 9 = slot 4
+			{push: 2, pop: 1, want: 1}, // write slot 1, read slot 0
+		}
+		next, expect := uint64(0), uint64(0)
+		for i, st := range steps {
+			for range st.push {
+				require.NoError(t, w.Push(next))
+				next++
 			}
-			next, expect := uint64(0), uint64(0)
-			for i, st := range steps {
-				for range st.push {
-					require.NoError(t, w.Push(next))
-					next++
-				}
-				for range st.pop {
-					v, err := r.Pop()
-					require.NoError(t, err)
-					require.Equal(t, expect, v)
-					expect++
-				}
-				assert.Equal(t, st.want, r.Len(), "step %d: reader Len", i)
-				assert.Equal(t, st.want, w.Len(), "step %d: writer Len", i)
+			for range st.pop {
+				v, err := r.Pop()
+				require.NoError(t, err)
+				require.Equal(t, expect, v)
+				expect++
 			}
-			require.Same(t, scb.ErrFull, fillUp(w, o.Length-1))
-		})
-	}
+			assert.Equal(t, st.want, r.Len(), "step %d: reader Len", i)
+			assert.Equal(t, st.want, w.Len(), "step %d: writer Len", i)
+		}
+		require.Same(t, scb.ErrFull, fillUp(w, o.Length-1))
+	})
 }
 
 // fillUp pushes until the buffer refuses, and returns the refusal.
@@ -205,53 +163,47 @@ func TestPushBigEndian(t *testing.T) {
 }
 
 func TestByteItems(t *testing.T) {
-	for _, s := range strategies {
-		for _, m := range modes {
-			t.Run(s.String()+"/"+m.String(), func(t *testing.T) {
-				o := newOpts(t, s, m)
-				o.ItemSize = 10
-				o.Length = 8
-				w := create(t, "bytes", o)
-				r := openReader(t, "bytes", at(o))
+	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
+		o := newOpts(t, s, m)
+		o.ItemSize = 10
+		o.Length = 8
+		w := create(t, "bytes", o)
+		r := openReader(t, "bytes", at(o))
 
-				items := [][]byte{[]byte("hello"), {}, []byte("0123456789"), {0}}
-				for _, it := range items {
-					require.NoError(t, w.PushBytes(it))
-				}
-				err := w.PushBytes([]byte("01234567890"))
-				require.ErrorIs(t, err, scb.ErrTooLarge)
-
-				buf := make([]byte, 10)
-				for _, want := range items {
-					n, err := r.PopBytes(buf)
-					require.NoError(t, err)
-					assert.Equal(t, want, buf[:n])
-				}
-			})
+		items := [][]byte{[]byte("hello"), {}, []byte("0123456789"), {0}}
+		for _, it := range items {
+			require.NoError(t, w.PushBytes(it))
 		}
-	}
+		err := w.PushBytes([]byte("01234567890"))
+		require.ErrorIs(t, err, scb.ErrTooLarge)
+
+		buf := make([]byte, 10)
+		for _, want := range items {
+			n, err := r.PopBytes(buf)
+			require.NoError(t, err)
+			assert.Equal(t, want, buf[:n])
+		}
+	})
 }
 
 func TestShortBufferLeavesItemUnread(t *testing.T) {
-	for _, m := range modes {
-		t.Run(m.String(), func(t *testing.T) {
-			o := newOpts(t, 0, m)
-			o.ItemSize = 16
-			w := create(t, "short", o)
-			r := openReader(t, "short", at(o))
-			require.NoError(t, w.PushBytes([]byte("twelve bytes")))
+	forEachMode(t, func(t *testing.T, m scb.Mode) {
+		o := newOpts(t, 0, m)
+		o.ItemSize = 16
+		w := create(t, "short", o)
+		r := openReader(t, "short", at(o))
+		require.NoError(t, w.PushBytes([]byte("twelve bytes")))
 
-			n, err := r.PopBytes(make([]byte, 4))
-			require.ErrorIs(t, err, io.ErrShortBuffer)
-			assert.Zero(t, n)
-			assert.Equal(t, 1, r.Len())
+		n, err := r.PopBytes(make([]byte, 4))
+		require.ErrorIs(t, err, io.ErrShortBuffer)
+		assert.Zero(t, n)
+		assert.Equal(t, 1, r.Len())
 
-			buf := make([]byte, 12)
-			n, err = r.PopBytes(buf)
-			require.NoError(t, err)
-			assert.Equal(t, "twelve bytes", string(buf[:n]))
-		})
-	}
+		buf := make([]byte, 12)
+		n, err = r.PopBytes(buf)
+		require.NoError(t, err)
+		assert.Equal(t, "twelve bytes", string(buf[:n]))
+	})
 }
 
 func TestPopOfNonIntegerItem(t *testing.T) {
@@ -277,49 +229,45 @@ func TestPopOfNonIntegerItem(t *testing.T) {
 }
 
 func TestQueueFullThenRoom(t *testing.T) {
-	for _, s := range strategies {
-		t.Run(s.String(), func(t *testing.T) {
-			o := newOpts(t, s, scb.Queue)
-			o.Length = 3
-			w := create(t, "q", o)
-			r := openReader(t, "q", at(o))
-			for i := range 3 {
-				require.NoError(t, w.Push(uint64(i)))
-			}
-			require.Same(t, scb.ErrFull, w.Push(3), "ErrFull comes back unwrapped")
-			require.ErrorIs(t, w.PushBytes([]byte{1}), scb.ErrFull)
-			v, err := r.Pop()
-			require.NoError(t, err)
-			assert.Equal(t, uint64(0), v)
-			require.NoError(t, w.Push(3))
-			got, err := r.PopMany(10)
-			require.NoError(t, err)
-			assert.Equal(t, []uint64{1, 2, 3}, got, "nothing was overwritten")
-		})
-	}
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := newOpts(t, s, scb.Queue)
+		o.Length = 3
+		w := create(t, "q", o)
+		r := openReader(t, "q", at(o))
+		for i := range 3 {
+			require.NoError(t, w.Push(uint64(i)))
+		}
+		require.Same(t, scb.ErrFull, w.Push(3), "ErrFull comes back unwrapped")
+		require.ErrorIs(t, w.PushBytes([]byte{1}), scb.ErrFull)
+		v, err := r.Pop()
+		require.NoError(t, err)
+		assert.Equal(t, uint64(0), v)
+		require.NoError(t, w.Push(3))
+		got, err := r.PopMany(10)
+		require.NoError(t, err)
+		assert.Equal(t, []uint64{1, 2, 3}, got, "nothing was overwritten")
+	})
 }
 
 func TestQueueReaderContinuesWhereLastStopped(t *testing.T) {
-	for _, s := range strategies {
-		t.Run(s.String(), func(t *testing.T) {
-			o := newOpts(t, s, scb.Queue)
-			w := create(t, "q", o)
-			for i := range 10 {
-				require.NoError(t, w.Push(uint64(i)))
-			}
-			r, err := scb.OpenReader("q", at(o))
-			require.NoError(t, err)
-			got, err := r.PopMany(4)
-			require.NoError(t, err)
-			assert.Equal(t, []uint64{0, 1, 2, 3}, got)
-			require.NoError(t, r.Close())
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := newOpts(t, s, scb.Queue)
+		w := create(t, "q", o)
+		for i := range 10 {
+			require.NoError(t, w.Push(uint64(i)))
+		}
+		r, err := scb.OpenReader("q", at(o))
+		require.NoError(t, err)
+		got, err := r.PopMany(4)
+		require.NoError(t, err)
+		assert.Equal(t, []uint64{0, 1, 2, 3}, got)
+		require.NoError(t, r.Close())
 
-			r2 := openReader(t, "q", at(o))
-			v, err := r2.Pop()
-			require.NoError(t, err)
-			assert.Equal(t, uint64(4), v)
-		})
-	}
+		r2 := openReader(t, "q", at(o))
+		v, err := r2.Pop()
+		require.NoError(t, err)
+		assert.Equal(t, uint64(4), v)
+	})
 }
 
 func TestWriterReopenContinues(t *testing.T) {
@@ -339,61 +287,57 @@ func TestWriterReopenContinues(t *testing.T) {
 }
 
 func TestBroadcastEveryReaderSeesEveryItem(t *testing.T) {
-	for _, s := range strategies {
-		t.Run(s.String(), func(t *testing.T) {
-			o := newOpts(t, s, scb.Broadcast)
-			o.Length = 8
-			w := create(t, "news", o)
-			readers := []*scb.Reader{openReader(t, "news", at(o)), openReader(t, "news", at(o))}
-			for i := range 5 {
-				require.NoError(t, w.Push(uint64(i)))
-			}
-			late := openReader(t, "news", &scb.Options{Dir: o.Dir, SkipBacklog: true})
-			require.NoError(t, w.Push(5))
-			for _, r := range readers {
-				got, err := r.PopMany(10)
-				require.NoError(t, err)
-				assert.Equal(t, []uint64{0, 1, 2, 3, 4, 5}, got)
-			}
-			got, err := late.PopMany(10)
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := newOpts(t, s, scb.Broadcast)
+		o.Length = 8
+		w := create(t, "news", o)
+		readers := []*scb.Reader{openReader(t, "news", at(o)), openReader(t, "news", at(o))}
+		for i := range 5 {
+			require.NoError(t, w.Push(uint64(i)))
+		}
+		late := openReader(t, "news", &scb.Options{Dir: o.Dir, SkipBacklog: true})
+		require.NoError(t, w.Push(5))
+		for _, r := range readers {
+			got, err := r.PopMany(10)
 			require.NoError(t, err)
-			assert.Equal(t, []uint64{5}, got, "SkipBacklog starts at the next item")
-		})
-	}
+			assert.Equal(t, []uint64{0, 1, 2, 3, 4, 5}, got)
+		}
+		got, err := late.PopMany(10)
+		require.NoError(t, err)
+		assert.Equal(t, []uint64{5}, got, "SkipBacklog starts at the next item")
+	})
 }
 
 func TestBroadcastWriterNeverWaits(t *testing.T) {
-	for _, s := range strategies {
-		t.Run(s.String(), func(t *testing.T) {
-			o := newOpts(t, s, scb.Broadcast)
-			o.Length = 4
-			w := create(t, "news", o)
-			r := openReader(t, "news", at(o))
-			for i := range 10 {
-				require.NoError(t, w.Push(uint64(i)), "item %d", i)
-			}
-			assert.Equal(t, 4, w.Len())
-			assert.Equal(t, 4, r.Len())
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := newOpts(t, s, scb.Broadcast)
+		o.Length = 4
+		w := create(t, "news", o)
+		r := openReader(t, "news", at(o))
+		for i := range 10 {
+			require.NoError(t, w.Push(uint64(i)), "item %d", i)
+		}
+		assert.Equal(t, 4, w.Len())
+		assert.Equal(t, 4, r.Len())
 
-			_, err := r.Pop()
-			var over *scb.OverrunError
-			require.ErrorAs(t, err, &over)
-			require.ErrorIs(t, err, scb.ErrOverrun)
-			assert.Equal(t, uint64(6), over.Lost)
-			assert.Equal(t, uint64(6), r.Lost())
+		_, err := r.Pop()
+		var over *scb.OverrunError
+		require.ErrorAs(t, err, &over)
+		require.ErrorIs(t, err, scb.ErrOverrun)
+		assert.Equal(t, uint64(6), over.Lost)
+		assert.Equal(t, uint64(6), r.Lost())
 
-			got, err := r.PopMany(10)
-			require.NoError(t, err)
-			assert.Equal(t, []uint64{6, 7, 8, 9}, got, "then the oldest valid items, in order")
+		got, err := r.PopMany(10)
+		require.NoError(t, err)
+		assert.Equal(t, []uint64{6, 7, 8, 9}, got, "then the oldest valid items, in order")
 
-			// A reader opened now starts at the oldest item still held.
-			r2 := openReader(t, "news", at(o))
-			got, err = r2.PopMany(10)
-			require.NoError(t, err)
-			assert.Equal(t, []uint64{6, 7, 8, 9}, got)
-			assert.Zero(t, r2.Lost())
-		})
-	}
+		// A reader opened now starts at the oldest item still held.
+		r2 := openReader(t, "news", at(o))
+		got, err = r2.PopMany(10)
+		require.NoError(t, err)
+		assert.Equal(t, []uint64{6, 7, 8, 9}, got)
+		assert.Zero(t, r2.Lost())
+	})
 }
 
 func TestBroadcastOverrunAfterSomeItems(t *testing.T) {
@@ -421,73 +365,69 @@ func TestBroadcastOverrunAfterSomeItems(t *testing.T) {
 }
 
 func TestWaitCallsHonourContext(t *testing.T) {
-	for _, s := range strategies {
-		t.Run(s.String(), func(t *testing.T) {
-			o := newOpts(t, s, scb.Queue)
-			o.Length = 2
-			w := create(t, "q", o)
-			r := openReader(t, "q", at(o))
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := newOpts(t, s, scb.Queue)
+		o.Length = 2
+		w := create(t, "q", o)
+		r := openReader(t, "q", at(o))
 
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-			defer cancel()
-			_, err := r.PopWait(ctx)
-			require.ErrorIs(t, err, context.DeadlineExceeded)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		_, err := r.PopWait(ctx)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
 
-			require.NoError(t, w.Push(1))
-			require.NoError(t, w.Push(2))
-			ctx2, cancel2 := context.WithCancel(context.Background())
-			go func() { time.Sleep(20 * time.Millisecond); cancel2() }()
-			err = w.PushWait(ctx2, 3)
-			require.ErrorIs(t, err, context.Canceled)
-			_, err = r.PopBytesWait(ctx2, make([]byte, 8))
-			require.NoError(t, err, "an item that is there is returned even with a done context")
-		})
-	}
+		require.NoError(t, w.Push(1))
+		require.NoError(t, w.Push(2))
+		ctx2, cancel2 := context.WithCancel(context.Background())
+		go func() { time.Sleep(20 * time.Millisecond); cancel2() }()
+		err = w.PushWait(ctx2, 3)
+		require.ErrorIs(t, err, context.Canceled)
+		_, err = r.PopBytesWait(ctx2, make([]byte, 8))
+		require.NoError(t, err, "an item that is there is returned even with a done context")
+	})
 }
 
 func TestWaitCallsWakeUp(t *testing.T) {
-	for _, s := range strategies {
-		t.Run(s.String(), func(t *testing.T) {
-			o := newOpts(t, s, scb.Queue)
-			o.Length = 4
-			o.ItemSize = 8
-			w := create(t, "q", o)
-			r := openReader(t, "q", at(o))
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := newOpts(t, s, scb.Queue)
+		o.Length = 4
+		o.ItemSize = 8
+		w := create(t, "q", o)
+		r := openReader(t, "q", at(o))
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
 
-			const n = 5000
-			errc := make(chan error, 1)
-			go func() {
-				for i := range n {
-					if i%2 == 0 {
-						if err := w.PushWait(ctx, uint64(i)); err != nil {
-							errc <- err
-							return
-						}
-					} else if err := w.PushBytesWait(ctx, []byte{0, 0, 0, 0, 0, 0, byte(i >> 8), byte(i)}); err != nil {
+		const n = 5000
+		errc := make(chan error, 1)
+		go func() {
+			for i := range n {
+				if i%2 == 0 {
+					if err := w.PushWait(ctx, uint64(i)); err != nil {
 						errc <- err
 						return
 					}
-				}
-				errc <- nil
-			}()
-			buf := make([]byte, 8)
-			for i := range n {
-				if i%3 == 0 {
-					nb, err := r.PopBytesWait(ctx, buf)
-					require.NoError(t, err)
-					require.Equal(t, 8, nb)
-					require.Equal(t, []byte{0, 0, 0, 0, 0, 0, byte(i >> 8), byte(i)}, buf)
-				} else {
-					v, err := r.PopWait(ctx)
-					require.NoError(t, err)
-					require.Equal(t, uint64(i), v)
+				} else if err := w.PushBytesWait(ctx, []byte{0, 0, 0, 0, 0, 0, byte(i >> 8), byte(i)}); err != nil {
+					errc <- err
+					return
 				}
 			}
-			require.NoError(t, <-errc)
-		})
-	}
+			errc <- nil
+		}()
+		buf := make([]byte, 8)
+		for i := range n {
+			if i%3 == 0 {
+				nb, err := r.PopBytesWait(ctx, buf)
+				require.NoError(t, err)
+				require.Equal(t, 8, nb)
+				require.Equal(t, []byte{0, 0, 0, 0, 0, 0, byte(i >> 8), byte(i)}, buf)
+			} else {
+				v, err := r.PopWait(ctx)
+				require.NoError(t, err)
+				require.Equal(t, uint64(i), v)
+			}
+		}
+		require.NoError(t, <-errc)
+	})
 }
 
 // TestFlockConcurrentHandles runs writers and readers in goroutines of one
