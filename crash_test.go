@@ -309,12 +309,12 @@ func (p *pusher) finish(t testing.TB) uint64 {
 }
 
 // killRounds is how many children each kill loop kills: SCB_KILL_ROUNDS,
-// or 50.
+// or 50 (10 under -short).
 func killRounds() int {
 	if n, err := strconv.Atoi(os.Getenv("SCB_KILL_ROUNDS")); err == nil && n > 0 {
 		return n
 	}
-	return 50
+	return sized(50, 10)
 }
 
 // killAt waits until the child's progress reaches a random number of items

@@ -76,3 +76,12 @@ func forEachMode(t *testing.T, f func(t *testing.T, m scb.Mode)) {
 		t.Run(m.String(), func(t *testing.T) { f(t, m) })
 	}
 }
+
+// sized returns full, or small under -short: kill rounds, long streams and
+// long loops shrink in short mode rather than being skipped.
+func sized(full, small int) int {
+	if testing.Short() {
+		return small
+	}
+	return full
+}

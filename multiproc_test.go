@@ -247,7 +247,7 @@ func childWriterStream(ctx context.Context, name string, o *scb.Options) error {
 // --- tests ----------------------------------------------------------------
 
 func TestCrossProcessAtomicQueue(t *testing.T) {
-	const n = 1_000_000
+	n := sized(1_000_000, 100_000)
 	o := &scb.Options{Dir: t.TempDir()}
 	w := create(t, "stream", o)
 	c := childtest.Start(t, "reader-seq", map[string]string{"DIR": o.Dir, "NAME": "stream", "N": strconv.Itoa(n)})
@@ -262,7 +262,8 @@ func TestCrossProcessAtomicQueue(t *testing.T) {
 }
 
 func TestCrossProcessFlockQueue(t *testing.T) {
-	const writers, readers, per = 3, 3, 100_000
+	const writers, readers = 3, 3
+	per := sized(100_000, 20_000)
 	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock}
 	w := create(t, "mpmc", o)
 
@@ -321,8 +322,8 @@ func TestCrossProcessBroadcast(t *testing.T) {
 		readers int
 		slow    int // microseconds of sleep every ten items
 	}{
-		{name: "large buffer", length: 1 << 17, n: 100_000, readers: 3},
-		{name: "tiny buffer slow reader", length: 4, n: 200_000, readers: 1, slow: 200},
+		{name: "large buffer", length: 1 << 17, n: sized(100_000, 20_000), readers: 3},
+		{name: "tiny buffer slow reader", length: 4, n: sized(200_000, 40_000), readers: 1, slow: 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -784,7 +784,7 @@ func isLinux() bool { return runtime.GOOS == "linux" }
 func TestCanceledWaitThenClose(t *testing.T) {
 	o := newOpts(t, 0, 0)
 	create(t, "q", o)
-	for i := range 1000 {
+	for i := range sized(1000, 250) {
 		r, err := scb.OpenReader("q", at(o))
 		require.NoError(t, err)
 		// Deadlines spread over the time it takes to reach the sleep.
