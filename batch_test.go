@@ -15,67 +15,61 @@ import (
 )
 
 func TestPushManyPopInto(t *testing.T) {
-	for _, s := range strategies {
-		for _, m := range modes {
-			t.Run(s.String()+"/"+m.String(), func(t *testing.T) {
-				o := newOpts(t, s, m)
-				o.Length = 5 // not a power of two
-				w := create(t, "batch", o)
-				r := openReader(t, "batch", at(o))
+	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
+		o := newOpts(t, s, m)
+		o.Length = 5 // not a power of two
+		w := create(t, "batch", o)
+		r := openReader(t, "batch", at(o))
 
-				dst := make([]uint64, 4)
-				n, err := r.PopInto(dst)
-				assert.Zero(t, n)
-				assert.Same(t, scb.ErrEmpty, err)
+		dst := make([]uint64, 4)
+		n, err := r.PopInto(dst)
+		assert.Zero(t, n)
+		assert.Same(t, scb.ErrEmpty, err)
 
-				n, err = w.PushMany([]uint64{1, 2, 3})
-				require.NoError(t, err)
-				assert.Equal(t, 3, n)
-				n, err = w.PushMany(nil)
-				require.NoError(t, err)
-				assert.Zero(t, n)
+		n, err = w.PushMany([]uint64{1, 2, 3})
+		require.NoError(t, err)
+		assert.Equal(t, 3, n)
+		n, err = w.PushMany(nil)
+		require.NoError(t, err)
+		assert.Zero(t, n)
 
-				n, err = r.PopInto(dst[:2])
-				require.NoError(t, err)
-				assert.Equal(t, []uint64{1, 2}, dst[:n])
-				n, err = r.PopInto(dst)
-				require.NoError(t, err)
-				assert.Equal(t, []uint64{3}, dst[:n])
+		n, err = r.PopInto(dst[:2])
+		require.NoError(t, err)
+		assert.Equal(t, []uint64{1, 2}, dst[:n])
+		n, err = r.PopInto(dst)
+		require.NoError(t, err)
+		assert.Equal(t, []uint64{3}, dst[:n])
 
-				// Wrap round the ring several times.
-				next, want := uint64(10), uint64(10)
-				for range 7 {
-					n, err := w.PushMany([]uint64{next, next + 1, next + 2})
-					require.NoError(t, err)
-					require.Equal(t, 3, n)
-					next += 3
-					n, err = r.PopInto(dst)
-					require.NoError(t, err)
-					for _, v := range dst[:n] {
-						require.Equal(t, want, v)
-						want++
-					}
-				}
-			})
+		// Wrap round the ring several times.
+		next, want := uint64(10), uint64(10)
+		for range 7 {
+			n, err := w.PushMany([]uint64{next, next + 1, next + 2})
+			require.NoError(t, err)
+			require.Equal(t, 3, n)
+			next += 3
+			n, err = r.PopInto(dst)
+			require.NoError(t, err)
+			for _, v := range dst[:n] {
+				require.Equal(t, want, v)
+				want++
+			}
 		}
-	}
+	})
 }
 
 func TestPushManyStopsWhenFull(t *testing.T) {
-	for _, s := range strategies {
-		t.Run(s.String(), func(t *testing.T) {
-			o := newOpts(t, s, scb.Queue)
-			o.Length = 4
-			w := create(t, "q", o)
-			r := openReader(t, "q", at(o))
-			n, err := w.PushMany([]uint64{1, 2, 3, 4, 5, 6})
-			assert.Equal(t, 4, n)
-			assert.Same(t, scb.ErrFull, err)
-			got, err := r.PopMany(10)
-			require.NoError(t, err)
-			assert.Equal(t, []uint64{1, 2, 3, 4}, got)
-		})
-	}
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := newOpts(t, s, scb.Queue)
+		o.Length = 4
+		w := create(t, "q", o)
+		r := openReader(t, "q", at(o))
+		n, err := w.PushMany([]uint64{1, 2, 3, 4, 5, 6})
+		assert.Equal(t, 4, n)
+		assert.Same(t, scb.ErrFull, err)
+		got, err := r.PopMany(10)
+		require.NoError(t, err)
+		assert.Equal(t, []uint64{1, 2, 3, 4}, got)
+	})
 }
 
 func TestPushManyStopsAtValueOutOfRange(t *testing.T) {
@@ -109,50 +103,46 @@ func TestPopIntoBroadcastOverrunMidBatch(t *testing.T) {
 }
 
 func TestByteBatches(t *testing.T) {
-	for _, s := range strategies {
-		for _, m := range modes {
-			t.Run(s.String()+"/"+m.String(), func(t *testing.T) {
-				o := newOpts(t, s, m)
-				o.ItemSize = 6
-				o.Length = 8
-				w := create(t, "b", o)
-				r := openReader(t, "b", at(o))
+	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
+		o := newOpts(t, s, m)
+		o.ItemSize = 6
+		o.Length = 8
+		w := create(t, "b", o)
+		r := openReader(t, "b", at(o))
 
-				items := [][]byte{[]byte("one"), []byte("two"), {}, []byte("three!")}
-				n, err := w.PushBytesMany(items)
-				require.NoError(t, err)
-				require.Equal(t, 4, n)
-				n, err = w.PushBytesMany([][]byte{[]byte("ok"), []byte("toolong")})
-				assert.Equal(t, 1, n)
-				require.ErrorIs(t, err, scb.ErrTooLarge)
+		items := [][]byte{[]byte("one"), []byte("two"), {}, []byte("three!")}
+		n, err := w.PushBytesMany(items)
+		require.NoError(t, err)
+		require.Equal(t, 4, n)
+		n, err = w.PushBytesMany([][]byte{[]byte("ok"), []byte("toolong")})
+		assert.Equal(t, 1, n)
+		require.ErrorIs(t, err, scb.ErrTooLarge)
 
-				bufs := make([][]byte, 3)
-				for i := range bufs {
-					bufs[i] = make([]byte, 0, 6)
-				}
-				n, err = r.PopBytesInto(bufs)
-				require.NoError(t, err)
-				require.Equal(t, 3, n)
-				assert.Equal(t, "one", string(bufs[0]))
-				assert.Equal(t, "two", string(bufs[1]))
-				assert.Empty(t, bufs[2])
-
-				small := [][]byte{make([]byte, 0, 2)}
-				n, err = r.PopBytesInto(small)
-				require.ErrorIs(t, err, io.ErrShortBuffer)
-				assert.Zero(t, n)
-
-				mixed := [][]byte{make([]byte, 0, 6), make([]byte, 0, 1)}
-				n, err = r.PopBytesInto(mixed)
-				require.NoError(t, err, "a later item that does not fit stops the batch quietly")
-				require.Equal(t, 1, n)
-				assert.Equal(t, "three!", string(mixed[0]))
-				n, err = r.PopBytesInto([][]byte{make([]byte, 0, 6)})
-				require.NoError(t, err)
-				require.Equal(t, 1, n)
-			})
+		bufs := make([][]byte, 3)
+		for i := range bufs {
+			bufs[i] = make([]byte, 0, 6)
 		}
-	}
+		n, err = r.PopBytesInto(bufs)
+		require.NoError(t, err)
+		require.Equal(t, 3, n)
+		assert.Equal(t, "one", string(bufs[0]))
+		assert.Equal(t, "two", string(bufs[1]))
+		assert.Empty(t, bufs[2])
+
+		small := [][]byte{make([]byte, 0, 2)}
+		n, err = r.PopBytesInto(small)
+		require.ErrorIs(t, err, io.ErrShortBuffer)
+		assert.Zero(t, n)
+
+		mixed := [][]byte{make([]byte, 0, 6), make([]byte, 0, 1)}
+		n, err = r.PopBytesInto(mixed)
+		require.NoError(t, err, "a later item that does not fit stops the batch quietly")
+		require.Equal(t, 1, n)
+		assert.Equal(t, "three!", string(mixed[0]))
+		n, err = r.PopBytesInto([][]byte{make([]byte, 0, 6)})
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+	})
 }
 
 // TestBatchWaits streams batches between goroutines through separate
@@ -264,56 +254,54 @@ func testClaimCommit(t *testing.T, s scb.Strategy, size int) {
 }
 
 func TestPeekRelease(t *testing.T) {
-	for _, s := range strategies {
-		t.Run(s.String(), func(t *testing.T) {
-			o := newOpts(t, s, scb.Queue)
-			o.ItemSize = 16
-			w := create(t, "zc", o)
-			r := openReader(t, "zc", at(o))
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := newOpts(t, s, scb.Queue)
+		o.ItemSize = 16
+		w := create(t, "zc", o)
+		r := openReader(t, "zc", at(o))
 
-			_, err := r.Peek()
-			assert.Same(t, scb.ErrEmpty, err)
-			require.ErrorIs(t, r.Release(), scb.ErrNotClaimed)
+		_, err := r.Peek()
+		assert.Same(t, scb.ErrEmpty, err)
+		require.ErrorIs(t, r.Release(), scb.ErrNotClaimed)
 
-			require.NoError(t, w.PushBytes([]byte("first")))
-			require.NoError(t, w.PushBytes([]byte("second")))
-			p, err := r.Peek()
-			require.NoError(t, err)
-			assert.Equal(t, "first", string(p))
-			_, err = r.Pop()
-			require.ErrorIs(t, err, scb.ErrBusy)
-			_, err = r.Peek()
-			require.ErrorIs(t, err, scb.ErrBusy)
-			assert.Equal(t, 2, r.Len(), "not consumed before Release")
-			require.NoError(t, r.Release())
+		require.NoError(t, w.PushBytes([]byte("first")))
+		require.NoError(t, w.PushBytes([]byte("second")))
+		p, err := r.Peek()
+		require.NoError(t, err)
+		assert.Equal(t, "first", string(p))
+		_, err = r.Pop()
+		require.ErrorIs(t, err, scb.ErrBusy)
+		_, err = r.Peek()
+		require.ErrorIs(t, err, scb.ErrBusy)
+		assert.Equal(t, 2, r.Len(), "not consumed before Release")
+		require.NoError(t, r.Release())
 
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			p, err = r.PeekWait(ctx)
-			require.NoError(t, err)
-			assert.Equal(t, "second", string(p))
-			require.NoError(t, r.Release())
-			assert.Zero(t, r.Len())
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		p, err = r.PeekWait(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, "second", string(p))
+		require.NoError(t, r.Release())
+		assert.Zero(t, r.Len())
 
-			require.NoError(t, w.Close()) // hand the writer role to the goroutine
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				ww, err := scb.OpenWriter("zc", at(o))
-				if !assert.NoError(t, err) {
-					return
-				}
-				defer ww.Close()
-				time.Sleep(5 * time.Millisecond) // let PeekWait start waiting
-				assert.NoError(t, ww.PushBytes([]byte("late")))
-			}()
-			p, err = r.PeekWait(ctx)
-			require.NoError(t, err)
-			assert.Equal(t, "late", string(p))
-			require.NoError(t, r.Release())
-			<-done
-		})
-	}
+		require.NoError(t, w.Close()) // hand the writer role to the goroutine
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			ww, err := scb.OpenWriter("zc", at(o))
+			if !assert.NoError(t, err) {
+				return
+			}
+			defer ww.Close()
+			time.Sleep(5 * time.Millisecond) // let PeekWait start waiting
+			assert.NoError(t, ww.PushBytes([]byte("late")))
+		}()
+		p, err = r.PeekWait(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, "late", string(p))
+		require.NoError(t, r.Release())
+		<-done
+	})
 }
 
 func TestZeroCopyNeedsQueue(t *testing.T) {
@@ -366,25 +354,23 @@ func putUint64(p []byte, v uint64) {
 // that can never fit as such, even when the buffer is also full, and that an
 // empty batch succeeds on a full buffer.
 func TestArgumentErrorsBeforeFull(t *testing.T) {
-	for _, s := range strategies {
-		t.Run(s.String(), func(t *testing.T) {
-			o := newOpts(t, s, scb.Queue)
-			o.Length, o.ItemSize = 2, 1
-			w := create(t, "q", o)
-			require.NoError(t, w.Push(1))
-			require.NoError(t, w.Push(2))
-			require.ErrorIs(t, w.PushBytes([]byte{1, 2}), scb.ErrTooLarge)
-			require.ErrorIs(t, w.Push(256), scb.ErrRange)
-			_, err := w.PushMany([]uint64{256})
-			require.ErrorIs(t, err, scb.ErrRange)
-			_, err = w.PushBytesMany([][]byte{{1, 2}})
-			require.ErrorIs(t, err, scb.ErrTooLarge)
-			n, err := w.PushMany(nil)
-			assert.Zero(t, n)
-			require.NoError(t, err)
-			require.Same(t, scb.ErrFull, w.Push(3))
-		})
-	}
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := newOpts(t, s, scb.Queue)
+		o.Length, o.ItemSize = 2, 1
+		w := create(t, "q", o)
+		require.NoError(t, w.Push(1))
+		require.NoError(t, w.Push(2))
+		require.ErrorIs(t, w.PushBytes([]byte{1, 2}), scb.ErrTooLarge)
+		require.ErrorIs(t, w.Push(256), scb.ErrRange)
+		_, err := w.PushMany([]uint64{256})
+		require.ErrorIs(t, err, scb.ErrRange)
+		_, err = w.PushBytesMany([][]byte{{1, 2}})
+		require.ErrorIs(t, err, scb.ErrTooLarge)
+		n, err := w.PushMany(nil)
+		assert.Zero(t, n)
+		require.NoError(t, err)
+		require.Same(t, scb.ErrFull, w.Push(3))
+	})
 }
 
 // TestNoAllocations checks that moving items allocates nothing, one at a
@@ -393,44 +379,42 @@ func TestNoAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
-	for _, s := range strategies {
-		t.Run(s.String(), func(t *testing.T) {
-			o := newOpts(t, s, scb.Queue)
-			o.Length = 256
-			w := create(t, "a", o)
-			r := openReader(t, "a", at(o))
-			ctx := context.Background()
-			vs, dst := make([]uint64, 64), make([]uint64, 64)
-			p, buf := make([]byte, 8), make([]byte, 8)
-			items, bufs := [][]byte{p, p}, [][]byte{make([]byte, 0, 8), make([]byte, 0, 8)}
-			calls := map[string]func(){
-				"Push/Pop":         func() { w.Push(1); r.Pop() },
-				"PushWait/PopWait": func() { w.PushWait(ctx, 1); r.PopWait(ctx) },
-				"PushBytes/PopBytes": func() {
-					w.PushBytes(p)
-					r.PopBytes(buf)
-				},
-				"PushMany/PopInto": func() { w.PushMany(vs); r.PopInto(dst) },
-				"PushManyWait/PopIntoWait": func() {
-					w.PushManyWait(ctx, vs)
-					r.PopIntoWait(ctx, dst)
-				},
-				"PushBytesMany/PopBytesInto": func() { w.PushBytesMany(items); r.PopBytesInto(bufs) },
-				"Claim/Peek": func() {
-					w.Claim()
-					w.Commit(8)
-					r.Peek()
-					r.Release()
-				},
-				"empty and full": func() { r.Pop(); r.PopInto(dst) },
-			}
-			for name, f := range calls {
-				f() // warm up
-				assert.Zero(t, testing.AllocsPerRun(100, f), name)
-			}
-			require.Zero(t, r.Len(), "every call above left the buffer as it found it")
-		})
-	}
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := newOpts(t, s, scb.Queue)
+		o.Length = 256
+		w := create(t, "a", o)
+		r := openReader(t, "a", at(o))
+		ctx := context.Background()
+		vs, dst := make([]uint64, 64), make([]uint64, 64)
+		p, buf := make([]byte, 8), make([]byte, 8)
+		items, bufs := [][]byte{p, p}, [][]byte{make([]byte, 0, 8), make([]byte, 0, 8)}
+		calls := map[string]func(){
+			"Push/Pop":         func() { w.Push(1); r.Pop() },
+			"PushWait/PopWait": func() { w.PushWait(ctx, 1); r.PopWait(ctx) },
+			"PushBytes/PopBytes": func() {
+				w.PushBytes(p)
+				r.PopBytes(buf)
+			},
+			"PushMany/PopInto": func() { w.PushMany(vs); r.PopInto(dst) },
+			"PushManyWait/PopIntoWait": func() {
+				w.PushManyWait(ctx, vs)
+				r.PopIntoWait(ctx, dst)
+			},
+			"PushBytesMany/PopBytesInto": func() { w.PushBytesMany(items); r.PopBytesInto(bufs) },
+			"Claim/Peek": func() {
+				w.Claim()
+				w.Commit(8)
+				r.Peek()
+				r.Release()
+			},
+			"empty and full": func() { r.Pop(); r.PopInto(dst) },
+		}
+		for name, f := range calls {
+			f() // warm up
+			assert.Zero(t, testing.AllocsPerRun(100, f), name)
+		}
+		require.Zero(t, r.Len(), "every call above left the buffer as it found it")
+	})
 }
 
 // raceEnabled is set by race_test.go in builds with the race detector.

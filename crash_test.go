@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
@@ -41,6 +42,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 const (
@@ -50,8 +52,8 @@ const (
 )
 
 func init() {
-	moreChildren["kill-writer"] = childKillWriter
-	moreChildren["kill-reader"] = childKillReader
+	role("kill-writer", childKillWriter)
+	role("kill-reader", childKillReader)
 }
 
 // progress is a counter in a mapped file that outlives its process.
@@ -307,19 +309,19 @@ func (p *pusher) finish(t testing.TB) uint64 {
 }
 
 // killRounds is how many children each kill loop kills: SCB_KILL_ROUNDS,
-// or 50.
+// or 50 (10 under -short).
 func killRounds() int {
 	if n, err := strconv.Atoi(os.Getenv("SCB_KILL_ROUNDS")); err == nil && n > 0 {
 		return n
 	}
-	return 50
+	return sized(50, 10)
 }
 
 // killAt waits until the child's progress reaches a random number of items
 // (up to 300 past where it started), then a random further 0 to 1000
 // microseconds, and kills it. It fails the test if the child reported an
 // error, and returns the child's progress.
-func killAt(t *testing.T, c *child, p *progress, start uint64) uint64 {
+func killAt(t *testing.T, c *childtest.Proc, p *progress, start uint64) uint64 {
 	t.Helper()
 	want := start + uint64(rand.IntN(300))
 	deadline := time.Now().Add(waitBound)
@@ -330,27 +332,22 @@ func killAt(t *testing.T, c *child, p *progress, start uint64) uint64 {
 		time.Sleep(20 * time.Microsecond) // polling a condition
 	}
 	time.Sleep(time.Duration(rand.IntN(1000)) * time.Microsecond)
-	c.killCheck()
+	killCheck(t, c)
 	return p.load()
 }
 
 // killCheck kills the child, waits for it, and fails the test if it had
 // reported an error before it died.
-func (c *child) killCheck() {
-	c.t.Helper()
-	_ = c.cmd.Process.Kill() // it may have exited by itself, with an error
-	var lines []string
-	for l := range c.lines {
-		lines = append(lines, l)
-	}
-	select {
-	case err := <-c.done:
-		c.done <- err
-	case <-time.After(childTimeout):
-		c.t.Fatalf("killed child did not exit within %v", childTimeout)
+func killCheck(t *testing.T, c *childtest.Proc) {
+	t.Helper()
+	_ = c.Cmd.Process.Kill() // it may have exited by itself, with an error
+	lines, err := c.Proc.Wait()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("killed child: %v", err)
 	}
 	for _, l := range lines {
-		require.NotContains(c.t, l, "error", "child said %q; stderr:\n%s", l, c.stderr)
+		require.NotContains(t, l, "error", "child said %q; stderr:\n%s", l, c.Stderr())
 	}
 }
 
@@ -361,69 +358,65 @@ func (c *child) killCheck() {
 // every item is read or counted lost. Only an item whose push had not yet
 // published it disappears.
 func TestKillWriterLoop(t *testing.T) {
-	for _, s := range strategies {
-		for _, m := range modes {
-			t.Run(s.String()+"/"+m.String(), func(t *testing.T) {
-				o := &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: m, Length: 8, ItemSize: itemSize}
-				w, err := scb.Create("k", o)
-				require.NoError(t, err)
-				require.NoError(t, w.Close())
-				r, err := scb.OpenReader("k", at(o))
-				require.NoError(t, err)
-				st := startStream(r, m == scb.Broadcast, 0)
+	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
+		o := &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: m, Length: 8, ItemSize: itemSize}
+		w, err := scb.Create("k", o)
+		require.NoError(t, err)
+		require.NoError(t, w.Close())
+		r, err := scb.OpenReader("k", at(o))
+		require.NoError(t, err)
+		st := startStream(r, m == scb.Broadcast, 0)
 
-				var starts, written []uint64
-				inFlight := 0
-				for gen := range uint64(killRounds()) {
-					pf := filepath.Join(o.Dir, "progress"+strconv.FormatUint(gen, 10))
-					c := startChild(t, "kill-writer", map[string]string{"DIR": o.Dir, "NAME": "k",
-						"GEN": strconv.FormatUint(gen+1, 10), "PROGRESS": pf})
-					start, err := strconv.ParseUint(c.expect("ready"), 10, 64)
-					require.NoError(t, err)
-					if gen > 0 {
-						require.Equal(t, written[gen-1], start, "the replacement starts at the write cursor")
-					}
-					p, err := openProgress(pf)
-					require.NoError(t, err)
-					done := killAt(t, c, p, start)
-					info, err := scb.Stat("k", at(o))
-					require.NoError(t, err)
-					switch info.Written {
-					case done:
-					case done + 1:
-						inFlight++ // published, but the push had not returned
-					default:
-						t.Fatalf("generation %d: write cursor %d, but %d pushes returned", gen+1, info.Written, done)
-					}
-					starts = append(starts, start)
-					written = append(written, info.Written)
-				}
-				final := written[len(written)-1]
-				st.finish(t, final)
-				if final == 0 {
-					return
-				}
-				_, err = scb.Stat("k", at(o))
-				require.NoError(t, err)
-
-				if m == scb.Queue {
-					assert.Equal(t, final, st.read, "every published item was read once")
-					for gen := range starts {
-						g := uint64(gen + 1)
-						if written[gen] == starts[gen] {
-							continue // killed before it published anything
-						}
-						assert.Equal(t, starts[gen], st.first[g], "generation %d: first item", g)
-						assert.Equal(t, written[gen]-1, st.last[g], "generation %d: every published item, nothing more", g)
-					}
-				} else {
-					assert.Equal(t, final, st.read+st.lost, "every item read or counted lost")
-				}
-				t.Logf("%d writers killed, %d items, %d read, %d lost to overruns; %d kills between publish and return",
-					len(starts), final, st.read, st.lost, inFlight)
-			})
+		var starts, written []uint64
+		inFlight := 0
+		for gen := range uint64(killRounds()) {
+			pf := filepath.Join(o.Dir, "progress"+strconv.FormatUint(gen, 10))
+			c := childtest.Start(t, "kill-writer", map[string]string{"DIR": o.Dir, "NAME": "k",
+				"GEN": strconv.FormatUint(gen+1, 10), "PROGRESS": pf})
+			start, err := strconv.ParseUint(c.Expect("ready"), 10, 64)
+			require.NoError(t, err)
+			if gen > 0 {
+				require.Equal(t, written[gen-1], start, "the replacement starts at the write cursor")
+			}
+			p, err := openProgress(pf)
+			require.NoError(t, err)
+			done := killAt(t, c, p, start)
+			info, err := scb.Stat("k", at(o))
+			require.NoError(t, err)
+			switch info.Written {
+			case done:
+			case done + 1:
+				inFlight++ // published, but the push had not returned
+			default:
+				t.Fatalf("generation %d: write cursor %d, but %d pushes returned", gen+1, info.Written, done)
+			}
+			starts = append(starts, start)
+			written = append(written, info.Written)
 		}
-	}
+		final := written[len(written)-1]
+		st.finish(t, final)
+		if final == 0 {
+			return
+		}
+		_, err = scb.Stat("k", at(o))
+		require.NoError(t, err)
+
+		if m == scb.Queue {
+			assert.Equal(t, final, st.read, "every published item was read once")
+			for gen := range starts {
+				g := uint64(gen + 1)
+				if written[gen] == starts[gen] {
+					continue // killed before it published anything
+				}
+				assert.Equal(t, starts[gen], st.first[g], "generation %d: first item", g)
+				assert.Equal(t, written[gen]-1, st.last[g], "generation %d: every published item, nothing more", g)
+			}
+		} else {
+			assert.Equal(t, final, st.read+st.lost, "every item read or counted lost")
+		}
+		t.Logf("%d writers killed, %d items, %d read, %d lost to overruns; %d kills between publish and return",
+			len(starts), final, st.read, st.lost, inFlight)
+	})
 }
 
 // TestKillReaderLoop kills reader processes at random points while the
@@ -434,62 +427,58 @@ func TestKillWriterLoop(t *testing.T) {
 // the rest; in Broadcast mode a persistent reader in the parent is not
 // disturbed by the deaths.
 func TestKillReaderLoop(t *testing.T) {
-	for _, s := range strategies {
-		for _, m := range modes {
-			t.Run(s.String()+"/"+m.String(), func(t *testing.T) {
-				o := &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: m, Length: 8, ItemSize: itemSize}
-				w, err := scb.Create("k", o)
-				require.NoError(t, err)
-				var watcher *stream
-				if m == scb.Broadcast {
-					r, err := scb.OpenReader("k", at(o))
-					require.NoError(t, err)
-					watcher = startStream(r, true, 0)
-				}
-				pu := startPusher(w)
-
-				consumed := uint64(0)
-				inHand := 0
-				for gen := range killRounds() {
-					pf := filepath.Join(o.Dir, "progress"+strconv.Itoa(gen))
-					c := startChild(t, "kill-reader", map[string]string{"DIR": o.Dir, "NAME": "k", "PROGRESS": pf})
-					start, err := strconv.ParseUint(c.expect("ready"), 10, 64)
-					require.NoError(t, err)
-					p, err := openProgress(pf)
-					require.NoError(t, err)
-					if m == scb.Queue {
-						require.Equal(t, consumed, start, "the replacement starts at the read cursor")
-					}
-					done := killAt(t, c, p, start)
-					if m == scb.Broadcast {
-						continue
-					}
-					info, err := scb.Stat("k", at(o))
-					require.NoError(t, err)
-					switch info.Consumed {
-					case done:
-					case done + 1:
-						inHand++ // taken, not yet used: lost with the reader
-					default:
-						t.Fatalf("reader %d: read cursor %d, but it had %d items", gen, info.Consumed, done)
-					}
-					consumed = info.Consumed
-				}
-				total := pu.finish(t)
-				if m == scb.Broadcast {
-					watcher.finish(t, total)
-					assert.Equal(t, total, watcher.read+watcher.lost)
-					t.Logf("%d readers killed; %d items, the parent's reader read %d and lost %d to overruns",
-						killRounds(), total, watcher.read, watcher.lost)
-					return
-				}
-				r, err := scb.OpenReader("k", at(o))
-				require.NoError(t, err, "the reader role is free at once")
-				rest := startStream(r, false, consumed)
-				rest.finish(t, total)
-				t.Logf("%d readers killed; %d items, %d left for the last reader; %d kills took an item with them",
-					killRounds(), total, rest.read, inHand)
-			})
+	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
+		o := &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: m, Length: 8, ItemSize: itemSize}
+		w, err := scb.Create("k", o)
+		require.NoError(t, err)
+		var watcher *stream
+		if m == scb.Broadcast {
+			r, err := scb.OpenReader("k", at(o))
+			require.NoError(t, err)
+			watcher = startStream(r, true, 0)
 		}
-	}
+		pu := startPusher(w)
+
+		consumed := uint64(0)
+		inHand := 0
+		for gen := range killRounds() {
+			pf := filepath.Join(o.Dir, "progress"+strconv.Itoa(gen))
+			c := childtest.Start(t, "kill-reader", map[string]string{"DIR": o.Dir, "NAME": "k", "PROGRESS": pf})
+			start, err := strconv.ParseUint(c.Expect("ready"), 10, 64)
+			require.NoError(t, err)
+			p, err := openProgress(pf)
+			require.NoError(t, err)
+			if m == scb.Queue {
+				require.Equal(t, consumed, start, "the replacement starts at the read cursor")
+			}
+			done := killAt(t, c, p, start)
+			if m == scb.Broadcast {
+				continue
+			}
+			info, err := scb.Stat("k", at(o))
+			require.NoError(t, err)
+			switch info.Consumed {
+			case done:
+			case done + 1:
+				inHand++ // taken, not yet used: lost with the reader
+			default:
+				t.Fatalf("reader %d: read cursor %d, but it had %d items", gen, info.Consumed, done)
+			}
+			consumed = info.Consumed
+		}
+		total := pu.finish(t)
+		if m == scb.Broadcast {
+			watcher.finish(t, total)
+			assert.Equal(t, total, watcher.read+watcher.lost)
+			t.Logf("%d readers killed; %d items, the parent's reader read %d and lost %d to overruns",
+				killRounds(), total, watcher.read, watcher.lost)
+			return
+		}
+		r, err := scb.OpenReader("k", at(o))
+		require.NoError(t, err, "the reader role is free at once")
+		rest := startStream(r, false, consumed)
+		rest.finish(t, total)
+		t.Logf("%d readers killed; %d items, %d left for the last reader; %d kills took an item with them",
+			killRounds(), total, rest.read, inHand)
+	})
 }

@@ -20,10 +20,11 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 func init() {
-	moreChildren["tmpfs-full"] = childTmpfsFull
+	role("tmpfs-full", childTmpfsFull)
 }
 
 // fill writes a file in dir until the file system is full.
@@ -128,14 +129,14 @@ func childTmpfsFull(_ context.Context, _ string, o *scb.Options) error {
 // tmpfs in a new mount namespace) and skips, saying why, without it.
 func TestCreateOnFullTmpfs(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("needs root to mount a size-limited tmpfs in a private mount namespace")
+		childtest.Skip(t, "needs root to mount a size-limited tmpfs in a private mount namespace", "tmpfs-full")
 	}
 	probe := exec.Command("/bin/true")
 	probe.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
 	if err := probe.Run(); err != nil {
-		t.Skipf("cannot make a mount namespace here: %v", err)
+		childtest.Skip(t, fmt.Sprintf("cannot make a mount namespace here: %v", err), "tmpfs-full")
 	}
-	c := startChildWith(t, "tmpfs-full", map[string]string{"DIR": t.TempDir()}, func(cmd *exec.Cmd) {
+	c := childtest.StartWith(t, "tmpfs-full", map[string]string{"DIR": t.TempDir()}, func(cmd *exec.Cmd) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
 	})
 	okOrSkip(t, c)

@@ -19,10 +19,11 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 func init() {
-	moreChildren["fsize-limit"] = childFsizeLimit
+	role("fsize-limit", childFsizeLimit)
 }
 
 // childFsizeLimit limits its files to 1 MiB (RLIMIT_FSIZE; Go ignores the
@@ -71,24 +72,19 @@ func childFsizeLimit(_ context.Context, _ string, o *scb.Options) error {
 }
 
 func TestCreateOverFileSizeLimit(t *testing.T) {
-	c := startChild(t, "fsize-limit", map[string]string{"DIR": t.TempDir()})
+	c := childtest.Start(t, "fsize-limit", map[string]string{"DIR": t.TempDir()})
 	okOrSkip(t, c)
 }
 
 // okOrSkip waits for the child's verdict: "ok", or "skip <reason>" when it
 // cannot set up what the test needs.
-func okOrSkip(t *testing.T, c *child) {
+func okOrSkip(t *testing.T, c *childtest.Proc) {
 	t.Helper()
-	var line string
-	select {
-	case line = <-c.lines:
-	case <-timeAfter(childTimeout):
-		t.Fatalf("the child said nothing within %v", childTimeout)
-	}
+	line := c.Line()
 	if reason, ok := strings.CutPrefix(line, "skip "); ok {
-		c.wait()
+		c.Wait()
 		t.Skip(reason)
 	}
-	require.Equal(t, "ok", line, "stderr:\n%s", c.stderr)
-	c.wait()
+	require.Equal(t, "ok", line, "stderr:\n%s", c.Stderr())
+	c.Wait()
 }

@@ -1,24 +1,20 @@
 package scb_test
 
-// Cross-process tests. The test binary re-executes itself with
-// SCB_TEST_CHILD naming a role (TestMain dispatches to it), the way the
-// standard library's os/exec and lockedfile tests do. Children take their
-// parameters from the environment, say "ready" on stdout once attached, and
-// report on stdout; every wait on a child is bounded.
+// Cross-process tests. The test binary re-executes itself in a role
+// registered with role (package child; TestMain dispatches to it), the way
+// the standard library's os/exec and lockedfile tests do. Children take
+// their parameters from the environment, say "ready" on stdout once
+// attached, and report on stdout; every wait on a child is bounded.
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -26,119 +22,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/bench"
+	"github.com/sharedcbuff/scb/internal/child"
+	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 // childTimeout bounds every child process and every wait on one.
-const childTimeout = 2 * time.Minute
+const childTimeout = child.Timeout
 
-func TestMain(m *testing.M) {
-	if code, ok := bench.RunChild(); ok {
-		os.Exit(code)
-	}
-	if role := os.Getenv("SCB_TEST_CHILD"); role != "" {
-		os.Exit(runChild(role))
-	}
-	os.Exit(m.Run())
-}
-
-// child is a running copy of the test binary in some role.
-type child struct {
-	t      testing.TB
-	cmd    *exec.Cmd
-	lines  chan string
-	stderr *bytes.Buffer
-	done   chan error
-}
-
-// startChild runs the test binary as role with the given parameters.
-func startChild(t testing.TB, role string, params map[string]string) *child {
-	t.Helper()
-	return startChildWith(t, role, params, nil)
-}
-
-// startChildWith is startChild with a hook that may adjust the command
-// (its SysProcAttr, say) before it starts.
-func startChildWith(t testing.TB, role string, params map[string]string, setup func(*exec.Cmd)) *child {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	// A race-enabled child would otherwise sleep a second when it exits.
-	cmd.Env = append(os.Environ(), "SCB_TEST_CHILD="+role,
-		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
-	for k, v := range params {
-		cmd.Env = append(cmd.Env, "SCB_TEST_"+k+"="+v)
-	}
-	if setup != nil {
-		setup(cmd)
-	}
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	c := &child{t: t, cmd: cmd, lines: make(chan string, 16), stderr: &bytes.Buffer{}, done: make(chan error, 1)}
-	cmd.Stderr = c.stderr
-	require.NoError(t, cmd.Start())
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			c.lines <- sc.Text()
-		}
-		close(c.lines)
-		c.done <- cmd.Wait()
-		cancel()
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-c.done
-	})
-	return c
-}
-
-// expect waits for the child's next line and returns it; it fails the test
-// unless the line starts with prefix.
-func (c *child) expect(prefix string) string {
-	c.t.Helper()
-	select {
-	case line, ok := <-c.lines:
-		if !ok {
-			c.t.Fatalf("%s: exited before saying %q; stderr:\n%s", c.cmd.Env[len(c.cmd.Env)-1], prefix, c.stderr)
-		}
-		if !strings.HasPrefix(line, prefix) {
-			c.t.Fatalf("child said %q, want %q...; stderr:\n%s", line, prefix, c.stderr)
-		}
-		return strings.TrimSpace(strings.TrimPrefix(line, prefix))
-	case <-time.After(childTimeout):
-		c.t.Fatalf("child did not say %q within %v", prefix, childTimeout)
-	}
-	return ""
-}
-
-// wait waits for the child to exit and fails the test if it failed.
-func (c *child) wait() {
-	c.t.Helper()
-	for range c.lines {
-	}
-	select {
-	case err := <-c.done:
-		c.done <- err // for the cleanup
-		require.NoError(c.t, err, "child failed; stderr:\n%s", c.stderr)
-	case <-time.After(childTimeout):
-		c.t.Fatalf("child did not exit within %v", childTimeout)
-	}
-}
-
-// kill ends the child with SIGKILL (TerminateProcess on Windows) and waits.
-func (c *child) kill() {
-	c.t.Helper()
-	require.NoError(c.t, c.cmd.Process.Kill())
-	for range c.lines {
-	}
-	select {
-	case err := <-c.done:
-		c.done <- err
-	case <-time.After(childTimeout):
-		c.t.Fatalf("killed child did not exit within %v", childTimeout)
-	}
-}
+func TestMain(m *testing.M) { os.Exit(childtest.Main(m)) }
 
 // Items for torn-read checks: the sequence number, bytes derived from it,
 // and a CRC-32 of all that.
@@ -163,11 +54,26 @@ func checkItem(b []byte) (uint64, error) {
 
 // --- children ---------------------------------------------------------------
 
-// moreChildren holds the roles defined in other test files (crash_test.go,
-// soak_test.go, ...), which register them from init functions.
-var moreChildren = map[string]func(ctx context.Context, name string, o *scb.Options) error{}
+func init() {
+	role("reader-seq", childReaderSeq)
+	role("writer-ids", childWriterIDs)
+	role("reader-collect", childReaderCollect)
+	role("reader-broadcast", childReaderBroadcast)
+	role("writer-stream", childWriterStream)
+}
 
-func param(key string) string { return os.Getenv("SCB_TEST_" + key) }
+// role registers a child role that works on the buffer NAME in the
+// directory DIR, within childTimeout.
+func role(name string, run func(ctx context.Context, name string, o *scb.Options) error) {
+	childtest.Register(name, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
+		defer cancel()
+		return run(ctx, param("NAME"), &scb.Options{Dir: param("DIR")})
+	})
+}
+
+// param returns the child's parameter key.
+func param(key string) string { return child.Param(key) }
 
 func paramInt(key string) uint64 {
 	v, err := strconv.ParseUint(param(key), 0, 64)
@@ -175,38 +81,6 @@ func paramInt(key string) uint64 {
 		panic(fmt.Sprintf("child parameter %s: %v", key, err))
 	}
 	return v
-}
-
-func runChild(role string) int {
-	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
-	defer cancel()
-	o := &scb.Options{Dir: param("DIR")}
-	name := param("NAME")
-	var err error
-	switch role {
-	case "reader-seq":
-		err = childReaderSeq(ctx, name, o)
-	case "writer-ids":
-		err = childWriterIDs(ctx, name, o)
-	case "reader-collect":
-		err = childReaderCollect(ctx, name, o)
-	case "reader-broadcast":
-		err = childReaderBroadcast(ctx, name, o)
-	case "writer-stream":
-		err = childWriterStream(ctx, name, o)
-	default:
-		if run, ok := moreChildren[role]; ok {
-			err = run(ctx, name, o)
-		} else {
-			err = fmt.Errorf("unknown child role %q", role)
-		}
-	}
-	if err != nil {
-		fmt.Println("error", err)
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return 0
 }
 
 // childReaderSeq pops N integers and checks they are 0..N-1 in order.
@@ -373,41 +247,42 @@ func childWriterStream(ctx context.Context, name string, o *scb.Options) error {
 // --- tests ----------------------------------------------------------------
 
 func TestCrossProcessAtomicQueue(t *testing.T) {
-	const n = 1_000_000
+	n := sized(1_000_000, 100_000)
 	o := &scb.Options{Dir: t.TempDir()}
 	w := create(t, "stream", o)
-	c := startChild(t, "reader-seq", map[string]string{"DIR": o.Dir, "NAME": "stream", "N": strconv.Itoa(n)})
-	c.expect("ready")
+	c := childtest.Start(t, "reader-seq", map[string]string{"DIR": o.Dir, "NAME": "stream", "N": strconv.Itoa(n)})
+	c.Expect("ready")
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
 	for i := range uint64(n) {
 		require.NoError(t, w.PushWait(ctx, i))
 	}
-	assert.Equal(t, strconv.Itoa(n), c.expect("ok"))
-	c.wait()
+	assert.Equal(t, strconv.Itoa(n), c.Expect("ok"))
+	c.Wait()
 }
 
 func TestCrossProcessFlockQueue(t *testing.T) {
-	const writers, readers, per = 3, 3, 100_000
+	const writers, readers = 3, 3
+	per := sized(100_000, 20_000)
 	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock}
 	w := create(t, "mpmc", o)
 
-	var rs []*child
+	var rs []*childtest.Proc
 	for i := range readers {
-		c := startChild(t, "reader-collect", map[string]string{"DIR": o.Dir, "NAME": "mpmc",
+		c := childtest.Start(t, "reader-collect", map[string]string{"DIR": o.Dir, "NAME": "mpmc",
 			"OUT": filepath.Join(o.Dir, fmt.Sprintf("reader%d", i))})
-		c.expect("ready")
+		c.Expect("ready")
 		rs = append(rs, c)
 	}
-	var ws []*child
+	var ws []*childtest.Proc
 	for id := range writers {
-		ws = append(ws, startChild(t, "writer-ids", map[string]string{"DIR": o.Dir, "NAME": "mpmc",
+		ws = append(ws, childtest.Start(t, "writer-ids", map[string]string{"DIR": o.Dir, "NAME": "mpmc",
 			"ID": strconv.Itoa(id), "N": strconv.Itoa(per)}))
 	}
 	for _, c := range ws {
-		c.expect("ready")
-		c.expect("ok")
-		c.wait()
+		c.Expect("ready")
+		c.Expect("ok")
+		c.Wait()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
@@ -421,8 +296,8 @@ func TestCrossProcessFlockQueue(t *testing.T) {
 	}
 	total := 0
 	for i, c := range rs {
-		c.expect("ok")
-		c.wait()
+		c.Expect("ok")
+		c.Wait()
 		data, err := os.ReadFile(filepath.Join(o.Dir, fmt.Sprintf("reader%d", i)))
 		require.NoError(t, err)
 		for len(data) >= 8 {
@@ -447,18 +322,18 @@ func TestCrossProcessBroadcast(t *testing.T) {
 		readers int
 		slow    int // microseconds of sleep every ten items
 	}{
-		{name: "large buffer", length: 1 << 17, n: 100_000, readers: 3},
-		{name: "tiny buffer slow reader", length: 4, n: 200_000, readers: 1, slow: 200},
+		{name: "large buffer", length: 1 << 17, n: sized(100_000, 20_000), readers: 3},
+		{name: "tiny buffer slow reader", length: 4, n: sized(200_000, 40_000), readers: 1, slow: 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := &scb.Options{Dir: t.TempDir(), Mode: scb.Broadcast, Length: tt.length, ItemSize: 40}
 			w := create(t, "news", o)
-			var cs []*child
+			var cs []*childtest.Proc
 			for range tt.readers {
-				c := startChild(t, "reader-broadcast", map[string]string{"DIR": o.Dir, "NAME": "news",
+				c := childtest.Start(t, "reader-broadcast", map[string]string{"DIR": o.Dir, "NAME": "news",
 					"N": strconv.Itoa(tt.n), "SLOW": strconv.Itoa(tt.slow)})
-				c.expect("ready")
+				c.Expect("ready")
 				cs = append(cs, c)
 			}
 			buf := make([]byte, 40)
@@ -473,9 +348,9 @@ func TestCrossProcessBroadcast(t *testing.T) {
 			}
 			for _, c := range cs {
 				var got, lost, next int
-				_, err := fmt.Sscan(c.expect("ok"), &got, &lost, &next)
+				_, err := fmt.Sscan(c.Expect("ok"), &got, &lost, &next)
 				require.NoError(t, err)
-				c.wait()
+				c.Wait()
 				assert.Equal(t, tt.n, got+lost, "items read plus Lost() equals items written")
 				assert.Equal(t, tt.n, next, "the last item read is the last written")
 				if tt.slow == 0 {
@@ -492,50 +367,48 @@ func TestCrossProcessBroadcast(t *testing.T) {
 // stream, three times: each time a new writer opens at once, the reader
 // carries on, and it never reads a torn, duplicated or reordered item.
 func TestCrossProcessWriterKilled(t *testing.T) {
-	for _, s := range strategies {
-		t.Run(s.String(), func(t *testing.T) {
-			o := &scb.Options{Dir: t.TempDir(), Strategy: s, Length: 64, ItemSize: 128}
-			w, err := scb.Create("stream", o)
-			require.NoError(t, err)
-			require.NoError(t, w.Close())
-			r := openReader(t, "stream", at(o))
-			ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
-			defer cancel()
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := &scb.Options{Dir: t.TempDir(), Strategy: s, Length: 64, ItemSize: 128}
+		w, err := scb.Create("stream", o)
+		require.NoError(t, err)
+		require.NoError(t, w.Close())
+		r := openReader(t, "stream", at(o))
+		ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
+		defer cancel()
 
-			buf := make([]byte, 128)
-			var prev uint64
-			read := 0
-			pop := func() {
-				t.Helper()
-				n, err := r.PopBytesWait(ctx, buf)
-				require.NoError(t, err)
-				seq, err := checkItem(buf[:n])
-				require.NoError(t, err)
-				if read > 0 {
-					// Consecutive, or the first item of a later writer.
-					require.True(t, seq == prev+1 || seq&(1<<40-1) == 0 && seq > prev,
-						"item %#x after %#x", seq, prev)
-				}
-				prev = seq
-				read++
+		buf := make([]byte, 128)
+		var prev uint64
+		read := 0
+		pop := func() {
+			t.Helper()
+			n, err := r.PopBytesWait(ctx, buf)
+			require.NoError(t, err)
+			seq, err := checkItem(buf[:n])
+			require.NoError(t, err)
+			if read > 0 {
+				// Consecutive, or the first item of a later writer.
+				require.True(t, seq == prev+1 || seq&(1<<40-1) == 0 && seq > prev,
+					"item %#x after %#x", seq, prev)
 			}
-			const rounds = 3
-			for round := range uint64(rounds) {
-				c := startChild(t, "writer-stream", map[string]string{"DIR": o.Dir, "NAME": "stream",
-					"START": strconv.FormatUint((round+1)<<40, 10)})
-				c.expect("ready") // the writer role was free at once
-				for range 2000 + 1000*round {
-					pop()
-				}
-				c.kill()
-			}
-			// Drain what the last writer published before it died.
-			for r.Len() > 0 {
+			prev = seq
+			read++
+		}
+		const rounds = 3
+		for round := range uint64(rounds) {
+			c := childtest.Start(t, "writer-stream", map[string]string{"DIR": o.Dir, "NAME": "stream",
+				"START": strconv.FormatUint((round+1)<<40, 10)})
+			c.Expect("ready") // the writer role was free at once
+			for range 2000 + 1000*round {
 				pop()
 			}
-			assert.Equal(t, uint64(rounds)<<40, prev&^(1<<40-1), "items of the last writer were read")
-			_, err = r.Pop()
-			assert.ErrorIs(t, err, scb.ErrEmpty)
-		})
-	}
+			c.Kill()
+		}
+		// Drain what the last writer published before it died.
+		for r.Len() > 0 {
+			pop()
+		}
+		assert.Equal(t, uint64(rounds)<<40, prev&^(1<<40-1), "items of the last writer were read")
+		_, err = r.Pop()
+		assert.ErrorIs(t, err, scb.ErrEmpty)
+	})
 }

@@ -20,10 +20,11 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 func init() {
-	moreChildren["create-umask"] = childCreateUmask
+	role("create-umask", childCreateUmask)
 }
 
 // childCreateUmask sets the umask to UMASK, creates a buffer with Perm
@@ -66,11 +67,11 @@ func TestCreatePermissions(t *testing.T) {
 			for _, m := range modes {
 				t.Run(fmt.Sprintf("%v/%v/%v", tt.perm, s, m), func(t *testing.T) {
 					dir := t.TempDir()
-					c := startChild(t, "create-umask", map[string]string{"DIR": dir, "NAME": "p",
+					c := childtest.Start(t, "create-umask", map[string]string{"DIR": dir, "NAME": "p",
 						"UMASK": "0o077", "PERM": strconv.Itoa(int(tt.perm)),
 						"STRATEGY": strconv.Itoa(int(s)), "MODE": strconv.Itoa(int(m))})
-					c.expect("ok")
-					c.wait()
+					c.Expect("ok")
+					c.Wait()
 					entries, err := os.ReadDir(dir)
 					require.NoError(t, err)
 					require.NotEmpty(t, entries)

@@ -21,18 +21,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 func init() {
-	moreChildren["soak-writer"] = childSoakWriter
-	moreChildren["soak-reader"] = childSoakReader
+	role("soak-writer", childSoakWriter)
+	role("soak-reader", childSoakReader)
 }
 
 // soakScale returns the fraction of the full size to run, or skips.
 func soakScale(t *testing.T) float64 {
 	switch v := os.Getenv("SCB_SOAK"); v {
 	case "":
-		t.Skip("soak test: set SCB_SOAK=full, SCB_SOAK=ci or SCB_SOAK=<fraction> to run it")
+		childtest.Skip(t, "soak test: set SCB_SOAK=full, SCB_SOAK=ci or SCB_SOAK=<fraction> to run it", "soak-writer", "soak-reader")
 	case "full":
 		return 1
 	case "ci":
@@ -126,22 +127,22 @@ func TestSoakFlockQueue(t *testing.T) {
 	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, ItemSize: soakItemSize}
 	w := create(t, "soak", o)
 
-	var rs, ws []*child
+	var rs, ws []*childtest.Proc
 	for i := range readers {
-		c := startChild(t, "soak-reader", map[string]string{"DIR": o.Dir, "NAME": "soak",
+		c := childtest.Start(t, "soak-reader", map[string]string{"DIR": o.Dir, "NAME": "soak",
 			"OUT": filepath.Join(o.Dir, fmt.Sprintf("reader%d", i))})
-		c.expect("ready")
+		c.Expect("ready")
 		rs = append(rs, c)
 	}
 	start := time.Now()
 	for id := range writers {
-		ws = append(ws, startChild(t, "soak-writer", map[string]string{"DIR": o.Dir, "NAME": "soak",
+		ws = append(ws, childtest.Start(t, "soak-writer", map[string]string{"DIR": o.Dir, "NAME": "soak",
 			"ID": strconv.Itoa(id), "N": strconv.Itoa(per)}))
 	}
 	for _, c := range ws {
-		c.expect("ready")
-		c.expect("ok")
-		c.wait()
+		c.Expect("ready")
+		c.Expect("ok")
+		c.Wait()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
@@ -151,8 +152,8 @@ func TestSoakFlockQueue(t *testing.T) {
 		require.NoError(t, w.PushBytesWait(ctx, stop))
 	}
 	for _, c := range rs {
-		c.expect("ok")
-		c.wait()
+		c.Expect("ok")
+		c.Wait()
 	}
 	elapsed := time.Since(start)
 
@@ -184,16 +185,16 @@ func TestSoakAtomicQueue(t *testing.T) {
 	w, err := scb.Create("soak", o)
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
-	r := startChild(t, "soak-reader", map[string]string{"DIR": o.Dir, "NAME": "soak", "N": strconv.Itoa(n)})
-	r.expect("ready")
+	r := childtest.Start(t, "soak-reader", map[string]string{"DIR": o.Dir, "NAME": "soak", "N": strconv.Itoa(n)})
+	r.Expect("ready")
 	start := time.Now()
-	wc := startChild(t, "soak-writer", map[string]string{"DIR": o.Dir, "NAME": "soak", "ID": "0", "N": strconv.Itoa(n)})
-	wc.expect("ready")
-	wc.expect("ok")
-	assert.Equal(t, strconv.Itoa(n), r.expect("ok"), "every item read, intact and in order")
+	wc := childtest.Start(t, "soak-writer", map[string]string{"DIR": o.Dir, "NAME": "soak", "ID": "0", "N": strconv.Itoa(n)})
+	wc.Expect("ready")
+	wc.Expect("ok")
+	assert.Equal(t, strconv.Itoa(n), r.Expect("ok"), "every item read, intact and in order")
 	elapsed := time.Since(start)
-	wc.wait()
-	r.wait()
+	wc.Wait()
+	r.Wait()
 	report(t, "Atomic Queue, 1 writer and 1 reader process", n, elapsed)
 }
 

@@ -5,7 +5,6 @@ package main
 // is bounded by procTimeout.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -25,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 // procTimeout bounds every process the tests run and every wait on one.
@@ -122,84 +122,13 @@ func exitCode(t *testing.T, err error) int {
 	return -1
 }
 
-// proc is the command running in the background.
-type proc struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	lines  chan string // standard output, line by line; closed at EOF
-	stderr *bytes.Buffer
-	done   chan error // Wait's result, once
-}
-
-// start runs the command in the background; its standard output is read
-// as it comes, so that it never blocks on a full pipe.
-func start(t *testing.T, dir string, args ...string) *proc {
+// start runs the command in the background (package child's harness reads
+// its standard output as it comes, so that it never blocks on a full pipe).
+func start(t *testing.T, dir string, args ...string) *childtest.Proc {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), procTimeout)
-	cmd := newCmd(ctx, dir, args...)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	p := &proc{t: t, cmd: cmd, lines: make(chan string, 1<<16), stderr: &bytes.Buffer{}, done: make(chan error, 1)}
-	cmd.Stderr = p.stderr
-	require.NoError(t, cmd.Start())
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			p.lines <- sc.Text()
-		}
-		close(p.lines)
-		p.done <- cmd.Wait()
-		cancel()
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		for range p.lines {
-		}
-		<-p.done
-	})
-	return p
-}
-
-// readLines returns the next n lines of the process's standard output.
-func (p *proc) readLines(n int) []string {
-	p.t.Helper()
-	out := make([]string, 0, n)
-	deadline := time.After(procTimeout)
-	for len(out) < n {
-		select {
-		case line, ok := <-p.lines:
-			if !ok {
-				p.t.Fatalf("scb exited after %d lines of %d; stderr:\n%s", len(out), n, p.stderr)
-			}
-			out = append(out, line)
-		case <-deadline:
-			p.t.Fatalf("got %d lines of %d within %v; stderr:\n%s", len(out), n, procTimeout, p.stderr)
-		}
-	}
-	return out
-}
-
-// wait waits for the process to exit and returns its exit status and the
-// rest of its standard output.
-func (p *proc) wait() (int, []string) {
-	p.t.Helper()
-	var rest []string
-	deadline := time.After(procTimeout)
-	for {
-		select {
-		case line, ok := <-p.lines:
-			if ok {
-				rest = append(rest, line)
-				continue
-			}
-		case <-deadline:
-			p.t.Fatalf("scb did not exit within %v; stderr:\n%s", procTimeout, p.stderr)
-		}
-		break
-	}
-	err := <-p.done
-	p.done <- err // for the cleanup
-	return exitCode(p.t, err), rest
+	t.Cleanup(cancel)
+	return childtest.StartCmd(t, newCmd(ctx, dir, args...))
 }
 
 // lines splits output into its lines.
@@ -428,10 +357,10 @@ func TestPushWait(t *testing.T) {
 	pusher := start(t, dir, "push", "q", "3", "4", "5", "--wait")
 	assert.Equal(t, "1\n2\n", ok(t, dir, "", "pop", "q", "-n", "2"))
 	assert.Equal(t, "3\n4\n5\n", ok(t, dir, "", "pop", "q", "-n", "3", "--wait"))
-	code, out := pusher.wait()
-	assert.Equal(t, 0, code, "stderr:\n%s", pusher.stderr)
+	code, out := pusher.Exit()
+	assert.Equal(t, 0, code, "stderr:\n%s", pusher.Stderr())
 	assert.Empty(t, out)
-	assert.Empty(t, pusher.stderr.String())
+	assert.Empty(t, pusher.Stderr())
 }
 
 func TestBytes(t *testing.T) {
@@ -676,17 +605,17 @@ func TestPipeline(t *testing.T) {
 	follower := start(t, dir, "pop", "jobs", "--follow")
 	ok(t, dir, counting(1, n), "push", "jobs", "--wait", "-")
 
-	got := follower.readLines(n)
+	got := follower.Lines(n)
 	// The follower holds the Atomic queue's reader role.
 	r := runScb(t, dir, "", "pop", "jobs")
 	assert.Equal(t, 1, r.code)
 	assert.Empty(t, r.stdout)
 	assert.Regexp(t, `^scb: pop "jobs": buffer is busy: another reader is attached \(it holds .*jobs\.scb\.[0-9a-f]{16}\.rlock\)\n$`, r.stderr)
 
-	require.NoError(t, follower.cmd.Process.Signal(os.Interrupt))
-	code, rest := follower.wait()
-	assert.Equal(t, 0, code, "Ctrl-C ends --follow cleanly; stderr:\n%s", follower.stderr)
-	assert.Empty(t, follower.stderr.String())
+	require.NoError(t, follower.Cmd.Process.Signal(os.Interrupt))
+	code, rest := follower.Exit()
+	assert.Equal(t, 0, code, "Ctrl-C ends --follow cleanly; stderr:\n%s", follower.Stderr())
+	assert.Empty(t, follower.Stderr())
 	assert.Empty(t, rest)
 	assert.Equal(t, lines(counting(1, n)), got, "every item, in order")
 
@@ -715,11 +644,11 @@ func TestInterrupt(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "pop did not attach within %v", procTimeout)
 		time.Sleep(time.Millisecond)
 	}
-	require.NoError(t, waiter.cmd.Process.Signal(os.Interrupt))
-	code, out := waiter.wait()
+	require.NoError(t, waiter.Cmd.Process.Signal(os.Interrupt))
+	code, out := waiter.Exit()
 	assert.Equal(t, 130, code)
 	assert.Empty(t, out)
-	assert.Equal(t, `scb: pop "jobs": interrupted`+"\n", waiter.stderr.String())
+	assert.Equal(t, `scb: pop "jobs": interrupted`+"\n", waiter.Stderr())
 }
 
 func TestDemo(t *testing.T) {

@@ -13,14 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb/internal/bench"
+	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
-func TestMain(m *testing.M) {
-	if code, ok := bench.RunChild(); ok {
-		os.Exit(code)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { os.Exit(childtest.Main(m)) }
 
 // TestEveryTransport takes one small measurement with each transport and
 // shape: each far end checks every item's number, so a harness that lost

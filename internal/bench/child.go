@@ -1,23 +1,31 @@
 package bench
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
-	"time"
+
+	"github.com/sharedcbuff/scb/internal/child"
 )
 
-// childEnv names the job of a process started as the other end of a
-// measurement. Programs that use this package call RunChild first thing in
-// main (or TestMain), which runs the job when the variable is set.
-const childEnv = "SCB_BENCH_CHILD"
+// A measurement's far end is a child process (package child) in the role
+// "bench", with its job as JSON in the parameter JOB. Programs that use this
+// package call RunChild first thing in main (or TestMain), which runs the
+// job when the process was started for one.
+const role = "bench"
 
-// job is what a child does, passed as JSON in childEnv.
+func init() {
+	child.Register(role, func() error {
+		var j job
+		if err := json.Unmarshal([]byte(child.Param("JOB")), &j); err != nil {
+			return err
+		}
+		return runJob(j)
+	})
+}
+
+// job is what a child does.
 type job struct {
 	Role  string // "consume" or "echo"
 	Via   string // transport: "atomic", "flock", "pipe", "socket", "bare"
@@ -31,25 +39,10 @@ type job struct {
 	Wait  Wait
 }
 
-// RunChild runs the measurement job this process was started for, if any.
-// It reports ok = false when the process is not a benchmark child;
-// otherwise the caller should exit with code.
-func RunChild() (code int, ok bool) {
-	spec := os.Getenv(childEnv)
-	if spec == "" {
-		return 0, false
-	}
-	var j job
-	if err := json.Unmarshal([]byte(spec), &j); err != nil {
-		fmt.Fprintln(os.Stderr, "bench child:", err)
-		return 2, true
-	}
-	if err := runJob(j); err != nil {
-		fmt.Fprintln(os.Stderr, "bench child:", err)
-		return 1, true
-	}
-	return 0, true
-}
+// RunChild runs the measurement job (or any other role of package child)
+// this process was started for, if any. It reports ok = false when the
+// process is not a child; otherwise the caller should exit with code.
+func RunChild() (code int, ok bool) { return child.Run() }
 
 // ready, warm and done are the child's lines on stdout: attached, the
 // warm-up items are through, all items are through.
@@ -74,48 +67,26 @@ func runJob(j job) error {
 	return fmt.Errorf("unknown transport %q", j.Via)
 }
 
-// childTimeout bounds every wait on a child.
-const childTimeout = 2 * time.Minute
-
 // proc is a running child.
-type proc struct {
-	cmd    *exec.Cmd
-	lines  chan string
-	stderr bytes.Buffer
-	exited chan error
-}
+type proc struct{ *child.Proc }
 
 // start runs the job in a new process (this executable again), with files
 // as its descriptors 3, 4, ..., and waits until it says ready.
 func start(j job, files ...*os.File) (*proc, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
 	spec, err := json.Marshal(j)
 	if err != nil {
 		return nil, err
 	}
-	p := &proc{lines: make(chan string, 4), exited: make(chan error, 1)}
-	p.cmd = exec.Command(exe)
-	p.cmd.Env = append(os.Environ(), childEnv+"="+string(spec), quickRaceExit())
-	p.cmd.ExtraFiles = files
-	p.cmd.Stderr = &p.stderr
-	out, err := p.cmd.StdoutPipe()
+	cmd, err := child.Command(role, map[string]string{"JOB": string(spec)})
 	if err != nil {
 		return nil, err
 	}
-	if err := p.cmd.Start(); err != nil {
+	cmd.ExtraFiles = files
+	c, err := child.Start(cmd)
+	if err != nil {
 		return nil, err
 	}
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			p.lines <- sc.Text()
-		}
-		close(p.lines)
-		p.exited <- p.cmd.Wait()
-	}()
+	p := &proc{c}
 	if err := p.expect("ready"); err != nil {
 		p.kill()
 		return nil, err
@@ -125,19 +96,8 @@ func start(j job, files ...*os.File) (*proc, error) {
 
 // expect waits for the child's next line, which must be want.
 func (p *proc) expect(want string) error {
-	select {
-	case line, ok := <-p.lines:
-		if !ok {
-			err := <-p.exited
-			return fmt.Errorf("child exited (%v) before saying %q: %s", err, want, strings.TrimSpace(p.stderr.String()))
-		}
-		if line != want {
-			return fmt.Errorf("child said %q, want %q", line, want)
-		}
-		return nil
-	case <-time.After(childTimeout):
-		return fmt.Errorf("child did not say %q within %v", want, childTimeout)
-	}
+	_, err := p.Expect(want)
+	return err
 }
 
 // finish waits for "done" and for the child to exit successfully.
@@ -146,30 +106,14 @@ func (p *proc) finish() error {
 		p.kill()
 		return err
 	}
-	for range p.lines {
-	}
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			return fmt.Errorf("child: %w: %s", err, strings.TrimSpace(p.stderr.String()))
-		}
-		return nil
-	case <-time.After(childTimeout):
+	if _, err := p.Wait(); err != nil {
 		p.kill()
-		return errors.New("child did not exit")
+		return fmt.Errorf("child: %w: %s", err, strings.TrimSpace(p.Stderr()))
 	}
+	return nil
 }
 
-func (p *proc) kill() {
-	p.cmd.Process.Kill()
-	for range p.lines {
-	}
-}
+func (p *proc) kill() { p.Kill() }
 
-// quickRaceExit returns a GORACE setting, keeping the caller's options, that
-// stops a race-enabled child from sleeping a second at exit (the race
-// detector's default), which would dominate short measurements and tests.
-// Programs built without -race ignore it.
-func quickRaceExit() string {
-	return "GORACE=" + strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")
-}
+// childTimeout bounds every wait on a child.
+const childTimeout = child.Timeout
