@@ -82,9 +82,8 @@ func (h *handle) run(ctx context.Context, d direction, blocked error, stuck func
 	if err := h.st.admit(h); err != nil {
 		return err
 	}
-	defer h.st.dismiss()
+	// (No defers: this is the path of every call but the inline ones.)
 	ws := waitState{spin: h.spin}
-	defer ws.done()
 	for {
 		var seen uint64
 		var err error
@@ -93,26 +92,33 @@ func (h *handle) run(ctx context.Context, d direction, blocked error, stuck func
 			ok, seen = stuck()
 		}
 		if !ok {
-			if err := h.st.take(ctx, h); err != nil {
-				return err
-			}
-			seen, err = attempt()
-			if h.lent {
-				h.st.keep() // attempt lent a slot or an item: the ring stays taken
-			} else {
-				h.st.give(h)
+			if err = h.st.take(ctx, h); err == nil {
+				seen, err = attempt()
+				if h.lent {
+					h.st.keep() // attempt lent a slot or an item: the ring stays taken
+				} else {
+					h.st.give(h)
+				}
 			}
 			if err != blocked {
-				return err
+				return h.leave(&ws, err)
 			}
 		}
 		if ctx == nil {
-			return blocked
+			return h.leave(&ws, blocked)
 		}
 		if err := h.await(ctx, &ws, d, seen, &h.closing); err != nil {
-			return err
+			return h.leave(&ws, err)
 		}
 	}
+}
+
+// leave ends a call admitted by run: it ends its waiting, if it waited,
+// and dismisses it.
+func (h *handle) leave(ws *waitState, err error) error {
+	ws.done()
+	h.st.dismiss()
+	return err
 }
 
 // lend marks a Claim or Peek outstanding: the calling attempt keeps the
@@ -131,24 +137,25 @@ func (h *handle) finish(done func() error) error {
 	if err := h.st.admit(h); err != nil {
 		return err
 	}
-	defer h.st.dismiss()
-	if err := h.st.resume(); err != nil {
-		return err
-	}
-	if !h.lent {
+	err := h.st.resume()
+	switch {
+	case err != nil:
+	case !h.lent:
 		h.st.keep()
-		return ErrNotClaimed
+		err = ErrNotClaimed
+	default:
+		if err = done(); err != nil {
+			h.st.keep()
+			break
+		}
+		h.lent = false
+		if h.fastOK {
+			h.fast = true
+		}
+		h.st.give(h)
 	}
-	if err := done(); err != nil {
-		h.st.keep()
-		return err
-	}
-	h.lent = false
-	if h.fastOK {
-		h.fast = true
-	}
-	h.st.give(h)
-	return nil
+	h.st.dismiss()
+	return err
 }
 
 // look runs f, which reads only shared words, while the handle is open;
