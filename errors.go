@@ -81,6 +81,16 @@ var (
 	// Claim, and by Release without an outstanding Peek.
 	ErrNotClaimed = errors.New("no claimed slot or peeked item")
 
+	// ErrRemoved is returned by a blocking call (one ending in Wait) whose
+	// buffer was removed, or replaced by a new buffer of the same name,
+	// while it waited, once the call can never proceed: a Reader with no
+	// item left to read, or a Writer of an Atomic Queue buffer that no
+	// reader holds (none can attach any more: the name leads elsewhere).
+	// The call notices within about a quarter of a second. A Flock Writer
+	// cannot know whether readers are still attached, and keeps waiting
+	// until its context is done. Non-blocking calls do not report it.
+	ErrRemoved = errors.New("buffer was removed")
+
 	// ErrClosed is returned by every operation on a Writer or Reader after
 	// Close.
 	ErrClosed error = &wrapped{"buffer handle is closed", fs.ErrClosed}
