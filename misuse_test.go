@@ -71,18 +71,23 @@ func childPushCount(ctx context.Context, name string, o *scb.Options) error {
 	return nil
 }
 
-// hammer runs f from two goroutines until d has passed, and returns how
-// many calls failed with an error matching ErrBusy; any other error fails
-// the test.
+// hammer runs f from two goroutines for at least d, and then until a call
+// has failed with an error matching ErrBusy (collisions are a matter of
+// timing), for at most waitBound. It returns how many calls failed so;
+// any other error fails the test.
 func hammer(t *testing.T, d time.Duration, f func() error) int64 {
 	t.Helper()
 	var busy atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
-	deadline := time.Now().Add(d)
+	start := time.Now()
+	more := func() bool {
+		took := time.Since(start)
+		return took < d || busy.Load() == 0 && took < waitBound
+	}
 	for range 2 {
 		wg.Go(func() {
-			for time.Now().Before(deadline) {
+			for more() {
 				for range 1000 {
 					err := f()
 					switch {
@@ -115,7 +120,7 @@ func TestAtomicWriterUsedByTwoGoroutines(t *testing.T) {
 	skipUnderRace(t)
 	for _, batch := range []bool{false, true} {
 		t.Run(map[bool]string{false: "push", true: "pushmany"}[batch], func(t *testing.T) {
-			o := &scb.Options{Dir: t.TempDir(), Length: 64}
+			o := &scb.Options{Dir: t.TempDir(), Length: 4096}
 			w := create(t, "misused", o)
 			c := childtest.Start(t, "pop-idle", map[string]string{"DIR": o.Dir, "NAME": "misused", "IDLE": "1000"})
 			c.Expect("ready")
