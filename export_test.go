@@ -1,6 +1,9 @@
 package scb
 
-import "hash/crc32"
+import (
+	"hash/crc32"
+	"time"
+)
 
 // Layout facts for the white-box corruption and fuzz tests in package
 // scb_test: they damage chosen bytes of real files, and take the offsets
@@ -53,3 +56,16 @@ func Reseal(b []byte) {
 }
 
 func crc32Castagnoli(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+
+// SetSleepLimits makes every sleep of a blocking call waiting for items or
+// room last until it is woken, up to d: with d long, a lost wake-up is a
+// hang instead of a delay. It returns a function that restores the limits.
+func SetSleepLimits(d time.Duration) (restore func()) {
+	s, r := sleepLimit, roomLimit
+	sleepLimit, roomLimit = d, d
+	return func() { sleepLimit, roomLimit = s, r }
+}
+
+// Futexes reports whether blocking calls sleep until woken on this
+// platform (else they poll, and there is no wake-up to lose).
+const Futexes = futexes

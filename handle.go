@@ -32,6 +32,7 @@ type handle struct {
 	lent    bool         // a Claim or Peek is outstanding
 	fastOK  bool         // the role's inline path suits this buffer and strategy
 	fast    bool         // fastOK, open, and nothing lent: Push or Pop may take the inline path
+	slept   int          // recent waits that ended asleep (await spins less after them)
 }
 
 // init fills in h for b and the strategy st; the caller then sets load
@@ -110,7 +111,7 @@ func (h *handle) run(ctx context.Context, d direction, blocked error, stuck func
 		if ws.checkDue() && h.orphaned(d) {
 			return h.leave(&ws, ErrRemoved)
 		}
-		if err := h.await(ctx, &ws, d, seen, &h.closing); err != nil {
+		if err := h.await(ctx, &ws, d, seen); err != nil {
 			return h.leave(&ws, err)
 		}
 	}

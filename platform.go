@@ -27,11 +27,14 @@ package scb
 //
 //	shmDir() string
 //
-// wake: how blocking calls wait for items, room or the Flock lock (wait.go).
+// wake: the primitive under blocking calls' sleeps (wait.go has the
+// protocol: registration, claiming the wake, the back-off without it).
 //
-//	sleep(ws *waitState, seq, waiters *uint32, ready func() bool, limit time.Duration)
-//	wake(seq *uint32)
+//	futexes  whether waitOn really sleeps until wakeOn (else waits poll)
+//	waitOn(word *uint32, val uint32, d time.Duration)  sleep while *word == val, at most d, across processes
+//	wakeOn(word *uint32)  wake every sleeper on word, in every process
 //	maxSleep  the longest single sleep
+//	osYield()  give the processor to any other runnable thread
 //
 // atomic64 (by GOARCH, not GOOS): whether the Atomic strategy is offered.
 //

@@ -369,7 +369,7 @@ func (r *Reader) Pop() (uint64, error) {
 			}
 			r.pub = n + 1
 			if atomic.LoadUint32(r.roomWaiters) != 0 {
-				wake(r.roomSeq)
+				r.wakeNow(roomWait)
 			}
 			return v, nil
 		}

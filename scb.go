@@ -340,10 +340,13 @@ type Info struct {
 	Consumed uint64      // Queue: items read since creation; Broadcast: 0 (readers keep their own cursors)
 	Unread   int         // Queue: items waiting to be read; Broadcast: items held in the ring
 
-	// ReadersWaiting and WritersWaiting count the blocking calls asleep in
-	// the kernel waiting for items or for room, on Linux (elsewhere they
-	// poll, and the counts stay 0). A process killed while asleep stays
-	// counted.
+	// ReadersWaiting and WritersWaiting count the times blocking calls
+	// went to sleep in the kernel, waiting for items or for room, since the
+	// other side last woke them (on Linux; elsewhere they poll, and the
+	// counts stay 0). Non-zero means someone sleeps or slept and was not
+	// yet woken: a call that woke by its own timeout, or a process killed
+	// while asleep, stays counted until the next wake-up, which costs the
+	// other side one system call.
 	ReadersWaiting int
 	WritersWaiting int
 }

@@ -2,9 +2,7 @@ package scb
 
 import (
 	"context"
-	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -143,7 +141,7 @@ func (s *flockStrategy) lock(ctx context.Context, h *handle) error {
 		switch {
 		case i < lockSpins:
 		case i < lockSpins+lockYields:
-			runtime.Gosched()
+			osYield()
 		default:
 			var got bool
 			var err error
@@ -182,7 +180,5 @@ const (
 // unlock releases the file lock and wakes the processes waiting for it.
 func (s *flockStrategy) unlock(h *handle) {
 	unlockFd(s.fd)
-	if atomic.LoadUint32(h.lockWaiters) != 0 {
-		wake(h.lockSeq)
-	}
+	wakeWord(h.lockSeq, h.lockWaiters)
 }

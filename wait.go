@@ -2,7 +2,6 @@ package scb
 
 import (
 	"context"
-	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -44,8 +43,8 @@ const (
 	// yields: about a microsecond or two, which covers the other side
 	// being in the middle of an operation.
 	defaultSpin = 1000
-	// yieldTries is how many times it then polls after runtime.Gosched
-	// before it sleeps.
+	// yieldTries is how many times it then polls after yielding the
+	// processor before it sleeps.
 	yieldTries = 20
 )
 
@@ -99,27 +98,95 @@ func (ws *waitState) done() {
 	}
 }
 
+// sleep registers the caller as a sleeper on seq (waiters), and sleeps
+// until seq changes or limit passes, unless ready already reports true.
+// The registration is not undone: a waker claims every registration at
+// once (wakeWord), and a sleeper that wakes by itself registers again
+// before it next sleeps. A registration left behind (a timeout, or a
+// sleeper killed) costs the next publisher one wake-up, once. Without
+// futexes it sleeps one step of a back-off instead.
+func sleep(ws *waitState, seq, waiters *uint32, ready func() bool, limit time.Duration) {
+	ws.sleeps++
+	if !futexes {
+		if !ready() {
+			time.Sleep(min(minSleep<<min(ws.sleeps-1, 10), maxSleep, limit))
+		}
+		return
+	}
+	atomic.AddUint32(waiters, 1)
+	v := atomic.LoadUint32(seq)
+	if !ready() {
+		waitOn(seq, v, limit)
+	}
+}
+
+// wakeWord wakes the sleepers registered on seq, if any: the caller that
+// swaps the registrations to zero makes the one system call, and every
+// later caller finds none, until a sleeper registers again. Callers store
+// the cursor the sleepers wait on first; both that store and the swap are
+// sequentially consistent, so either the sleeper's check sees the cursor
+// or the waker sees its registration (and then bumps seq after the
+// sleeper read it, so its futex wait cannot miss the wake).
+func wakeWord(seq, waiters *uint32) {
+	if atomic.LoadUint32(waiters) == 0 || atomic.SwapUint32(waiters, 0) == 0 {
+		return
+	}
+	wakeSeq(seq)
+}
+
+// wakeSeq bumps seq and wakes whoever sleeps on it, registered or not.
+func wakeSeq(seq *uint32) {
+	atomic.AddUint32(seq, 1)
+	wakeOn(seq)
+}
+
+// sleepLimit and roomLimit are maxSleep and roomDelay, variables so that
+// the tests of the wake-up protocol can make a lost wake-up a hang.
+var (
+	sleepLimit = maxSleep
+	roomLimit  = roomDelay
+)
+
+// minSleep is the first step of the back-off where waits poll.
+const minSleep = 20 * time.Microsecond
+
+// roomDelay bounds a writer's sleep while it waits for room: readers wake
+// it only once roomShare of the ring is free (one wake-up per batch of
+// room, not per item read), so a reader that stops reading before then
+// leaves it to find the smaller room itself.
+const roomDelay = 5 * time.Millisecond
+
+// roomShare returns how many slots must be free before a reader wakes a
+// writer waiting for room: a quarter of the ring.
+func (g *ring) roomShare() uint64 { return max(1, g.length/4) }
+
 // await waits until the cursor of direction d has probably moved from seen,
 // and returns nil so the caller retries; or returns ctx's error, or
 // ErrClosed once closing is set. It polls the cursor (spin), then polls
-// while yielding the processor, then sleeps until woken.
-func (g *ring) await(ctx context.Context, ws *waitState, d direction, seen uint64, closing *atomic.Bool) error {
+// while yielding the processor to any other thread (another process
+// included), then sleeps until woken. It adapts: after waits that ended
+// asleep, it spins and yields less (a peer that makes us sleep now will
+// probably do so again), and a wait that ends while spinning restores it.
+func (h *handle) await(ctx context.Context, ws *waitState, d direction, seen uint64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if closing.Load() {
+	if h.closing.Load() {
 		return ErrClosed
 	}
-	seq, waiters, cursor := g.words(d)
+	seq, waiters, cursor := h.words(d)
 	if ws.spin >= 0 {
-		for range spinCount(ws.spin) {
+		shift := min(h.slept, 4)
+		for range spinCount(ws.spin) >> shift {
 			if atomic.LoadUint64(cursor) != seen {
+				h.slept = 0
 				return nil
 			}
 		}
-		for range yieldTries {
-			runtime.Gosched()
+		for range yieldTries >> shift {
+			osYield()
 			if atomic.LoadUint64(cursor) != seen {
+				h.slept = 0
 				return nil
 			}
 		}
@@ -128,34 +195,44 @@ func (g *ring) await(ctx context.Context, ws *waitState, d direction, seen uint6
 		fired := make(chan struct{})
 		ws.fired = fired
 		ws.stop = context.AfterFunc(ctx, func() {
-			wake(seq)
+			wakeSeq(seq)
 			close(fired)
 		})
 	}
+	limit := sleepLimit
+	if d == roomWait {
+		limit = min(limit, roomLimit)
+	}
 	sleep(ws, seq, waiters, func() bool {
-		return atomic.LoadUint64(cursor) != seen || closing.Load() || ctx.Err() != nil
-	}, maxSleep)
+		return atomic.LoadUint64(cursor) != seen || h.closing.Load() || ctx.Err() != nil
+	}, limit)
+	h.slept = min(h.slept+1, 8)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if closing.Load() {
+	if h.closing.Load() {
 		return ErrClosed
 	}
 	return nil
 }
 
-// wakeNow wakes the sleepers of direction d, if any. When nobody sleeps
-// it costs one load and no system call.
+// wakeNow wakes the sleepers of direction d, if any: readers as soon as
+// items arrive, writers once a share of the ring is free. When nobody
+// sleeps it costs one load and no system call.
 func (g *ring) wakeNow(d direction) {
 	seq, waiters, _ := g.words(d)
-	if atomic.LoadUint32(waiters) != 0 {
-		wake(seq)
+	if atomic.LoadUint32(waiters) == 0 {
+		return
 	}
+	if d == roomWait && g.length-uint64(g.unread()) < g.roomShare() {
+		return
+	}
+	wakeWord(seq, waiters)
 }
 
 // wakeAll wakes every sleeper on the buffer, in every process; Close uses
 // it so that its own handle's waiters notice. The others go back to sleep.
 func (g *ring) wakeAll() {
-	wake(g.dataSeq)
-	wake(g.roomSeq)
+	wakeSeq(g.dataSeq)
+	wakeSeq(g.roomSeq)
 }

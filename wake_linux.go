@@ -2,43 +2,42 @@
 
 package scb
 
-// Waiting on Linux: blocking calls sleep on a futex in the shared header,
-// and wake bumps it.
+// Waiting on Linux: a futex on the shared header word, which works between
+// processes because the word is in a shared mapping (no FUTEX_PRIVATE_FLAG).
 
 import (
 	"math"
-	"sync/atomic"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// maxSleep bounds one futex sleep, so that a wake-up lost to a process that
-// died between publishing and waking costs at most this much.
+// futexes reports that waitOn really sleeps until wakeOn (wait.go's
+// protocol registers sleepers); without it, waits poll with a back-off.
+const futexes = true
+
+// maxSleep bounds one sleep, so that a wake-up lost to a process that died
+// between claiming it and making it costs at most this much.
 const maxSleep = 100 * time.Millisecond
 
 const (
-	futexWait = 0 // FUTEX_WAIT, without FUTEX_PRIVATE_FLAG: the word is shared between processes
-	futexWake = 1 // FUTEX_WAKE
+	futexWaitOp = 0 // FUTEX_WAIT
+	futexWakeOp = 1 // FUTEX_WAKE
 )
 
-// sleep registers as a waiter on seq, and sleeps in the kernel until seq
-// changes or limit passes, unless ready already reports true.
-func sleep(ws *waitState, seq, waiters *uint32, ready func() bool, limit time.Duration) {
-	atomic.AddUint32(waiters, 1)
-	v := atomic.LoadUint32(seq)
-	if !ready() {
-		ts := unix.NsecToTimespec(int64(limit))
-		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(seq)), futexWait, uintptr(v),
-			uintptr(unsafe.Pointer(&ts)), 0, 0)
-	}
-	atomic.AddUint32(waiters, ^uint32(0))
-	ws.sleeps++
+// waitOn sleeps while *word == val, for at most d; it may return early.
+func waitOn(word *uint32, val uint32, d time.Duration) {
+	ts := unix.NsecToTimespec(int64(d))
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(word)), futexWaitOp, uintptr(val),
+		uintptr(unsafe.Pointer(&ts)), 0, 0)
 }
 
-// wake bumps seq and wakes every process sleeping on it.
-func wake(seq *uint32) {
-	atomic.AddUint32(seq, 1)
-	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(seq)), futexWake, math.MaxInt32, 0, 0, 0)
+// wakeOn wakes every process sleeping in waitOn(word, ...).
+func wakeOn(word *uint32) {
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(word)), futexWakeOp, math.MaxInt32, 0, 0, 0)
 }
+
+// osYield gives the processor to any other runnable thread, of this
+// process or another (runtime.Gosched only yields to goroutines).
+func osYield() { unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }

@@ -2,28 +2,26 @@
 
 package scb
 
-// Waiting elsewhere than Linux: blocking calls poll with a sleeping back-off.
+// Waiting elsewhere than Linux: blocking calls poll with a sleeping back-off
+// (wait.go); there is no cross-process wake-up to make.
 
-import "time"
-
-// Without a futex, a waiter polls with a sleeping back-off that starts at
-// minSleep and doubles up to maxSleep: a wake-up arrives at most maxSleep
-// (plus the system's timer slack) after the item or the room it waits for.
-const (
-	minSleep = 20 * time.Microsecond
-	maxSleep = time.Millisecond
+import (
+	"runtime"
+	"time"
 )
 
-// sleep waits until ready reports true, for one step of the back-off and at
-// most limit; waiters and seq are not used (there is nobody to wake it).
-func sleep(ws *waitState, seq, waiters *uint32, ready func() bool, limit time.Duration) {
-	if ready() {
-		return
-	}
-	d := minSleep << min(ws.sleeps, 10)
-	time.Sleep(min(d, maxSleep, limit))
-	ws.sleeps++
-}
+// futexes is false: waitOn is never called, sleepers poll.
+const futexes = false
 
-// wake has nothing to do: sleepers poll.
-func wake(seq *uint32) {}
+// Without a futex, a waiter polls with a sleeping back-off that starts at
+// minSleep (wait.go) and doubles up to maxSleep: a wake-up arrives at most
+// maxSleep (plus the system's timer slack) after the item or the room it
+// waits for.
+const maxSleep = time.Millisecond
+
+func waitOn(word *uint32, val uint32, d time.Duration) { time.Sleep(d) }
+
+func wakeOn(word *uint32) {}
+
+// osYield yields the processor; the runtime's yield is the portable one.
+func osYield() { runtime.Gosched() }

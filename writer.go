@@ -318,7 +318,7 @@ func (w *Writer) Push(v uint64) error {
 			}
 			w.pub = n + 1
 			if atomic.LoadUint32(w.dataWaiters) != 0 {
-				wake(w.dataSeq)
+				wakeWord(w.dataSeq, w.dataWaiters)
 			}
 			return nil
 		}
