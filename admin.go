@@ -44,6 +44,7 @@ func statFile(name string, c config) (Info, error) {
 		}
 	}
 	info := Info{
+		Ended:    atomic.LoadUint64((*uint64)(unsafe.Add(base, offEnd))) != 0,
 		Name:     name,
 		Path:     f.Name(),
 		Length:   int(g.length),

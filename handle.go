@@ -2,6 +2,7 @@ package scb
 
 import (
 	"context"
+	"io"
 	"sync/atomic"
 )
 
@@ -59,10 +60,11 @@ func (h *handle) attach(fastOK bool) error {
 	return nil
 }
 
-// wrap names the operation and the buffer in err, except for ErrFull and
-// ErrEmpty, which busy loops compare on every turn.
+// wrap names the operation and the buffer in err, except for ErrFull,
+// ErrEmpty and io.EOF, which loops compare on every turn (and io.EOF is
+// returned bare by convention).
 func (h *handle) wrap(op string, err error) error {
-	if err == nil || err == ErrFull || err == ErrEmpty {
+	if err == nil || err == ErrFull || err == ErrEmpty || err == io.EOF {
 		return err
 	}
 	return opError(op, h.name, err)

@@ -82,7 +82,12 @@ const (
 	offRoomWaiters = 4*lineSize + 4 // uint32 writers sleeping on offRoomSeq
 	offLockSeq     = 5 * lineSize   // uint32 Flock: bumped on unlock when a locker waits
 	offLockWaiters = 5*lineSize + 4 // uint32 Flock: lockers sleeping on offLockSeq
-	headerUsed     = 6 * lineSize   // everything past this in the header page is zero
+
+	// The stream's state and who is attached, rarely written.
+	offEnd       = 6 * lineSize    // uint64 0 while the stream is open; n+1 once it ended after item n-1
+	offWriterPid = 6*lineSize + 8  // uint32 Atomic: the attached writer's process id, 0 when none
+	offReaderPid = 6*lineSize + 12 // uint32 Atomic Queue: the attached reader's process id, 0 when none
+	headerUsed   = 7 * lineSize    // everything past this in the header page is zero
 
 	// Slot layouts.
 	queueLen      = 0  // uint32 item length

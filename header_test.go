@@ -17,7 +17,7 @@ func TestLayoutLines(t *testing.T) {
 	assert.LessOrEqual(t, fixedSize, lineSize, "fixed fields fit line 0")
 	assert.Equal(t, offChecksum+4, fixedSize)
 	lines := map[string]int{
-		"head": offHead, "tail": offTail, "data wake": offDataSeq, "room wake": offRoomSeq, "lock wake": offLockSeq,
+		"head": offHead, "tail": offTail, "data wake": offDataSeq, "room wake": offRoomSeq, "lock wake": offLockSeq, "state": offEnd,
 	}
 	seen := map[int]string{}
 	for name, off := range lines {

@@ -89,8 +89,13 @@ func (r *Reader) raced() error {
 	return errReadRace
 }
 
-// refresh reloads the write cursor; ErrEmpty if nothing is past pos.
+// refresh reloads the write cursor; ErrEmpty if nothing is past pos, or
+// io.EOF if moreover the stream ended.
 func (r *Reader) refresh() error {
+	// The end mark first: the writer stores it after its last item's
+	// write cursor, so with the mark set the cursor loaded next covers
+	// every item of the stream.
+	e := atomic.LoadUint64(r.end)
 	h := atomic.LoadUint64(r.wcur)
 	if r.broadcast {
 		if h < r.headCache {
@@ -101,6 +106,9 @@ func (r *Reader) refresh() error {
 	}
 	r.headCache = h
 	if r.pos >= h {
+		if e != 0 {
+			return io.EOF
+		}
 		return ErrEmpty
 	}
 	return nil
@@ -325,7 +333,7 @@ func (r *Reader) stuck(op *rop) (bool, uint64) {
 		return false, 0
 	}
 	t := atomic.LoadUint64(r.rcur) // first: the write cursor only grows past it
-	return op.wants() && atomic.LoadUint64(r.wcur) == t && r.sound(), t
+	return op.wants() && atomic.LoadUint64(r.wcur) == t && atomic.LoadUint64(r.end) == 0 && r.sound(), t
 }
 
 // do runs op: once with a nil ctx, otherwise until it reads something,
@@ -353,7 +361,7 @@ func (r *Reader) Pop() (uint64, error) {
 		n := r.pos
 		if n >= r.headCache {
 			h := atomic.LoadUint64(r.wcur)
-			if h == n {
+			if h == n && atomic.LoadUint64(r.end) == 0 {
 				return 0, ErrEmpty
 			}
 			if h-n <= r.length {

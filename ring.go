@@ -19,6 +19,9 @@ type ring struct {
 	roomWaiters *uint32
 	lockSeq     *uint32 // Flock only
 	lockWaiters *uint32
+	end         *uint64 // 0 while the stream is open, items+1 once it ended
+	writerPid   *uint32
+	readerPid   *uint32
 
 	length    uint64
 	mask      uint64 // length-1 when length is a power of two, else 0
@@ -43,6 +46,9 @@ func newRing(base unsafe.Pointer, g geometry) ring {
 		roomWaiters: at32(offRoomWaiters),
 		lockSeq:     at32(offLockSeq),
 		lockWaiters: at32(offLockWaiters),
+		end:         at64(offEnd),
+		writerPid:   at32(offWriterPid),
+		readerPid:   at32(offReaderPid),
 		length:      g.length,
 		slotSize:    uintptr(g.slotSize),
 		lenOff:      queueLen,

@@ -339,6 +339,7 @@ type Info struct {
 	Written  uint64      // items written since creation
 	Consumed uint64      // Queue: items read since creation; Broadcast: 0 (readers keep their own cursors)
 	Unread   int         // Queue: items waiting to be read; Broadcast: items held in the ring
+	Ended    bool        // a writer ended the stream (Writer.CloseWrite) and none attached since
 
 	// ReadersWaiting and WritersWaiting count the times blocking calls
 	// went to sleep in the kernel, waiting for items or for room, since the

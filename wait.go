@@ -204,7 +204,8 @@ func (h *handle) await(ctx context.Context, ws *waitState, d direction, seen uin
 		limit = min(limit, roomLimit)
 	}
 	sleep(ws, seq, waiters, func() bool {
-		return atomic.LoadUint64(cursor) != seen || h.closing.Load() || ctx.Err() != nil
+		return atomic.LoadUint64(cursor) != seen || h.closing.Load() || ctx.Err() != nil ||
+			d == dataWait && atomic.LoadUint64(h.end) != 0 // the stream ended: retry, to return io.EOF
 	}, limit)
 	h.slept = min(h.slept+1, 8)
 	if err := ctx.Err(); err != nil {

@@ -3,6 +3,7 @@ package scb
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"unsafe"
@@ -46,6 +47,8 @@ func newWriter(b *buffer, c config) (*Writer, error) {
 	if err := w.attach(!w.broadcast && w.itemSize == 8); err != nil {
 		return nil, err
 	}
+	// A writer opens the stream, again if CloseWrite ended it.
+	atomic.StoreUint64(w.end, 0)
 	return w, nil
 }
 
@@ -478,3 +481,32 @@ func (w *Writer) Name() string { return w.name }
 // ErrClosed afterwards. With Flock, Close ends the waits of the Writer's
 // other goroutines.
 func (w *Writer) Close() error { return w.close() }
+
+// CloseWrite ends the stream and then closes the writer, as Close does.
+// Readers read every item written before it (in Broadcast mode, every one
+// the ring still holds) and then get io.EOF, unwrapped, from every read,
+// blocking ones at once. An outstanding Claim is dropped first, as by
+// Abort.
+//
+// A writer that attaches later (OpenWriter) opens the stream again: its
+// items are read after the io.EOF that readers were given, by readers
+// that read on. With the Flock strategy the stream ends for every writer:
+// items that other attached writers push afterwards are still read
+// before io.EOF. On a closed Writer, CloseWrite returns an error matching
+// ErrClosed.
+func (w *Writer) CloseWrite() error {
+	if err := w.Abort(); err != nil && !errors.Is(err, ErrNotClaimed) {
+		return err
+	}
+	err := w.run(nil, roomWait, nil,
+		func() (bool, uint64) { return false, 0 },
+		func() (uint64, error) {
+			atomic.StoreUint64(w.end, w.head+1)
+			return 0, nil
+		})
+	if err != nil {
+		return w.wrap("close", err)
+	}
+	w.wakeAll() // every reader, registered as a sleeper or not
+	return w.Close()
+}
