@@ -110,14 +110,14 @@ func hammer(t *testing.T, d time.Duration, f func() error) int64 {
 	return busy.Load()
 }
 
-func skipUnderRace(t *testing.T) {
+func skipUnderRace(t *testing.T, roles ...string) {
 	if raceEnabled {
-		t.Skip("the race detector reports this misuse itself, as a data race on the handle; .ci/run runs the test without it")
+		childtest.Skip(t, "the race detector reports this misuse itself, as a data race on the handle; .ci/run runs the test without it", roles...)
 	}
 }
 
 func TestAtomicWriterUsedByTwoGoroutines(t *testing.T) {
-	skipUnderRace(t)
+	skipUnderRace(t, "pop-idle")
 	for _, batch := range []bool{false, true} {
 		t.Run(map[bool]string{false: "push", true: "pushmany"}[batch], func(t *testing.T) {
 			o := &scb.Options{Dir: t.TempDir(), Length: 4096}
@@ -155,7 +155,7 @@ func TestAtomicWriterUsedByTwoGoroutines(t *testing.T) {
 }
 
 func TestAtomicReaderUsedByTwoGoroutines(t *testing.T) {
-	skipUnderRace(t)
+	skipUnderRace(t, "push-count")
 	o := &scb.Options{Dir: t.TempDir(), Length: 64}
 	w := create(t, "misused", o)
 	r := openReader(t, "misused", at(o))
