@@ -102,6 +102,7 @@ type demo struct {
 	dir          string
 	items, trips int
 
+	consumer int  // the consumer's pid, once it runs
 	progress bool // a progress line is on the terminal
 }
 
@@ -197,6 +198,7 @@ func (d *demo) run() error {
 	}
 
 	// The stream.
+	d.consumer = cmd.Process.Pid
 	d.showProgress(0)
 	start := time.Now()
 	lastShown := start
@@ -294,7 +296,7 @@ func (d *demo) consumerGone(exited chan error) error {
 func (d *demo) showProgress(n int) {
 	if !isTerminal(d.c.stderr) {
 		if n == 0 {
-			fmt.Fprintf(d.c.stderr, "scb demo: streaming %d items to the consumer...\n", d.items)
+			fmt.Fprintf(d.c.stderr, "scb demo: streaming %d items to the consumer (pid %d)...\n", d.items, d.consumer)
 		}
 		return
 	}
