@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,17 +74,25 @@ type result struct {
 // standard input, and returns what it did.
 func runScb(t *testing.T, dir, stdin string, args ...string) result {
 	t.Helper()
+	r, _ := runScbFrom(t, dir, strings.NewReader(stdin), args...)
+	return r
+}
+
+// runScbFrom is runScb with standard input read from stdin; it also
+// returns the state of the finished process.
+func runScbFrom(t *testing.T, dir string, stdin io.Reader, args ...string) (result, *os.ProcessState) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), procTimeout)
 	defer cancel()
 	cmd := newCmd(ctx, dir, args...)
-	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	if ctx.Err() != nil {
 		t.Fatalf("scb %s did not finish within %v; stderr:\n%s", strings.Join(args, " "), procTimeout, &stderr)
 	}
-	return result{stdout.String(), stderr.String(), exitCode(t, err)}
+	return result{stdout.String(), stderr.String(), exitCode(t, err)}, cmd.ProcessState
 }
 
 // ok runs the command and fails the test unless it succeeds; it returns

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"runtime"
 	"strconv"
 	"syscall"
 )
@@ -25,4 +26,17 @@ func processExited(pid int) bool {
 	// "pid (command) state ...": the command may hold spaces and parentheses.
 	i := bytes.LastIndexByte(stat, ')')
 	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
+}
+
+// peakRSS returns the largest resident set of the process that ps
+// describes, in bytes.
+func peakRSS(ps *os.ProcessState) (int64, bool) {
+	ru, ok := ps.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0, false
+	}
+	if runtime.GOOS == "darwin" || runtime.GOOS == "ios" {
+		return int64(ru.Maxrss), true // bytes
+	}
+	return int64(ru.Maxrss) << 10, true // KiB
 }

@@ -2,7 +2,10 @@
 
 package main
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
 // stillActive is the exit code GetExitCodeProcess reports for a process
 // that runs.
@@ -21,3 +24,6 @@ func processExited(pid int) bool {
 	}
 	return code != stillActive
 }
+
+// peakRSS reports false: Windows' rusage has no memory figures.
+func peakRSS(ps *os.ProcessState) (int64, bool) { return 0, false }
