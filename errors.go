@@ -49,7 +49,12 @@ var (
 	// strategy, a second writer, or a second reader of a Queue buffer. The
 	// role is freed when its holder closes or dies. It is also returned by
 	// a Writer's writing calls while its Claim is outstanding, and by a
-	// Reader's reading calls while its Peek is.
+	// Reader's reading calls while its Peek is. And it is returned by the
+	// calls that collide when an Atomic Writer or Reader is used by two
+	// goroutines at once (which is not allowed) or another process moves
+	// its cursor without holding the role: such a call publishes nothing,
+	// so the buffer stays valid for every other user (see the package
+	// documentation).
 	ErrBusy = errors.New("buffer is busy")
 
 	// ErrFull is returned by a non-blocking push to a Queue buffer whose
@@ -80,6 +85,16 @@ var (
 	// ErrNotClaimed is returned by Commit or Abort without an outstanding
 	// Claim, and by Release without an outstanding Peek.
 	ErrNotClaimed = errors.New("no claimed slot or peeked item")
+
+	// ErrRemoved is returned by a blocking call (one ending in Wait) whose
+	// buffer was removed, or replaced by a new buffer of the same name,
+	// while it waited, once the call can never proceed: a Reader with no
+	// item left to read, or a Writer of an Atomic Queue buffer that no
+	// reader holds (none can attach any more: the name leads elsewhere).
+	// The call notices within about a quarter of a second. A Flock Writer
+	// cannot know whether readers are still attached, and keeps waiting
+	// until its context is done. Non-blocking calls do not report it.
+	ErrRemoved = errors.New("buffer was removed")
 
 	// ErrClosed is returned by every operation on a Writer or Reader after
 	// Close.

@@ -30,3 +30,5 @@ func checkOwner(dir, path string, fi fs.FileInfo) error { return nil }
 func lockFd(fd uintptr, block bool) (bool, error) { return false, unsupported("lock", "") }
 
 func unlockFd(fd uintptr) error { return nil }
+
+func roleHeld(f *os.File) (bool, error) { return false, unsupported("lock", f.Name()) }

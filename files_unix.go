@@ -90,6 +90,20 @@ func lockFd(fd uintptr, block bool) (bool, error) {
 	}
 }
 
+// roleHeld reports whether another open file holds a lock on the role
+// lock file f (gofrs/flock's, which is flock(2) on Unix). It takes and
+// drops the lock if it is free.
+func roleHeld(f *os.File) (bool, error) {
+	ok, err := lockFd(f.Fd(), false)
+	if err != nil {
+		return false, err
+	}
+	if ok {
+		unlockFd(f.Fd())
+	}
+	return !ok, nil
+}
+
 func unlockFd(fd uintptr) error {
 	return unix.Flock(int(fd), unix.LOCK_UN)
 }

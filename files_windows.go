@@ -81,6 +81,22 @@ func lockFd(fd uintptr, block bool) (bool, error) {
 	return false, err
 }
 
+// roleHeld reports whether another open file holds a lock on the role
+// lock file f. gofrs/flock locks its first byte, so that is the byte
+// tried (and dropped again if it was free).
+func roleHeld(f *os.File) (bool, error) {
+	h := windows.Handle(f.Fd())
+	err := windows.LockFileEx(h, windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &windows.Overlapped{})
+	switch {
+	case err == nil:
+		windows.UnlockFileEx(h, 0, 1, 0, &windows.Overlapped{})
+		return false, nil
+	case errors.Is(err, windows.ERROR_LOCK_VIOLATION), errors.Is(err, windows.ERROR_IO_PENDING):
+		return true, nil
+	}
+	return false, err
+}
+
 func unlockFd(fd uintptr) error {
 	return windows.UnlockFileEx(windows.Handle(fd), 0, 1, 0, lockRange())
 }

@@ -107,10 +107,25 @@ func (h *handle) run(ctx context.Context, d direction, blocked error, stuck func
 		if ctx == nil {
 			return h.leave(&ws, blocked)
 		}
+		if ws.checkDue() && h.orphaned(d) {
+			return h.leave(&ws, ErrRemoved)
+		}
 		if err := h.await(ctx, &ws, d, seen, &h.closing); err != nil {
 			return h.leave(&ws, err)
 		}
 	}
+}
+
+// orphaned reports that the buffer file was unlinked or replaced under
+// the handle, and that a call waiting in direction d can therefore never
+// proceed: a reader waits for items nobody can write any more; a writer
+// waits for room that only an attached reader could make, and the
+// strategy knows none is attached.
+func (h *handle) orphaned(d direction) bool {
+	if isSameFile(h.b.file, h.b.path) {
+		return false
+	}
+	return d == dataWait || h.st.readerGone(h)
 }
 
 // leave ends a call admitted by run: it ends its waiting, if it waited,

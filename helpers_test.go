@@ -79,7 +79,7 @@ func forEachMode(t *testing.T, f func(t *testing.T, m scb.Mode)) {
 
 // sized returns full, or small under -short: kill rounds, long streams and
 // long loops shrink in short mode rather than being skipped.
-func sized(full, small int) int {
+func sized[T int | time.Duration](full, small T) T {
 	if testing.Short() {
 		return small
 	}

@@ -14,6 +14,7 @@ package scb
 //	checkOwner(dir, path string, fi fs.FileInfo) error  refuse another user's file in a sticky world-writable dir
 //	lockFd(fd uintptr, block bool) (bool, error)  exclusive lock the kernel drops when the process dies
 //	unlockFd(fd uintptr) error
+//	roleHeld(f *os.File) (bool, error)  whether another open file holds gofrs/flock's lock on f
 //	lockOpenFlags  extra open flags for role lock files (gofrs/flock)
 //
 // alloc: giving a buffer file all its blocks up front, so that a full file

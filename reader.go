@@ -18,10 +18,17 @@ import (
 //
 // A Reader of the Atomic strategy must be used by one goroutine at a time
 // (Close included); one of the Flock strategy is safe for concurrent use.
+// Breaking the rule fails where it happens: the calls that collide return
+// an error matching ErrBusy and leave the shared read cursor alone (it is
+// published with a compare-and-swap from where the handle left it), so
+// other processes never see a damaged buffer. The items of the colliding
+// calls may be lost or duplicated within the misusing program; the race
+// detector reports the misuse as a data race.
 type Reader struct {
 	handle
 	pos       uint64 // the next item number to read (Queue: the read cursor)
 	headCache uint64 // the write cursor as last seen
+	pub       uint64 // Queue: the read cursor as this handle last loaded or stored it
 	lost      atomic.Uint64
 	posSnap   atomic.Uint64 // Broadcast: pos as of the last operation, for Len
 	fence     uint32        // scratch word for loadFence
@@ -30,8 +37,9 @@ type Reader struct {
 var (
 	// errStale is readOne's report that a Broadcast item was overwritten
 	// before or while it was read. The caller decides whether to skip now.
-	errStale  = errors.New("scb: item overwritten")
-	errPeeked = fmt.Errorf("%w: a peeked item is not released yet", ErrBusy)
+	errStale    = errors.New("scb: item overwritten")
+	errPeeked   = fmt.Errorf("%w: a peeked item is not released yet", ErrBusy)
+	errReadRace = fmt.Errorf("%w: the read cursor moved under this Reader: an Atomic Reader used by two goroutines at once, or another process reading without the reader role; nothing was consumed", ErrBusy)
 )
 
 func newReader(b *buffer, c config) (*Reader, error) {
@@ -71,8 +79,14 @@ func (r *Reader) load() error {
 	if t > h || h-t > r.length {
 		return cursorError(t, h, r.length)
 	}
-	r.pos, r.headCache = t, h
+	r.pos, r.headCache, r.pub = t, h, t
 	return nil
+}
+
+// raced is Writer.raced for the read cursor.
+func (r *Reader) raced() error {
+	r.load()
+	return errReadRace
 }
 
 // refresh reloads the write cursor; ErrEmpty if nothing is past pos.
@@ -202,14 +216,21 @@ func (r *Reader) skip() error {
 	return &OverrunError{Lost: lost}
 }
 
-// free publishes a Queue reader's cursor, freeing the slots it read, and
-// has the strategy wake writers that sleep.
-func (r *Reader) free() {
+// free publishes a Queue reader's cursor, freeing the slots it read, with
+// one compare-and-swap from where this handle left it, and has the
+// strategy wake writers that sleep. Like Writer.publish it refuses
+// (raced) to move a cursor that moved meanwhile, or past the write
+// cursor it last saw.
+func (r *Reader) free() error {
 	if r.broadcast {
-		return
+		return nil
 	}
-	atomic.StoreUint64(r.rcur, r.pos)
+	if r.pos < r.pub || r.pos > r.headCache || !atomic.CompareAndSwapUint64(r.rcur, r.pub, r.pos) {
+		return r.raced()
+	}
+	r.pub = r.pos
 	r.st.moved(&r.handle, roomWait)
+	return nil
 }
 
 // rop is one read operation, carried through retries by the Wait forms.
@@ -283,7 +304,10 @@ func (r *Reader) try(op *rop) error {
 		err = r.skip()
 	}
 	if got > 0 {
-		r.free()
+		if ferr := r.free(); ferr != nil {
+			op.n = 0
+			return ferr
+		}
 	}
 	if r.broadcast {
 		r.posSnap.Store(r.pos)
@@ -340,7 +364,10 @@ func (r *Reader) Pop() (uint64, error) {
 		if n < r.headCache && *(*uint32)(unsafe.Add(s, queueLen)) == 8 {
 			v := binary.BigEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(s, r.dataOff)), 8))
 			r.pos = n + 1
-			atomic.StoreUint64(r.rcur, n+1)
+			if !atomic.CompareAndSwapUint64(r.rcur, n, n+1) {
+				return 0, r.wrap("pop", r.raced())
+			}
+			r.pub = n + 1
 			if atomic.LoadUint32(r.roomWaiters) != 0 {
 				wake(r.roomSeq)
 			}
@@ -515,8 +542,7 @@ func (r *Reader) peekWait(ctx context.Context) ([]byte, error) {
 func (r *Reader) Release() error {
 	return r.wrap("release", r.finish(func() error {
 		r.pos++
-		r.free()
-		return nil
+		return r.free()
 	}))
 }
 

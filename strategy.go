@@ -54,6 +54,10 @@ func (r role) String() string {
 //     waits until every admitted call is dismissed; stopped follows once
 //     Close is done with the handle. detach gives up the role, once.
 //
+// readerGone reports, for a writer whose buffer was removed, that no
+// reader is attached, so that a wait for room can never end; a scheme
+// that cannot know reports false.
+//
 // owns reports whether the handle is the only mover of the cursors it
 // works from, so that its copies stay valid between operations and the
 // inline paths (Writer.Push, Reader.Pop) may use them without take.
@@ -73,13 +77,18 @@ type strategy interface {
 	stop(h *handle)
 	stopped()
 	detach() error
+	readerGone(h *handle) bool
 }
 
 // newStrategy attaches a handle of role r to b with b's strategy.
 func newStrategy(b *buffer, r role) (strategy, error) {
 	switch b.geo.strategy {
 	case Atomic:
-		return newAtomicStrategy(b, r)
+		s, err := newAtomicStrategy(b, r)
+		if err == nil && r == roleWriter && !b.broadcast {
+			s.watchReader(b)
+		}
+		return s, err
 	case Flock:
 		return newFlockStrategy(b), nil
 	}

@@ -21,7 +21,8 @@ import (
 // which the kernel drops when the holder dies, so a crashed writer never
 // keeps a new one out.
 type atomicStrategy struct {
-	role *flock.Flock // nil for a Broadcast reader, which needs no role lock
+	role   *flock.Flock // nil for a Broadcast reader, which needs no role lock
+	reader *os.File     // a Queue writer's: the reader's role lock file, not locked (watchReader)
 }
 
 func newAtomicStrategy(b *buffer, r role) (*atomicStrategy, error) {
@@ -97,8 +98,31 @@ func (s *atomicStrategy) resume() error  { return nil }
 func (s *atomicStrategy) stop(h *handle) { h.closing.Store(true) }
 func (s *atomicStrategy) stopped()       {}
 
+// watchReader opens, without locking it, the Queue reader's role lock
+// file of the buffer a writer attaches to, so that readerGone can ask
+// whether the role is held even after Remove unlinked the file.
+func (s *atomicStrategy) watchReader(b *buffer) {
+	if f, err := openNoFollow(lockName(b.path, b.geo.id, readerLockExt), false); err == nil {
+		s.reader = f
+	}
+}
+
+// readerGone reports whether the Queue reader role is free. (The writer
+// asks only once its buffer was removed, so no reader can take the role
+// meanwhile.)
+func (s *atomicStrategy) readerGone(*handle) bool {
+	if s.reader == nil {
+		return false
+	}
+	held, err := roleHeld(s.reader)
+	return err == nil && !held
+}
+
 // detach gives up the role lock, if the role has one.
 func (s *atomicStrategy) detach() error {
+	if s.reader != nil {
+		s.reader.Close()
+	}
 	if s.role == nil {
 		return nil
 	}

@@ -113,8 +113,11 @@ func (s *flockStrategy) stop(h *handle) {
 	s.life.Lock()
 }
 
-func (s *flockStrategy) stopped()      { s.life.Unlock() }
-func (s *flockStrategy) detach() error { return nil }
+func (s *flockStrategy) stopped() { s.life.Unlock() }
+
+// readerGone cannot know: Flock readers hold nothing between operations.
+func (s *flockStrategy) readerGone(*handle) bool { return false }
+func (s *flockStrategy) detach() error           { return nil }
 
 // lock takes the file lock without ever blocking in the kernel, so that a
 // context or Close can end the wait even when the holder is alive but

@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"sync/atomic"
+	"time"
 )
 
 // Blocking calls (PushWait, PopWait and their kin) wait in three stages:
@@ -61,10 +62,32 @@ func spinCount(spin int) int {
 
 // waitState is one blocking call's progress through its waits.
 type waitState struct {
-	spin   int           // Options.Spin
-	sleeps int           // sleeps so far (for the back-off without futex)
-	stop   func() bool   // stops the context.AfterFunc that wakes a canceled sleeper
-	fired  chan struct{} // closed when that function has finished
+	spin    int           // Options.Spin
+	checked time.Time     // when the call last checked that its buffer is still there
+	sleeps  int           // sleeps so far (for the back-off without futex)
+	stop    func() bool   // stops the context.AfterFunc that wakes a canceled sleeper
+	fired   chan struct{} // closed when that function has finished
+}
+
+// removedEvery is how often a waiting call checks that its buffer file
+// is still the one its name leads to (two system calls): with a sleep of
+// at most maxSleep in between, a removal is noticed within about
+// removedEvery + maxSleep.
+const removedEvery = 100 * time.Millisecond
+
+// checkDue reports whether the call should check for removal now: once
+// removedEvery has passed since it started waiting or last checked.
+func (ws *waitState) checkDue() bool {
+	now := time.Now()
+	if ws.checked.IsZero() {
+		ws.checked = now
+		return false
+	}
+	if now.Sub(ws.checked) < removedEvery {
+		return false
+	}
+	ws.checked = now
+	return true
 }
 
 // done ends the call's waiting. If the context's wake-up function has

@@ -16,14 +16,22 @@ import (
 //
 // A Writer of the Atomic strategy must be used by one goroutine at a time
 // (Close included); one of the Flock strategy is safe for concurrent use.
+// Breaking the rule fails where it happens: the calls that collide return
+// an error matching ErrBusy and leave the shared write cursor alone (it is
+// published with a compare-and-swap from where the handle left it), so
+// other processes never see a damaged buffer. The items of the colliding
+// calls may be lost or duplicated within the misusing program; the race
+// detector reports the misuse as a data race.
 type Writer struct {
 	handle
 	head      uint64 // the next item number to write
 	tailCache uint64 // Queue: the read cursor as last seen
+	pub       uint64 // the write cursor as this handle last loaded or stored it
 }
 
 var (
 	errClaimed   = fmt.Errorf("%w: a claimed slot is not committed or aborted yet", ErrBusy)
+	errWriteRace = fmt.Errorf("%w: the write cursor moved under this Writer: an Atomic Writer used by two goroutines at once, or another process writing without the writer role; nothing was published", ErrBusy)
 	errZeroCopyB = fmt.Errorf("%w: zero-copy access needs a Queue buffer", ErrUnsupported)
 )
 
@@ -45,6 +53,7 @@ func newWriter(b *buffer, c config) (*Writer, error) {
 func (w *Writer) load() error {
 	if w.broadcast {
 		w.head = atomic.LoadUint64(w.wcur)
+		w.pub = w.head
 		return nil
 	}
 	t := atomic.LoadUint64(w.rcur)
@@ -52,8 +61,19 @@ func (w *Writer) load() error {
 	if t > h || h-t > w.length {
 		return cursorError(t, h, w.length)
 	}
-	w.head, w.tailCache = h, t
+	w.head, w.tailCache, w.pub = h, t, h
 	return nil
+}
+
+// raced reports that the write cursor was not where this handle left it
+// when it came to publish: it was used by two goroutines at once (an
+// Atomic Writer must not be), or something else wrote the buffer. Nothing
+// was published: the compare-and-swap that publishes refused, so the
+// shared cursors stay valid for every other process. The handle reloads
+// its copies, to carry on from the shared state when used correctly again.
+func (w *Writer) raced() error {
+	w.load()
+	return errWriteRace
 }
 
 // next returns the slot for the next item, or ErrFull. In Broadcast mode it
@@ -94,11 +114,21 @@ func (w *Writer) commit(s unsafe.Pointer, n int) {
 	w.head++
 }
 
-// publish makes every committed item visible with one atomic store, and
-// has the strategy wake readers that sleep.
-func (w *Writer) publish() {
-	atomic.StoreUint64(w.wcur, w.head)
+// publish makes every committed item visible by moving the write cursor
+// from where this handle left it to head, in one compare-and-swap, and has
+// the strategy wake readers that sleep. It refuses (raced) to move a
+// cursor that another goroutine or process moved meanwhile, or to publish
+// more than the read cursor it last saw leaves room for: whatever two
+// goroutines misusing one handle did to its copies, the shared cursors
+// stay valid.
+func (w *Writer) publish() error {
+	if w.head < w.pub || !w.broadcast && w.head-w.tailCache > w.length ||
+		!atomic.CompareAndSwapUint64(w.wcur, w.pub, w.head) {
+		return w.raced()
+	}
+	w.pub = w.head
 	w.st.moved(&w.handle, dataWait)
+	return nil
 }
 
 func (w *Writer) putUint(v uint64) error {
@@ -217,7 +247,10 @@ func (w *Writer) try(op *wop) error {
 		}
 	}
 	if op.n > start {
-		w.publish()
+		if perr := w.publish(); perr != nil {
+			op.n = start
+			return perr
+		}
 	}
 	return err
 }
@@ -280,7 +313,10 @@ func (w *Writer) Push(v uint64) error {
 			*(*uint32)(unsafe.Add(s, queueLen)) = 8
 			binary.BigEndian.PutUint64(unsafe.Slice((*byte)(unsafe.Add(s, w.dataOff)), 8), v)
 			w.head = n + 1
-			atomic.StoreUint64(w.wcur, n+1)
+			if !atomic.CompareAndSwapUint64(w.wcur, n, n+1) {
+				return w.wrap("push", w.raced())
+			}
+			w.pub = n + 1
 			if atomic.LoadUint32(w.dataWaiters) != 0 {
 				wake(w.dataSeq)
 			}
@@ -412,8 +448,7 @@ func (w *Writer) Commit(n int) error {
 			return fmt.Errorf("%w: %d bytes, item size is %d", ErrTooLarge, n, w.itemSize)
 		}
 		w.commit(w.slot(w.head), n)
-		w.publish()
-		return nil
+		return w.publish()
 	}))
 }
 

@@ -1,0 +1,189 @@
+package scb_test
+
+// An Atomic handle must be used by one goroutine at a time. A program that
+// breaks the rule gets errors matching ErrBusy in the goroutines that
+// collide; the shared cursors never move wrongly, so other processes using
+// the buffer carry on, and the buffer stays usable.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/child/childtest"
+)
+
+func init() {
+	role("pop-idle", childPopIdle)
+	role("push-count", childPushCount)
+}
+
+// childPopIdle reads integers with PopWait until none arrives for IDLE
+// milliseconds, and says how many it read. Any other error fails it.
+func childPopIdle(ctx context.Context, name string, o *scb.Options) error {
+	r, err := scb.OpenReader(name, o)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	fmt.Println("ready")
+	idle := time.Duration(paramInt("IDLE")) * time.Millisecond
+	n := 0
+	for {
+		wctx, cancel := context.WithTimeout(ctx, idle)
+		_, err := r.PopWait(wctx)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			fmt.Println("ok", n)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("after %d items: %w", n, err)
+		}
+		n++
+	}
+}
+
+// childPushCount pushes N integers with PushWait.
+func childPushCount(ctx context.Context, name string, o *scb.Options) error {
+	w, err := scb.OpenWriter(name, o)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	fmt.Println("ready")
+	n := paramInt("N")
+	for i := range n {
+		if err := w.PushWait(ctx, i); err != nil {
+			return fmt.Errorf("item %d: %w", i, err)
+		}
+	}
+	fmt.Println("ok", n)
+	return nil
+}
+
+// hammer runs f from two goroutines until d has passed, and returns how
+// many calls failed with an error matching ErrBusy; any other error fails
+// the test.
+func hammer(t *testing.T, d time.Duration, f func() error) int64 {
+	t.Helper()
+	var busy atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	deadline := time.Now().Add(d)
+	for range 2 {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				for range 1000 {
+					err := f()
+					switch {
+					case err == nil:
+					case errors.Is(err, scb.ErrBusy):
+						busy.Add(1)
+					default:
+						errs <- err
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	return busy.Load()
+}
+
+func skipUnderRace(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector reports this misuse itself, as a data race on the handle; .ci/run runs the test without it")
+	}
+}
+
+func TestAtomicWriterUsedByTwoGoroutines(t *testing.T) {
+	skipUnderRace(t)
+	for _, batch := range []bool{false, true} {
+		t.Run(map[bool]string{false: "push", true: "pushmany"}[batch], func(t *testing.T) {
+			o := &scb.Options{Dir: t.TempDir(), Length: 64}
+			w := create(t, "misused", o)
+			c := childtest.Start(t, "pop-idle", map[string]string{"DIR": o.Dir, "NAME": "misused", "IDLE": "1000"})
+			c.Expect("ready")
+			ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+			defer cancel()
+			vs := []uint64{1, 2, 3}
+			busy := hammer(t, sized(2*time.Second, time.Second), func() error {
+				if batch {
+					_, err := w.PushManyWait(ctx, vs)
+					return err
+				}
+				return w.PushWait(ctx, 1)
+			})
+			t.Logf("%d calls reported the misuse", busy)
+			assert.Positive(t, busy, "two goroutines on one Atomic Writer went unnoticed")
+			// The reader in the other process never met a damaged buffer.
+			got, err := strconv.Atoi(c.Expect("ok"))
+			require.NoError(t, err)
+			assert.Positive(t, got)
+			c.Wait()
+			// The buffer is fine for everyone: the same writer, used
+			// correctly, and a new reader.
+			require.NoError(t, w.Push(42))
+			r := openReader(t, "misused", at(o))
+			v, err := r.Pop()
+			require.NoError(t, err)
+			assert.Equal(t, uint64(42), v)
+			_, err = scb.Stat("misused", at(o))
+			require.NoError(t, err)
+		})
+	}
+}
+
+func TestAtomicReaderUsedByTwoGoroutines(t *testing.T) {
+	skipUnderRace(t)
+	o := &scb.Options{Dir: t.TempDir(), Length: 64}
+	w := create(t, "misused", o)
+	r := openReader(t, "misused", at(o))
+	n := 2_000_000
+	require.NoError(t, w.Close()) // the writer is the child
+	c := childtest.Start(t, "push-count", map[string]string{"DIR": o.Dir, "NAME": "misused", "N": strconv.Itoa(n)})
+	c.Expect("ready")
+	busy := hammer(t, sized(2*time.Second, time.Second), func() error {
+		_, err := r.Pop()
+		if err == scb.ErrEmpty {
+			return nil
+		}
+		return err
+	})
+	t.Logf("%d calls reported the misuse", busy)
+	assert.Positive(t, busy, "two goroutines on one Atomic Reader went unnoticed")
+	// The writer in the other process never met a damaged buffer: it
+	// finishes once the reader, used correctly, drains the rest.
+	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			if _, err := r.PopWait(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	c.Expect("ok")
+	c.Wait()
+	cancel()
+	<-done
+	_, err := scb.Stat("misused", at(o))
+	require.NoError(t, err)
+}
