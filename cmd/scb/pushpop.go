@@ -430,7 +430,10 @@ Without --wait, pop prints up to N items that are ready (one by default) and
 never waits. With --wait it waits until it has printed N; with --timeout D it
 waits at most D in all and prints what arrived. With --follow it keeps
 printing items as they arrive until interrupted (Ctrl-C, which exits with
-status 0 and releases the reader's role) or until --timeout.
+status 0 and releases the reader's role) or until --timeout. If the buffer
+is removed, or replaced by a new buffer of the same name, a waiting pop
+prints the items it can still read, says "buffer was removed" and exits
+with status 1.
 
 When there was nothing to print, pop prints nothing and exits with status 3,
 so that a script can loop on it.
