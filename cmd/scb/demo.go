@@ -5,6 +5,10 @@ package main
 // through an Atomic Queue, then measure round trips through a pair of
 // buffers.
 //
+// The consumer ends when the demo does, however the demo ends (even by
+// SIGKILL): see watchParent. What a killed demo leaves, its directory, the
+// next demo removes (demodir.go).
+//
 // The consumer talks back on its standard output, one line per step:
 // "ready" once it has attached to the buffers, "received N" once it has
 // read and checked N items, "mismatch I V" if item I arrived as V, and
@@ -15,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"slices"
@@ -37,7 +42,9 @@ Atomic Queue while the consumer reads them and checks that every one arrives,
 in order. Then it bounces items back and forth through two more buffers to
 measure the round-trip latency between the processes. Progress goes to
 standard error; the report, at the end, to standard output. The temporary
-directory is removed at the end, also after an error or Ctrl-C.
+directory is removed at the end, also after an error or Ctrl-C; a demo that
+was killed leaves it behind, and the next demo in that buffer directory
+removes it. The consumer exits when the demo does, however it ends.
 
 The exit status is 1 if any item was lost, repeated or out of order.`,
 	examples: `
@@ -49,7 +56,7 @@ scb demo --items 10000000`,
 
 var demoConsumerCommand = &command{
 	name:   "demo-consumer",
-	usage:  "--dir D --items N --round-trips N",
+	usage:  "--dir D --items N --round-trips N [--parent PID]",
 	hidden: true,
 	help:   "Demo-consumer is the consumer process that demo starts; it is not meant to be run by hand.",
 	run:    runDemoConsumer,
@@ -76,12 +83,15 @@ func runDemo(c *call) error {
 	if *items < 1 || *trips < 1 {
 		return c.usagef("--items and --round-trips must be at least 1")
 	}
-	dir, err := os.MkdirTemp(c.bufferDir(), "scb-demo-")
+	for _, path := range removeStaleDemoDirs(c.bufferDir()) {
+		fmt.Fprintf(c.stderr, "scb demo: removed %s, left by a demo that is no longer running\n", path)
+	}
+	dir, err := makeDemoDir(c.bufferDir())
 	if err != nil {
 		return c.fail("", err)
 	}
-	defer os.RemoveAll(dir)
-	d := &demo{c: c, dir: dir, items: *items, trips: *trips}
+	defer dir.remove()
+	d := &demo{c: c, dir: dir.path, items: *items, trips: *trips}
 	if err := d.run(); err != nil {
 		if c.ctx.Err() != nil {
 			err = errInterrupted
@@ -102,6 +112,7 @@ type demo struct {
 	dir          string
 	items, trips int
 
+	consumer int  // the consumer's pid, once it runs
 	progress bool // a progress line is on the terminal
 }
 
@@ -137,9 +148,15 @@ func (d *demo) run() error {
 	defer cancel()
 	ctx, cancelCause := context.WithCancelCause(ctx)
 	defer cancelCause(nil)
-	cmd := exec.Command(exe, "demo-consumer", "--dir", d.dir,
+	cmd := exec.Command(exe, "demo-consumer", "--dir", d.dir, "--parent", strconv.Itoa(os.Getpid()),
 		"--items", strconv.Itoa(d.items), "--round-trips", strconv.Itoa(d.trips))
 	cmd.Stderr = d.c.stderr
+	dieWithParent(cmd)
+	// The consumer's standard input is a pipe that nobody writes, whose
+	// write end the kernel closes when this process ends (watchParent).
+	if _, err := cmd.StdinPipe(); err != nil {
+		return err
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
@@ -197,6 +214,7 @@ func (d *demo) run() error {
 	}
 
 	// The stream.
+	d.consumer = cmd.Process.Pid
 	d.showProgress(0)
 	start := time.Now()
 	lastShown := start
@@ -294,7 +312,7 @@ func (d *demo) consumerGone(exited chan error) error {
 func (d *demo) showProgress(n int) {
 	if !isTerminal(d.c.stderr) {
 		if n == 0 {
-			fmt.Fprintf(d.c.stderr, "scb demo: streaming %d items to the consumer...\n", d.items)
+			fmt.Fprintf(d.c.stderr, "scb demo: streaming %d items to the consumer (pid %d)...\n", d.items, d.consumer)
 		}
 		return
 	}
@@ -348,8 +366,14 @@ func runDemoConsumer(c *call) error {
 func consume(c *call) error {
 	items := c.intFlag("items", 0, "expect `N` items")
 	trips := c.intFlag("round-trips", 0, "answer `N` round trips")
+	parent := c.intFlag("parent", 0, "exit when process `PID`, the demo that reads standard output, exits")
 	if err := c.parse(); err != nil {
 		return err
+	}
+	if *parent != 0 {
+		if err := watchParent(c, *parent); err != nil {
+			return err
+		}
 	}
 	o := c.bufferOptions()
 	stream, err := scb.OpenReader(demoStream, o)
@@ -407,4 +431,22 @@ func consume(c *call) error {
 		}
 	}
 	return say("done")
+}
+
+// watchParent ends the consumer when the demo, process pid, ends, however
+// it ends. On Linux the kernel kills the consumer then (dieWithParent), but
+// only for a death after the consumer started; so first check that the
+// demo is still this process's parent. On every system, also: the demo
+// holds the write end of the pipe that is the consumer's standard input and
+// never writes, so a read of it ends, at EOF, when the demo is gone.
+func watchParent(c *call, pid int) error {
+	if os.Getppid() != pid {
+		return fmt.Errorf("the demo (pid %d) is not running", pid)
+	}
+	go func() {
+		io.Copy(io.Discard, c.stdin)
+		fmt.Fprintf(c.stderr, "scb demo-consumer: the demo (pid %d) exited\n", pid)
+		os.Exit(exitError)
+	}()
+	return nil
 }

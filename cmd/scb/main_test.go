@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,17 +74,25 @@ type result struct {
 // standard input, and returns what it did.
 func runScb(t *testing.T, dir, stdin string, args ...string) result {
 	t.Helper()
+	r, _ := runScbFrom(t, dir, strings.NewReader(stdin), args...)
+	return r
+}
+
+// runScbFrom is runScb with standard input read from stdin; it also
+// returns the state of the finished process.
+func runScbFrom(t *testing.T, dir string, stdin io.Reader, args ...string) (result, *os.ProcessState) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), procTimeout)
 	defer cancel()
 	cmd := newCmd(ctx, dir, args...)
-	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	if ctx.Err() != nil {
 		t.Fatalf("scb %s did not finish within %v; stderr:\n%s", strings.Join(args, " "), procTimeout, &stderr)
 	}
-	return result{stdout.String(), stderr.String(), exitCode(t, err)}
+	return result{stdout.String(), stderr.String(), exitCode(t, err)}, cmd.ProcessState
 }
 
 // ok runs the command and fails the test unless it succeeds; it returns
@@ -658,7 +667,7 @@ func TestDemo(t *testing.T) {
 	r := runScb(t, dir, "", "demo")
 	t.Logf("demo took %v:\n%s", time.Since(started), r.stdout)
 	require.Equal(t, 0, r.code, "stderr:\n%s", r.stderr)
-	assert.Equal(t, "scb demo: streaming 2000000 items to the consumer...\n", r.stderr, "progress, when not on a terminal")
+	assert.Regexp(t, `^scb demo: streaming 2000000 items to the consumer \(pid \d+\)\.\.\.\n$`, r.stderr, "progress, when not on a terminal")
 	out := r.stdout
 	assert.Regexp(t, `(?m)^  stream +2000000 uint64 items through an Atomic Queue`, out)
 	assert.Regexp(t, `(?m)^  time +.+, .+ items/s$`, out)

@@ -23,12 +23,14 @@ var pushCommand = &command{
 Push writes items into the buffer NAME, in order. Each VALUE is an unsigned
 decimal integer that must fit in the buffer's item size (255 for one byte,
 65535 for two, ...). A VALUE of "-" reads the integers from standard input
-instead, separated by newlines or spaces.
+instead, separated by newlines, spaces or tabs; more than 64 characters
+without one is an error.
 
 With --bytes, each line of standard input is one item of raw bytes, without
 its newline (and without a trailing carriage return); an empty line is an
 empty item. A line longer than the item size is an error, after the lines
-before it were pushed.
+before it were pushed; push reads no further, and never holds more of the
+input than an item's worth.
 
 A full queue is an error (exit status 1) unless --wait or --timeout is given:
 then push waits for a reader to make room, for at most --timeout D in all.
@@ -121,13 +123,26 @@ func runPush(c *call) error {
 	return nil
 }
 
-// parseValue parses an unsigned decimal integer of the command line.
+// parseValue parses an unsigned decimal integer.
 func parseValue(s string) (uint64, error) {
 	n, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("invalid VALUE %q: want an unsigned decimal integer below 2^64", s)
+		return 0, invalidValue([]byte(s))
 	}
 	return n, nil
+}
+
+// quotedLen is the most of a value that an error message quotes.
+const quotedLen = 32
+
+// invalidValue is the error for v, which is not an integer: it quotes the
+// first quotedLen bytes of v.
+func invalidValue(v []byte) error {
+	q := strconv.Quote(string(v[:min(len(v), quotedLen)]))
+	if len(v) > quotedLen {
+		q += "..."
+	}
+	return fmt.Errorf("invalid VALUE %s: want an unsigned decimal integer below 2^64", q)
 }
 
 // pusher pushes items through one Writer, waiting for room or not.
@@ -184,27 +199,28 @@ func (p *pusher) done(err error) error {
 
 // pushLines pushes what stdin holds: lines as byte items, or integers.
 // Standard input is read by another goroutine, so that an interrupt ends a
-// push that is waiting for input. It hands over the lines in batches of
+// push that is waiting for input. It hands over the items in batches of
 // those already read, so that a fast producer is not held back by the
-// hand-over and a slow one's lines are pushed as they come.
+// hand-over and a slow one's items are pushed as they come. A batch holds
+// at most batchItems items and, but for its last item, batchBytes bytes.
 func (p *pusher) pushLines(ctx context.Context, stdin io.Reader, asBytes bool) error {
-	batches := make(chan [][]byte, 4)
+	batches := make(chan *batch, 4)
 	readErr := make(chan error, 1)
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
 		defer close(batches)
-		br := bufio.NewReaderSize(stdin, 64<<10)
-		var batch [][]byte
+		in := &input{br: bufio.NewReaderSize(stdin, 64<<10), lines: asBytes, limit: p.w.ItemSize() + 1}
+		b := new(batch)
 		for {
-			line, err := br.ReadBytes('\n')
-			if len(line) > 0 {
-				batch = append(batch, line)
+			item, err := in.next()
+			if err == nil {
+				b.add(item, in.line)
 			}
-			if len(batch) > 0 && (len(batch) == 256 || br.Buffered() == 0 || err != nil) {
+			if len(b.lines) > 0 && (len(b.lines) == batchItems || len(b.data) >= batchBytes || in.br.Buffered() == 0 || err != nil) {
 				select {
-				case batches <- batch:
-					batch = nil
+				case batches <- b:
+					b = new(batch)
 				case <-stop:
 					return
 				}
@@ -217,60 +233,188 @@ func (p *pusher) pushLines(ctx context.Context, stdin io.Reader, asBytes bool) e
 			}
 		}
 	}()
-	lineNo := 0
 	for {
-		var batch [][]byte
+		var b *batch
 		var ok bool
 		select {
-		case batch, ok = <-batches:
+		case b, ok = <-batches:
 		case <-ctx.Done():
 			return fmt.Errorf("%w (%d items pushed)", errInterrupted, p.pushed)
 		}
 		if !ok {
 			select {
 			case err := <-readErr:
+				var le *lineError
+				if errors.As(err, &le) {
+					return p.lineFailed(le.line, le.err, asBytes)
+				}
 				return fmt.Errorf("read standard input: %w (%d items pushed)", err, p.pushed)
 			default:
 				return nil
 			}
 		}
-		for _, line := range batch {
-			lineNo++
-			if err := p.pushLine(line, lineNo, asBytes); err != nil {
-				return err
+		start := 0
+		for i, end := range b.ends {
+			if err := p.pushItem(b.data[start:end], asBytes); err != nil {
+				return p.lineFailed(b.lines[i], err, asBytes)
 			}
+			start = end
 		}
 	}
 }
 
-// pushLine pushes one line of standard input: as one byte item, or the
-// integers on it.
-func (p *pusher) pushLine(line []byte, lineNo int, asBytes bool) error {
-	line = bytes.TrimSuffix(line, []byte("\n"))
-	line = bytes.TrimSuffix(line, []byte("\r"))
+// lineFailed words the error err about line n of standard input.
+func (p *pusher) lineFailed(n int, err error, asBytes bool) error {
+	what := "values"
 	if asBytes {
-		if len(line) > p.w.ItemSize() {
-			return fmt.Errorf("line %d: %w: %d bytes, item size is %d (%d lines pushed)",
-				lineNo, scb.ErrTooLarge, len(line), p.w.ItemSize(), p.pushed)
-		}
-		if err := p.pushBytes(line); err != nil {
-			return fmt.Errorf("line %d: %w (%d lines pushed)", lineNo, err, p.pushed)
-		}
-		return nil
+		what = "lines"
 	}
-	for _, field := range bytes.Fields(line) {
-		n, err := parseValue(string(field))
-		if err == nil {
-			err = p.fits(n)
+	return fmt.Errorf("line %d: %w (%d %s pushed)", n, err, p.pushed, what)
+}
+
+// pushItem pushes one item of standard input: a line as a byte item, or an
+// integer.
+func (p *pusher) pushItem(item []byte, asBytes bool) error {
+	if asBytes {
+		item = bytes.TrimSuffix(item, []byte("\r"))
+		if len(item) > p.w.ItemSize() {
+			return fmt.Errorf("%w: %d bytes, item size is %d", scb.ErrTooLarge, len(item), p.w.ItemSize())
 		}
+		return p.pushBytes(item)
+	}
+	n, err := parseValue(string(item))
+	if err == nil {
+		err = p.fits(n)
+	}
+	if err == nil {
+		err = p.pushUint(n)
+	}
+	return err
+}
+
+// The limits of a batch of items handed from the goroutine that reads
+// standard input to the one that pushes.
+const (
+	batchItems = 256
+	batchBytes = 64 << 10
+)
+
+// batch is items of standard input, copied out of the reader's buffer.
+type batch struct {
+	data  []byte // the items, one after the other
+	ends  []int  // where each item ends in data
+	lines []int  // the line each item is on
+}
+
+func (b *batch) add(item []byte, line int) {
+	b.data = append(b.data, item...)
+	b.ends = append(b.ends, len(b.data))
+	b.lines = append(b.lines, line)
+}
+
+// maxValueBytes bounds an integer of standard input: 20 digits hold any
+// uint64, and leading zeros are allowed up to this.
+const maxValueBytes = 64
+
+// input reads the items of standard input for push, one at a time, and
+// never holds more of the input than one item's worth: a line of at most
+// limit bytes, or an integer of at most maxValueBytes. A longer one ends
+// the reading with a *lineError at once; the rest of the input is not read.
+type input struct {
+	br    *bufio.Reader
+	lines bool // an item is a line; else a field of an integer
+	limit int  // the longest line, without its newline
+	line  int  // the line of the last item, from 1
+	nl    int  // the newlines read
+	buf   []byte
+}
+
+// lineError is about a line of standard input.
+type lineError struct {
+	line int
+	err  error
+}
+
+func (e *lineError) Error() string { return fmt.Sprintf("line %d: %v", e.line, e.err) }
+
+// next returns the next item, which is valid until the next call; at the
+// end of the input, io.EOF.
+func (in *input) next() ([]byte, error) {
+	if in.lines {
+		return in.nextLine()
+	}
+	return in.nextField()
+}
+
+// nextLine returns the next line without its newline. The last line may
+// lack a newline; an empty input has no line.
+func (in *input) nextLine() ([]byte, error) {
+	in.nl++
+	in.line = in.nl
+	in.buf = in.buf[:0]
+	for {
+		chunk, err := in.br.ReadSlice('\n')
 		if err == nil {
-			err = p.pushUint(n)
+			chunk = chunk[:len(chunk)-1]
 		}
+		if len(in.buf)+len(chunk) > in.limit {
+			return nil, &lineError{in.line, fmt.Errorf("%w: more than %d bytes, item size is %d",
+				scb.ErrTooLarge, in.limit, in.limit-1)}
+		}
+		switch {
+		case err == nil && len(in.buf) == 0:
+			return chunk, nil // the whole line is in the reader's buffer
+		case err == bufio.ErrBufferFull:
+			in.buf = append(in.buf, chunk...)
+			continue
+		case err == io.EOF && len(in.buf)+len(chunk) == 0:
+			return nil, io.EOF
+		case err != nil && err != io.EOF:
+			return nil, err
+		}
+		return append(in.buf, chunk...), nil
+	}
+}
+
+// nextField returns the next integer's digits (or whatever stands where
+// one should): the bytes up to a space, a tab, a newline or a carriage
+// return.
+func (in *input) nextField() ([]byte, error) {
+	for {
+		c, err := in.br.ReadByte()
 		if err != nil {
-			return fmt.Errorf("line %d: %w (%d values pushed)", lineNo, err, p.pushed)
+			return nil, err
+		}
+		if c == '\n' {
+			in.nl++
+		}
+		if !isSpace(c) {
+			in.br.UnreadByte()
+			break
 		}
 	}
-	return nil
+	in.line = in.nl + 1
+	in.buf = in.buf[:0]
+	for {
+		c, err := in.br.ReadByte()
+		switch {
+		case err == io.EOF:
+			return in.buf, nil
+		case err != nil:
+			return nil, err
+		case isSpace(c):
+			in.br.UnreadByte() // the next call counts a newline
+			return in.buf, nil
+		case len(in.buf) == maxValueBytes:
+			return nil, &lineError{in.line, invalidValue(in.buf)}
+		}
+		in.buf = append(in.buf, c)
+	}
+}
+
+// isSpace reports whether c separates integers.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }
 
 var popCommand = &command{
@@ -286,7 +430,10 @@ Without --wait, pop prints up to N items that are ready (one by default) and
 never waits. With --wait it waits until it has printed N; with --timeout D it
 waits at most D in all and prints what arrived. With --follow it keeps
 printing items as they arrive until interrupted (Ctrl-C, which exits with
-status 0 and releases the reader's role) or until --timeout.
+status 0 and releases the reader's role) or until --timeout. If the buffer
+is removed, or replaced by a new buffer of the same name, a waiting pop
+prints the items it can still read, says "buffer was removed" and exits
+with status 1.
 
 When there was nothing to print, pop prints nothing and exits with status 3,
 so that a script can loop on it.

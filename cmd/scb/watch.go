@@ -3,6 +3,7 @@ package main
 // The watch command: a live one-line view of a buffer.
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -24,7 +25,8 @@ disturbs the processes using it.
 
 On a terminal the line is rewritten in place; otherwise each refresh is
 printed on a line of its own. Watch runs until interrupted, or for --count
-refreshes.`,
+refreshes. If the buffer is removed, or replaced by a new buffer of the same
+name, watch says so and ends with status 1.`,
 	examples: `
 scb watch jobs
 scb watch prices --interval 1s
@@ -72,6 +74,12 @@ func runWatch(c *call) error {
 		case <-tick.C:
 		}
 		info, err := scb.Stat(name, opts)
+		switch {
+		case errors.Is(err, scb.ErrNotExist):
+			err = scb.ErrRemoved
+		case err == nil && !info.Created.Equal(prev.Created):
+			err = scb.ErrRemoved // and made anew
+		}
 		if err != nil {
 			endLine()
 			return c.fail(name, err)
@@ -103,19 +111,18 @@ func watchLine(prev, info scb.Info, dt time.Duration) string {
 	digits := len(fmt.Sprint(info.Length))
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s [%s] %*d/%d %4s  in %s", info.Name, bar, digits, info.Unread, info.Length,
-		percent(info.Unread, info.Length), rate(prev.Written, info.Written, dt, prev, info))
+		percent(info.Unread, info.Length), rate(prev.Written, info.Written, dt))
 	if info.Mode == scb.Broadcast {
 		fmt.Fprintf(&b, "  overwritten %d", overwritten(info))
 	} else {
-		fmt.Fprintf(&b, "  out %s", rate(prev.Consumed, info.Consumed, dt, prev, info))
+		fmt.Fprintf(&b, "  out %s", rate(prev.Consumed, info.Consumed, dt))
 	}
 	return b.String()
 }
 
-// rate formats the change from a to b over dt as items per second. A
-// buffer made anew since the last snapshot has no rate yet.
-func rate(a, b uint64, dt time.Duration, prev, info scb.Info) string {
-	if b < a || !prev.Created.Equal(info.Created) || dt <= 0 {
+// rate formats the change from a to b over dt as items per second.
+func rate(a, b uint64, dt time.Duration) string {
+	if b < a || dt <= 0 {
 		return fmt.Sprintf("%7s", "-/s")
 	}
 	return fmt.Sprintf("%7s", siNumber(float64(b-a)/dt.Seconds())+"/s")
