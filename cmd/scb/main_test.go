@@ -708,15 +708,19 @@ func TestBench(t *testing.T) {
 		} `json:"rows"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep), "stdout is the JSON report")
-	require.Len(t, rep.Rows, 14)
+	require.Len(t, rep.Rows, 23)
 	for _, row := range rep.Rows {
 		assert.Positive(t, row.Values["scb"], "%s %s", row.Figure, row.Strategy)
-		assert.Positive(t, row.Ratios["bare"], "%s %s", row.Figure, row.Strategy)
+		if !strings.Contains(row.Figure, "readers") { // MPMC has no bare loop
+			assert.Positive(t, row.Ratios["bare"], "%s %s", row.Figure, row.Strategy)
+		}
 		if runtime.GOOS == "linux" {
 			assert.Positive(t, row.Ratios["pipe"], "%s %s", row.Figure, row.Strategy)
 		}
 	}
 	assert.Regexp(t, `(?m)^\[1/\d+\] run 1/1: atomic, 8 B items$`, r.stderr, "progress on standard error")
+	assert.Regexp(t, `(?m)^\[\d+/\d+\] run 1/1: flock, 8 B items\n8 B items, 1 per call +flock `, r.stderr,
+		"with --json, each row goes to standard error as soon as it is measured")
 
 	r = runScb(t, dir, "", "bench", "--runs", "1", "--items", "2000")
 	require.Equal(t, 0, r.code, "stderr:\n%s", r.stderr)
@@ -726,7 +730,13 @@ func TestBench(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, entries, "nothing is left in the buffer directory")
 
-	for _, bad := range [][]string{{"--runs", "-1"}, {"--items", "-5"}, {"extra"}, {"--nope"}} {
+	r = runScb(t, dir, "", "bench", "--runs", "1", "--items", "2000", "--only", "mpmc,1k")
+	require.Equal(t, 0, r.code, "stderr:\n%s", r.stderr)
+	assert.Contains(t, r.stdout, "4 writers + 4 readers, 8 B")
+	assert.Contains(t, r.stdout, "1 KiB items, 1 per call")
+	assert.NotContains(t, r.stdout, "8 B items, 1 per call")
+
+	for _, bad := range [][]string{{"--runs", "-1"}, {"--items", "-5"}, {"extra"}, {"--nope"}, {"--only", "small,nope"}} {
 		r := runScb(t, dir, "", append([]string{"bench"}, bad...)...)
 		assert.Equal(t, 2, r.code, "bench %v", bad)
 		assert.Empty(t, r.stdout)

@@ -23,7 +23,7 @@ func TestMain(m *testing.M) { os.Exit(childtest.Main(m)) }
 // or reordered items would fail here.
 func TestEveryTransport(t *testing.T) {
 	shapes := []bench.Shape{
-		{Size: 8, Batch: 1}, {Size: 8, Batch: 64}, {Size: 4096, Batch: 1}, {Size: 4096, Batch: 1, ZeroCopy: true},
+		{Size: 8, Batch: 1}, {Size: 8, Batch: 64}, {Size: 1024, Batch: 1}, {Size: 4096, Batch: 1}, {Size: 4096, Batch: 1, ZeroCopy: true},
 	}
 	for _, via := range []bench.Via{bench.Atomic, bench.Flock, bench.Pipe, bench.Socket, bench.Chan, bench.Bare, bench.Copy} {
 		for _, s := range shapes {
@@ -62,7 +62,7 @@ func TestEveryTransport(t *testing.T) {
 
 func describe(s bench.Shape) string {
 	var b strings.Builder
-	b.WriteString(map[int]string{8: "8B", 4096: "4KiB"}[s.Size])
+	b.WriteString(map[int]string{8: "8B", 1024: "1KiB", 4096: "4KiB"}[s.Size])
 	if s.Batch > 1 {
 		b.WriteString("x64")
 	}
@@ -72,24 +72,57 @@ func describe(s bench.Shape) string {
 	return b.String()
 }
 
+// TestMPMC moves items from several writer processes to several reader
+// processes: the readers check each writer's order, and the parent the
+// count and the sum of what they got.
+func TestMPMC(t *testing.T) {
+	for _, via := range []bench.Via{bench.Flock, bench.Pipe, bench.Socket} {
+		t.Run(string(via), func(t *testing.T) {
+			d, err := bench.MPMC(via, 2, 2, 3001, t.TempDir())
+			if errors.Is(err, bench.ErrUnsupported) {
+				t.Skipf("%s is not available on %s", via, runtime.GOOS)
+			}
+			require.NoError(t, err)
+			assert.Positive(t, d)
+		})
+	}
+	_, err := bench.MPMC(bench.Atomic, 2, 2, 100, t.TempDir())
+	assert.Error(t, err, "Atomic takes one writer")
+}
+
 // TestRunReport runs the whole suite with tiny counts and checks the
-// report's shape: every row has scb and its baselines, and the table and
-// JSON render.
+// report's shape: every row has scb and its baselines, the rows come to
+// the Row function as they are measured, and the table and JSON render.
 func TestRunReport(t *testing.T) {
 	steps := 0
+	var started bool
+	var streamed []bench.Row
 	rep, err := bench.Run(bench.Config{
 		Runs: 1, Dir: t.TempDir(),
 		Counts:   bench.Counts{Small: 2000, Large: 200, RoundTrips: 100},
 		Progress: func(step, total int, what string) { steps = step; assert.LessOrEqual(t, step, total) },
+		Start:    func(rep *bench.Report) { started = true; assert.Empty(t, rep.Rows) },
+		Row:      func(r bench.Row) { assert.True(t, started); streamed = append(streamed, r) },
 	})
 	require.NoError(t, err)
 	assert.Positive(t, steps)
-	require.Len(t, rep.Rows, 14)
+	require.Len(t, rep.Rows, 23)
+	assert.Equal(t, rep.Rows, streamed)
+	assert.Equal(t, bench.Load, rep.Counts.Load)
 	for _, r := range rep.Rows {
 		assert.Positive(t, r.Values["scb"], "%s %s", r.Figure, r.Strategy)
-		assert.Positive(t, r.Values["bare"], "%s %s", r.Figure, r.Strategy)
-		assert.Positive(t, r.Ratios["bare"], "%s %s", r.Figure, r.Strategy)
-		if strings.HasPrefix(r.Figure, "4 KiB") {
+		assert.NotEmpty(t, r.ID)
+		if strings.Contains(r.ID, "mpmc") {
+			assert.Equal(t, "flock", r.Strategy, "MPMC is Flock only")
+			assert.NotContains(t, r.Values, "bare")
+		} else {
+			assert.Positive(t, r.Values["bare"], "%s %s", r.Figure, r.Strategy)
+			assert.Positive(t, r.Ratios["bare"], "%s %s", r.Figure, r.Strategy)
+		}
+		if runtime.GOOS == "linux" {
+			assert.Positive(t, r.Ratios["pipe"], "%s %s", r.Figure, r.Strategy)
+		}
+		if strings.HasPrefix(r.Figure, "4 KiB") || strings.HasPrefix(r.Figure, "1 KiB") {
 			assert.Positive(t, r.Ratios["copy"])
 		}
 	}
@@ -97,9 +130,29 @@ func TestRunReport(t *testing.T) {
 	require.NoError(t, rep.WriteTable(&table))
 	assert.Contains(t, table.String(), "8 B items, 1 per call")
 	assert.Contains(t, table.String(), "round trip, sleeping (Spin -1)")
+	assert.Contains(t, table.String(), "2 writers + 2 readers, 8 B, oversubscribed")
+	assert.Contains(t, table.String(), "Flock only")
 	js, err := json.Marshal(rep)
 	require.NoError(t, err)
 	var back bench.Report
 	require.NoError(t, json.Unmarshal(js, &back))
 	assert.Equal(t, rep.Rows[0].Values, back.Rows[0].Values)
+}
+
+// TestOnly measures only the named groups, and refuses a name that is not
+// one.
+func TestOnly(t *testing.T) {
+	rep, err := bench.Run(bench.Config{
+		Runs: 1, Dir: t.TempDir(), Only: []string{"1k", "mpmc"},
+		Counts: bench.Counts{Small: 2000, Large: 200, RoundTrips: 100},
+	})
+	require.NoError(t, err)
+	var ids []string
+	for _, r := range rep.Rows {
+		ids = append(ids, r.Strategy+"/"+r.ID)
+	}
+	assert.Equal(t, []string{"atomic/1k", "flock/1k", "flock/mpmc2", "flock/mpmc4"}, ids)
+	assert.Equal(t, "M items/s", rep.Rows[0].Unit, "1 KiB items are counted, to compare with other queues")
+	_, err = bench.Run(bench.Config{Runs: 1, Dir: t.TempDir(), Only: []string{"nope"}})
+	assert.ErrorContains(t, err, `"nope"`)
 }

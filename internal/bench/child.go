@@ -27,14 +27,14 @@ func init() {
 
 // job is what a child does.
 type job struct {
-	Role  string // "consume" or "echo"
+	Role  string // "consume", "echo", "mpmc-write", "mpmc-read" or "spin"
 	Via   string // transport: "atomic", "flock", "pipe", "socket", "bare"
 	Dir   string
 	Name  string // scb buffer (consume) or the ping buffer (echo)
 	Name2 string // the pong buffer (echo)
 	File  string // the bare loop's mapping
 	N     int    // items (or round trips) measured, after Warm more first
-	Warm  int
+	Warm  int    // (for an MPMC writer, its number)
 	Shape Shape
 	Wait  Wait
 }
@@ -56,6 +56,12 @@ func done()  { fmt.Println("done") }
 func warmUp(n int) int { return n / 10 }
 
 func runJob(j job) error {
+	switch j.Role {
+	case "spin":
+		return spin()
+	case "mpmc-write", "mpmc-read":
+		return mpmcChild(j)
+	}
 	switch j.Via {
 	case "atomic", "flock":
 		return scbChild(j)

@@ -2,7 +2,10 @@
 
 package bench
 
-import "time"
+import (
+	"os"
+	"time"
+)
 
 // Pipes and Unix sockets are measured on Unix systems only.
 
@@ -13,3 +16,5 @@ func streamThroughput(via Via, s Shape, n int) (time.Duration, error) {
 func streamRoundTrip(via Via, n int) ([]time.Duration, error) { return nil, ErrUnsupported }
 
 func streamChild(j job) error { return ErrUnsupported }
+
+func mpmcStream(via Via) (w, r *os.File, err error) { return nil, nil, ErrUnsupported }

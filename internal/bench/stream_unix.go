@@ -148,3 +148,12 @@ func streamChild(j job) error {
 	done()
 	return nil
 }
+
+// mpmcStream returns the ends that the writers and the readers of an MPMC
+// measurement share: a pipe's, or a SOCK_SEQPACKET pair's.
+func mpmcStream(via Via) (w, r *os.File, err error) {
+	if err := haveStream(via); err != nil {
+		return nil, nil, err
+	}
+	return streamPair(via)
+}
