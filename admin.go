@@ -44,17 +44,19 @@ func statFile(name string, c config) (Info, error) {
 		}
 	}
 	info := Info{
-		Ended:    atomic.LoadUint64((*uint64)(unsafe.Add(base, offEnd))) != 0,
-		Name:     name,
-		Path:     f.Name(),
-		Length:   int(g.length),
-		ItemSize: int(g.itemSize),
-		Strategy: g.strategy,
-		Mode:     g.mode,
-		Size:     fi.Size(),
-		Perm:     fi.Mode().Perm(),
-		Created:  time.Unix(0, g.created),
-		Written:  head,
+		Ended:     atomic.LoadUint64((*uint64)(unsafe.Add(base, offEnd))) != 0,
+		WriterPid: livePid((*uint32)(unsafe.Add(base, offWriterPid))),
+		ReaderPid: livePid((*uint32)(unsafe.Add(base, offReaderPid))),
+		Name:      name,
+		Path:      f.Name(),
+		Length:    int(g.length),
+		ItemSize:  int(g.itemSize),
+		Strategy:  g.strategy,
+		Mode:      g.mode,
+		Size:      fi.Size(),
+		Perm:      fi.Mode().Perm(),
+		Created:   time.Unix(0, g.created),
+		Written:   head,
 		// The waiter counts are only kept where blocking calls sleep on a
 		// futex (Linux); see wait.go.
 		ReadersWaiting: int(atomic.LoadUint32((*uint32)(unsafe.Add(base, offDataWaiters)))),
@@ -150,4 +152,14 @@ func removeStaleTemps(name, dir string) int {
 		f.Close()
 	}
 	return n
+}
+
+// livePid returns the process id in a header's pid word if that process
+// is alive, else 0.
+func livePid(word *uint32) int {
+	pid := int(atomic.LoadUint32(word))
+	if !processAlive(pid) {
+		return 0
+	}
+	return pid
 }

@@ -36,6 +36,10 @@ package scb
 //	maxSleep  the longest single sleep
 //	osYield()  give the processor to any other runnable thread
 //
+// proc: whether a recorded process id is alive, for Stat's liveness.
+//
+//	processAlive(pid int) bool
+//
 // atomic64 (by GOARCH, not GOOS): whether the Atomic strategy is offered.
 //
 //	lockFreeAtomic64  true where 64-bit atomics work between processes
@@ -49,6 +53,8 @@ package scb
 //	windows            files_windows.go  alloc_other.go   shmdir_other.go   wake_other.go
 //	fallback           files_other.go    alloc_other.go   shmdir_other.go   wake_other.go
 //	  (plan9, js/wasm, wasip1: every file operation returns ErrUnsupported)
+//
+//	proc: proc_unix.go, proc_windows.go, proc_other.go (the fallback)
 //
 //	amd64, arm64, loong64, mips64(le), ppc64(le), riscv64, s390x: atomic64_lockfree.go
 //	every other GOARCH (386, arm, mips, wasm, ...): atomic64_emulated.go

@@ -341,6 +341,13 @@ type Info struct {
 	Unread   int         // Queue: items waiting to be read; Broadcast: items held in the ring
 	Ended    bool        // a writer ended the stream (Writer.CloseWrite) and none attached since
 
+	// WriterPid and ReaderPid are the process ids of the attached writer
+	// and Queue reader of an Atomic buffer, the roles it has one holder
+	// for; 0 when none is attached (a holder that died is not), and for a
+	// Flock buffer or Broadcast readers, whose handles are not recorded.
+	WriterPid int
+	ReaderPid int
+
 	// ReadersWaiting and WritersWaiting count the times blocking calls
 	// went to sleep in the kernel, waiting for items or for room, since the
 	// other side last woke them (on Linux; elsewhere they poll, and the

@@ -85,10 +85,19 @@ func newStrategy(b *buffer, r role) (strategy, error) {
 	switch b.geo.strategy {
 	case Atomic:
 		s, err := newAtomicStrategy(b, r)
-		if err == nil && r == roleWriter && !b.broadcast {
-			s.watchReader(b)
+		if err != nil {
+			return nil, err
 		}
-		return s, err
+		switch {
+		case r == roleWriter:
+			s.pid = b.writerPid
+			if !b.broadcast {
+				s.watchReader(b)
+			}
+		case !b.broadcast:
+			s.pid = b.readerPid
+		}
+		return s, nil
 	case Flock:
 		return newFlockStrategy(b), nil
 	}

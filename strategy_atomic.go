@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/gofrs/flock"
 )
@@ -23,6 +24,7 @@ import (
 type atomicStrategy struct {
 	role   *flock.Flock // nil for a Broadcast reader, which needs no role lock
 	reader *os.File     // a Queue writer's: the reader's role lock file, not locked (watchReader)
+	pid    *uint32      // the header's word for the role's process id; nil for a Broadcast reader
 }
 
 func newAtomicStrategy(b *buffer, r role) (*atomicStrategy, error) {
@@ -66,8 +68,14 @@ func newAtomicStrategy(b *buffer, r role) (*atomicStrategy, error) {
 func (s *atomicStrategy) owns() bool       { return true }
 func (s *atomicStrategy) checkFirst() bool { return false }
 
-// attach loads the cursors once: nobody else moves them.
-func (s *atomicStrategy) attach(h *handle) error { return h.load() }
+// attach loads the cursors once (nobody else moves them) and records the
+// process holding the role, for Stat and for ErrBusy's message.
+func (s *atomicStrategy) attach(h *handle) error {
+	if s.pid != nil {
+		atomic.StoreUint32(s.pid, uint32(os.Getpid()))
+	}
+	return h.load()
+}
 
 // admit only checks the handle is open: a handle is used by one goroutine
 // at a time, so Close cannot run beside its calls.
@@ -120,6 +128,9 @@ func (s *atomicStrategy) readerGone(*handle) bool {
 
 // detach gives up the role lock, if the role has one.
 func (s *atomicStrategy) detach() error {
+	if s.pid != nil {
+		atomic.CompareAndSwapUint32(s.pid, uint32(os.Getpid()), 0)
+	}
 	if s.reader != nil {
 		s.reader.Close()
 	}
