@@ -136,7 +136,33 @@ func runStat(c *call) error {
 		row("consumed", "%d", info.Consumed)
 		row("unread", "%d of %d (%s)", info.Unread, info.Length, percent(info.Unread, info.Length))
 	}
+	row("stream", "%s", streamState(info))
+	row("writer", "%s", attached(info.WriterPid, info.Strategy == scb.Atomic))
+	if info.Mode == scb.Queue {
+		row("reader", "%s", attached(info.ReaderPid, info.Strategy == scb.Atomic))
+	}
+	row("asleep", "%d readers, %d writers", info.ReadersWaiting, info.WritersWaiting)
 	return w.Flush()
+}
+
+// streamState says whether a writer ended the stream.
+func streamState(i scb.Info) string {
+	if i.Ended {
+		return "ended (readers get end of stream once they have read the rest)"
+	}
+	return "open"
+}
+
+// attached describes a role's holder: its process id where the buffer
+// records it (the Atomic strategy's single-holder roles).
+func attached(pid int, known bool) string {
+	switch {
+	case !known:
+		return "not recorded (Flock handles hold nothing between operations)"
+	case pid == 0:
+		return "none attached"
+	}
+	return fmt.Sprintf("attached, pid %d", pid)
 }
 
 // infoJSON is the JSON form of scb.Info, for stat and ls.
@@ -154,6 +180,12 @@ type infoJSON struct {
 	Consumed    uint64    `json:"consumed"`
 	Unread      int       `json:"unread"`
 	Overwritten uint64    `json:"overwritten"`
+	Ended       bool      `json:"ended"`
+	WriterPid   int       `json:"writer_pid,omitempty"`
+	ReaderPid   int       `json:"reader_pid,omitempty"`
+	// ReadersWaiting and WritersWaiting are scb.Info's sleeper counts.
+	ReadersWaiting int `json:"readers_waiting"`
+	WritersWaiting int `json:"writers_waiting"`
 }
 
 func infoJSONOf(i scb.Info) infoJSON {
@@ -171,6 +203,12 @@ func infoJSONOf(i scb.Info) infoJSON {
 		Consumed:    i.Consumed,
 		Unread:      i.Unread,
 		Overwritten: overwritten(i),
+		Ended:       i.Ended,
+		WriterPid:   i.WriterPid,
+		ReaderPid:   i.ReaderPid,
+
+		ReadersWaiting: i.ReadersWaiting,
+		WritersWaiting: i.WritersWaiting,
 	}
 }
 
@@ -196,7 +234,8 @@ var lsCommand = &command{
 	help: `
 Ls prints a table of the buffers in the directory, sorted by name: mode,
 strategy, length, item size, unread items (held items for a broadcast
-buffer), items ever written, and file size. Nothing is printed when there are
+buffer), items ever written, file size, and whether the stream is open or
+ended. Nothing is printed when there are
 none. A file with a buffer's name that cannot be read as one is reported on
 standard error, and the exit status is then 1.`,
 	examples: `
@@ -231,10 +270,14 @@ func runLs(c *call) error {
 		}
 	} else if len(infos) > 0 {
 		w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(w, "NAME\tMODE\tSTRATEGY\tLENGTH\tITEM\tUNREAD\tWRITTEN\tSIZE")
+		fmt.Fprintln(w, "NAME\tMODE\tSTRATEGY\tLENGTH\tITEM\tUNREAD\tWRITTEN\tSIZE\tSTREAM")
 		for _, i := range infos {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n",
-				i.Name, i.Mode, i.Strategy, i.Length, i.ItemSize, i.Unread, i.Written, humanBytes(i.Size))
+			stream := "open"
+			if i.Ended {
+				stream = "ended"
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n",
+				i.Name, i.Mode, i.Strategy, i.Length, i.ItemSize, i.Unread, i.Written, humanBytes(i.Size), stream)
 		}
 		if err := w.Flush(); err != nil {
 			return err

@@ -17,7 +17,7 @@ import (
 
 var pushCommand = &command{
 	name:    "push",
-	usage:   "NAME VALUE... [--wait] [--timeout D]\nNAME - [--wait] [--timeout D]\n--bytes NAME [--wait] [--timeout D]",
+	usage:   "NAME VALUE... [--wait] [--timeout D] [--end]\nNAME - [--wait] [--timeout D] [--end]\n--bytes NAME [--wait] [--timeout D] [--end]",
 	summary: "push integers, or lines of standard input, into a buffer",
 	help: `
 Push writes items into the buffer NAME, in order. Each VALUE is an unsigned
@@ -36,6 +36,10 @@ A full queue is an error (exit status 1) unless --wait or --timeout is given:
 then push waits for a reader to make room, for at most --timeout D in all.
 A broadcast buffer is never full: the oldest item is overwritten.
 
+With --end, push ends the stream once every item is pushed: readers read the
+rest and then get end of stream, and pop --follow exits with status 0. The
+next writer to attach opens the stream again.
+
 A buffer file of another user in a directory anyone can write to, such as
 /dev/shm, is refused unless --allow-other-owner is given: whoever planted it
 there controls what it holds.`,
@@ -43,7 +47,8 @@ there controls what it holds.`,
 scb push jobs 1 2 3
 seq 1 100000 | scb push jobs --wait -
 printf 'hello\nworld\n' | scb push --bytes lines
-scb push jobs 42 --timeout 5s`,
+scb push jobs 42 --timeout 5s
+seq 1 100 | scb push jobs --wait --end -     # and pop --follow ends after 100`,
 	run: runPush,
 }
 
@@ -53,6 +58,7 @@ func runPush(c *call) error {
 	asBytes := c.flags.Bool("bytes", false, "push each line of standard input as one item of bytes")
 	wait := c.flags.Bool("wait", false, "wait for room while the buffer is full")
 	timeout := c.flags.Duration("timeout", 0, "wait for room for at most `D` in all, such as 2s (implies --wait)")
+	end := c.flags.Bool("end", false, "end the stream after the last item: readers then get end of stream (pop --follow exits)")
 	other := c.otherOwnerFlag()
 	if err := c.parse("NAME", "[VALUE...]"); err != nil {
 		return err
@@ -117,7 +123,11 @@ func runPush(c *call) error {
 	if pushErr != nil {
 		return c.fail(name, pushErr)
 	}
-	if err := w.Close(); err != nil {
+	closeW := w.Close
+	if *end {
+		closeW = w.CloseWrite
+	}
+	if err := closeW(); err != nil {
 		return c.fail(name, err)
 	}
 	return nil
@@ -429,14 +439,17 @@ by a newline.
 Without --wait, pop prints up to N items that are ready (one by default) and
 never waits. With --wait it waits until it has printed N; with --timeout D it
 waits at most D in all and prints what arrived. With --follow it keeps
-printing items as they arrive until interrupted (Ctrl-C, which exits with
-status 0 and releases the reader's role) or until --timeout. If the buffer
+printing items as they arrive until the writer ends the stream (push --end,
+or Writer.CloseWrite) or it is interrupted (Ctrl-C), either of which exits
+with status 0 and releases the reader's role, or until --timeout. Waiting,
+pop also waits for the buffer to be created, and for an Atomic queue's
+reader role while another reader holds it. If the buffer
 is removed, or replaced by a new buffer of the same name, a waiting pop
 prints the items it can still read, says "buffer was removed" and exits
 with status 1.
 
-When there was nothing to print, pop prints nothing and exits with status 3,
-so that a script can loop on it.
+When there was nothing to print (the buffer was empty, or the stream ended),
+pop prints nothing and exits with status 3, so that a script can loop on it.
 
 A queue's items are consumed: the next pop continues after them, and what
 pop has taken is gone even if the program reading its output stops early
@@ -479,12 +492,6 @@ func runPop(c *call) error {
 		return c.usagef("--timeout must not be negative")
 	}
 
-	r, err := scb.OpenReader(name, &scb.Options{Dir: c.dir, AllowOtherOwner: *other})
-	if err != nil {
-		return c.fail(name, err)
-	}
-	defer r.Close()
-
 	ctx := c.ctx
 	if *timeout > 0 {
 		var cancel context.CancelFunc
@@ -492,6 +499,24 @@ func runPop(c *call) error {
 		defer cancel()
 	}
 	waiting := *wait || *timeout > 0 || *follow
+
+	// Waiting, pop also waits for the buffer to appear (and for the reader
+	// role, which an Atomic queue gives one reader at a time).
+	opts := &scb.Options{Dir: c.dir, AllowOtherOwner: *other}
+	var r *scb.Reader
+	var err error
+	if waiting {
+		r, err = scb.OpenReaderWait(ctx, name, opts)
+	} else {
+		r, err = scb.OpenReader(name, opts)
+	}
+	if err != nil {
+		if *follow && c.ctx.Err() != nil {
+			return nil // interrupted while waiting for the buffer
+		}
+		return c.fail(name, err)
+	}
+	defer r.Close()
 	var item []byte
 	if *asBytes {
 		item = make([]byte, r.ItemSize())
@@ -567,7 +592,9 @@ func runPop(c *call) error {
 	switch {
 	case popErr == nil:
 		return nil
-	case popErr == scb.ErrEmpty, errors.Is(popErr, context.DeadlineExceeded):
+	case popErr == io.EOF && (*follow || printed > 0):
+		return nil // the writer ended the stream: the normal end of --follow
+	case popErr == io.EOF, popErr == scb.ErrEmpty, errors.Is(popErr, context.DeadlineExceeded):
 		// Nothing more to read now, or not within the timeout.
 		if printed == 0 && !*follow {
 			return exitStatus(exitEmpty)
