@@ -82,6 +82,9 @@ func listDir(c config) ([]Info, error) {
 			continue
 		}
 		info, err := statFile(name, c)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed since the directory was read
+		}
 		if err != nil {
 			errs = append(errs, opError("stat", name, err))
 			continue

@@ -3,8 +3,8 @@
 package scb_test
 
 // Remove under concurrency and under resource limits, with real processes:
-// Remove racing Create and the openers of the same name, and Remove out of
-// file descriptors. (Remove with
+// Remove racing Create and the openers of the same name, List while
+// buffers come and go, and Remove out of file descriptors. (Remove with
 // glob characters in the directory is in remove_test.go.)
 
 import (
@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -204,6 +205,58 @@ func TestRemoveRacingCreateKeepsRolesExclusive(t *testing.T) {
 	left, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	assert.Empty(t, left, "once every handle is closed, Remove leaves nothing")
+}
+
+// TestListDuringChurn lists a directory while buffers in it are created and
+// removed. List reads the directory, then each buffer: one removed in
+// between is not there any more, which is no error (List once reported it,
+// about once in two thousand Lists).
+func TestListDuringChurn(t *testing.T) {
+	dir := t.TempDir()
+	o := &scb.Options{Dir: dir, Length: 2, ItemSize: 8}
+	stop := make(chan struct{})
+	errs := make(chan error, 4)
+	var wg sync.WaitGroup
+	for i := range cap(errs) {
+		wg.Go(func() {
+			name := "c" + strconv.Itoa(i)
+			for {
+				select {
+				case <-stop:
+					errs <- nil
+					return
+				default:
+				}
+				w, err := scb.Create(name, o)
+				if err == nil {
+					err = w.Close()
+				}
+				if err == nil {
+					err = scb.Remove(name, o)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	lists, seen := 0, 0
+	for end := time.Now().Add(time.Duration(sized(3000, 1500)) * time.Millisecond); time.Now().Before(end); lists++ {
+		infos, err := scb.List(dir)
+		if err != nil {
+			close(stop)
+			wg.Wait()
+			t.Fatalf("List %d: %v", lists, err)
+		}
+		seen += len(infos)
+	}
+	close(stop)
+	wg.Wait()
+	for range cap(errs) {
+		require.NoError(t, <-errs)
+	}
+	t.Logf("%d Lists saw %d buffers", lists, seen)
 }
 
 // childRemoveNoFile lowers its limit of open files to 64, opens files until

@@ -407,7 +407,8 @@ func Remove(name string, opts *Options) error {
 // List describes every buffer in dir (DefaultDir() when dir is empty),
 // sorted by name. A file with a buffer's name that cannot be read as one is
 // left out of the list and reported in the error, which joins one error per
-// such file; the buffers that could be read are returned with it. If dir
+// such file; the buffers that could be read are returned with it. A buffer
+// removed while List reads the directory is left out, with no error. If dir
 // itself cannot be read, the error is an [*Error] whose Name is dir.
 func List(dir string) ([]Info, error) {
 	return listDir((&Options{Dir: dir}).config())
