@@ -146,7 +146,7 @@ func unlinkBuffer(name, dir string) (bool, error) {
 		}
 		return false, err
 	}
-	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if _, err := unlink(tmp); err != nil {
 		// Windows deletes no file that is mapped: give the name back if
 		// nobody has taken it meanwhile.
 		if _, lerr := os.Lstat(path); errors.Is(lerr, fs.ErrNotExist) {
@@ -175,9 +175,8 @@ func removeLeftovers(name, dir string, entries []os.DirEntry) (int, error) {
 			}
 			errs = append(errs, err)
 		case isTempOf(e.Name(), name, removedExt) && e.Type().IsRegular():
-			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, err)
-			}
+			_, err := unlink(path)
+			errs = append(errs, err)
 		}
 	}
 	return n, errors.Join(errs...)
@@ -200,11 +199,15 @@ func removeStaleTemp(path string) (bool, error) {
 	if err != nil || !ok {
 		return false, err
 	}
-	if err := os.Remove(path); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return false, nil
-		}
-		return false, err
+	return unlink(path)
+}
+
+// unlink removes the file at path and reports whether it did; a file that
+// is already gone is no error.
+func unlink(path string) (bool, error) {
+	err := os.Remove(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
 	}
-	return true, nil
+	return err == nil, err
 }

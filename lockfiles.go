@@ -211,11 +211,5 @@ func removeFreeLockFile(path string) (bool, error) {
 			fl.Unlock()
 		}
 	}
-	if err := os.Remove(path); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return false, nil
-		}
-		return false, err
-	}
-	return true, nil
+	return unlink(path)
 }
