@@ -112,8 +112,7 @@ func removeFiles(name string, c config) error {
 	if uerr != nil {
 		return errors.Join(err, uerr)
 	}
-	_, lerr := removeLockFiles(name, c.Dir)
-	if err := errors.Join(err, lerr); err != nil {
+	if err := errors.Join(err, removeLockFiles(name, c.Dir)); err != nil {
 		return err
 	}
 	if !gone && stale == 0 {

@@ -84,7 +84,7 @@ func (b *buffer) removeOwnLockFiles() {
 }
 
 // removeLockFiles removes the role lock files of name in dir that nothing
-// can use any more, and reports how many it removed: those whose id is
+// can use any more: those whose id is
 // neither that of the buffer now called name nor that of a Create of name
 // in progress, and that no handle holds. A held one belongs to a live
 // handle of a removed buffer; it is left for a later Remove, once it is
@@ -98,10 +98,10 @@ func (b *buffer) removeOwnLockFiles() {
 // or to a Create that died. An opener of that buffer that opened the lock
 // file before it is unlinked here, and locks it after, finds that the
 // name no longer names it (newAtomicStrategy).
-func removeLockFiles(name, dir string) (int, error) {
+func removeLockFiles(name, dir string) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	var locks []string
 	var ids []uint64
@@ -112,25 +112,19 @@ func removeLockFiles(name, dir string) (int, error) {
 		}
 	}
 	if len(locks) == 0 {
-		return 0, nil
+		return nil
 	}
 	live, err := liveIDs(name, dir)
 	if err != nil {
-		return 0, fmt.Errorf("not removing lock files: cannot tell which are in use: %w", err)
+		return fmt.Errorf("not removing lock files: cannot tell which are in use: %w", err)
 	}
-	n := 0
 	var errs []error
 	for i, lp := range locks {
-		if live[ids[i]] {
-			continue
+		if !live[ids[i]] {
+			errs = append(errs, removeFreeLockFile(lp))
 		}
-		removed, err := removeFreeLockFile(lp)
-		if removed {
-			n++
-		}
-		errs = append(errs, err)
 	}
-	return n, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // liveIDs returns the ids of the buffer called name in dir and of the
@@ -182,34 +176,35 @@ func readID(path string) (uint64, error) {
 }
 
 // removeFreeLockFile removes the role lock file at path unless a handle
-// holds it, and reports whether it did. It takes the lock first, without
-// waiting, and unlinks the file while it holds it (Windows deletes no open
-// file: there it lets go first). Something other than a regular file is
-// no lock anyone can hold (openers refuse it): it is removed as it is.
-func removeFreeLockFile(path string) (bool, error) {
+// holds it. It takes the lock first, without waiting, and unlinks the file
+// while it holds it (Windows deletes no open file: there it lets go
+// first). Something other than a regular file is no lock anyone can hold
+// (openers refuse it): it is removed as it is.
+func removeFreeLockFile(path string) error {
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
+		return nil
 	}
 	if err != nil {
-		return false, err
+		return err
 	}
 	if fi.Mode().IsRegular() {
 		fl := flock.New(path, flock.SetFlag(os.O_RDONLY|lockOpenFlags))
 		ok, err := fl.TryLock()
 		if errors.Is(err, fs.ErrNotExist) {
-			return false, nil
+			return nil
 		}
 		if err != nil || !ok {
-			return false, err
+			return err
 		}
 		defer fl.Unlock()
 		if fi, err = fl.Stat(); err != nil || !names(path, fi) {
-			return false, err // another Remove unlinked it
+			return err // another Remove unlinked it
 		}
 		if runtime.GOOS == "windows" {
 			fl.Unlock()
 		}
 	}
-	return unlink(path)
+	_, err = unlink(path)
+	return err
 }
