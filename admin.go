@@ -85,6 +85,9 @@ func listDir(c config) ([]Info, error) {
 			continue
 		}
 		info, err := statFile(name, c)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed since the directory was read
+		}
 		if err != nil {
 			errs = append(errs, opError("stat", name, err))
 			continue
@@ -95,63 +98,120 @@ func listDir(c config) ([]Info, error) {
 	return infos, errors.Join(errs...)
 }
 
-// removeFiles deletes the buffer file, its lock files, and temporary files
-// of interrupted Creates of the same name (those whose creator no longer
-// holds their lock).
+// removeFiles removes the buffer file called name in c.Dir, what
+// interrupted Creates and Removes of the name left behind, and the role
+// lock files of the name that nothing can use any more (removeLockFiles).
+// It reports ErrNotExist if it found neither a buffer nor the leftovers of
+// an interrupted Create, and every error it met.
 func removeFiles(name string, c config) error {
-	path := filepath.Join(c.Dir, name+fileExt)
-	stale := removeStaleTemps(name, c.Dir)
-	fi, err := os.Lstat(path)
+	// Read the directory before changing anything: if that fails (out of
+	// descriptors, say), Remove fails having done nothing.
+	entries, err := os.ReadDir(c.Dir)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			// Lock files without a buffer: left by a Create that failed,
-			// or by a buffer deleted by hand.
-			n, err := removeLockFiles(name, c.Dir)
-			if err != nil {
-				return err
-			}
-			if stale+n > 0 {
-				return nil
-			}
-			return fmt.Errorf("%w in %s", ErrNotExist, c.Dir)
-		}
 		return err
 	}
-	if !fi.Mode().IsRegular() {
-		return corruptf("%s is not a regular file (%v); not removing it", path, fi.Mode().Type())
+	stale, err := removeLeftovers(name, c.Dir, entries)
+	gone, uerr := unlinkBuffer(name, c.Dir)
+	if uerr != nil {
+		return errors.Join(err, uerr)
 	}
-	// The buffer first, then its lock files: an opener that takes a role
-	// with a fresh lock file checks afterwards that the buffer is still
-	// there, and so cannot hold a role on a removed buffer beside a handle
-	// that held it before.
-	if err := os.Remove(path); err != nil {
+	if err := errors.Join(err, removeLockFiles(name, c.Dir)); err != nil {
 		return err
 	}
-	_, err = removeLockFiles(name, c.Dir)
-	return err
+	if !gone && stale == 0 {
+		return fmt.Errorf("%w in %s", ErrNotExist, c.Dir)
+	}
+	return nil
 }
 
-// removeStaleTemps removes the temporary files of Creates of name that died
-// before finishing, and reports how many it removed.
-func removeStaleTemps(name, dir string) int {
-	matches, _ := filepath.Glob(filepath.Join(dir, "."+name+fileExt+".*"+tempExt))
+// unlinkBuffer takes the buffer file away from its name and deletes it, and
+// reports whether there was one. It renames the file to a private name
+// first, so that what it deletes is exactly the file it took from the name,
+// even while other processes remove and create the name; killed in between,
+// it leaves a .rm file that the next Remove deletes. Whoever deletes it,
+// the buffer's role lock files are removed by removeLockFiles.
+func unlinkBuffer(name, dir string) (bool, error) {
+	path := filepath.Join(dir, name+fileExt)
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, err
+	case !fi.Mode().IsRegular():
+		return false, corruptf("%s is not a regular file (%v); not removing it", path, fi.Mode().Type())
+	}
+	tmp := tempName(dir, name, removedExt)
+	if err := os.Rename(path, tmp); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil // another Remove took it first
+		}
+		return false, err
+	}
+	if _, err := unlink(tmp); err != nil {
+		// Windows deletes no file that is mapped: give the name back if
+		// nobody has taken it meanwhile.
+		if _, lerr := os.Lstat(path); errors.Is(lerr, fs.ErrNotExist) {
+			os.Rename(tmp, path)
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+// removeLeftovers removes, of the entries of dir, the temporary files of
+// Creates of name that died before finishing (those whose creator no
+// longer holds their lock) and the files of Removes of name that died
+// before deleting them. It reports how many temporary files of Creates it
+// removed.
+func removeLeftovers(name, dir string, entries []os.DirEntry) (int, error) {
 	n := 0
-	for _, m := range matches {
-		if !isTempOf(filepath.Base(m), name) {
-			continue // another buffer's, such as .name.scb.x.scb.<hex>.tmp
-		}
-		f, err := openNoFollow(m, false)
-		if err != nil {
-			continue
-		}
-		if ok, _ := lockFd(f.Fd(), false); ok {
-			if os.Remove(m) == nil {
+	var errs []error
+	for _, e := range entries {
+		path := filepath.Join(dir, e.Name())
+		switch {
+		case isTempOf(e.Name(), name, tempExt):
+			removed, err := removeStaleTemp(path)
+			if removed {
 				n++
 			}
+			errs = append(errs, err)
+		case isTempOf(e.Name(), name, removedExt) && e.Type().IsRegular():
+			_, err := unlink(path)
+			errs = append(errs, err)
 		}
-		f.Close()
 	}
-	return n
+	return n, errors.Join(errs...)
+}
+
+// removeStaleTemp removes the temporary file of a Create at path if its
+// creator no longer holds its lock, and reports whether it did. Something
+// else under a temporary name (a symbolic link, a FIFO) is not a Create's:
+// it is left alone.
+func removeStaleTemp(path string) (bool, error) {
+	f, err := openNoFollow(path, false)
+	switch {
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, ErrUntrusted), errors.Is(err, ErrCorrupt):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	defer f.Close()
+	ok, err := lockFd(f.Fd(), false)
+	if err != nil || !ok {
+		return false, err
+	}
+	return unlink(path)
+}
+
+// unlink removes the file at path and reports whether it did; a file that
+// is already gone is no error.
+func unlink(path string) (bool, error) {
+	err := os.Remove(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // livePid returns the process id in a header's pid word if that process

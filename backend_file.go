@@ -78,21 +78,25 @@ func openChecked(name string, c config, write bool) (*os.File, geometry, fs.File
 	}
 	var g geometry
 	if err == nil {
-		hdr := make([]byte, fixedSize)
-		if fi.Size() >= fixedSize {
-			if _, rerr := f.ReadAt(hdr, 0); rerr != nil {
-				err = fmt.Errorf("read header of %s: %w", path, rerr)
-			}
-		}
-		if err == nil {
-			g, err = decodeHeader(hdr, fi.Size())
-		}
+		g, err = readHeader(f, fi.Size())
 	}
 	if err != nil {
 		f.Close()
 		return nil, geometry{}, nil, err
 	}
 	return f, g, fi, nil
+}
+
+// readHeader reads and validates the header of the open file f of size
+// bytes.
+func readHeader(f *os.File, size int64) (geometry, error) {
+	hdr := make([]byte, fixedSize)
+	if size >= fixedSize {
+		if _, err := f.ReadAt(hdr, 0); err != nil {
+			return geometry{}, fmt.Errorf("read header of %s: %w", f.Name(), err)
+		}
+	}
+	return decodeHeader(hdr, size)
 }
 
 // openFile opens and maps an existing buffer for a Writer or Reader.
@@ -160,9 +164,12 @@ func queueCursors(tailp, headp *uint64, length uint64) (tail, head uint64, err e
 // isSameFile reports whether path still names the open file f.
 func isSameFile(f *os.File, path string) bool {
 	fi, err := f.Stat()
-	if err != nil {
-		return false
-	}
+	return err == nil && names(path, fi)
+}
+
+// names reports whether path names the file described by fi (from the
+// Stat of an open file).
+func names(path string, fi fs.FileInfo) bool {
 	pi, err := os.Lstat(path)
 	return err == nil && os.SameFile(fi, pi)
 }

@@ -147,7 +147,9 @@ func TestInterruptedCreateLeftovers(t *testing.T) {
 	t.Run("killed between link and unlink", func(t *testing.T) {
 		dir := t.TempDir()
 		o := &scb.Options{Dir: dir}
-		create(t, "c", o)
+		w, err := scb.Create("c", o)
+		require.NoError(t, err)
+		require.NoError(t, w.Close(), "a held role lock file would stay (lifecycle_test.go)")
 		require.NoError(t, os.Link(filepath.Join(dir, "c.scb"), tempName(dir)))
 		info, err := scb.Stat("c", o)
 		require.NoError(t, err, "the published buffer is complete")

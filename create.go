@@ -30,7 +30,7 @@ func buildFile(name string, c config, g geometry) (*buffer, string, error) {
 	var tmp string
 	for range 10 {
 		var err error
-		tmp = tempName(c.Dir, name)
+		tmp = tempName(c.Dir, name, tempExt)
 		f, err = createExcl(tmp, c.perm)
 		if errors.Is(err, fs.ErrExist) {
 			continue

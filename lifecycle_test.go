@@ -97,11 +97,17 @@ func TestStatListRemove(t *testing.T) {
 	assert.Equal(t, uint64(2), v)
 	left, err := filepath.Glob(filepath.Join(dir, "a.scb*"))
 	require.NoError(t, err)
-	assert.Empty(t, left, "lock files are removed too")
+	assert.Len(t, left, 2, "the role lock files that w and r hold stay while they do")
 
 	w2, err := scb.Create("a", &scb.Options{Dir: dir})
 	require.NoError(t, err, "the name is free again")
 	require.NoError(t, w2.Close())
+	require.NoError(t, w.Close())
+	require.NoError(t, r.Close())
+	require.NoError(t, scb.Remove("a", &scb.Options{Dir: dir}))
+	left, err = filepath.Glob(filepath.Join(dir, "a.scb*"))
+	require.NoError(t, err)
+	assert.Empty(t, left, "once they are free, a later Remove removes them too")
 }
 
 func TestDefaultDir(t *testing.T) {

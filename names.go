@@ -9,18 +9,21 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
 // File names. A buffer called jobs is the file jobs.scb; the Atomic
 // strategy's role locks are jobs.scb.<id>.wlock and .rlock beside it;
 // Create builds the file as .jobs.scb.<random>.tmp (a name no buffer can
-// have) and links it into place.
+// have) and links it into place; Remove renames it to .jobs.scb.<random>.rm
+// before it deletes it.
 const (
 	fileExt       = ".scb"
 	writerLockExt = ".wlock"
 	readerLockExt = ".rlock"
 	tempExt       = ".tmp"
+	removedExt    = ".rm"
 	tempRandLen   = 12 // hex digits of randomness in a temporary name
 
 	maxNameLen = 200 // bytes in a buffer's name, at most
@@ -69,40 +72,40 @@ func lockName(path string, id uint64, ext string) string {
 	return fmt.Sprintf("%s.%016x%s", path, id, ext)
 }
 
-// isLockOf reports whether base is the name of a role lock file of some
-// buffer called name, whatever its id.
-func isLockOf(base, name string) bool {
+// lockOf reports whether base is the name of a role lock file of some
+// buffer called name, and returns the id in it.
+func lockOf(base, name string) (uint64, bool) {
 	rest, ok := strings.CutPrefix(base, name+fileExt+".")
 	if !ok {
-		return false
+		return 0, false
 	}
 	id, ok := strings.CutSuffix(rest, writerLockExt)
 	if !ok {
 		id, ok = strings.CutSuffix(rest, readerLockExt)
 	}
 	if !ok || len(id) != 16 {
-		return false
+		return 0, false
 	}
-	_, err := hex.DecodeString(id)
-	return err == nil
+	v, err := strconv.ParseUint(id, 16, 64)
+	return v, err == nil && fmt.Sprintf("%016x", v) == id // as lockName writes it
 }
 
-// tempName returns a fresh temporary name for building buffer name in dir:
-// .name.scb.<12 hex digits>.tmp.
-func tempName(dir, name string) string {
+// tempName returns a fresh temporary name with extension ext (tempExt or
+// removedExt) for buffer name in dir: .name.scb.<12 hex digits><ext>.
+func tempName(dir, name, ext string) string {
 	var rnd [tempRandLen / 2]byte
 	_, _ = rand.Read(rnd[:])
-	return filepath.Join(dir, "."+name+fileExt+"."+hex.EncodeToString(rnd[:])+tempExt)
+	return filepath.Join(dir, "."+name+fileExt+"."+hex.EncodeToString(rnd[:])+ext)
 }
 
 // isTempOf reports whether base is a temporary name made by tempName for
-// buffer name.
-func isTempOf(base, name string) bool {
+// buffer name with extension ext.
+func isTempOf(base, name, ext string) bool {
 	rest, ok := strings.CutPrefix(base, "."+name+fileExt+".")
 	if !ok {
 		return false
 	}
-	rnd, ok := strings.CutSuffix(rest, tempExt)
+	rnd, ok := strings.CutSuffix(rest, ext)
 	if !ok || len(rnd) != tempRandLen {
 		return false
 	}

@@ -372,10 +372,39 @@ func Stat(name string, opts *Options) (Info, error) {
 	return info, nil
 }
 
-// Remove deletes the buffer called name and its lock files, and cleans up
-// what an interrupted Create of that name left behind. Handles that still
-// have the buffer open keep working on it on Unix, as with any removed file;
-// on Windows Remove fails while the buffer is open anywhere.
+// Remove deletes the buffer called name and the role lock files (Atomic
+// strategy) that nothing uses any more, and cleans up what interrupted
+// Creates and Removes of that name left behind. It returns an error
+// matching ErrNotExist if it found neither a buffer nor the leftovers of an
+// interrupted Create (lock files it deletes on the way do not count).
+//
+// Handles that still have the buffer open keep working on it on Unix, as
+// with any removed file, and keep their roles: Remove never deletes a role
+// lock file that a handle holds. A later Remove of the name deletes it once
+// it is free, as it does the empty lock file that an opener racing Remove
+// may leave. On Windows Remove fails while the buffer is open anywhere.
+//
+// Under concurrency, with other processes using the same name:
+//   - Remove takes the buffer file away from its name with one rename, so
+//     it deletes exactly the buffer that had the name at that instant, and
+//     only lock files whose id is neither that of the buffer then called
+//     name nor that of a Create in progress, and that no handle holds.
+//   - Remove and Create: a Create that links its buffer into place before
+//     Remove's rename is removed, one that links it after is not; Remove
+//     never touches the files of a Create in progress. Either way every
+//     role of every buffer has at most one holder.
+//   - Remove and the openers: an opener racing Remove either attaches
+//     before the buffer loses its name, and works on the removed buffer,
+//     or fails with ErrNotExist.
+//   - Remove and Remove: of concurrent Removes of one buffer, exactly one
+//     removes it and returns nil; the others return ErrNotExist, unless
+//     they cleaned up an interrupted Create.
+//
+// Remove reads the directory before changing anything: if it cannot (out
+// of file descriptors, say), it returns that error having changed nothing.
+// Any later error is returned, joined with the others it met, after Remove
+// has done what it could; lock files it could not delete stay for a later
+// Remove.
 func Remove(name string, opts *Options) error {
 	if err := checkName(name); err != nil {
 		return opError("remove", name, err)
@@ -389,7 +418,8 @@ func Remove(name string, opts *Options) error {
 // List describes every buffer in dir (DefaultDir() when dir is empty),
 // sorted by name. A file with a buffer's name that cannot be read as one is
 // left out of the list and reported in the error, which joins one error per
-// such file; the buffers that could be read are returned with it. If dir
+// such file; the buffers that could be read are returned with it. A buffer
+// removed while List reads the directory is left out, with no error. If dir
 // itself cannot be read, the error is an [*Error] whose Name is dir.
 func List(dir string) ([]Info, error) {
 	return listDir((&Options{Dir: dir}).config())

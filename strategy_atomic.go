@@ -48,17 +48,23 @@ func newAtomicStrategy(b *buffer, r role) (*atomicStrategy, error) {
 	}
 	// The lock file was opened without blocking (a FIFO planted under its
 	// name would otherwise hang the open) and must be a regular file.
-	if fi, err := fl.Stat(); err != nil || !fi.Mode().IsRegular() {
+	fi, err := fl.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = corruptf("lock file %s is not a regular file (%v)", path, fi.Mode().Type())
+	}
+	if err != nil {
 		fl.Unlock()
-		if err == nil {
-			err = corruptf("lock file %s is not a regular file (%v)", path, fi.Mode().Type())
-		}
 		return nil, err
 	}
-	// If Remove unlinked the buffer and its lock files while this handle
-	// was opening it, the lock just taken may be on a fresh file that an
-	// earlier holder of the role does not share: give it up.
-	if !b.creating && !isSameFile(b.file, b.path) {
+	// If Remove took the buffer's name while this handle was opening it,
+	// give the role up: the lock just taken may be on a fresh lock file
+	// that an earlier holder of the role does not share, or on one that
+	// Remove unlinked between this handle's open and its lock (Remove
+	// unlinks only lock files that no buffer with a name and no Create
+	// uses, while it holds their lock), which nobody else can see. A
+	// buffer being created has no name yet, and Remove leaves its lock
+	// files alone.
+	if !names(path, fi) || !b.creating && !isSameFile(b.file, b.path) {
 		fl.Unlock()
 		return nil, fmt.Errorf("%w in %s (removed while it was being opened)", ErrNotExist, b.dir)
 	}
