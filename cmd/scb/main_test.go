@@ -285,7 +285,7 @@ func TestRuntimeErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"pop", "nope"}, `scb: pop "nope": buffer does not exist in ` + dir},
-		{[]string{"pop", "nope", "--follow"}, `scb: pop "nope": buffer does not exist in ` + dir},
+		{[]string{"pop", "nope", "--follow", "--timeout", "50ms"}, `scb: pop "nope": context deadline exceeded while waiting: buffer does not exist in ` + dir},
 		{[]string{"push", "nope", "1"}, `scb: push "nope": buffer does not exist in ` + dir},
 		{[]string{"stat", "nope"}, `scb: stat "nope": buffer does not exist in ` + dir},
 		{[]string{"rm", "nope"}, `scb: rm "nope": buffer does not exist in ` + dir},
@@ -449,7 +449,7 @@ func TestCreateStat(t *testing.T) {
 	out := ok(t, dir, "", "stat", "jobs", "--json")
 	var fields map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &fields), out)
-	assert.Len(t, fields, 13, "every field of statJSON, and no other")
+	assert.Len(t, fields, 16, "every field of statJSON but the pids of attached holders (none), and no other")
 	var info statJSON
 	require.NoError(t, json.Unmarshal([]byte(out), &info))
 	assert.WithinRange(t, info.Created, before, time.Now().Add(time.Second))
@@ -509,9 +509,9 @@ func TestLs(t *testing.T) {
 	out := ok(t, dir, "", "ls")
 	got := lines(out)
 	require.Len(t, got, 3, out)
-	assert.Regexp(t, `^NAME +MODE +STRATEGY +LENGTH +ITEM +UNREAD +WRITTEN +SIZE$`, got[0])
-	assert.Regexp(t, `^a +queue +flock +1024 +8 +2 +2 +\d+\.\d KiB$`, got[1])
-	assert.Regexp(t, `^b +broadcast +atomic +4 +8 +0 +0 +\d+\.\d KiB$`, got[2])
+	assert.Regexp(t, `^NAME +MODE +STRATEGY +LENGTH +ITEM +UNREAD +WRITTEN +SIZE +STREAM$`, got[0])
+	assert.Regexp(t, `^a +queue +flock +1024 +8 +2 +2 +\d+\.\d KiB +open$`, got[1])
+	assert.Regexp(t, `^b +broadcast +atomic +4 +8 +0 +0 +\d+\.\d KiB +open$`, got[2])
 
 	var infos []map[string]any
 	require.NoError(t, json.Unmarshal([]byte(ok(t, dir, "", "ls", "--json")), &infos))
