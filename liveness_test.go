@@ -71,3 +71,16 @@ func TestStatPidsUnknownForFlock(t *testing.T) {
 	assert.Zero(t, info.WriterPid)
 	assert.Zero(t, info.ReaderPid)
 }
+
+func TestErrBusyNamesTheHolder(t *testing.T) {
+	o := newOpts(t, scb.Atomic, scb.Queue)
+	create(t, "busy", o)
+	openReader(t, "busy", at(o))
+	want := fmt.Sprintf("process %d holds", os.Getpid())
+	_, err := scb.OpenWriter("busy", at(o))
+	require.ErrorIs(t, err, scb.ErrBusy)
+	assert.Contains(t, err.Error(), want)
+	_, err = scb.OpenReader("busy", at(o))
+	require.ErrorIs(t, err, scb.ErrBusy)
+	assert.Contains(t, err.Error(), want)
+}

@@ -44,7 +44,15 @@ func newAtomicStrategy(b *buffer, r role) (*atomicStrategy, error) {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	if !ok {
-		return nil, fmt.Errorf("%w: another %s is attached (it holds %s)", ErrBusy, r, path)
+		holder := "another process or handle"
+		pid := b.writerPid
+		if r == roleReader {
+			pid = b.readerPid
+		}
+		if p := int(atomic.LoadUint32(pid)); processAlive(p) {
+			holder = fmt.Sprintf("process %d", p)
+		}
+		return nil, fmt.Errorf("%w: another %s is attached (%s holds %s)", ErrBusy, r, holder, path)
 	}
 	// The lock file was opened without blocking (a FIFO planted under its
 	// name would otherwise hang the open) and must be a regular file.
