@@ -167,6 +167,10 @@ func corruptf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrCorrupt}, args...)...)
 }
 
+// errOverwritten reports a buffer whose header was zeroed or overwritten
+// under a handle that has it open.
+var errOverwritten = corruptf("the header was overwritten while the buffer was open")
+
 // optionsf returns an error matching ErrInvalidOptions.
 func optionsf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidOptions}, args...)...)

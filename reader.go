@@ -102,7 +102,15 @@ func (r *Reader) refresh() error {
 			return corruptf("write cursor went back from %d to %d", r.headCache, h)
 		}
 	} else if h < r.pos || h-r.pos > r.length {
-		return cursorError(r.pos, h, r.length)
+		// Damage, if the shared cursors disagree too; else the reader's
+		// copy is wrong, which only misuse by two goroutines does.
+		if !r.sound() {
+			return errOverwritten
+		}
+		if t := atomic.LoadUint64(r.rcur); t > h || h-t > r.length {
+			return cursorError(t, h, r.length)
+		}
+		return r.raced()
 	}
 	r.headCache = h
 	if r.pos >= h {
@@ -129,7 +137,7 @@ func (r *Reader) readOne(dst []byte, asUint bool) (v uint64, n int, err error) {
 	if !r.sound() {
 		// A file zeroed under the reader would otherwise hand out its
 		// zeroed slots as empty items.
-		return 0, 0, corruptf("the header was overwritten while the buffer was open")
+		return 0, 0, errOverwritten
 	}
 	s := r.slot(r.pos)
 	var seq uint64
@@ -532,7 +540,7 @@ func (r *Reader) peekWait(ctx context.Context) ([]byte, error) {
 				}
 			}
 			if !r.sound() {
-				return 0, corruptf("the header was overwritten while the buffer was open")
+				return 0, errOverwritten
 			}
 			s := r.slot(r.pos)
 			l := r.itemLen(s)

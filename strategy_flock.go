@@ -166,7 +166,7 @@ func (s *flockStrategy) try(h *handle) (bool, error) {
 	// zeroed or overwritten under us must not look like an empty buffer.
 	if !h.sound() {
 		s.unlock(h)
-		return false, corruptf("the header was overwritten while the buffer was open")
+		return false, errOverwritten
 	}
 	return true, nil
 }

@@ -68,6 +68,21 @@ func (w *Writer) load() error {
 	return nil
 }
 
+// badCursors reports a read cursor t that does not fit the writer's own
+// write cursor: damage, if the shared cursors disagree too (ErrCorrupt);
+// else the writer's copy is wrong, which only misuse by two goroutines
+// does (raced).
+func (w *Writer) badCursors(t uint64) error {
+	h := atomic.LoadUint64(w.wcur)
+	switch {
+	case !w.sound():
+		return errOverwritten
+	case t > h || h-t > w.length:
+		return cursorError(t, h, w.length)
+	}
+	return w.raced()
+}
+
 // raced reports that the write cursor was not where this handle left it
 // when it came to publish: it was used by two goroutines at once (an
 // Atomic Writer must not be), or something else wrote the buffer. Nothing
@@ -97,7 +112,7 @@ func (w *Writer) next() (unsafe.Pointer, error) {
 	if n-w.tailCache >= w.length {
 		t := atomic.LoadUint64(w.rcur)
 		if t > n || n-t > w.length {
-			return nil, cursorError(t, n, w.length)
+			return nil, w.badCursors(t)
 		}
 		w.tailCache = t
 		if n-t >= w.length {
