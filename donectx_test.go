@@ -126,3 +126,21 @@ func TestWaitWithDoneContext(t *testing.T) {
 		}
 	})
 }
+
+// TestPushManyWaitDoneContextPartial: with room for part of the batch, a
+// done context still lets PushManyWait write that part, and then ends it.
+func TestPushManyWaitDoneContextPartial(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := newOpts(t, s, scb.Queue)
+		o.Length = 4
+		w := create(t, "p", o)
+		require.NoError(t, w.Push(0))
+		require.NoError(t, w.Push(0))
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		n, err := w.PushManyWait(ctx, []uint64{1, 2, 3})
+		assert.Equal(t, 2, n)
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, 4, w.Len())
+	})
+}
