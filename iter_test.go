@@ -278,10 +278,7 @@ func TestIteratorAllocations(t *testing.T) {
 		o.ItemSize = 32
 		w := create(t, "a", o)
 		r := openReader(t, "a", at(o))
-		tw, err := scb.NewTypedWriter[reading](w)
-		require.NoError(t, err)
-		tr, err := scb.NewTypedReader[reading](r)
-		require.NoError(t, err)
+		tw, tr := typedPair[reading](t, w, r)
 		ctx := context.Background()
 		p, buf := []byte("item"), make([]byte, 32)
 		loops := map[string]func(){

@@ -21,6 +21,16 @@ type reading struct {
 	Flags  uint64
 }
 
+// typedPair makes a TypedWriter and a TypedReader of T over w and r.
+func typedPair[T any](t testing.TB, w *scb.Writer, r *scb.Reader) (*scb.TypedWriter[T], *scb.TypedReader[T]) {
+	t.Helper()
+	tw, err := scb.NewTypedWriter[T](w)
+	require.NoError(t, err)
+	tr, err := scb.NewTypedReader[T](r)
+	require.NoError(t, err)
+	return tw, tr
+}
+
 // TestTypedRoundTrip pushes and pops readings with every form, in every
 // strategy and mode.
 func TestTypedRoundTrip(t *testing.T) {
@@ -29,10 +39,7 @@ func TestTypedRoundTrip(t *testing.T) {
 		o.ItemSize = 26
 		w := create(t, "t", o)
 		r := openReader(t, "t", at(o))
-		tw, err := scb.NewTypedWriter[reading](w)
-		require.NoError(t, err)
-		tr, err := scb.NewTypedReader[reading](r)
-		require.NoError(t, err)
+		tw, tr := typedPair[reading](t, w, r)
 		assert.Equal(t, 26, tw.Size())
 		assert.Equal(t, 26, tr.Size())
 		assert.Same(t, w, tw.Writer())
@@ -103,10 +110,7 @@ func encodingCase[T any](v T) func(t *testing.T) {
 		o.ItemSize = 128
 		w := create(t, "e", o)
 		r := openReader(t, "e", at(o))
-		tw, err := scb.NewTypedWriter[T](w)
-		require.NoError(t, err)
-		tr, err := scb.NewTypedReader[T](r)
-		require.NoError(t, err)
+		tw, tr := typedPair[T](t, w, r)
 		want, err := binary.Append(nil, binary.LittleEndian, v)
 		require.NoError(t, err)
 		assert.Equal(t, len(want), tw.Size())
@@ -155,10 +159,7 @@ func TestTypedEncoding(t *testing.T) {
 			o.ItemSize = 20
 			w := create(t, "p", o)
 			r := openReader(t, "p", at(o))
-			tw, err := scb.NewTypedWriter[private](w)
-			require.NoError(t, err)
-			tr, err := scb.NewTypedReader[private](r)
-			require.NoError(t, err)
+			tw, tr := typedPair[private](t, w, r)
 			v := private{a: 1, b: [2]uint64{2, 3}}
 			require.NoError(t, tw.Push(v))
 			got, err := tr.Pop()
@@ -256,14 +257,11 @@ func TestTypedWrongLength(t *testing.T) {
 		o.ItemSize = 32
 		w := create(t, "l", o)
 		r := openReader(t, "l", at(o))
-		tw, err := scb.NewTypedWriter[reading](w)
-		require.NoError(t, err)
-		tr, err := scb.NewTypedReader[reading](r)
-		require.NoError(t, err)
+		tw, tr := typedPair[reading](t, w, r)
 		require.NoError(t, w.PushBytes([]byte("short")))
 		require.NoError(t, w.PushBytes(make([]byte, 32)))
 		require.NoError(t, tw.Push(reading{Sensor: 1}))
-		_, err = tr.Pop()
+		_, err := tr.Pop()
 		require.ErrorIs(t, err, scb.ErrRange)
 		assert.Contains(t, err.Error(), "item of 5 bytes is not a scb_test.reading of 26")
 		n := 0
@@ -285,8 +283,7 @@ func TestTypedOverrun(t *testing.T) {
 	o.Length, o.ItemSize = 2, 26
 	w := create(t, "o", o)
 	r := openReader(t, "o", at(o))
-	tw, _ := scb.NewTypedWriter[reading](w)
-	tr, _ := scb.NewTypedReader[reading](r)
+	tw, tr := typedPair[reading](t, w, r)
 	for i := range 5 {
 		require.NoError(t, tw.Push(reading{Sensor: uint16(i)}))
 	}
@@ -318,14 +315,8 @@ func TestTypedNoAllocations(t *testing.T) {
 		o.ItemSize = 512
 		w := create(t, "a", o)
 		r := openReader(t, "a", at(o))
-		tw, err := scb.NewTypedWriter[reading](w)
-		require.NoError(t, err)
-		tr, err := scb.NewTypedReader[reading](r)
-		require.NoError(t, err)
-		bw, err := scb.NewTypedWriter[big](w)
-		require.NoError(t, err)
-		br, err := scb.NewTypedReader[big](r)
-		require.NoError(t, err)
+		tw, tr := typedPair[reading](t, w, r)
+		bw, br := typedPair[big](t, w, r)
 		ctx := context.Background()
 		rd, bg := reading{Sensor: 1, Value: 2}, big{ID: 3}
 		calls := map[string]func(){
