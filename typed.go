@@ -204,10 +204,11 @@ const stackItem = 256
 // architectures, and padding, which the list skips); the encoded layout is
 // encoding/binary's, the same everywhere.
 type codec struct {
-	ops  []codecOp
-	size int    // encoded size: binary.Size(T)
-	name string // T's name, for errors
-	pool sync.Pool
+	ops   []codecOp
+	size  int    // encoded size: binary.Size(T)
+	name  string // T's name, for errors
+	limit int    // while walking: stop once size is past it (the type is too large)
+	pool  sync.Pool
 }
 
 // codecOp is one run of count scalars of width bytes each, contiguous in
@@ -235,18 +236,22 @@ func codecFor[T any](name string, itemSize int) (*codec, error) {
 	if c, ok := codecs.Load(t); ok {
 		proto = c.(*codec)
 	} else {
-		proto = &codec{name: t.String()}
+		proto = &codec{name: t.String(), limit: itemSize}
 		ok := proto.walk(t, 0, false)
-		if ok && proto.size != binary.Size(reflect.Zero(t).Interface()) {
-			ok = false // cannot happen; never disagree with encoding/binary
+		if ok && proto.size > itemSize {
+			// The walk may have stopped early: report, don't keep.
+			return nil, tooLarge(name, t, proto.size, itemSize)
+		}
+		if ok && t.Size() <= 1<<16 && proto.size != binary.Size(reflect.Zero(t).Interface()) {
+			ok = false // cannot happen (the tests compare); never disagree with encoding/binary
 		}
 		if !ok || proto.size <= 0 {
-			return nil, opError("typed", name, optionsf("%s is not a fixed-size type (binary.Size of it is %d)", t, binary.Size(reflect.Zero(t).Interface())))
+			return nil, opError("typed", name, optionsf("%s is not a fixed-size type of at least one byte, as encoding/binary defines them", t))
 		}
 		codecs.Store(t, proto)
 	}
 	if proto.size > itemSize {
-		return nil, opError("typed", name, fmt.Errorf("%w: %w: %s is %d bytes, item size is %d", ErrInvalidOptions, ErrTooLarge, t, proto.size, itemSize))
+		return nil, tooLarge(name, t, proto.size, itemSize)
 	}
 	c := &codec{ops: proto.ops, size: proto.size, name: proto.name}
 	n := max(itemSize, c.size)
@@ -254,9 +259,15 @@ func codecFor[T any](name string, itemSize int) (*codec, error) {
 	return c, nil
 }
 
+// tooLarge reports a T that does not fit in an item.
+func tooLarge(name string, t reflect.Type, size, itemSize int) error {
+	return opError("typed", name, fmt.Errorf("%w: %w: %s is %d bytes or more, item size is %d", ErrInvalidOptions, ErrTooLarge, t, size, itemSize))
+}
+
 // walk appends the ops of a value of type t at offset off in memory; blank
 // marks the bytes of a blank field. It reports false for a type that is
-// not fixed-size.
+// not fixed-size. It may stop early, reporting true, once c.size is past
+// c.limit.
 func (c *codec) walk(t reflect.Type, off uintptr, blank bool) bool {
 	scalar := func(width uint8, count int, kind uint8) {
 		if blank {
@@ -293,7 +304,19 @@ func (c *codec) walk(t reflect.Type, off uintptr, blank bool) bool {
 		scalar(8, 2, opNum)
 	case reflect.Array:
 		e := t.Elem()
+		one := codec{limit: c.limit}
+		if !one.walk(e, 0, blank) {
+			return false
+		}
+		if op := one.ops; len(op) == 1 && uintptr(op[0].count)*uintptr(op[0].width) == e.Size() {
+			// An array of scalars is one run, however long.
+			scalar(op[0].width, op[0].count*t.Len(), op[0].kind)
+			break
+		}
 		for i := range t.Len() {
+			if c.size > c.limit {
+				return true // too large already: do not walk a huge array to the end
+			}
 			if !c.walk(e, off+uintptr(i)*e.Size(), blank) {
 				return false
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -420,4 +421,23 @@ func BenchmarkTyped(b *testing.B) {
 			})
 		})
 	}
+}
+
+// TestTypedHugeTypes: a type far larger than an item is refused at once,
+// without walking all of it, and one that is not fixed-size even so.
+func TestTypedHugeTypes(t *testing.T) {
+	o := newOpts(t, scb.Atomic, scb.Queue)
+	w := create(t, "h", o)
+	type pair struct {
+		A uint8
+		B uint16
+	}
+	start := time.Now()
+	_, err := scb.NewTypedWriter[[1 << 24]pair](w)
+	require.ErrorIs(t, err, scb.ErrTooLarge)
+	_, err = scb.NewTypedWriter[[1 << 24]uint64](w)
+	require.ErrorIs(t, err, scb.ErrTooLarge)
+	_, err = scb.NewTypedWriter[[1 << 24]struct{ A int }](w)
+	require.ErrorIs(t, err, scb.ErrInvalidOptions)
+	assert.Less(t, time.Since(start), 5*time.Second)
 }
