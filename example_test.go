@@ -223,11 +223,14 @@ func ExampleReader_Values() {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	pushed := make(chan struct{})
 	go func() { // the producer, usually another process
+		defer close(pushed)
 		for v := uint64(1); v <= 5; v++ {
 			w.PushWait(ctx, v)
 		}
 	}()
+	defer func() { <-pushed }() // an Atomic Writer is for one goroutine at a time
 
 	sum, n := uint64(0), 0
 	for v, err := range r.Values(ctx) {

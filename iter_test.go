@@ -116,7 +116,10 @@ func TestValuesWaits(t *testing.T) {
 		r := openReader(t, "v", at(o))
 		ctx, cancel := context.WithTimeout(context.Background(), waitBound)
 		defer cancel()
+		pushed := make(chan struct{})
+		defer func() { <-pushed }() // before the cleanup closes w
 		go func() {
+			defer close(pushed)
 			for v := range uint64(100) {
 				if w.PushWait(ctx, v) != nil {
 					return
