@@ -25,6 +25,44 @@
 // per operation, or for as long as it keeps a Claim or Peek open: such a
 // wait ends with the call's context or the handle's Close, not otherwise.)
 //
+// Every byte-item read sizes its destination by its capacity, not its
+// length: PopBytes copies into dst[:cap(dst)] and returns the length n of
+// the item, dst[:n]; PopBytesInto reslices each buffer to its item. A
+// buffer resliced to a short item therefore keeps its room for the next,
+// and make([]byte, 0, size) works too; pass dst[:n:n] to forbid writes
+// past n.
+//
+// # Iteration
+//
+// [Reader.Values] and [Reader.Items] turn a read loop into a range
+// statement, waiting for items until the context is done:
+//
+//	for v, err := range r.Values(ctx) { ... }
+//	for item, err := range r.Items(ctx, buf) { ... } // item valid until the next iteration
+//
+// One rule ends every iterator: at the end of the stream (a read's error
+// matching io.EOF) the loop ends without an error; a Broadcast overrun is
+// yielded as the error and the loop continues with the next item; any
+// other error, a done context's included, is yielded once and ends the
+// loop. A loop body may break at any time: each step reads one item, so
+// nothing it was not given is consumed. The iterators allocate nothing per
+// item.
+//
+// # Typed items
+//
+// [TypedWriter] and [TypedReader] carry values of a fixed-size type, a
+// struct of sized numbers for instance, one value per item:
+//
+//	tw, err := scb.NewTypedWriter[Reading](w) // checks Reading once
+//	err = tw.Push(Reading{Sensor: 3, Value: 21.5})
+//	tr, err := scb.NewTypedReader[Reading](r)
+//	for rd, err := range tr.Values(ctx) { ... }
+//
+// A value is stored as encoding/binary stores it with binary.LittleEndian,
+// binary.Size(T) bytes, the same on every architecture; the type is
+// checked when the TypedWriter or TypedReader is made, and encoding and
+// decoding allocate nothing.
+//
 // # Batches and zero-copy
 //
 // [Writer.PushMany], [Reader.PopInto] and their byte-item forms
@@ -43,6 +81,15 @@
 // someone sleeps. Elsewhere it sleeps in steps of up to a millisecond, so
 // it may wake up to a millisecond late. A done context ends the wait at
 // once on Linux, within a millisecond elsewhere.
+//
+// If the context is already done, a Wait call may still succeed without
+// blocking: it makes its attempt first, and returns the context's error
+// only where it would otherwise wait. A PopWait with items ready returns
+// one, a PushWait with room writes; a batch call does what it can without
+// waiting, and returns the context's error only if it would have to wait
+// to finish (PushManyWait with room for part of its batch writes that
+// part). With the Flock strategy a done context also ends the wait for a
+// file lock that another handle holds.
 //
 // # Modes
 //

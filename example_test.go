@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sharedcbuff/scb"
@@ -204,4 +206,241 @@ func ExampleStat() {
 	// Output:
 	// jobs queue flock 8 8 2
 	// true
+}
+
+// Values turns a read loop into a range statement: it waits for items,
+// and yields an error only when there is one to handle. Here the consumer
+// knows how many items to expect; once the writer can end the stream, the
+// loop will end by itself.
+func ExampleReader_Values() {
+	dir, cleanup := tempDir()
+	defer cleanup()
+	o := &scb.Options{Dir: dir}
+	w, _ := scb.Create("jobs", o)
+	defer w.Close()
+	r, _ := scb.OpenReader("jobs", o)
+	defer r.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pushed := make(chan struct{})
+	go func() { // the producer, usually another process
+		defer close(pushed)
+		for v := uint64(1); v <= 5; v++ {
+			w.PushWait(ctx, v)
+		}
+	}()
+	defer func() { <-pushed }() // an Atomic Writer is for one goroutine at a time
+
+	sum, n := uint64(0), 0
+	for v, err := range r.Values(ctx) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		sum += v
+		if n++; n == 5 {
+			break // nothing past the fifth item is consumed
+		}
+	}
+	fmt.Println("sum", sum)
+	// Output:
+	// sum 15
+}
+
+// Items reads byte items into one buffer, reused for every item: an item
+// is valid until the loop body's iteration ends. In Broadcast mode an
+// overrun comes as an error, and the loop goes on.
+func ExampleReader_Items() {
+	dir, cleanup := tempDir()
+	defer cleanup()
+	o := &scb.Options{Dir: dir, ItemSize: 32, Mode: scb.Broadcast, Length: 4}
+	w, _ := scb.Create("log", o)
+	defer w.Close()
+	r, _ := scb.OpenReader("log", o)
+	defer r.Close()
+
+	for _, line := range []string{"one", "two", "three", "four", "five", "six"} {
+		w.PushBytes([]byte(line)) // six lines into four slots: two are overwritten
+	}
+
+	// A context that is already done: the loop reads what is ready, then
+	// yields the context's error and ends.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	buf := make([]byte, 0, r.ItemSize())
+	for item, err := range r.Items(ctx, buf) {
+		switch {
+		case errors.Is(err, scb.ErrOverrun):
+			fmt.Println("overrun:", err)
+		case err != nil:
+			fmt.Println("stopped:", errors.Is(err, context.Canceled))
+		default:
+			fmt.Printf("%s\n", item)
+		}
+	}
+	// Output:
+	// overrun: scb: pop "log": reader overrun: 2 items lost
+	// three
+	// four
+	// five
+	// six
+	// stopped: true
+}
+
+// Reading is a sensor reading: 26 bytes in the buffer (encoding/binary's
+// size of it), little-endian on every architecture.
+type Reading struct {
+	Sensor uint16
+	Time   int64 // Unix nanoseconds
+	Value  float64
+	Flags  uint64
+}
+
+// Fixed-size records go through the buffer as typed values: no
+// hand-written marshalling, no allocation per value.
+func ExampleTypedWriter() {
+	dir, cleanup := tempDir()
+	defer cleanup()
+	o := &scb.Options{Dir: dir, ItemSize: 26}
+	w, _ := scb.Create("sensors", o)
+	defer w.Close()
+	r, _ := scb.OpenReader("sensors", o)
+	defer r.Close()
+
+	tw, err := scb.NewTypedWriter[Reading](w)
+	if err != nil {
+		panic(err)
+	}
+	tw.Push(Reading{Sensor: 3, Time: 1700000000e9, Value: 21.5})
+	tw.Push(Reading{Sensor: 4, Time: 1700000001e9, Value: -4.25, Flags: 1})
+
+	tr, err := scb.NewTypedReader[Reading](r)
+	if err != nil {
+		panic(err)
+	}
+	first, _ := tr.Pop()
+	fmt.Printf("%+v\n", first)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for rd, err := range tr.Values(ctx) {
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("%+v\n", rd)
+		break // the one item left
+	}
+
+	_, err = scb.NewTypedWriter[struct{ Name string }](w)
+	fmt.Println(errors.Is(err, scb.ErrInvalidOptions))
+	// Output:
+	// {Sensor:3 Time:1700000000000000000 Value:21.5 Flags:0}
+	// {Sensor:4 Time:1700000001000000000 Value:-4.25 Flags:1}
+	// true
+}
+
+// Zero-copy: Claim lends the next slot to fill in place, Commit publishes
+// it; Peek shows the next item in place, Release consumes it. Nothing is
+// copied through a buffer of the caller's.
+func ExampleWriter_Claim() {
+	dir, cleanup := tempDir()
+	defer cleanup()
+	o := &scb.Options{Dir: dir, ItemSize: 64}
+	w, _ := scb.Create("frames", o)
+	defer w.Close()
+	r, _ := scb.OpenReader("frames", o)
+	defer r.Close()
+
+	slot, err := w.Claim()
+	if err != nil {
+		panic(err)
+	}
+	n := copy(slot, "frame 1: ")
+	n += copy(slot[n:], "built in place")
+	if err := w.Commit(n); err != nil {
+		panic(err)
+	}
+
+	item, err := r.Peek()
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%q (%d of %d bytes)\n", item, len(item), r.ItemSize())
+	if err := r.Release(); err != nil { // item must not be used after this
+		panic(err)
+	}
+	fmt.Println(r.Len())
+	// Output:
+	// "frame 1: built in place" (23 of 64 bytes)
+	// 0
+}
+
+// A worker pool with the Flock strategy: any number of writers and readers
+// share a Queue buffer, and each item goes to exactly one reader. Two
+// writers and three readers run here as goroutines, each with its own
+// handle (in practice they may as well be processes). The readers know how
+// many items to expect and stop when all are processed; once the writers
+// can end the stream, each reader's loop will end by itself.
+func Example_workerPool() {
+	dir, cleanup := tempDir()
+	defer cleanup()
+	o := &scb.Options{Dir: dir, Strategy: scb.Flock, Length: 16}
+	w, err := scb.Create("work", o)
+	if err != nil {
+		panic(err)
+	}
+	w.Close() // the buffer stays; the workers open their own handles
+
+	const perWriter = 50
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	for id := range 2 { // writer 0 pushes 1..50, writer 1 pushes 51..100
+		wg.Go(func() {
+			w, err := scb.OpenWriter("work", o)
+			if err != nil {
+				panic(err)
+			}
+			defer w.Close()
+			for v := range uint64(perWriter) {
+				if err := w.PushWait(ctx, uint64(id*perWriter)+v+1); err != nil {
+					panic(err)
+				}
+			}
+		})
+	}
+
+	var sum, done atomic.Uint64
+	var seen sync.Map
+	var readers sync.WaitGroup
+	for range 3 {
+		readers.Go(func() {
+			r, err := scb.OpenReader("work", o)
+			if err != nil {
+				panic(err)
+			}
+			defer r.Close()
+			for v, err := range r.Values(ctx) {
+				if err != nil {
+					if !errors.Is(err, context.Canceled) {
+						fmt.Println(err)
+					}
+					return // canceled below: every item is processed
+				}
+				if _, dup := seen.LoadOrStore(v, true); dup {
+					fmt.Println("processed twice:", v)
+				}
+				sum.Add(v) // the work
+				if done.Add(1) == 2*perWriter {
+					cancel()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	readers.Wait()
+	fmt.Println("items:", done.Load(), "sum:", sum.Load())
+	// Output:
+	// items: 100 sum: 5050
 }

@@ -396,7 +396,8 @@ func (r *Reader) Pop() (uint64, error) {
 }
 
 // PopWait is Pop that waits for an item while the buffer is empty, until
-// ctx is done (it then returns ctx's error, wrapped).
+// ctx is done (it then returns ctx's error, wrapped). With ctx already done
+// it still returns an item that is ready.
 func (r *Reader) PopWait(ctx context.Context) (uint64, error) {
 	if r.fast {
 		// Poll through Pop's inline path before the wait machinery.
@@ -413,21 +414,26 @@ func (r *Reader) PopWait(ctx context.Context) (uint64, error) {
 	return op.v, err
 }
 
-// PopBytes reads one item into dst and returns its length. It does not
-// allocate. If dst is shorter than the item it returns io.ErrShortBuffer
-// (wrapped) and the item stays unread. Otherwise it behaves as Pop: ErrEmpty
-// when there is nothing to read, never blocking, and ErrOverrun in
-// Broadcast mode after a skip.
+// PopBytes reads one item into dst[:cap(dst)] and returns its length n;
+// the item is dst[:n]. It does not allocate. Like every byte-item read
+// (PopBytesInto, Items) it sizes the destination by its capacity, not its
+// length, so a buffer resliced to a previous item's length (or made with
+// make([]byte, 0, size)) still has all its room; to keep it from writing
+// past len(dst), pass dst[:len(dst):len(dst)]. If the item is longer than
+// cap(dst) it returns io.ErrShortBuffer (wrapped) and the item stays
+// unread. Otherwise it behaves as Pop: ErrEmpty when there is nothing to
+// read, never blocking, and ErrOverrun in Broadcast mode after a skip.
 func (r *Reader) PopBytes(dst []byte) (int, error) {
-	op := rop{kind: opBytes, dst: dst}
+	op := rop{kind: opBytes, dst: dst[:cap(dst)]}
 	err := r.do(nil, "pop", &op)
 	return op.size, err
 }
 
 // PopBytesWait is PopBytes that waits for an item while the buffer is
-// empty, until ctx is done.
+// empty, until ctx is done. It sizes dst by its capacity, as PopBytes
+// does. With ctx already done it still returns an item that is ready.
 func (r *Reader) PopBytesWait(ctx context.Context, dst []byte) (int, error) {
-	op := rop{kind: opBytes, dst: dst}
+	op := rop{kind: opBytes, dst: dst[:cap(dst)]}
 	err := r.do(ctx, "pop", &op)
 	return op.size, err
 }
@@ -446,7 +452,8 @@ func (r *Reader) PopInto(dst []uint64) (int, error) {
 }
 
 // PopIntoWait is PopInto that waits while the buffer is empty until at
-// least one item is read or ctx is done.
+// least one item is read or ctx is done. With ctx already done it still
+// reads the items that are ready.
 func (r *Reader) PopIntoWait(ctx context.Context, dst []uint64) (int, error) {
 	op := rop{kind: opUints, vs: dst}
 	err := r.do(ctx, "pop", &op)
@@ -454,9 +461,11 @@ func (r *Reader) PopIntoWait(ctx context.Context, dst []uint64) (int, error) {
 }
 
 // PopBytesInto is PopInto for byte items: item i is copied into
-// bufs[i][:cap(bufs[i])] and bufs[i] is resliced to the item's length. It
-// returns how many items it read. An item longer than cap(bufs[i]) stops it
-// (io.ErrShortBuffer, wrapped, if it is the first) and stays unread.
+// bufs[i][:cap(bufs[i])] and bufs[i] is resliced to the item's length, so
+// the same bufs can be passed again. Like PopBytes it sizes each buffer by
+// its capacity, not its length. It returns how many items it read. An
+// item longer than cap(bufs[i]) stops it (io.ErrShortBuffer, wrapped, if
+// it is the first) and stays unread.
 func (r *Reader) PopBytesInto(bufs [][]byte) (int, error) {
 	op := rop{kind: opBytesMany, bufs: bufs}
 	err := r.do(nil, "pop", &op)
@@ -464,7 +473,8 @@ func (r *Reader) PopBytesInto(bufs [][]byte) (int, error) {
 }
 
 // PopBytesIntoWait is PopBytesInto that waits while the buffer is empty
-// until at least one item is read or ctx is done.
+// until at least one item is read or ctx is done. With ctx already done it
+// still reads the items that are ready.
 func (r *Reader) PopBytesIntoWait(ctx context.Context, bufs [][]byte) (int, error) {
 	op := rop{kind: opBytesMany, bufs: bufs}
 	err := r.do(ctx, "pop", &op)
@@ -520,7 +530,8 @@ func (r *Reader) Peek() ([]byte, error) {
 }
 
 // PeekWait is Peek that waits for an item while the buffer is empty, until
-// ctx is done.
+// ctx is done. With ctx already done it still peeks at an item that is
+// ready.
 func (r *Reader) PeekWait(ctx context.Context) ([]byte, error) {
 	return r.peekWait(ctx)
 }

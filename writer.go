@@ -347,7 +347,8 @@ func (w *Writer) Push(v uint64) error {
 }
 
 // PushWait is Push that waits for room while a Queue buffer is full, until
-// ctx is done (it then returns ctx's error, wrapped).
+// ctx is done (it then returns ctx's error, wrapped). With ctx already done
+// it still writes v if there is room now.
 func (w *Writer) PushWait(ctx context.Context, v uint64) error {
 	if w.fast {
 		// Poll through Push's inline path before the wait machinery.
@@ -374,7 +375,8 @@ func (w *Writer) PushBytes(p []byte) error {
 }
 
 // PushBytesWait is PushBytes that waits for room while a Queue buffer is
-// full, until ctx is done.
+// full, until ctx is done. With ctx already done it still writes p if there
+// is room now.
 func (w *Writer) PushBytesWait(ctx context.Context, p []byte) error {
 	op := wop{kind: opBytes, p: p}
 	_, err := w.do(ctx, "push", &op)
@@ -392,7 +394,9 @@ func (w *Writer) PushMany(vs []uint64) (int, error) {
 }
 
 // PushManyWait is PushMany that waits for room until all of vs is written
-// or ctx is done. It returns how many values it wrote.
+// or ctx is done. It returns how many values it wrote. With ctx already
+// done it still writes what there is room for now, and returns ctx's error
+// if that is not all of vs.
 func (w *Writer) PushManyWait(ctx context.Context, vs []uint64) (int, error) {
 	op := wop{kind: opUints, vs: vs}
 	return w.do(ctx, "push", &op)
@@ -407,7 +411,8 @@ func (w *Writer) PushBytesMany(items [][]byte) (int, error) {
 }
 
 // PushBytesManyWait is PushBytesMany that waits for room until all of items
-// are written or ctx is done.
+// are written or ctx is done. With ctx already done it still writes what
+// there is room for now, as PushManyWait does.
 func (w *Writer) PushBytesManyWait(ctx context.Context, items [][]byte) (int, error) {
 	op := wop{kind: opBytesMany, ps: items}
 	return w.do(ctx, "push", &op)
@@ -430,7 +435,8 @@ func (w *Writer) Claim() ([]byte, error) {
 }
 
 // ClaimWait is Claim that waits for room while the buffer is full, until
-// ctx is done.
+// ctx is done. With ctx already done it still claims a slot that is free
+// now.
 func (w *Writer) ClaimWait(ctx context.Context) ([]byte, error) {
 	return w.claimWait(ctx)
 }

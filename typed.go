@@ -1,0 +1,410 @@
+package scb
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"iter"
+	"reflect"
+	"sync"
+	"unsafe"
+)
+
+// TypedWriter writes values of a fixed-size type T as items: each value is
+// one item of exactly binary.Size(T) bytes, encoded as encoding/binary
+// encodes it with binary.LittleEndian (fields in order, packed, no
+// padding; blank fields written as zeros; bool as one byte 0 or 1), on
+// every architecture. Get one from NewTypedWriter; it is a thin layer over
+// its Writer, which keeps its own rules: a TypedWriter over an Atomic
+// Writer is for one goroutine at a time, one over a Flock Writer is safe
+// for concurrent use. Push allocates nothing.
+type TypedWriter[T any] struct {
+	w *Writer
+	c *codec
+}
+
+// TypedReader reads values of a fixed-size type T written by a
+// TypedWriter[T] (or by anything that writes binary.Size(T) bytes in
+// encoding/binary's little-endian form). Get one from NewTypedReader. Like
+// TypedWriter it keeps its Reader's concurrency rules, and Pop allocates
+// nothing.
+type TypedReader[T any] struct {
+	r *Reader
+	c *codec
+}
+
+// NewTypedWriter returns a TypedWriter for values of type T over w. T must
+// be a fixed-size type in the sense of encoding/binary (binary.Size of a T
+// is above 0): a bool, a sized integer, float or complex type, or an array
+// or struct of such, with no int, uint, uintptr, pointer, string, slice,
+// map, interface, channel or function anywhere inside. Any other T, a T
+// larger than w's ItemSize, or a nil w, is an error matching
+// ErrInvalidOptions (and ErrTooLarge for a T that does not fit), checked
+// here once: it never panics.
+func NewTypedWriter[T any](w *Writer) (*TypedWriter[T], error) {
+	if w == nil {
+		return nil, optionsf("NewTypedWriter: nil Writer")
+	}
+	c, err := codecFor[T](w.name, w.itemSize)
+	if err != nil {
+		return nil, err
+	}
+	return &TypedWriter[T]{w: w, c: c}, nil
+}
+
+// NewTypedReader returns a TypedReader for values of type T over r, with
+// the same conditions on T as NewTypedWriter.
+func NewTypedReader[T any](r *Reader) (*TypedReader[T], error) {
+	if r == nil {
+		return nil, optionsf("NewTypedReader: nil Reader")
+	}
+	c, err := codecFor[T](r.name, r.itemSize)
+	if err != nil {
+		return nil, err
+	}
+	return &TypedReader[T]{r: r, c: c}, nil
+}
+
+// Push writes v as one item. It behaves as Writer.PushBytes: it never
+// waits for room, and returns ErrFull (unwrapped) when a Queue buffer is
+// full.
+func (t *TypedWriter[T]) Push(v T) error {
+	return t.push(nil, &v)
+}
+
+// PushWait is Push that waits for room while a Queue buffer is full, until
+// ctx is done (it then returns ctx's error, wrapped). With ctx already done
+// it still writes v if there is room now.
+func (t *TypedWriter[T]) PushWait(ctx context.Context, v T) error {
+	return t.push(orBackground(ctx), &v)
+}
+
+func (t *TypedWriter[T]) push(ctx context.Context, v *T) error {
+	if t.c.size <= stackItem {
+		var a [stackItem]byte
+		b := a[:t.c.size]
+		t.c.encode(b, unsafe.Pointer(v))
+		return t.w.pushBytes(ctx, b)
+	}
+	bp := t.c.get()
+	b := (*bp)[:t.c.size]
+	t.c.encode(b, unsafe.Pointer(v))
+	err := t.w.pushBytes(ctx, b)
+	t.c.put(bp)
+	return err
+}
+
+// pushBytes is PushBytes with a nil ctx, PushBytesWait otherwise.
+func (w *Writer) pushBytes(ctx context.Context, p []byte) error {
+	if ctx == nil {
+		return w.PushBytes(p)
+	}
+	return w.PushBytesWait(ctx, p)
+}
+
+// Writer returns the Writer that t writes with.
+func (t *TypedWriter[T]) Writer() *Writer { return t.w }
+
+// Pop reads one item and decodes it as a T. It behaves as Reader.PopBytes:
+// it never waits for an item, returns ErrEmpty (unwrapped) when there is
+// none, and in Broadcast mode reports an overrun with an error matching
+// ErrOverrun, after which the next Pop returns the oldest item still held.
+// An item whose length is not binary.Size(T) is consumed and reported with
+// an error matching ErrRange. On any error the value is T's zero value.
+func (t *TypedReader[T]) Pop() (T, error) {
+	return t.pop(nil)
+}
+
+// PopWait is Pop that waits for an item while the buffer is empty, until
+// ctx is done (it then returns ctx's error, wrapped). With ctx already done
+// it still returns an item that is ready.
+func (t *TypedReader[T]) PopWait(ctx context.Context) (T, error) {
+	return t.pop(orBackground(ctx))
+}
+
+func (t *TypedReader[T]) pop(ctx context.Context) (T, error) {
+	var v T
+	if t.r.itemSize <= stackItem {
+		var a [stackItem]byte
+		return v, t.popInto(ctx, a[:t.r.itemSize], &v)
+	}
+	bp := t.c.get()
+	err := t.popInto(ctx, *bp, &v)
+	t.c.put(bp)
+	return v, err
+}
+
+// popInto reads one item through buf, of ItemSize bytes, and decodes it
+// into *v, which it leaves zero on error.
+func (t *TypedReader[T]) popInto(ctx context.Context, buf []byte, v *T) error {
+	var n int
+	var err error
+	if ctx == nil {
+		n, err = t.r.PopBytes(buf)
+	} else {
+		n, err = t.r.PopBytesWait(ctx, buf)
+	}
+	if err != nil {
+		return err
+	}
+	if n != t.c.size {
+		return t.r.wrap("pop", fmt.Errorf("%w: item of %d bytes is not a %s of %d", ErrRange, n, t.c.name, t.c.size))
+	}
+	t.c.decode(unsafe.Pointer(v), buf[:n])
+	return nil
+}
+
+// Values returns an iterator over the values of the buffer, read one at a
+// time with PopWait:
+//
+//	for v, err := range tr.Values(ctx) { ... }
+//
+// It ends and reports errors exactly as Reader.Values does: without an
+// error at the end of the stream (an error matching io.EOF), with an
+// overrun yielded and the loop continued, with any other error (ctx's
+// included, and an item of the wrong length) yielded once as the last; a
+// loop body that breaks consumes nothing more. The loop allocates one
+// buffer of ItemSize bytes when it starts, and nothing per item.
+func (t *TypedReader[T]) Values(ctx context.Context) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		ctx := orBackground(ctx)
+		buf := make([]byte, t.r.itemSize)
+		var v, zero T
+		iterate(
+			func() error { v = zero; return t.popInto(ctx, buf, &v) },
+			func(err error) bool {
+				if err != nil {
+					return yield(zero, err)
+				}
+				return yield(v, nil)
+			})
+	}
+}
+
+// Reader returns the Reader that t reads with.
+func (t *TypedReader[T]) Reader() *Reader { return t.r }
+
+// Size returns the size of one value in the buffer: binary.Size(T).
+func (t *TypedWriter[T]) Size() int { return t.c.size }
+
+// Size returns the size of one value in the buffer: binary.Size(T).
+func (t *TypedReader[T]) Size() int { return t.c.size }
+
+// stackItem is the largest item a typed call encodes or decodes in a
+// buffer on its own stack; larger ones borrow a buffer from the codec's
+// pool.
+const stackItem = 256
+
+// codec encodes and decodes one fixed-size type as encoding/binary does
+// with binary.LittleEndian, without reflection per value: codecFor walks
+// the type once and records, for every scalar in it, where it lies in
+// memory and how wide it is; encode and decode then follow that list with
+// loads and stores through unsafe.Pointer. The memory layout is the
+// compiler's (field offsets from reflect, which differ between
+// architectures, and padding, which the list skips); the encoded layout is
+// encoding/binary's, the same everywhere.
+type codec struct {
+	ops   []codecOp
+	size  int    // encoded size: binary.Size(T)
+	name  string // T's name, for errors
+	limit int    // while walking: stop once size is past it (the type is too large)
+	pool  sync.Pool
+}
+
+// codecOp is one run of count scalars of width bytes each, contiguous in
+// memory from off.
+type codecOp struct {
+	off   uintptr
+	count int
+	width uint8 // 1, 2, 4 or 8
+	kind  uint8 // opNum, opBool or opBlank
+}
+
+const (
+	opNum   uint8 = iota // an integer, a float, or half a complex: its bits
+	opBool               // a bool: 1 or 0, and any non-zero byte decodes as true
+	opBlank              // a blank (_) field's bytes: zeros when encoding, skipped when decoding
+)
+
+var codecs sync.Map // reflect.Type → *codec (without pool use: each wrapper gets its own)
+
+// codecFor returns the codec of T for a buffer named name of items of up
+// to itemSize bytes, or an error matching ErrInvalidOptions.
+func codecFor[T any](name string, itemSize int) (*codec, error) {
+	t := reflect.TypeFor[T]()
+	var proto *codec
+	if c, ok := codecs.Load(t); ok {
+		proto = c.(*codec)
+	} else {
+		proto = &codec{name: t.String(), limit: itemSize}
+		ok := proto.walk(t, 0, false)
+		if ok && proto.size > itemSize {
+			// The walk may have stopped early: report, don't keep.
+			return nil, tooLarge(name, t, proto.size, itemSize)
+		}
+		if ok && t.Size() <= 1<<16 && proto.size != binary.Size(reflect.Zero(t).Interface()) {
+			ok = false // cannot happen (the tests compare); never disagree with encoding/binary
+		}
+		if !ok || proto.size <= 0 {
+			return nil, opError("typed", name, optionsf("%s is not a fixed-size type of at least one byte, as encoding/binary defines them", t))
+		}
+		codecs.Store(t, proto)
+	}
+	if proto.size > itemSize {
+		return nil, tooLarge(name, t, proto.size, itemSize)
+	}
+	c := &codec{ops: proto.ops, size: proto.size, name: proto.name}
+	n := max(itemSize, c.size)
+	c.pool.New = func() any { b := make([]byte, n); return &b }
+	return c, nil
+}
+
+// tooLarge reports a T that does not fit in an item.
+func tooLarge(name string, t reflect.Type, size, itemSize int) error {
+	return opError("typed", name, fmt.Errorf("%w: %w: %s is %d bytes or more, item size is %d", ErrInvalidOptions, ErrTooLarge, t, size, itemSize))
+}
+
+// walk appends the ops of a value of type t at offset off in memory; blank
+// marks the bytes of a blank field. It reports false for a type that is
+// not fixed-size. It may stop early, reporting true, once c.size is past
+// c.limit.
+func (c *codec) walk(t reflect.Type, off uintptr, blank bool) bool {
+	scalar := func(width uint8, count int, kind uint8) {
+		if blank {
+			kind = opBlank
+		}
+		// Join a run that continues the previous one in memory.
+		if k := len(c.ops) - 1; k >= 0 {
+			p := &c.ops[k]
+			if p.kind == kind && p.width == width && p.off+uintptr(p.count)*uintptr(width) == off {
+				p.count += count
+				c.size += count * int(width)
+				return
+			}
+		}
+		c.ops = append(c.ops, codecOp{off: off, count: count, width: width, kind: kind})
+		c.size += count * int(width)
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		scalar(1, 1, opBool)
+	case reflect.Int8, reflect.Uint8:
+		scalar(1, 1, opNum)
+	case reflect.Int16, reflect.Uint16:
+		scalar(2, 1, opNum)
+	case reflect.Int32, reflect.Uint32, reflect.Float32:
+		scalar(4, 1, opNum)
+	case reflect.Int64, reflect.Uint64, reflect.Float64, reflect.Complex64:
+		if t.Kind() == reflect.Complex64 {
+			scalar(4, 2, opNum)
+		} else {
+			scalar(8, 1, opNum)
+		}
+	case reflect.Complex128:
+		scalar(8, 2, opNum)
+	case reflect.Array:
+		e := t.Elem()
+		one := codec{limit: c.limit}
+		if !one.walk(e, 0, blank) {
+			return false
+		}
+		if op := one.ops; len(op) == 1 && uintptr(op[0].count)*uintptr(op[0].width) == e.Size() {
+			// An array of scalars is one run, however long.
+			scalar(op[0].width, op[0].count*t.Len(), op[0].kind)
+			break
+		}
+		for i := range t.Len() {
+			if c.size > c.limit {
+				return true // too large already: do not walk a huge array to the end
+			}
+			if !c.walk(e, off+uintptr(i)*e.Size(), blank) {
+				return false
+			}
+		}
+	case reflect.Struct:
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !c.walk(f.Type, off+f.Offset, blank || f.Name == "_") {
+				return false
+			}
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+func (c *codec) get() *[]byte  { return c.pool.Get().(*[]byte) }
+func (c *codec) put(b *[]byte) { c.pool.Put(b) }
+
+// encode writes the value at p into dst, of exactly c.size bytes.
+func (c *codec) encode(dst []byte, p unsafe.Pointer) {
+	le := binary.LittleEndian
+	i := 0
+	for _, op := range c.ops {
+		q := unsafe.Add(p, op.off)
+		switch {
+		case op.kind == opBlank:
+			n := op.count * int(op.width)
+			clear(dst[i : i+n])
+			i += n
+		case op.width == 1: // bools are 0 or 1 in memory, as encoded
+			i += copy(dst[i:i+op.count], unsafe.Slice((*byte)(q), op.count))
+		case op.width == 2:
+			for _, x := range unsafe.Slice((*uint16)(q), op.count) {
+				le.PutUint16(dst[i:], x)
+				i += 2
+			}
+		case op.width == 4:
+			for _, x := range unsafe.Slice((*uint32)(q), op.count) {
+				le.PutUint32(dst[i:], x)
+				i += 4
+			}
+		default:
+			for _, x := range unsafe.Slice((*uint64)(q), op.count) {
+				le.PutUint64(dst[i:], x)
+				i += 8
+			}
+		}
+	}
+}
+
+// decode reads src, of exactly c.size bytes, into the value at p, which
+// is zero: blank fields stay so.
+func (c *codec) decode(p unsafe.Pointer, src []byte) {
+	le := binary.LittleEndian
+	i := 0
+	for _, op := range c.ops {
+		q := unsafe.Add(p, op.off)
+		switch {
+		case op.kind == opBlank:
+			i += op.count * int(op.width)
+		case op.kind == opBool: // any byte but 0 is true, as in encoding/binary
+			s := unsafe.Slice((*bool)(q), op.count)
+			for j := range s {
+				s[j] = src[i+j] != 0
+			}
+			i += op.count
+		case op.width == 1:
+			i += copy(unsafe.Slice((*byte)(q), op.count), src[i:i+op.count])
+		case op.width == 2:
+			s := unsafe.Slice((*uint16)(q), op.count)
+			for j := range s {
+				s[j] = le.Uint16(src[i:])
+				i += 2
+			}
+		case op.width == 4:
+			s := unsafe.Slice((*uint32)(q), op.count)
+			for j := range s {
+				s[j] = le.Uint32(src[i:])
+				i += 4
+			}
+		default:
+			s := unsafe.Slice((*uint64)(q), op.count)
+			for j := range s {
+				s[j] = le.Uint64(src[i:])
+				i += 8
+			}
+		}
+	}
+}
