@@ -76,9 +76,12 @@
 // # Waiting
 //
 // A blocking call first polls the cursor it waits on (see Options.Spin),
-// then yields, then sleeps. On Linux it sleeps on a futex in the shared
-// header and the other side wakes it, making a system call only when
-// someone sleeps. Elsewhere it sleeps in steps of up to a millisecond, so
+// then yields the processor to other threads and processes, then sleeps;
+// after waits that ended asleep it spins less. On Linux it sleeps on a
+// futex in the shared header and the other side wakes it: the side that
+// finds sleepers registered claims them and makes one system call per
+// sleep, none when nobody sleeps. A writer waiting for room is woken once
+// a quarter of the ring is free, or after at most 5 ms. Elsewhere it sleeps in steps of up to a millisecond, so
 // it may wake up to a millisecond late. A done context ends the wait at
 // once on Linux, within a millisecond elsewhere.
 //
@@ -138,12 +141,30 @@
 // version, checksum or size is wrong with [ErrCorrupt] before mapping it.
 // Buffers last until [Remove]; Close only detaches.
 //
+// # End of stream and liveness
+//
+// [Writer.CloseWrite] ends the stream: readers read every item written
+// before it and then get io.EOF, unwrapped, from every read, blocking ones
+// at once, and the iterators end. A writer that attaches later opens the
+// stream again. [Stat] reports whether the stream ended, and the process
+// ids of an Atomic buffer's attached writer and Queue reader (a holder
+// that died is not attached); [ErrBusy] names the holder.
+// [OpenReaderWait] and [OpenWriterWait] wait for the buffer to exist and
+// the role to be free, so a standby consumer takes over when the active
+// one closes or dies; [CreateOrOpen] is for producers that may start
+// second. A blocking call whose buffer is removed or replaced while it
+// waits returns [ErrRemoved] once it can never proceed.
+//
 // # Concurrency
 //
 // A Writer or Reader of the Atomic strategy must be used by one goroutine
 // at a time, Close included (open one handle per goroutine of a Broadcast
-// reader, for instance). Handles of the Flock strategy are safe for
-// concurrent use, and Close ends their goroutines' waits.
+// reader, for instance). A program that breaks the rule gets errors
+// matching ErrBusy from the calls that collide, which publish nothing:
+// every cursor moves by compare-and-swap from where its handle left it, so
+// other processes never see a damaged buffer. Handles of the Flock
+// strategy are safe for concurrent use, and Close ends their goroutines'
+// waits.
 //
 // # Caveats
 //
@@ -175,10 +196,9 @@
 //     stalls every other user of that buffer until it resumes; only death
 //     releases a lock. Their calls keep trying, and a Wait call's context or
 //     the handle's Close ends the attempt.
-//   - A process killed while sleeping in a blocking call leaves the
-//     buffer's waiter count raised, so the other side makes a wake-up system
-//     call on every publish from then on (a cost, not an error; it ends when
-//     the buffer is recreated).
+//   - A process killed while sleeping in a blocking call leaves its
+//     registration as a sleeper in the header, which costs the other side
+//     one wake-up system call, once: a wake-up claims every registration.
 //   - Truncating a buffer file while it is mapped is outside what scb can
 //     guard: a process touching a page past the new end dies of SIGBUS
 //     ("unexpected fault address"), as with any mapped file, and openers
