@@ -16,8 +16,11 @@
 //	go run ./examples/sensors
 //	go run ./examples/sensors -length 64 -every 20us -slow 1ms # subscriber 3 falls behind
 //
-// or each in its own terminal, subscribers first (they wait for the
-// buffer; the buffer lives in scb.DefaultDir() unless -dir says otherwise):
+// or each in its own terminal (the buffer lives in scb.DefaultDir() unless
+// -dir says otherwise). Subscribers wait for the buffer; with -length at
+// least -n even a late one gets every reading. A run's buffer stays until
+// the next publisher replaces it (or scb rm sensors), and a subscriber
+// started before that reads the last run again.
 //
 //	go run ./examples/sensors subscriber 1   # and 2, and 3
 //	go run ./examples/sensors publisher
@@ -61,14 +64,11 @@ func main() {
 	var err error
 	switch flag.Arg(0) {
 	case "publisher":
-		scb.Remove("sensors", opts) // what an earlier run left, if anything
+		scb.Remove("sensors", opts) // an earlier run's buffer, if any: a new stream
 		var w *scb.Writer
 		if w, err = scb.Create("sensors", opts); err == nil {
 			err = publish(ctx, w, *n, *every)
 		}
-		// Subscribers still reading keep the removed buffer (on Unix; on
-		// Windows Remove fails while they read); later ones wait for the next.
-		scb.Remove("sensors", opts)
 	case "subscriber":
 		err = subscribe(ctx, &scb.Options{Dir: *dir}, flag.Arg(1), *slow)
 	case "":
