@@ -146,8 +146,15 @@ func coordinate(ctx context.Context, dir string, jobs int) error {
 			cmd.Process.Signal(os.Interrupt) // fails on Windows, where the console interrupts all
 		}
 	})()
+	wait := func(cmd *exec.Cmd) error {
+		err := cmd.Wait()
+		if ctx.Err() != nil && !cmd.ProcessState.Exited() {
+			return nil // killed by the interrupt before it could catch it: it did nothing
+		}
+		return err
+	}
 	for i, cmd := range cmds[3:] {
-		if err := cmd.Wait(); err != nil {
+		if err := wait(cmd); err != nil {
 			return fmt.Errorf("producer %d: %w", i+1, err)
 		}
 	}
@@ -156,7 +163,7 @@ func coordinate(ctx context.Context, dir string, jobs int) error {
 	}
 	seen := map[uint64]int{}
 	for i, cmd := range cmds[:3] {
-		if err := cmd.Wait(); err != nil {
+		if err := wait(cmd); err != nil {
 			return fmt.Errorf("consumer %d: %w", i+1, err)
 		}
 		for _, f := range strings.Fields(outs[i].String()) {
