@@ -315,32 +315,78 @@ func flagName(name string) string {
 	return "--" + name
 }
 
-// decimalFlag is an int flag that reads decimal only: the flag package's Int
-// would read --length 010 as 8 and accept 0x10.
-type decimalFlag int
+// decimalFlag is an int flag that reads decimal only (the flag package's
+// Int would read --length 010 as 8 and accept 0x10) and refuses a value
+// below min, saying what the flag takes.
+type decimalFlag struct {
+	p    *int
+	min  int
+	unit string // what the flag counts, for the error: "slots", "item"
+}
 
-func (i *decimalFlag) String() string { return strconv.Itoa(int(*i)) }
-func (i *decimalFlag) Get() any       { return int(*i) }
+func (i *decimalFlag) String() string {
+	if i.p == nil {
+		return "0"
+	}
+	return strconv.Itoa(*i.p)
+}
+
+func (i *decimalFlag) Get() any { return *i.p }
 
 func (i *decimalFlag) Set(s string) error {
 	v, err := strconv.Atoi(s)
 	if err != nil {
 		return errors.New("want a decimal integer")
 	}
-	*i = decimalFlag(v)
+	if v < i.min {
+		return fmt.Errorf("want at least %d %s", i.min, i.unit)
+	}
+	*i.p = v
 	return nil
 }
 
-// intVar defines a decimal int flag.
-func (c *call) intVar(p *int, name string, value int, usage string) {
+// intVar defines a decimal int flag that takes at least min of unit, as
+// in "at least 2 slots". The rule for every flag: an explicit value that
+// means nothing, 0 included, is refused; a default that stands for "not
+// given" (such as watch's --count 0, run until interrupted) is only ever
+// the default, never a value the command line can give.
+func (c *call) intVar(p *int, name string, value int, usage string, min int, unit string) {
 	*p = value
-	c.flags.Var((*decimalFlag)(p), name, usage)
+	c.flags.Var(&decimalFlag{p: p, min: min, unit: unit}, name, usage)
 }
 
-// intFlag defines a decimal int flag and returns where its value goes.
-func (c *call) intFlag(name string, value int, usage string) *int {
+// intFlag defines a decimal int flag, as intVar, and returns where its
+// value goes.
+func (c *call) intFlag(name string, value int, usage string, min int, unit string) *int {
 	p := new(int)
-	c.intVar(p, name, value, usage)
+	c.intVar(p, name, value, usage, min, unit)
+	return p
+}
+
+// durationFlag is a duration flag that takes only a duration above 0.
+type durationFlag time.Duration
+
+func (d *durationFlag) String() string { return time.Duration(*d).String() }
+func (d *durationFlag) Get() any       { return time.Duration(*d) }
+
+func (d *durationFlag) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("want a duration such as 500ms, 2s or 1m")
+	}
+	if v <= 0 {
+		return errors.New("want a duration above 0, such as 500ms, 2s or 1m")
+	}
+	*d = durationFlag(v)
+	return nil
+}
+
+// durationFlag defines a flag of a duration above 0 and returns where its
+// value goes; value is the default, which may be 0 for "not given".
+func (c *call) durationFlag(name string, value time.Duration, usage string) *time.Duration {
+	p := new(time.Duration)
+	*p = value
+	c.flags.Var((*durationFlag)(p), name, usage)
 	return p
 }
 

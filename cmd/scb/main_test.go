@@ -206,10 +206,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"create", "a", "b"}, `scb create: unexpected argument "b" (see 'scb create --help')`},
 		{[]string{"create", "x", "--bogus"}, `scb create: unknown flag --bogus (see 'scb create --help')`},
 		{[]string{"create", "x", "--length", "abc"}, `scb create: invalid value "abc" for --length: want a decimal integer (see 'scb create --help')`},
-		{[]string{"create", "x", "--length", "1"}, `scb create: invalid options: Length 1 is below 2 (see 'scb create --help')`},
+		{[]string{"create", "x", "--length", "1"}, `scb create: invalid value "1" for --length: want at least 2 slots (see 'scb create --help')`},
 		{[]string{"create", "x", "--length"}, `scb create: flag --length needs a value (see 'scb create --help')`},
 		{[]string{"create", "x", "--item-size", "0x10"}, `scb create: invalid value "0x10" for --item-size: want a decimal integer (see 'scb create --help')`},
-		{[]string{"create", "x", "--item-size", "-1"}, `scb create: invalid options: ItemSize -1 is below 1 (see 'scb create --help')`},
+		{[]string{"create", "x", "--item-size", "-1"}, `scb create: invalid value "-1" for --item-size: want at least 1 byte (see 'scb create --help')`},
 		{[]string{"create", "x", "--perm", "abc"}, `scb create: invalid value "abc" for --perm: want octal permission bits such as 0640 (see 'scb create --help')`},
 		{[]string{"create", "x", "--perm", "0999"}, `scb create: invalid value "0999" for --perm: want octal permission bits such as 0640 (see 'scb create --help')`},
 		{[]string{"create", "x", "--perm", "01777"}, `scb create: invalid value "01777" for --perm: want octal permission bits such as 0640 (see 'scb create --help')`},
@@ -230,9 +230,9 @@ func TestUsageErrors(t *testing.T) {
 
 		{[]string{"pop"}, `scb pop: missing NAME (see 'scb pop --help')`},
 		{[]string{"pop", "q", "-n"}, `scb pop: flag -n needs a value (see 'scb pop --help')`},
-		{[]string{"pop", "q", "-n", "0"}, `scb pop: -n must be at least 1 (see 'scb pop --help')`},
+		{[]string{"pop", "q", "-n", "-3"}, `scb pop: invalid value "-3" for -n: want at least 1 item (see 'scb pop --help')`},
 		{[]string{"pop", "q", "-n", "x"}, `scb pop: invalid value "x" for -n: want a decimal integer (see 'scb pop --help')`},
-		{[]string{"pop", "q", "--timeout", "-1s"}, `scb pop: --timeout must not be negative (see 'scb pop --help')`},
+		{[]string{"pop", "q", "--timeout", "-1s"}, `scb pop: invalid value "-1s" for --timeout: want a duration above 0, such as 500ms, 2s or 1m (see 'scb pop --help')`},
 		{[]string{"pop", "q", "--follow", "-n", "2"}, `scb pop: --follow prints every item; it takes no -n (see 'scb pop --help')`},
 		{[]string{"pop", "q", "---n", "2"}, `scb pop: bad flag syntax "---n" (see 'scb pop --help')`},
 		{[]string{"pop", "a/b"}, `scb pop: invalid buffer name "a/b": byte 0x2f at 1 (allowed: A-Z a-z 0-9 . _ -) (see 'scb pop --help')`},
@@ -243,10 +243,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"ls", "--long"}, `scb ls: unknown flag --long (see 'scb ls --help')`},
 		{[]string{"rm"}, `scb rm: missing NAME (see 'scb rm --help')`},
 		{[]string{"watch"}, `scb watch: missing NAME (see 'scb watch --help')`},
-		{[]string{"watch", "q", "--interval", "0s"}, `scb watch: --interval must be positive (see 'scb watch --help')`},
-		{[]string{"watch", "q", "--count", "-1"}, `scb watch: --count must not be negative (see 'scb watch --help')`},
+		{[]string{"watch", "q", "--count", "-1"}, `scb watch: invalid value "-1" for --count: want at least 1 refresh (see 'scb watch --help')`},
 		{[]string{"demo", "now"}, `scb demo: unexpected argument "now" (see 'scb demo --help')`},
-		{[]string{"demo", "--items", "0"}, `scb demo: --items and --round-trips must be at least 1 (see 'scb demo --help')`},
 	}
 	for _, tt := range tests {
 		r := runScb(t, dir, "", tt.args...)
@@ -257,6 +255,46 @@ func TestUsageErrors(t *testing.T) {
 	// Nothing was created, and q was not touched.
 	assert.Equal(t, "q\n", names(t, dir))
 	assert.Equal(t, 3, runScb(t, dir, "", "pop", "q").code)
+}
+
+// TestExplicitZero: a 0 given on the command line is refused, with what
+// the flag takes, wherever it would mean nothing (or, before, silently the
+// default or "forever"); leaving the flag out gives the default.
+func TestExplicitZero(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ok(t, dir, "", "create", "q")
+	tests := []struct {
+		args []string
+		want string // after "scb CMD: invalid value "0" for FLAG: "
+	}{
+		{[]string{"create", "x", "--length", "0"}, "want at least 2 slots"},
+		{[]string{"create", "x", "--item-size", "0"}, "want at least 1 byte"},
+		{[]string{"create", "x", "--perm", "0"}, "want octal permission bits such as 0640"},
+		{[]string{"push", "q", "1", "--timeout", "0"}, "want a duration above 0, such as 500ms, 2s or 1m"},
+		{[]string{"pop", "q", "-n", "0"}, "want at least 1 item"},
+		{[]string{"pop", "q", "--wait", "--timeout", "0"}, "want a duration above 0, such as 500ms, 2s or 1m"},
+		{[]string{"watch", "q", "--interval", "0"}, "want a duration above 0, such as 500ms, 2s or 1m"},
+		{[]string{"watch", "q", "--count", "0"}, "want at least 1 refresh"},
+		{[]string{"bench", "--runs", "0"}, "want at least 1 run"},
+		{[]string{"bench", "--items", "0"}, "want at least 1 item"},
+		{[]string{"demo", "--items", "0"}, "want at least 1 item"},
+		{[]string{"demo", "--round-trips", "0"}, "want at least 1 round trip"},
+	}
+	for _, tt := range tests {
+		cmd, flag := tt.args[0], tt.args[len(tt.args)-2]
+		r := runScb(t, dir, "", tt.args...)
+		assert.Equal(t, 2, r.code, "%v", tt.args)
+		assert.Empty(t, r.stdout, "%v", tt.args)
+		assert.Equal(t, fmt.Sprintf("scb %s: invalid value \"0\" for %s: %s (see 'scb %s --help')\n", cmd, flag, tt.want, cmd), r.stderr, "%v", tt.args)
+	}
+	assert.Equal(t, "q\n", names(t, dir), "nothing was created")
+	assert.Equal(t, 3, runScb(t, dir, "", "pop", "q").code, "nothing was pushed")
+
+	// Where 0 stands for "not given", the help says what leaving the flag
+	// out does.
+	assert.Contains(t, ok(t, dir, "", "watch", "--help"), "(default: run until interrupted)")
+	assert.Contains(t, ok(t, dir, "", "bench", "--help"), "(default 5, 3 with --quick)")
 }
 
 // names lists the buffers in dir, one per line.

@@ -40,8 +40,8 @@ scb create lines --item-size 256 --strategy flock --perm 0660`,
 // runCreate makes a buffer and detaches from it.
 func runCreate(c *call) error {
 	o := c.bufferOptions()
-	c.intVar(&o.Length, "length", 1024, "the number of slots, `N` (at least 2)")
-	c.intVar(&o.ItemSize, "item-size", 8, "the largest item, `B` bytes (8 holds any integer)")
+	c.intVar(&o.Length, "length", 1024, "the number of slots, `N` (at least 2)", 2, "slots")
+	c.intVar(&o.ItemSize, "item-size", 8, "the largest item, `B` bytes (at least 1; 8 holds any integer)", 1, "byte")
 	c.flags.Func("strategy", "atomic or flock (default atomic)", func(s string) (err error) {
 		o.Strategy, err = scb.ParseStrategy(s)
 		return causeOnly(err)

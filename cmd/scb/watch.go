@@ -39,18 +39,12 @@ const barWidth = 24
 
 // runWatch prints a status line per interval.
 func runWatch(c *call) error {
-	interval := c.flags.Duration("interval", 250*time.Millisecond, "refresh every `D`")
-	count := c.intFlag("count", 0, "stop after `N` refreshes (default: run until interrupted)")
+	interval := c.durationFlag("interval", 250*time.Millisecond, "refresh every `D`")
+	count := c.intFlag("count", 0, "stop after `N` refreshes, at least 1 (default: run until interrupted)", 1, "refresh")
 	if err := c.parse("NAME"); err != nil {
 		return err
 	}
 	name := c.args[0]
-	switch {
-	case *interval <= 0:
-		return c.usagef("--interval must be positive")
-	case *count < 0:
-		return c.usagef("--count must not be negative")
-	}
 	opts := c.bufferOptions()
 	prev, err := scb.Stat(name, opts)
 	if err != nil {
