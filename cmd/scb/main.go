@@ -212,8 +212,9 @@ type call struct {
 
 // parse parses the flags and checks the positional arguments against
 // want, a list of names like "NAME" (exactly one), "NAME..." (one or more),
-// "[NAME]" (optional) and "[NAME...]" (any number). With -h or --help it
-// prints the command's help and returns errHelp.
+// "[NAME]" (optional) and "[NAME...]" (any number). Every argument in a
+// NAME place is checked with checkName. With -h or --help it prints the
+// command's help and returns errHelp.
 func (c *call) parse(want ...string) error {
 	args, err := parseArgs(c.flags, c.raw)
 	if errors.Is(err, flag.ErrHelp) {
@@ -229,6 +230,7 @@ func (c *call) parse(want ...string) error {
 		optional := strings.HasPrefix(w, "[")
 		many := strings.HasSuffix(strings.TrimSuffix(w, "]"), "...")
 		label := strings.TrimSuffix(strings.Trim(w, "[]"), "...")
+		start := n
 		switch {
 		case n >= len(args) && !optional:
 			return c.usagef("missing %s", label)
@@ -237,11 +239,37 @@ func (c *call) parse(want ...string) error {
 		case n < len(args):
 			n++
 		}
+		if label != "NAME" {
+			continue
+		}
+		for _, name := range args[start:n] {
+			if err := c.checkName(name); err != nil {
+				return err
+			}
+		}
 	}
 	if n < len(args) {
 		return c.usagef("unexpected argument %q", args[n])
 	}
 	return nil
+}
+
+// bufferExt is the ending of a buffer's file name, which the library adds
+// to the buffer's name.
+const bufferExt = ".scb"
+
+// checkName refuses a buffer name that ends in .scb (in any case): that is
+// the file's name, and the library would make or look for NAME.scb.scb.
+// The library judges everything else about a name.
+func (c *call) checkName(name string) error {
+	base := name
+	for len(base) > len(bufferExt) && strings.EqualFold(base[len(base)-len(bufferExt):], bufferExt) {
+		base = base[:len(base)-len(bufferExt)]
+	}
+	if base == name {
+		return nil
+	}
+	return c.usagef("invalid buffer name %q: name the buffer without the %s ending: %s", name, bufferExt, base)
 }
 
 // parseArgs parses the flags defined in fs wherever they are among args and

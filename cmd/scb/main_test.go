@@ -297,6 +297,43 @@ func TestExplicitZero(t *testing.T) {
 	assert.Contains(t, ok(t, dir, "", "bench", "--help"), "(default 5, 3 with --quick)")
 }
 
+// TestScbEnding: every command that takes a buffer's NAME refuses one
+// ending in .scb, the file's ending (create made jobs.scb.scb of it).
+func TestScbEnding(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ok(t, dir, "", "create", "jobs")
+	for _, args := range [][]string{
+		{"create", "jobs.scb"},
+		{"push", "jobs.scb", "1"},
+		{"push", "--bytes", "jobs.scb"},
+		{"pop", "jobs.scb"},
+		{"pop", "jobs.scb", "--follow"},
+		{"stat", "jobs.scb"},
+		{"rm", "jobs", "jobs.scb"},
+		{"watch", "jobs.scb", "--count", "1"},
+		{"stat", "jobs.SCB"},
+		{"stat", "jobs.scb.scb"},
+	} {
+		r := runScb(t, dir, "1\n", args...)
+		assert.Equal(t, 2, r.code, "%v", args)
+		assert.Empty(t, r.stdout, "%v", args)
+		name := args[1]
+		if name == "--bytes" || name == "jobs" {
+			name = args[2]
+		}
+		assert.Equal(t, fmt.Sprintf("scb %s: invalid buffer name %q: name the buffer without the .scb ending: jobs (see 'scb %[1]s --help')\n", args[0], name), r.stderr, "%v", args)
+	}
+	assert.Equal(t, "jobs\n", names(t, dir), "nothing was made, and rm removed nothing")
+	assert.Equal(t, 3, runScb(t, dir, "", "pop", "jobs").code, "nothing was pushed")
+
+	// A name that merely contains scb is a name.
+	ok(t, dir, "", "create", "scb")
+	ok(t, dir, "", "create", "a.scb-log")
+	assert.Equal(t, "a.scb-log\njobs\nscb\n", names(t, dir))
+	assert.Contains(t, ok(t, dir, "", "create", "--help"), "does not end in .scb")
+}
+
 // names lists the buffers in dir, one per line.
 func names(t *testing.T, dir string) string {
 	t.Helper()

@@ -22,7 +22,8 @@ var createCommand = &command{
 	help: `
 Create makes a new, empty buffer called NAME: the file NAME.scb in the
 directory. A name is 1 to 200 characters of A-Z a-z 0-9 . _ - and does not
-start with a dot. Nothing is printed. Creating a buffer that exists fails and
+start with a dot; it does not end in .scb either, in any command: the buffer
+whose file is jobs.scb is called jobs. Nothing is printed. Creating a buffer that exists fails and
 leaves it alone.
 
 A queue delivers each item to one reader, in order, and makes a writer wait
