@@ -334,6 +334,56 @@ func TestScbEnding(t *testing.T) {
 	assert.Contains(t, ok(t, dir, "", "create", "--help"), "does not end in .scb")
 }
 
+// TestPerm: --perm is octal with or without a leading 0 or 0o, and a
+// permission that lets the group or others write is applied with a
+// warning.
+func TestPerm(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tests := []struct {
+		perm string
+		want os.FileMode
+		warn string // after `scb: create "NAME": warning: --perm `
+	}{
+		{"640", 0o640, ""},
+		{"0640", 0o640, ""},
+		{"0o640", 0o640, ""},
+		{"600", 0o600, ""},
+		{"444", 0o444, ""},
+		{"660", 0o660, "0660 lets the group write to the buffer"},
+		{"0602", 0o602, "0602 lets other users write to the buffer"},
+		{"777", 0o777, "0777 lets the group and other users write to the buffer"},
+		{"0o666", 0o666, "0666 lets the group and other users write to the buffer"},
+	}
+	for i, tt := range tests {
+		name := "p" + strconv.Itoa(i)
+		r := runScb(t, dir, "", "create", name, "--perm", tt.perm)
+		assert.Equal(t, 0, r.code, tt.perm)
+		assert.Empty(t, r.stdout, tt.perm)
+		if tt.warn == "" {
+			assert.Empty(t, r.stderr, tt.perm)
+		} else {
+			assert.Equal(t, fmt.Sprintf("scb: create %q: warning: --perm %s\n", name, tt.warn), r.stderr, tt.perm)
+		}
+		var info statJSON
+		require.NoError(t, json.Unmarshal([]byte(ok(t, dir, "", "stat", name, "--json")), &info))
+		assert.Equal(t, fmt.Sprintf("%#o", tt.want), info.Perm, tt.perm)
+		if runtime.GOOS != "windows" {
+			fi, err := os.Stat(info.Path)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, fi.Mode().Perm(), tt.perm)
+		}
+	}
+	for _, bad := range []string{"0", "0o", "8", "0x1ff", "1000", "rw-r-----"} {
+		r := runScb(t, dir, "", "create", "bad", "--perm", bad)
+		assert.Equal(t, 2, r.code, bad)
+		assert.Equal(t, fmt.Sprintf("scb create: invalid value %q for --perm: want octal permission bits such as 0640 (see 'scb create --help')\n", bad), r.stderr)
+	}
+	help := ok(t, dir, "", "create", "--help")
+	assert.Contains(t, help, "660, 0660 and 0o660 are the same")
+	assert.Contains(t, help, "with a warning on\nstandard error")
+}
+
 // names lists the buffers in dir, one per line.
 func names(t *testing.T, dir string) string {
 	t.Helper()
