@@ -50,6 +50,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -527,11 +528,15 @@ var errInterrupted = errors.New("interrupted")
 // buffer name (empty if none). The cause is taken out of an *scb.Error so
 // that the library's operation name does not appear beside the command's.
 // A bad buffer name or bad options are usage errors; a wait ended by a
-// signal is reported as interrupted.
+// signal is reported as interrupted. A size of a mebibyte or more in the
+// cause ("reserve 1600000000004096 bytes") gets a human reading beside it.
 func (c *call) fail(name string, err error) error {
 	var se *scb.Error
 	if errors.As(err, &se) {
 		err = se.Err
+	}
+	if msg := withHumanSizes(err.Error()); msg != err.Error() {
+		err = &reworded{msg: msg, err: err}
 	}
 	switch {
 	case errors.Is(err, scb.ErrInvalidName):
@@ -548,6 +553,39 @@ func (c *call) fail(name string, err error) error {
 		err = errors.New(strings.Replace(err.Error(), "set Options.AllowOtherOwner", "pass --allow-other-owner", 1))
 	}
 	return &runError{cmd: c.cmd.name, name: name, err: err, status: exitError}
+}
+
+// reworded is err with another message.
+type reworded struct {
+	msg string
+	err error
+}
+
+func (e *reworded) Error() string { return e.msg }
+func (e *reworded) Unwrap() error { return e.err }
+
+// bytesCount matches a count of bytes in an error message.
+var bytesCount = regexp.MustCompile(`\b(\d+) bytes\b`)
+
+// withHumanSizes adds to every "N bytes" in msg, with N at least a
+// mebibyte, N in binary units: "1600000000004096 bytes (1.4 PiB)". One that
+// is followed by a parenthesis already is left alone.
+func withHumanSizes(msg string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range bytesCount.FindAllStringSubmatchIndex(msg, -1) {
+		n, err := strconv.ParseInt(msg[m[2]:m[3]], 10, 64)
+		if err != nil || n < 1<<20 || strings.HasPrefix(msg[m[1]:], " (") {
+			continue
+		}
+		b.WriteString(msg[last:m[1]])
+		b.WriteString(" (" + humanBytes(n) + ")")
+		last = m[1]
+	}
+	if last == 0 {
+		return msg
+	}
+	return b.String() + msg[last:]
 }
 
 // warn writes a one-line message about buffer name to standard error.
