@@ -18,6 +18,7 @@
 //	rm NAME...           remove buffers
 //	watch NAME           show fill level and rates, refreshed live
 //	demo                 run a producer and a consumer process and report
+//	version              print the version of scb and of Go ("scb --version")
 //
 // Run "scb <command> --help" for a command's flags and examples. Flags may
 // come before, between or after the arguments, spelled -flag or --flag; "--"
@@ -92,6 +93,7 @@ var commands = []*command{
 	watchCommand,
 	benchCommand,
 	demoCommand,
+	versionCommand,
 	demoConsumerCommand,
 }
 
@@ -120,10 +122,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		printUsage(stdout)
 		return exitOK
+	case "-version", "--version":
+		name = "version"
 	}
 	cmd := lookup(name)
 	if cmd == nil {
-		return report(stderr, &usageError{msg: fmt.Sprintf("unknown command %q", name)})
+		msg := fmt.Sprintf("unknown command %q", name)
+		if s := suggest(name); s != "" {
+			return report(stderr, &usageError{msg: fmt.Sprintf("%s; did you mean %q?", msg, s), noHint: true})
+		}
+		return report(stderr, &usageError{msg: msg})
 	}
 
 	// The first Ctrl-C or SIGTERM cancels ctx, so that waits end, handles
@@ -156,6 +164,48 @@ func lookup(name string) *command {
 		}
 	}
 	return nil
+}
+
+// suggest returns the listed command (or help) nearest to name, a command
+// that does not exist, if it is at most two edits away and fewer than
+// name's length; else "".
+func suggest(name string) string {
+	best, bestD := "", 3
+	for _, cmd := range commands {
+		if cmd.hidden {
+			continue
+		}
+		if d := editDistance(strings.ToLower(name), cmd.name); d < bestD && d < len(name) {
+			best, bestD = cmd.name, d
+		}
+	}
+	if d := editDistance(strings.ToLower(name), "help"); d < bestD && d < len(name) {
+		best = "help"
+	}
+	return best
+}
+
+// editDistance returns the Levenshtein distance between a and b: the
+// fewest single-byte insertions, deletions and substitutions that make one
+// the other.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			sub := prev[j-1]
+			if a[i-1] != b[j-1] {
+				sub++
+			}
+			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // defaultDirText describes where buffers live without --dir or $SCB_DIR.
@@ -441,7 +491,7 @@ func (c *call) isSet(name string) bool {
 func (c *call) printHelp(w io.Writer) {
 	fmt.Fprintln(w, "Usage:")
 	for _, u := range strings.Split(c.cmd.usage, "\n") {
-		fmt.Fprintf(w, "  scb %s %s\n", c.cmd.name, u)
+		fmt.Fprintf(w, "  %s\n", strings.TrimSpace("scb "+c.cmd.name+" "+u))
 	}
 	fmt.Fprintf(w, "\n%s\n\nFlags:\n", strings.TrimSpace(c.cmd.help))
 	type row struct{ left, usage string }
@@ -485,13 +535,20 @@ func (e exitStatus) Error() string { return "exit status " + strconv.Itoa(int(e)
 
 // usageError is a bad command line: exit status 2.
 type usageError struct {
-	cmd string // the subcommand, or empty
-	msg string
+	cmd    string // the subcommand, or empty
+	msg    string
+	noHint bool // the message says what to do: no "(see ...)"
 }
 
-// Error returns "scb CMD: MSG (see 'scb CMD --help')".
+// Error returns "scb CMD: MSG (see 'scb CMD --help')", or without the hint
+// "scb CMD: MSG".
 func (e *usageError) Error() string {
-	if e.cmd == "" {
+	switch {
+	case e.noHint && e.cmd == "":
+		return "scb: " + e.msg
+	case e.noHint:
+		return "scb " + e.cmd + ": " + e.msg
+	case e.cmd == "":
 		return "scb: " + e.msg + " (see 'scb --help')"
 	}
 	return "scb " + e.cmd + ": " + e.msg + " (see 'scb " + e.cmd + " --help')"

@@ -384,6 +384,57 @@ func TestPerm(t *testing.T) {
 	assert.Contains(t, help, "with a warning on\nstandard error")
 }
 
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := ok(t, dir, "", "version")
+	// The test builds the command from this checkout: a pseudo-version of
+	// the commit, or (devel) without version control information.
+	want := `^scb version (\(devel\)|v\S+) ` + regexp.QuoteMeta(runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH) + "\n$"
+	assert.Regexp(t, want, out)
+	assert.Equal(t, out, ok(t, dir, "", "--version"))
+	assert.Equal(t, out, ok(t, dir, "", "-version"))
+
+	help := ok(t, dir, "", "version", "--help")
+	assert.True(t, strings.HasPrefix(help, "Usage:\n  scb version\n\nVersion prints one line"), help)
+	assert.Contains(t, ok(t, dir, "", "--help"), "\n  version  print the version of scb")
+	r := runScb(t, dir, "", "version", "now")
+	assert.Equal(t, result{"", "scb version: unexpected argument \"now\" (see 'scb version --help')\n", 2}, r)
+}
+
+func TestDidYouMean(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tests := []struct{ typed, want string }{
+		{"pusj", "push"},
+		{"PUSH", "push"},
+		{"stats", "stat"},
+		{"crate", "create"},
+		{"craete", "create"},
+		{"wach", "watch"},
+		{"lss", "ls"},
+		{"hepl", "help"},
+		{"versoin", "version"},
+		{"demo-consumr", ""}, // a hidden command is not suggested; demo is 8 edits away
+		{"frob", ""},
+		{"l", ""}, // one edit, but the whole name
+		{"x", ""},
+		{"--pop", "pop"},
+	}
+	for _, tt := range tests {
+		for _, args := range [][]string{{tt.typed}, {"help", tt.typed}} {
+			r := runScb(t, dir, "", args...)
+			assert.Equal(t, 2, r.code, "%v", args)
+			assert.Empty(t, r.stdout, "%v", args)
+			want := fmt.Sprintf("scb: unknown command %q (see 'scb --help')\n", tt.typed)
+			if tt.want != "" {
+				want = fmt.Sprintf("scb: unknown command %q; did you mean %q?\n", tt.typed, tt.want)
+			}
+			assert.Equal(t, want, r.stderr, "%v", args)
+		}
+	}
+}
+
 // names lists the buffers in dir, one per line.
 func names(t *testing.T, dir string) string {
 	t.Helper()
