@@ -795,7 +795,7 @@ func TestPipeline(t *testing.T) {
 	r := runScb(t, dir, "", "pop", "jobs")
 	assert.Equal(t, 1, r.code)
 	assert.Empty(t, r.stdout)
-	assert.Regexp(t, `^scb: pop "jobs": buffer is busy: another reader is attached \(it holds .*jobs\.scb\.[0-9a-f]{16}\.rlock\)\n$`, r.stderr)
+	assert.Regexp(t, `^scb: pop "jobs": buffer is busy: another reader is attached \(process \d+ holds .*jobs\.scb\.[0-9a-f]{16}\.rlock\)\n$`, r.stderr)
 
 	require.NoError(t, follower.Cmd.Process.Signal(os.Interrupt))
 	code, rest := follower.Exit()
