@@ -48,8 +48,8 @@ scb bench --only oversub,mpmc --runs 3`,
 
 func runBench(c *call) error {
 	quick := c.flags.Bool("quick", false, "a tenth of the items, three runs: a smoke run")
-	runs := c.intFlag("runs", 0, "runs of every figure, the median is reported (default 5, 3 with --quick)")
-	items := c.intFlag("items", 0, "8-byte items per throughput run (default 5000000); 4 KiB items and round trips are 1/25 and 1/100 of it")
+	runs := c.intFlag("runs", 0, "runs of every figure, the median is reported (default 5, 3 with --quick)", 1, "run")
+	items := c.intFlag("items", 0, "8-byte items per throughput run (default 5000000); 4 KiB items and round trips are 1/25 and 1/100 of it", 1, "item")
 	asJSON := c.flags.Bool("json", false, "print the report as JSON")
 	only := c.flags.String("only", "", "comma-separated groups of figures to run (default all): "+groupNames())
 	if err := c.parse(); err != nil {
@@ -68,18 +68,13 @@ func runBench(c *call) error {
 	}
 	n := *runs
 	switch {
-	case n < 0:
-		return c.usagef("--runs must be positive")
 	case n == 0 && *quick:
 		n = 3
 	case n == 0:
 		n = 5
 	}
 	var counts bench.Counts
-	switch {
-	case *items < 0:
-		return c.usagef("--items must be positive")
-	case *items > 0:
+	if *items > 0 {
 		counts = bench.Counts{Small: *items, Large: max(*items/25, 1), RoundTrips: max(*items/100, 1)}
 	}
 	tty := isTerminal(c.stderr)

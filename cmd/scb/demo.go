@@ -75,13 +75,10 @@ const (
 var errConsumerExited = errors.New("the consumer process exited")
 
 func runDemo(c *call) error {
-	items := c.intFlag("items", 2_000_000, "stream `N` items")
-	trips := c.intFlag("round-trips", 5_000, "measure `N` round trips")
+	items := c.intFlag("items", 2_000_000, "stream `N` items", 1, "item")
+	trips := c.intFlag("round-trips", 5_000, "measure `N` round trips", 1, "round trip")
 	if err := c.parse(); err != nil {
 		return err
-	}
-	if *items < 1 || *trips < 1 {
-		return c.usagef("--items and --round-trips must be at least 1")
 	}
 	for _, path := range removeStaleDemoDirs(c.bufferDir()) {
 		fmt.Fprintf(c.stderr, "scb demo: removed %s, left by a demo that is no longer running\n", path)
@@ -364,9 +361,9 @@ func runDemoConsumer(c *call) error {
 
 // consume reads and checks the stream, then answers the round trips.
 func consume(c *call) error {
-	items := c.intFlag("items", 0, "expect `N` items")
-	trips := c.intFlag("round-trips", 0, "answer `N` round trips")
-	parent := c.intFlag("parent", 0, "exit when process `PID`, the demo that reads standard output, exits")
+	items := c.intFlag("items", 0, "expect `N` items", 0, "items")
+	trips := c.intFlag("round-trips", 0, "answer `N` round trips", 0, "round trips")
+	parent := c.intFlag("parent", 0, "exit when process `PID`, the demo that reads standard output, exits (0: none)", 0, "")
 	if err := c.parse(); err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@
 //	rm NAME...           remove buffers
 //	watch NAME           show fill level and rates, refreshed live
 //	demo                 run a producer and a consumer process and report
+//	version              print the version of scb and of Go ("scb --version")
 //
 // Run "scb <command> --help" for a command's flags and examples. Flags may
 // come before, between or after the arguments, spelled -flag or --flag; "--"
@@ -50,6 +51,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -91,6 +93,7 @@ var commands = []*command{
 	watchCommand,
 	benchCommand,
 	demoCommand,
+	versionCommand,
 	demoConsumerCommand,
 }
 
@@ -119,10 +122,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		printUsage(stdout)
 		return exitOK
+	case "-version", "--version":
+		name = "version"
 	}
 	cmd := lookup(name)
 	if cmd == nil {
-		return report(stderr, &usageError{msg: fmt.Sprintf("unknown command %q", name)})
+		msg := fmt.Sprintf("unknown command %q", name)
+		if s := suggest(name); s != "" {
+			return report(stderr, &usageError{msg: fmt.Sprintf("%s; did you mean %q?", msg, s), noHint: true})
+		}
+		return report(stderr, &usageError{msg: msg})
 	}
 
 	// The first Ctrl-C or SIGTERM cancels ctx, so that waits end, handles
@@ -155,6 +164,48 @@ func lookup(name string) *command {
 		}
 	}
 	return nil
+}
+
+// suggest returns the listed command (or help) nearest to name, a command
+// that does not exist, if it is at most two edits away and fewer than
+// name's length; else "".
+func suggest(name string) string {
+	best, bestD := "", 3
+	for _, cmd := range commands {
+		if cmd.hidden {
+			continue
+		}
+		if d := editDistance(strings.ToLower(name), cmd.name); d < bestD && d < len(name) {
+			best, bestD = cmd.name, d
+		}
+	}
+	if d := editDistance(strings.ToLower(name), "help"); d < bestD && d < len(name) {
+		best = "help"
+	}
+	return best
+}
+
+// editDistance returns the Levenshtein distance between a and b: the
+// fewest single-byte insertions, deletions and substitutions that make one
+// the other.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			sub := prev[j-1]
+			if a[i-1] != b[j-1] {
+				sub++
+			}
+			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // defaultDirText describes where buffers live without --dir or $SCB_DIR.
@@ -212,8 +263,9 @@ type call struct {
 
 // parse parses the flags and checks the positional arguments against
 // want, a list of names like "NAME" (exactly one), "NAME..." (one or more),
-// "[NAME]" (optional) and "[NAME...]" (any number). With -h or --help it
-// prints the command's help and returns errHelp.
+// "[NAME]" (optional) and "[NAME...]" (any number). Every argument in a
+// NAME place is checked with checkName. With -h or --help it prints the
+// command's help and returns errHelp.
 func (c *call) parse(want ...string) error {
 	args, err := parseArgs(c.flags, c.raw)
 	if errors.Is(err, flag.ErrHelp) {
@@ -229,6 +281,7 @@ func (c *call) parse(want ...string) error {
 		optional := strings.HasPrefix(w, "[")
 		many := strings.HasSuffix(strings.TrimSuffix(w, "]"), "...")
 		label := strings.TrimSuffix(strings.Trim(w, "[]"), "...")
+		start := n
 		switch {
 		case n >= len(args) && !optional:
 			return c.usagef("missing %s", label)
@@ -237,11 +290,37 @@ func (c *call) parse(want ...string) error {
 		case n < len(args):
 			n++
 		}
+		if label != "NAME" {
+			continue
+		}
+		for _, name := range args[start:n] {
+			if err := c.checkName(name); err != nil {
+				return err
+			}
+		}
 	}
 	if n < len(args) {
 		return c.usagef("unexpected argument %q", args[n])
 	}
 	return nil
+}
+
+// bufferExt is the ending of a buffer's file name, which the library adds
+// to the buffer's name.
+const bufferExt = ".scb"
+
+// checkName refuses a buffer name that ends in .scb (in any case): that is
+// the file's name, and the library would make or look for NAME.scb.scb.
+// The library judges everything else about a name.
+func (c *call) checkName(name string) error {
+	base := name
+	for len(base) > len(bufferExt) && strings.EqualFold(base[len(base)-len(bufferExt):], bufferExt) {
+		base = base[:len(base)-len(bufferExt)]
+	}
+	if base == name {
+		return nil
+	}
+	return c.usagef("invalid buffer name %q: name the buffer without the %s ending: %s", name, bufferExt, base)
 }
 
 // parseArgs parses the flags defined in fs wherever they are among args and
@@ -315,32 +394,78 @@ func flagName(name string) string {
 	return "--" + name
 }
 
-// decimalFlag is an int flag that reads decimal only: the flag package's Int
-// would read --length 010 as 8 and accept 0x10.
-type decimalFlag int
+// decimalFlag is an int flag that reads decimal only (the flag package's
+// Int would read --length 010 as 8 and accept 0x10) and refuses a value
+// below min, saying what the flag takes.
+type decimalFlag struct {
+	p    *int
+	min  int
+	unit string // what the flag counts, for the error: "slots", "item"
+}
 
-func (i *decimalFlag) String() string { return strconv.Itoa(int(*i)) }
-func (i *decimalFlag) Get() any       { return int(*i) }
+func (i *decimalFlag) String() string {
+	if i.p == nil {
+		return "0"
+	}
+	return strconv.Itoa(*i.p)
+}
+
+func (i *decimalFlag) Get() any { return *i.p }
 
 func (i *decimalFlag) Set(s string) error {
 	v, err := strconv.Atoi(s)
 	if err != nil {
 		return errors.New("want a decimal integer")
 	}
-	*i = decimalFlag(v)
+	if v < i.min {
+		return fmt.Errorf("want at least %d %s", i.min, i.unit)
+	}
+	*i.p = v
 	return nil
 }
 
-// intVar defines a decimal int flag.
-func (c *call) intVar(p *int, name string, value int, usage string) {
+// intVar defines a decimal int flag that takes at least min of unit, as
+// in "at least 2 slots". The rule for every flag: an explicit value that
+// means nothing, 0 included, is refused; a default that stands for "not
+// given" (such as watch's --count 0, run until interrupted) is only ever
+// the default, never a value the command line can give.
+func (c *call) intVar(p *int, name string, value int, usage string, min int, unit string) {
 	*p = value
-	c.flags.Var((*decimalFlag)(p), name, usage)
+	c.flags.Var(&decimalFlag{p: p, min: min, unit: unit}, name, usage)
 }
 
-// intFlag defines a decimal int flag and returns where its value goes.
-func (c *call) intFlag(name string, value int, usage string) *int {
+// intFlag defines a decimal int flag, as intVar, and returns where its
+// value goes.
+func (c *call) intFlag(name string, value int, usage string, min int, unit string) *int {
 	p := new(int)
-	c.intVar(p, name, value, usage)
+	c.intVar(p, name, value, usage, min, unit)
+	return p
+}
+
+// durationFlag is a duration flag that takes only a duration above 0.
+type durationFlag time.Duration
+
+func (d *durationFlag) String() string { return time.Duration(*d).String() }
+func (d *durationFlag) Get() any       { return time.Duration(*d) }
+
+func (d *durationFlag) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("want a duration such as 500ms, 2s or 1m")
+	}
+	if v <= 0 {
+		return errors.New("want a duration above 0, such as 500ms, 2s or 1m")
+	}
+	*d = durationFlag(v)
+	return nil
+}
+
+// durationFlag defines a flag of a duration above 0 and returns where its
+// value goes; value is the default, which may be 0 for "not given".
+func (c *call) durationFlag(name string, value time.Duration, usage string) *time.Duration {
+	p := new(time.Duration)
+	*p = value
+	c.flags.Var((*durationFlag)(p), name, usage)
 	return p
 }
 
@@ -366,7 +491,7 @@ func (c *call) isSet(name string) bool {
 func (c *call) printHelp(w io.Writer) {
 	fmt.Fprintln(w, "Usage:")
 	for _, u := range strings.Split(c.cmd.usage, "\n") {
-		fmt.Fprintf(w, "  scb %s %s\n", c.cmd.name, u)
+		fmt.Fprintf(w, "  %s\n", strings.TrimSpace("scb "+c.cmd.name+" "+u))
 	}
 	fmt.Fprintf(w, "\n%s\n\nFlags:\n", strings.TrimSpace(c.cmd.help))
 	type row struct{ left, usage string }
@@ -410,13 +535,20 @@ func (e exitStatus) Error() string { return "exit status " + strconv.Itoa(int(e)
 
 // usageError is a bad command line: exit status 2.
 type usageError struct {
-	cmd string // the subcommand, or empty
-	msg string
+	cmd    string // the subcommand, or empty
+	msg    string
+	noHint bool // the message says what to do: no "(see ...)"
 }
 
-// Error returns "scb CMD: MSG (see 'scb CMD --help')".
+// Error returns "scb CMD: MSG (see 'scb CMD --help')", or without the hint
+// "scb CMD: MSG".
 func (e *usageError) Error() string {
-	if e.cmd == "" {
+	switch {
+	case e.noHint && e.cmd == "":
+		return "scb: " + e.msg
+	case e.noHint:
+		return "scb " + e.cmd + ": " + e.msg
+	case e.cmd == "":
 		return "scb: " + e.msg + " (see 'scb --help')"
 	}
 	return "scb " + e.cmd + ": " + e.msg + " (see 'scb " + e.cmd + " --help')"
@@ -453,11 +585,15 @@ var errInterrupted = errors.New("interrupted")
 // buffer name (empty if none). The cause is taken out of an *scb.Error so
 // that the library's operation name does not appear beside the command's.
 // A bad buffer name or bad options are usage errors; a wait ended by a
-// signal is reported as interrupted.
+// signal is reported as interrupted. A size of a mebibyte or more in the
+// cause ("reserve 1600000000004096 bytes") gets a human reading beside it.
 func (c *call) fail(name string, err error) error {
 	var se *scb.Error
 	if errors.As(err, &se) {
 		err = se.Err
+	}
+	if msg := withHumanSizes(err.Error()); msg != err.Error() {
+		err = &reworded{msg: msg, err: err}
 	}
 	switch {
 	case errors.Is(err, scb.ErrInvalidName):
@@ -474,6 +610,39 @@ func (c *call) fail(name string, err error) error {
 		err = errors.New(strings.Replace(err.Error(), "set Options.AllowOtherOwner", "pass --allow-other-owner", 1))
 	}
 	return &runError{cmd: c.cmd.name, name: name, err: err, status: exitError}
+}
+
+// reworded is err with another message.
+type reworded struct {
+	msg string
+	err error
+}
+
+func (e *reworded) Error() string { return e.msg }
+func (e *reworded) Unwrap() error { return e.err }
+
+// bytesCount matches a count of bytes in an error message.
+var bytesCount = regexp.MustCompile(`\b(\d+) bytes\b`)
+
+// withHumanSizes adds to every "N bytes" in msg, with N at least a
+// mebibyte, N in binary units: "1600000000004096 bytes (1.4 PiB)". One that
+// is followed by a parenthesis already is left alone.
+func withHumanSizes(msg string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range bytesCount.FindAllStringSubmatchIndex(msg, -1) {
+		n, err := strconv.ParseInt(msg[m[2]:m[3]], 10, 64)
+		if err != nil || n < 1<<20 || strings.HasPrefix(msg[m[1]:], " (") {
+			continue
+		}
+		b.WriteString(msg[last:m[1]])
+		b.WriteString(" (" + humanBytes(n) + ")")
+		last = m[1]
+	}
+	if last == 0 {
+		return msg
+	}
+	return b.String() + msg[last:]
 }
 
 // warn writes a one-line message about buffer name to standard error.

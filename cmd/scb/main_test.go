@@ -206,10 +206,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"create", "a", "b"}, `scb create: unexpected argument "b" (see 'scb create --help')`},
 		{[]string{"create", "x", "--bogus"}, `scb create: unknown flag --bogus (see 'scb create --help')`},
 		{[]string{"create", "x", "--length", "abc"}, `scb create: invalid value "abc" for --length: want a decimal integer (see 'scb create --help')`},
-		{[]string{"create", "x", "--length", "1"}, `scb create: invalid options: Length 1 is below 2 (see 'scb create --help')`},
+		{[]string{"create", "x", "--length", "1"}, `scb create: invalid value "1" for --length: want at least 2 slots (see 'scb create --help')`},
 		{[]string{"create", "x", "--length"}, `scb create: flag --length needs a value (see 'scb create --help')`},
 		{[]string{"create", "x", "--item-size", "0x10"}, `scb create: invalid value "0x10" for --item-size: want a decimal integer (see 'scb create --help')`},
-		{[]string{"create", "x", "--item-size", "-1"}, `scb create: invalid options: ItemSize -1 is below 1 (see 'scb create --help')`},
+		{[]string{"create", "x", "--item-size", "-1"}, `scb create: invalid value "-1" for --item-size: want at least 1 byte (see 'scb create --help')`},
 		{[]string{"create", "x", "--perm", "abc"}, `scb create: invalid value "abc" for --perm: want octal permission bits such as 0640 (see 'scb create --help')`},
 		{[]string{"create", "x", "--perm", "0999"}, `scb create: invalid value "0999" for --perm: want octal permission bits such as 0640 (see 'scb create --help')`},
 		{[]string{"create", "x", "--perm", "01777"}, `scb create: invalid value "01777" for --perm: want octal permission bits such as 0640 (see 'scb create --help')`},
@@ -230,9 +230,9 @@ func TestUsageErrors(t *testing.T) {
 
 		{[]string{"pop"}, `scb pop: missing NAME (see 'scb pop --help')`},
 		{[]string{"pop", "q", "-n"}, `scb pop: flag -n needs a value (see 'scb pop --help')`},
-		{[]string{"pop", "q", "-n", "0"}, `scb pop: -n must be at least 1 (see 'scb pop --help')`},
+		{[]string{"pop", "q", "-n", "-3"}, `scb pop: invalid value "-3" for -n: want at least 1 item (see 'scb pop --help')`},
 		{[]string{"pop", "q", "-n", "x"}, `scb pop: invalid value "x" for -n: want a decimal integer (see 'scb pop --help')`},
-		{[]string{"pop", "q", "--timeout", "-1s"}, `scb pop: --timeout must not be negative (see 'scb pop --help')`},
+		{[]string{"pop", "q", "--timeout", "-1s"}, `scb pop: invalid value "-1s" for --timeout: want a duration above 0, such as 500ms, 2s or 1m (see 'scb pop --help')`},
 		{[]string{"pop", "q", "--follow", "-n", "2"}, `scb pop: --follow prints every item; it takes no -n (see 'scb pop --help')`},
 		{[]string{"pop", "q", "---n", "2"}, `scb pop: bad flag syntax "---n" (see 'scb pop --help')`},
 		{[]string{"pop", "a/b"}, `scb pop: invalid buffer name "a/b": byte 0x2f at 1 (allowed: A-Z a-z 0-9 . _ -) (see 'scb pop --help')`},
@@ -243,10 +243,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"ls", "--long"}, `scb ls: unknown flag --long (see 'scb ls --help')`},
 		{[]string{"rm"}, `scb rm: missing NAME (see 'scb rm --help')`},
 		{[]string{"watch"}, `scb watch: missing NAME (see 'scb watch --help')`},
-		{[]string{"watch", "q", "--interval", "0s"}, `scb watch: --interval must be positive (see 'scb watch --help')`},
-		{[]string{"watch", "q", "--count", "-1"}, `scb watch: --count must not be negative (see 'scb watch --help')`},
+		{[]string{"watch", "q", "--count", "-1"}, `scb watch: invalid value "-1" for --count: want at least 1 refresh (see 'scb watch --help')`},
 		{[]string{"demo", "now"}, `scb demo: unexpected argument "now" (see 'scb demo --help')`},
-		{[]string{"demo", "--items", "0"}, `scb demo: --items and --round-trips must be at least 1 (see 'scb demo --help')`},
 	}
 	for _, tt := range tests {
 		r := runScb(t, dir, "", tt.args...)
@@ -257,6 +255,184 @@ func TestUsageErrors(t *testing.T) {
 	// Nothing was created, and q was not touched.
 	assert.Equal(t, "q\n", names(t, dir))
 	assert.Equal(t, 3, runScb(t, dir, "", "pop", "q").code)
+}
+
+// TestExplicitZero: a 0 given on the command line is refused, with what
+// the flag takes, wherever it would mean nothing (or, before, silently the
+// default or "forever"); leaving the flag out gives the default.
+func TestExplicitZero(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ok(t, dir, "", "create", "q")
+	tests := []struct {
+		args []string
+		want string // after "scb CMD: invalid value "0" for FLAG: "
+	}{
+		{[]string{"create", "x", "--length", "0"}, "want at least 2 slots"},
+		{[]string{"create", "x", "--item-size", "0"}, "want at least 1 byte"},
+		{[]string{"create", "x", "--perm", "0"}, "want octal permission bits such as 0640"},
+		{[]string{"push", "q", "1", "--timeout", "0"}, "want a duration above 0, such as 500ms, 2s or 1m"},
+		{[]string{"pop", "q", "-n", "0"}, "want at least 1 item"},
+		{[]string{"pop", "q", "--wait", "--timeout", "0"}, "want a duration above 0, such as 500ms, 2s or 1m"},
+		{[]string{"watch", "q", "--interval", "0"}, "want a duration above 0, such as 500ms, 2s or 1m"},
+		{[]string{"watch", "q", "--count", "0"}, "want at least 1 refresh"},
+		{[]string{"bench", "--runs", "0"}, "want at least 1 run"},
+		{[]string{"bench", "--items", "0"}, "want at least 1 item"},
+		{[]string{"demo", "--items", "0"}, "want at least 1 item"},
+		{[]string{"demo", "--round-trips", "0"}, "want at least 1 round trip"},
+	}
+	for _, tt := range tests {
+		cmd, flag := tt.args[0], tt.args[len(tt.args)-2]
+		r := runScb(t, dir, "", tt.args...)
+		assert.Equal(t, 2, r.code, "%v", tt.args)
+		assert.Empty(t, r.stdout, "%v", tt.args)
+		assert.Equal(t, fmt.Sprintf("scb %s: invalid value \"0\" for %s: %s (see 'scb %s --help')\n", cmd, flag, tt.want, cmd), r.stderr, "%v", tt.args)
+	}
+	assert.Equal(t, "q\n", names(t, dir), "nothing was created")
+	assert.Equal(t, 3, runScb(t, dir, "", "pop", "q").code, "nothing was pushed")
+
+	// Where 0 stands for "not given", the help says what leaving the flag
+	// out does.
+	assert.Contains(t, ok(t, dir, "", "watch", "--help"), "(default: run until interrupted)")
+	assert.Contains(t, ok(t, dir, "", "bench", "--help"), "(default 5, 3 with --quick)")
+}
+
+// TestScbEnding: every command that takes a buffer's NAME refuses one
+// ending in .scb, the file's ending (create made jobs.scb.scb of it).
+func TestScbEnding(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ok(t, dir, "", "create", "jobs")
+	for _, args := range [][]string{
+		{"create", "jobs.scb"},
+		{"push", "jobs.scb", "1"},
+		{"push", "--bytes", "jobs.scb"},
+		{"pop", "jobs.scb"},
+		{"pop", "jobs.scb", "--follow"},
+		{"stat", "jobs.scb"},
+		{"rm", "jobs", "jobs.scb"},
+		{"watch", "jobs.scb", "--count", "1"},
+		{"stat", "jobs.SCB"},
+		{"stat", "jobs.scb.scb"},
+	} {
+		r := runScb(t, dir, "1\n", args...)
+		assert.Equal(t, 2, r.code, "%v", args)
+		assert.Empty(t, r.stdout, "%v", args)
+		name := args[1]
+		if name == "--bytes" || name == "jobs" {
+			name = args[2]
+		}
+		assert.Equal(t, fmt.Sprintf("scb %s: invalid buffer name %q: name the buffer without the .scb ending: jobs (see 'scb %[1]s --help')\n", args[0], name), r.stderr, "%v", args)
+	}
+	assert.Equal(t, "jobs\n", names(t, dir), "nothing was made, and rm removed nothing")
+	assert.Equal(t, 3, runScb(t, dir, "", "pop", "jobs").code, "nothing was pushed")
+
+	// A name that merely contains scb is a name.
+	ok(t, dir, "", "create", "scb")
+	ok(t, dir, "", "create", "a.scb-log")
+	assert.Equal(t, "a.scb-log\njobs\nscb\n", names(t, dir))
+	assert.Contains(t, ok(t, dir, "", "create", "--help"), "does not end in .scb")
+}
+
+// TestPerm: --perm is octal with or without a leading 0 or 0o, and a
+// permission that lets the group or others write is applied with a
+// warning.
+func TestPerm(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tests := []struct {
+		perm string
+		want os.FileMode
+		warn string // after `scb: create "NAME": warning: --perm `
+	}{
+		{"640", 0o640, ""},
+		{"0640", 0o640, ""},
+		{"0o640", 0o640, ""},
+		{"600", 0o600, ""},
+		{"444", 0o444, ""},
+		{"660", 0o660, "0660 lets the group write to the buffer"},
+		{"0602", 0o602, "0602 lets other users write to the buffer"},
+		{"777", 0o777, "0777 lets the group and other users write to the buffer"},
+		{"0o666", 0o666, "0666 lets the group and other users write to the buffer"},
+	}
+	for i, tt := range tests {
+		name := "p" + strconv.Itoa(i)
+		r := runScb(t, dir, "", "create", name, "--perm", tt.perm)
+		assert.Equal(t, 0, r.code, tt.perm)
+		assert.Empty(t, r.stdout, tt.perm)
+		if tt.warn == "" {
+			assert.Empty(t, r.stderr, tt.perm)
+		} else {
+			assert.Equal(t, fmt.Sprintf("scb: create %q: warning: --perm %s\n", name, tt.warn), r.stderr, tt.perm)
+		}
+		var info statJSON
+		require.NoError(t, json.Unmarshal([]byte(ok(t, dir, "", "stat", name, "--json")), &info))
+		assert.Equal(t, fmt.Sprintf("%#o", tt.want), info.Perm, tt.perm)
+		if runtime.GOOS != "windows" {
+			fi, err := os.Stat(info.Path)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, fi.Mode().Perm(), tt.perm)
+		}
+	}
+	for _, bad := range []string{"0", "0o", "8", "0x1ff", "1000", "rw-r-----"} {
+		r := runScb(t, dir, "", "create", "bad", "--perm", bad)
+		assert.Equal(t, 2, r.code, bad)
+		assert.Equal(t, fmt.Sprintf("scb create: invalid value %q for --perm: want octal permission bits such as 0640 (see 'scb create --help')\n", bad), r.stderr)
+	}
+	help := ok(t, dir, "", "create", "--help")
+	assert.Contains(t, help, "660, 0660 and 0o660 are the same")
+	assert.Contains(t, help, "with a warning on\nstandard error")
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := ok(t, dir, "", "version")
+	// The test builds the command from this checkout: a pseudo-version of
+	// the commit, or (devel) without version control information.
+	want := `^scb version (\(devel\)|v\S+) ` + regexp.QuoteMeta(runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH) + "\n$"
+	assert.Regexp(t, want, out)
+	assert.Equal(t, out, ok(t, dir, "", "--version"))
+	assert.Equal(t, out, ok(t, dir, "", "-version"))
+
+	help := ok(t, dir, "", "version", "--help")
+	assert.True(t, strings.HasPrefix(help, "Usage:\n  scb version\n\nVersion prints one line"), help)
+	assert.Contains(t, ok(t, dir, "", "--help"), "\n  version  print the version of scb")
+	r := runScb(t, dir, "", "version", "now")
+	assert.Equal(t, result{"", "scb version: unexpected argument \"now\" (see 'scb version --help')\n", 2}, r)
+}
+
+func TestDidYouMean(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tests := []struct{ typed, want string }{
+		{"pusj", "push"},
+		{"PUSH", "push"},
+		{"stats", "stat"},
+		{"crate", "create"},
+		{"craete", "create"},
+		{"wach", "watch"},
+		{"lss", "ls"},
+		{"hepl", "help"},
+		{"versoin", "version"},
+		{"demo-consumr", ""}, // a hidden command is not suggested; demo is 8 edits away
+		{"frob", ""},
+		{"l", ""}, // one edit, but the whole name
+		{"x", ""},
+		{"--pop", "pop"},
+	}
+	for _, tt := range tests {
+		for _, args := range [][]string{{tt.typed}, {"help", tt.typed}} {
+			r := runScb(t, dir, "", args...)
+			assert.Equal(t, 2, r.code, "%v", args)
+			assert.Empty(t, r.stdout, "%v", args)
+			want := fmt.Sprintf("scb: unknown command %q (see 'scb --help')\n", tt.typed)
+			if tt.want != "" {
+				want = fmt.Sprintf("scb: unknown command %q; did you mean %q?\n", tt.typed, tt.want)
+			}
+			assert.Equal(t, want, r.stderr, "%v", args)
+		}
+	}
 }
 
 // names lists the buffers in dir, one per line.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -22,14 +23,21 @@ var createCommand = &command{
 	help: `
 Create makes a new, empty buffer called NAME: the file NAME.scb in the
 directory. A name is 1 to 200 characters of A-Z a-z 0-9 . _ - and does not
-start with a dot. Nothing is printed. Creating a buffer that exists fails and
-leaves it alone.
+start with a dot; it does not end in .scb either, in any command: the buffer
+whose file is jobs.scb is called jobs. Nothing is printed. Creating a buffer
+that exists fails and leaves it alone.
 
 A queue delivers each item to one reader, in order, and makes a writer wait
 (or fail) when it is full. A broadcast buffer gives every reader every item
 and overwrites the oldest item when it is full. The atomic strategy is
 lock-free with one writer (and, for a queue, one reader) at a time; flock
-takes a file lock per operation and allows any number of each.`,
+takes a file lock per operation and allows any number of each.
+
+The permission (--perm) is octal whether or not it starts with 0 or 0o:
+660, 0660 and 0o660 are the same. A permission that lets the group or
+others write, such as 0660 or 0666, is applied as asked, with a warning on
+standard error: any of their processes can then change or empty the
+buffer.`,
 	examples: `
 scb create jobs
 scb create prices --mode broadcast --length 4096
@@ -40,8 +48,8 @@ scb create lines --item-size 256 --strategy flock --perm 0660`,
 // runCreate makes a buffer and detaches from it.
 func runCreate(c *call) error {
 	o := c.bufferOptions()
-	c.intVar(&o.Length, "length", 1024, "the number of slots, `N` (at least 2)")
-	c.intVar(&o.ItemSize, "item-size", 8, "the largest item, `B` bytes (8 holds any integer)")
+	c.intVar(&o.Length, "length", 1024, "the number of slots, `N` (at least 2)", 2, "slots")
+	c.intVar(&o.ItemSize, "item-size", 8, "the largest item, `B` bytes (at least 1; 8 holds any integer)", 1, "byte")
 	c.flags.Func("strategy", "atomic or flock (default atomic)", func(s string) (err error) {
 		o.Strategy, err = scb.ParseStrategy(s)
 		return causeOnly(err)
@@ -50,13 +58,9 @@ func runCreate(c *call) error {
 		o.Mode, err = scb.ParseMode(s)
 		return causeOnly(err)
 	})
-	c.flags.Func("perm", "the files' permission, in octal (default 0600)", func(s string) error {
-		p, err := strconv.ParseUint(s, 8, 32)
-		if err != nil || p == 0 || p > 0o777 {
-			return errors.New("want octal permission bits such as 0640")
-		}
-		o.Perm = fs.FileMode(p)
-		return nil
+	c.flags.Func("perm", "the files' permission, `P` in octal: 640 is 0640 (default 0600)", func(s string) (err error) {
+		o.Perm, err = parsePerm(s)
+		return err
 	})
 	if err := c.parse("NAME"); err != nil {
 		return err
@@ -70,7 +74,31 @@ func runCreate(c *call) error {
 	if err := w.Close(); err != nil {
 		return c.fail(name, err)
 	}
+	if o.Perm&0o022 != 0 {
+		c.warn(name, fmt.Errorf("warning: --perm %#o lets %s write to the buffer", o.Perm, whoWrites(o.Perm)))
+	}
 	return nil
+}
+
+// parsePerm reads permission bits in octal, with or without a leading 0 or
+// 0o: 640, 0640 and 0o640 are all rw-r-----.
+func parsePerm(s string) (fs.FileMode, error) {
+	p, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(s, "0o"), "0O"), 8, 32)
+	if err != nil || p == 0 || p > 0o777 {
+		return 0, errors.New("want octal permission bits such as 0640")
+	}
+	return fs.FileMode(p), nil
+}
+
+// whoWrites names who besides the owner may write under perm.
+func whoWrites(perm fs.FileMode) string {
+	switch perm & 0o022 {
+	case 0o020:
+		return "the group"
+	case 0o002:
+		return "other users"
+	}
+	return "the group and other users"
 }
 
 // causeOnly drops the "invalid options: " of a Parse error: in a flag's

@@ -57,7 +57,7 @@ seq 1 100 | scb push jobs --wait --end -     # and pop --follow ends after 100`,
 func runPush(c *call) error {
 	asBytes := c.flags.Bool("bytes", false, "push each line of standard input as one item of bytes")
 	wait := c.flags.Bool("wait", false, "wait for room while the buffer is full")
-	timeout := c.flags.Duration("timeout", 0, "wait for room for at most `D` in all, such as 2s (implies --wait)")
+	timeout := c.durationFlag("timeout", 0, "wait for room for at most `D` in all, such as 2s (implies --wait)")
 	end := c.flags.Bool("end", false, "end the stream after the last item: readers then get end of stream (pop --follow exits)")
 	other := c.otherOwnerFlag()
 	if err := c.parse("NAME", "[VALUE...]"); err != nil {
@@ -81,9 +81,6 @@ func runPush(c *call) error {
 			}
 			nums = append(nums, n)
 		}
-	}
-	if *timeout < 0 {
-		return c.usagef("--timeout must not be negative")
 	}
 
 	w, err := scb.OpenWriter(name, &scb.Options{Dir: c.dir, AllowOtherOwner: *other})
@@ -473,9 +470,9 @@ scb pop --bytes lines -n 10`,
 
 // runPop prints items of one buffer.
 func runPop(c *call) error {
-	n := c.intFlag("n", 1, "print up to `N` items (with --wait, exactly N)")
+	n := c.intFlag("n", 1, "print up to `N` items (with --wait, exactly N)", 1, "item")
 	wait := c.flags.Bool("wait", false, "wait for items while the buffer is empty")
-	timeout := c.flags.Duration("timeout", 0, "wait at most `D` in all, such as 2s (implies --wait)")
+	timeout := c.durationFlag("timeout", 0, "wait at most `D` in all, such as 2s (implies --wait)")
 	follow := c.flags.Bool("follow", false, "keep printing items as they arrive, until interrupted")
 	asBytes := c.flags.Bool("bytes", false, "print each item's raw bytes instead of an integer")
 	other := c.otherOwnerFlag()
@@ -483,13 +480,8 @@ func runPop(c *call) error {
 		return err
 	}
 	name := c.args[0]
-	switch {
-	case *n < 1:
-		return c.usagef("-n must be at least 1")
-	case *follow && c.isSet("n"):
+	if *follow && c.isSet("n") {
 		return c.usagef("--follow prints every item; it takes no -n")
-	case *timeout < 0:
-		return c.usagef("--timeout must not be negative")
 	}
 
 	ctx := c.ctx

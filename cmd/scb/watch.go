@@ -5,6 +5,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,8 +26,10 @@ for a broadcast buffer how many items were overwritten since it was made. It
 only reads the buffer's file (as stat does) and takes no role, so it never
 disturbs the processes using it.
 
-On a terminal the line is rewritten in place; otherwise each refresh is
-printed on a line of its own. Watch runs until interrupted, or for --count
+On a terminal the line is rewritten in place, and made to fit the
+terminal's width: a narrower bar, then no bar and fewer spaces, then the
+fields at the end left out (the width is the terminal's, else $COLUMNS, else
+80). Otherwise each refresh is printed in full on a line of its own. Watch runs until interrupted, or for --count
 refreshes. If the buffer is removed, or replaced by a new buffer of the same
 name, watch says so and ends with status 1.`,
 	examples: `
@@ -34,23 +39,21 @@ scb watch jobs --count 10 > jobs.log`,
 	run: runWatch,
 }
 
-// barWidth is the number of characters of the fill bar.
-const barWidth = 24
+// The widths of the fill bar: the full one, and the narrowest that is shown
+// before the line goes without one.
+const (
+	barWidth = 24
+	minBar   = 8
+)
 
 // runWatch prints a status line per interval.
 func runWatch(c *call) error {
-	interval := c.flags.Duration("interval", 250*time.Millisecond, "refresh every `D`")
-	count := c.intFlag("count", 0, "stop after `N` refreshes (default: run until interrupted)")
+	interval := c.durationFlag("interval", 250*time.Millisecond, "refresh every `D`")
+	count := c.intFlag("count", 0, "stop after `N` refreshes, at least 1 (default: run until interrupted)", 1, "refresh")
 	if err := c.parse("NAME"); err != nil {
 		return err
 	}
 	name := c.args[0]
-	switch {
-	case *interval <= 0:
-		return c.usagef("--interval must be positive")
-	case *count < 0:
-		return c.usagef("--count must not be negative")
-	}
 	opts := c.bufferOptions()
 	prev, err := scb.Stat(name, opts)
 	if err != nil {
@@ -85,29 +88,35 @@ func runWatch(c *call) error {
 			return c.fail(name, err)
 		}
 		now := time.Now()
-		line := watchLine(prev, info, now.Sub(prevTime))
+		dt := now.Sub(prevTime)
+		prevInfo := prev
 		prev, prevTime = info, now
 		if !tty {
-			fmt.Fprintln(c.stdout, line)
+			fmt.Fprintln(c.stdout, watchLine(prevInfo, info, dt, barWidth))
 			continue
 		}
-		fmt.Fprintf(c.stdout, "\r%s%s", line, strings.Repeat(" ", max(0, width-len(line))))
+		// The line fits the terminal as it is now, but for the last
+		// column, which some terminals wrap at as soon as it is written.
+		limit := termWidth(c.stdout) - 1
+		line := fitWatchLine(prevInfo, info, dt, limit)
+		fmt.Fprintf(c.stdout, "\r%s%s", line, strings.Repeat(" ", max(0, min(width, limit)-len(line))))
 		width = len(line)
 	}
 	endLine()
 	return nil
 }
 
-// watchLine describes info, given the previous snapshot taken dt before:
+// watchLine describes info, given the previous snapshot taken dt before,
+// with a fill bar of barLen characters:
 //
-//	jobs  [##########--------------]  412/1024  40%  in 12.3k/s  out 11.9k/s
-//	ticks [########################] 1024/1024 100%  in 5.00k/s  overwritten 81920
-func watchLine(prev, info scb.Info, dt time.Duration) string {
+//	jobs [##########--------------]  412/1024  40%  in   12.3k/s  out   11.9k/s
+//	ticks [########################] 1024/1024 100%  in   5.00k/s  overwritten 81920
+func watchLine(prev, info scb.Info, dt time.Duration, barLen int) string {
 	filled := 0
 	if info.Length > 0 {
-		filled = min(barWidth, (info.Unread*barWidth+info.Length-1)/info.Length)
+		filled = min(barLen, (info.Unread*barLen+info.Length-1)/info.Length)
 	}
-	bar := strings.Repeat("#", filled) + strings.Repeat("-", barWidth-filled)
+	bar := strings.Repeat("#", filled) + strings.Repeat("-", barLen-filled)
 	digits := len(fmt.Sprint(info.Length))
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s [%s] %*d/%d %4s  in %s", info.Name, bar, digits, info.Unread, info.Length,
@@ -118,6 +127,51 @@ func watchLine(prev, info scb.Info, dt time.Duration) string {
 		fmt.Fprintf(&b, "  out %s", rate(prev.Consumed, info.Consumed, dt))
 	}
 	return b.String()
+}
+
+// fitWatchLine is watchLine made to fit in width characters (any, if width
+// is 0 or less): the full line if it fits, else with a bar narrowed to as
+// little as minBar, else without the bar and the padding, as fields of
+// which those at the end are left out until the rest fits; at the least,
+// the buffer's name, cut to width.
+func fitWatchLine(prev, info scb.Info, dt time.Duration, width int) string {
+	line := watchLine(prev, info, dt, barWidth)
+	if width <= 0 || len(line) <= width {
+		return line
+	}
+	if bar := barWidth - (len(line) - width); bar >= minBar {
+		return watchLine(prev, info, dt, bar)
+	}
+	fields := []string{
+		info.Name,
+		fmt.Sprintf("%d/%d %s", info.Unread, info.Length, percent(info.Unread, info.Length)),
+		"in " + strings.TrimSpace(rate(prev.Written, info.Written, dt)),
+	}
+	if info.Mode == scb.Broadcast {
+		fields = append(fields, fmt.Sprintf("overwritten %d", overwritten(info)))
+	} else {
+		fields = append(fields, "out "+strings.TrimSpace(rate(prev.Consumed, info.Consumed, dt)))
+	}
+	for n := len(fields); n > 1; n-- {
+		if line := strings.Join(fields[:n], "  "); len(line) <= width {
+			return line
+		}
+	}
+	return info.Name[:min(len(info.Name), width)]
+}
+
+// termWidth returns the width of the terminal w is, in columns: as the
+// terminal says, else $COLUMNS, else 80.
+func termWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok {
+		if n := terminalColumns(f); n > 0 {
+			return n
+		}
+	}
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	return 80
 }
 
 // rate formats the change from a to b over dt as items per second.
