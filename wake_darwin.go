@@ -63,9 +63,10 @@ func waitOn(word *uint32, val uint32, d time.Duration) {
 		uintptr(unsafe.Pointer(word)), uintptr(val), us, 0, 0)
 }
 
-// wakeOn wakes every process sleeping in waitOn(word, ...).
+// wakeOn wakes every process sleeping in waitOn(word, ...); word has
+// just been bumped from old.
 // __ulock_wake(operation, addr, wake_value).
-func wakeOn(word *uint32) {
+func wakeOn(word *uint32, old uint32) {
 	libcCall(libc___ulock_wake_trampoline_addr, ulCompareAndWaitShared|ulfWakeAll,
 		uintptr(unsafe.Pointer(word)), 0, 0, 0, 0)
 }

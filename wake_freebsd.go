@@ -45,8 +45,9 @@ func waitOn(word *uint32, val uint32, d time.Duration) {
 		unsafe.Sizeof(tm), uintptr(unsafe.Pointer(&tm)), 0)
 }
 
-// wakeOn wakes every process sleeping in waitOn(word, ...).
-func wakeOn(word *uint32) {
+// wakeOn wakes every process sleeping in waitOn(word, ...); word has
+// just been bumped from old.
+func wakeOn(word *uint32, old uint32) {
 	unix.Syscall6(unix.SYS__UMTX_OP, uintptr(unsafe.Pointer(word)), umtxOpWake, math.MaxInt32, 0, 0, 0)
 }
 

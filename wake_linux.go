@@ -33,8 +33,9 @@ func waitOn(word *uint32, val uint32, d time.Duration) {
 		uintptr(unsafe.Pointer(&ts)), 0, 0)
 }
 
-// wakeOn wakes every process sleeping in waitOn(word, ...).
-func wakeOn(word *uint32) {
+// wakeOn wakes every process sleeping in waitOn(word, ...); word has
+// just been bumped from old.
+func wakeOn(word *uint32, old uint32) {
 	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(word)), futexWakeOp, math.MaxInt32, 0, 0, 0)
 }
 
