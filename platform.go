@@ -57,6 +57,7 @@ package scb
 //	  (plan9, js/wasm, wasip1: every file operation returns ErrUnsupported)
 //
 //	shmdir_unix.go: the check /dev/shm and /private/tmp must pass (linux, darwin)
+//	wake_futex.go: futexes and maxSleep (100 ms) where waitOn sleeps until woken (linux, darwin, freebsd, windows)
 //	mappings.go: the process's mapped buffers by address (every platform; wake_windows.go reads it)
 //
 // Where waits poll (wake_other.go), a blocking call notices the item or

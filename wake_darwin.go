@@ -24,14 +24,6 @@ import (
 	"unsafe"
 )
 
-// futexes reports that waitOn really sleeps until wakeOn (wait.go's
-// protocol registers sleepers); without it, waits poll with a back-off.
-const futexes = true
-
-// maxSleep bounds one sleep, so that a wake-up lost to a process that died
-// between claiming it and making it costs at most this much.
-const maxSleep = 100 * time.Millisecond
-
 // From xnu's bsd/sys/ulock.h.
 const (
 	ulCompareAndWaitShared = 3     // UL_COMPARE_AND_WAIT_SHARED: a 32-bit word, possibly shared between processes

@@ -15,14 +15,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// futexes reports that waitOn really sleeps until wakeOn (wait.go's
-// protocol registers sleepers); without it, waits poll with a back-off.
-const futexes = true
-
-// maxSleep bounds one sleep, so that a wake-up lost to a process that died
-// between claiming it and making it costs at most this much.
-const maxSleep = 100 * time.Millisecond
-
 // From FreeBSD's sys/sys/umtx.h.
 const (
 	umtxOpWake     = 3  // UMTX_OP_WAKE: wake up to val sleepers on the word

@@ -32,15 +32,6 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// futexes reports that waitOn really sleeps until wakeOn (wait.go's
-// protocol registers sleepers); without it, waits poll with a back-off.
-const futexes = true
-
-// maxSleep bounds one sleep, so that a wake-up lost to a process that died
-// between claiming it and making it (or to one in another login session)
-// costs at most this much.
-const maxSleep = 100 * time.Millisecond
-
 // unmappedSleep is how long waitOn sleeps for a word that is in no mapped
 // buffer (which does not happen) or whose event it cannot create.
 const unmappedSleep = time.Millisecond
