@@ -32,7 +32,7 @@ package scb
 //
 //	futexes  whether waitOn really sleeps until wakeOn (else waits poll)
 //	waitOn(word *uint32, val uint32, d time.Duration)  sleep while *word == val, at most d, across processes
-//	wakeOn(word *uint32)  wake every sleeper on word, in every process
+//	wakeOn(word *uint32, old uint32)  wake every sleeper on word, in every process; word was just bumped from old
 //	maxSleep  the longest single sleep
 //	osYield()  give the processor to any other runnable thread
 //
@@ -46,13 +46,28 @@ package scb
 //
 // The files that provide them:
 //
-//	                   files             alloc            shmdir            wake
-//	linux              files_unix.go     alloc_linux.go   shmdir_linux.go   wake_linux.go (futex)
-//	other unix         files_unix.go     alloc_other.go   shmdir_other.go   wake_other.go (polling)
-//	  (darwin, freebsd, netbsd, openbsd, ...)
-//	windows            files_windows.go  alloc_other.go   shmdir_other.go   wake_other.go
-//	fallback           files_other.go    alloc_other.go   shmdir_other.go   wake_other.go
+//	                   files             alloc            shmdir                              wake
+//	linux              files_unix.go     alloc_linux.go   shmdir_linux.go (/dev/shm)          wake_linux.go (futex)
+//	darwin             files_unix.go     alloc_other.go   shmdir_darwin.go (/private/tmp)     wake_darwin.go, .s (__ulock_wait, shared)
+//	freebsd            files_unix.go     alloc_other.go   shmdir_other.go                     wake_freebsd.go (_umtx_op)
+//	other unix         files_unix.go     alloc_other.go   shmdir_other.go                     wake_other.go (polling)
+//	  (netbsd, openbsd, ...)
+//	windows            files_windows.go  alloc_other.go   shmdir_other.go                     wake_windows.go (named events)
+//	fallback           files_other.go    alloc_other.go   shmdir_other.go                     wake_other.go
 //	  (plan9, js/wasm, wasip1: every file operation returns ErrUnsupported)
+//
+//	shmdir_unix.go: the check /dev/shm and /private/tmp must pass (linux, darwin)
+//	wake_futex.go: futexes and maxSleep (100 ms) where waitOn sleeps until woken (linux, darwin, freebsd, windows)
+//	mappings.go: the process's mapped buffers by address (every platform; wake_windows.go reads it)
+//
+// Where waits poll (wake_other.go), a blocking call notices the item or
+// the room it waits for at most maxSleep (1 ms) plus the system's timer
+// slack after it appears. Where the clock ticks at 100 Hz, as NetBSD's
+// and OpenBSD's do by default, a 1 ms sleep rounds up to one or two ticks,
+// so the worst case there is about 20 ms.
+// Where waitOn sleeps until woken, a wake-up takes a system call's time; a
+// lost one (a waker that died between claiming and making it) costs at
+// most maxSleep (100 ms).
 //
 //	proc: proc_unix.go, proc_windows.go, proc_other.go (the fallback)
 //

@@ -1,8 +1,10 @@
-//go:build !linux
+//go:build !linux && !darwin
 
 package scb
 
-// The default directory elsewhere than Linux: none of its own (see DefaultDir).
+// The default directory elsewhere than Linux and macOS: none of its own
+// (see DefaultDir).
 
-// shmDir is Linux's /dev/shm; elsewhere buffers default to os.TempDir().
+// shmDir is /dev/shm on Linux and /private/tmp on macOS; elsewhere buffers
+// default to os.TempDir().
 func shmDir() string { return "" }

@@ -136,8 +136,7 @@ func wakeWord(seq, waiters *uint32) {
 
 // wakeSeq bumps seq and wakes whoever sleeps on it, registered or not.
 func wakeSeq(seq *uint32) {
-	atomic.AddUint32(seq, 1)
-	wakeOn(seq)
+	wakeOn(seq, atomic.AddUint32(seq, 1)-1)
 }
 
 // sleepLimit and roomLimit are maxSleep and roomDelay, variables so that

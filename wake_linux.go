@@ -13,14 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// futexes reports that waitOn really sleeps until wakeOn (wait.go's
-// protocol registers sleepers); without it, waits poll with a back-off.
-const futexes = true
-
-// maxSleep bounds one sleep, so that a wake-up lost to a process that died
-// between claiming it and making it costs at most this much.
-const maxSleep = 100 * time.Millisecond
-
 const (
 	futexWaitOp = 0 // FUTEX_WAIT
 	futexWakeOp = 1 // FUTEX_WAKE
@@ -33,8 +25,9 @@ func waitOn(word *uint32, val uint32, d time.Duration) {
 		uintptr(unsafe.Pointer(&ts)), 0, 0)
 }
 
-// wakeOn wakes every process sleeping in waitOn(word, ...).
-func wakeOn(word *uint32) {
+// wakeOn wakes every process sleeping in waitOn(word, ...); word has
+// just been bumped from old.
+func wakeOn(word *uint32, old uint32) {
 	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(word)), futexWakeOp, math.MaxInt32, 0, 0, 0)
 }
 

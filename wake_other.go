@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !freebsd && !darwin && !windows
 
 package scb
 
@@ -21,7 +21,7 @@ const maxSleep = time.Millisecond
 
 func waitOn(word *uint32, val uint32, d time.Duration) { time.Sleep(d) }
 
-func wakeOn(word *uint32) {}
+func wakeOn(word *uint32, old uint32) {}
 
 // osYield yields the processor; the runtime's yield is the portable one.
 func osYield() { runtime.Gosched() }

@@ -1,0 +1,17 @@
+//go:build linux || freebsd || darwin || windows
+
+package scb
+
+// What the platforms whose waitOn really sleeps until wakeOn share: the
+// primitive is in wake_linux.go (futex), wake_freebsd.go (_umtx_op),
+// wake_darwin.go (__ulock_wait) and wake_windows.go (named events).
+
+import "time"
+
+// futexes reports that waitOn really sleeps until wakeOn (wait.go's
+// protocol registers sleepers); without it, waits poll with a back-off.
+const futexes = true
+
+// maxSleep bounds one sleep, so that a wake-up lost to a process that died
+// between claiming it and making it costs at most this much.
+const maxSleep = 100 * time.Millisecond
