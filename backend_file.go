@@ -35,7 +35,6 @@ func mapFile(name, dir string, f *os.File, g geometry, perm fs.FileMode) (*buffe
 	if err != nil {
 		return nil, fmt.Errorf("map %s: %w", f.Name(), err)
 	}
-	addMapping(mem, g.id)
 	return &buffer{
 		ring: newRing(unsafe.Pointer(&mem[0]), g),
 		name: name,
@@ -50,7 +49,6 @@ func mapFile(name, dir string, f *os.File, g geometry, perm fs.FileMode) (*buffe
 
 // close unmaps and closes, returning the first error.
 func (b *buffer) close() error {
-	removeMapping(b.mem)
 	err := b.mem.Unmap()
 	if cerr := b.file.Close(); err == nil {
 		err = cerr

@@ -30,8 +30,9 @@ const (
 )
 
 // DefaultDir returns the directory buffers live in when Options.Dir is
-// empty: the environment variable SCB_DIR if set; else /dev/shm on Linux if
-// it is a writable directory; else os.TempDir().
+// empty: the environment variable SCB_DIR if set; else /dev/shm on Linux,
+// or /private/tmp on macOS (shared by every user, login session and
+// launchd service), if it is a writable directory; else os.TempDir().
 func DefaultDir() string {
 	if d := os.Getenv("SCB_DIR"); d != "" {
 		return d

@@ -1,10 +1,10 @@
-//go:build linux || freebsd || darwin || windows
+//go:build linux || freebsd || darwin
 
 package scb
 
 // What the platforms whose waitOn really sleeps until wakeOn share: the
 // primitive is in wake_linux.go (futex), wake_freebsd.go (_umtx_op),
-// wake_darwin.go (__ulock_wait) and wake_windows.go (named events).
+// and wake_darwin.go (__ulock_wait).
 
 import "time"
 

@@ -1,9 +1,10 @@
-//go:build !linux && !freebsd && !darwin && !windows
+//go:build !linux && !freebsd && !darwin
 
 package scb
 
-// Waiting elsewhere than Linux: blocking calls poll with a sleeping back-off
-// (wait.go); there is no cross-process wake-up to make.
+// Waiting where no cross-process wait-on-address is used (Windows, NetBSD,
+// OpenBSD, the fallback): blocking calls poll with a sleeping back-off
+// (wait.go); there is no wake-up to make.
 
 import (
 	"runtime"
