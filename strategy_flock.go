@@ -268,13 +268,8 @@ func (s *flockStrategy) lockWait(ctx context.Context, h *handle) error {
 	var holder uint32 // the token seen since seenAt
 	var seenAt time.Time
 	for i := 0; ; i++ {
-		if h.closing.Load() {
-			return ErrClosed
-		}
-		if ctx != nil {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+		if err := waitEnded(ctx, h); err != nil {
+			return err
 		}
 		switch {
 		case i < lockSpins:
@@ -314,6 +309,17 @@ func (s *flockStrategy) lockWait(ctx context.Context, h *handle) error {
 	}
 }
 
+// waitEnded reports why a wait for the lock must end: Close or ctx.
+func waitEnded(ctx context.Context, h *handle) error {
+	if h.closing.Load() {
+		return ErrClosed
+	}
+	if ctx != nil {
+		return ctx.Err()
+	}
+	return nil
+}
+
 // checkSound checks, under the lock, that the file was not zeroed or
 // overwritten under the handle: it must not look like an empty buffer.
 func (s *flockStrategy) checkSound(h *handle) error {
@@ -348,13 +354,8 @@ func (s *flockStrategy) lockFile(ctx context.Context, h *handle) error {
 		if ok, err := s.tryFile(h); ok || err != nil {
 			return err
 		}
-		if h.closing.Load() {
-			return ErrClosed
-		}
-		if ctx != nil {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+		if err := waitEnded(ctx, h); err != nil {
+			return err
 		}
 		switch {
 		case i < lockSpins:
