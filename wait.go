@@ -176,17 +176,17 @@ func (h *handle) await(ctx context.Context, ws *waitState, d direction, seen uin
 	}
 	seq, waiters, cursor := h.words(d)
 	if ws.spin >= 0 {
-		shift := min(h.slept, 4)
+		shift := min(h.slept.Load(), 4)
 		for range spinCount(ws.spin) >> shift {
 			if atomic.LoadUint64(cursor) != seen {
-				h.slept = 0
+				h.slept.Store(0)
 				return nil
 			}
 		}
 		for range yieldTries >> shift {
 			osYield()
 			if atomic.LoadUint64(cursor) != seen {
-				h.slept = 0
+				h.slept.Store(0)
 				return nil
 			}
 		}
@@ -207,7 +207,7 @@ func (h *handle) await(ctx context.Context, ws *waitState, d direction, seen uin
 		return atomic.LoadUint64(cursor) != seen || h.closing.Load() || ctx.Err() != nil ||
 			d == dataWait && atomic.LoadUint64(h.end) != 0 // the stream ended: retry, to return io.EOF
 	}, limit)
-	h.slept = min(h.slept+1, 8)
+	h.slept.Store(min(h.slept.Load()+1, 8))
 	if err := ctx.Err(); err != nil {
 		return err
 	}
