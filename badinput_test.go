@@ -270,7 +270,7 @@ func badFiles(good []byte) []struct {
 		{"one page long", "header says", append(slices.Clone(good), make([]byte, 4096)...)},
 		{"all zeros", "magic", make([]byte, len(good))},
 		{"wrong magic", "magic", damage(good, true, func(b []byte) []byte { b[scb.OffMagic] = 'X'; return b })},
-		{"other version", "version 2", damage(good, true, set32(scb.OffVersion, 2))},
+		{"other version", "version 3", damage(good, true, set32(scb.OffVersion, 3))},
 		{"version 0", "version 0", damage(good, true, set32(scb.OffVersion, 0))},
 		{"bad checksum", "checksum", damage(good, false, func(b []byte) []byte { b[scb.OffChecksum] ^= 1; return b })},
 		{"field changed, checksum not", "checksum", damage(good, false, set64(scb.OffLength, length+1))},

@@ -69,3 +69,15 @@ func SetSleepLimits(d time.Duration) (restore func()) {
 // Futexes reports whether blocking calls sleep until woken on this
 // platform (else they poll, and there is no wake-up to lose).
 const Futexes = futexes
+
+// LockWords reports whether Flock takes lock words on this platform (else
+// it locks the buffer file for every operation).
+const LockWords = holderLocks
+
+// SetLockStep makes every Flock operation of this process call f at each
+// step where a holder killed must leave the buffer usable (strategy_flock.go's
+// lockStep), until restore is called.
+func SetLockStep(f func(step string)) (restore func()) {
+	lockStep = f
+	return func() { lockStep = nil }
+}

@@ -3,47 +3,71 @@ package scb
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // gate is a Flock handle's own lock. It serialises the handle's goroutines,
-// which the file lock cannot tell apart (a flock belongs to the open file),
-// and unlike a sync.Mutex it lets a waiting goroutine give up when its
-// context is done or the handle is closed: the goroutine holding the gate
-// may itself be waiting for the file lock, for as long as another process
-// holds it.
+// which the lock words and the file lock cannot tell apart (both belong to
+// the handle), and unlike a sync.Mutex it lets a waiting goroutine give up
+// when its context is done or the handle is closed: the goroutine holding
+// the gate may itself be waiting for the side's lock, for as long as
+// another process holds it.
+//
+// Entering a free gate is one compare-and-swap, and leaving it one store
+// and one load when nobody waits. A goroutine that finds it taken counts
+// itself in waiting, tries again, and waits for a token on wake; leave
+// frees the gate and then, if anyone waits, leaves a token. Both sides use
+// sequentially consistent atomics, so either the waiter's retry finds the
+// gate free or leave finds the waiter counted: no wake-up is lost. A token
+// nobody needed only costs a waiter a spurious retry.
 type gate struct {
-	slot   chan struct{} // holds a token while the gate is taken
-	closed chan struct{} // closed by shut
-	once   sync.Once
+	busy    atomic.Int32  // 1 while the gate is taken
+	waiting atomic.Int32  // goroutines waiting in enter
+	wake    chan struct{} // holds a token when the gate was freed under a waiter
+	closed  chan struct{} // closed by shut
+	once    sync.Once
 }
 
 func newGate() gate {
-	return gate{slot: make(chan struct{}, 1), closed: make(chan struct{})}
+	return gate{wake: make(chan struct{}, 1), closed: make(chan struct{})}
 }
 
 // enter takes the gate, or returns ctx's error (ctx may be nil) or
 // ErrClosed.
 func (g *gate) enter(ctx context.Context) error {
-	select {
-	case g.slot <- struct{}{}:
+	if g.busy.CompareAndSwap(0, 1) {
 		return nil
-	default:
 	}
+	g.waiting.Add(1)
+	defer g.waiting.Add(-1)
 	var done <-chan struct{}
 	if ctx != nil {
 		done = ctx.Done()
 	}
-	select {
-	case g.slot <- struct{}{}:
-		return nil
-	case <-done:
-		return ctx.Err()
-	case <-g.closed:
-		return ErrClosed
+	for {
+		if g.busy.CompareAndSwap(0, 1) {
+			return nil
+		}
+		select {
+		case <-g.wake:
+		case <-done:
+			return ctx.Err()
+		case <-g.closed:
+			return ErrClosed
+		}
 	}
 }
 
-func (g *gate) leave() { <-g.slot }
+// leave frees the gate and wakes a waiter, if any.
+func (g *gate) leave() {
+	g.busy.Store(0)
+	if g.waiting.Load() != 0 {
+		select {
+		case g.wake <- struct{}{}:
+		default:
+		}
+	}
+}
 
 // shut makes waiting and later enters return ErrClosed.
 func (g *gate) shut() { g.once.Do(func() { close(g.closed) }) }

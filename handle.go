@@ -33,7 +33,7 @@ type handle struct {
 	lent    bool         // a Claim or Peek is outstanding
 	fastOK  bool         // the role's inline path suits this buffer and strategy
 	fast    bool         // fastOK, open, and nothing lent: Push or Pop may take the inline path
-	slept   atomic.Int32 // recent waits that ended asleep (await spins less after them)
+	slept   atomic.Int32 // recent waits that ended asleep (await spins less after them); a Flock handle's goroutines wait at once
 }
 
 // init fills in h for b and the strategy st; the caller then sets load

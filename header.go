@@ -15,7 +15,7 @@ import (
 	"math/bits"
 )
 
-// The file format, version 1. Every offset is a constant that does not
+// The file format, version 2. Every offset is a constant that does not
 // depend on the architecture.
 //
 // The file is one header page of headerSize bytes followed by Length slots of
@@ -80,14 +80,24 @@ const (
 	offDataWaiters = 3*lineSize + 4 // uint32 readers sleeping on offDataSeq
 	offRoomSeq     = 4 * lineSize   // uint32 bumped when room frees up and a writer waits
 	offRoomWaiters = 4*lineSize + 4 // uint32 writers sleeping on offRoomSeq
-	offLockSeq     = 5 * lineSize   // uint32 Flock: bumped on unlock when a locker waits
-	offLockWaiters = 5*lineSize + 4 // uint32 Flock: lockers sleeping on offLockSeq
+	offLockSeq     = 5 * lineSize   // uint32 Flock where files lock (see strategy_flock.go): bumped on unlock when a locker waits
+	offLockWaiters = 5*lineSize + 4 // uint32 Flock where files lock: lockers sleeping on offLockSeq
 
 	// The stream's state and who is attached, rarely written.
 	offEnd       = 6 * lineSize    // uint64 0 while the stream is open; n+1 once it ended after item n-1
 	offWriterPid = 6*lineSize + 8  // uint32 Atomic: the attached writer's process id, 0 when none
 	offReaderPid = 6*lineSize + 12 // uint32 Atomic Queue: the attached reader's process id, 0 when none
-	headerUsed   = 7 * lineSize    // everything past this in the header page is zero
+
+	// Flock's lock words (strategy_flock.go, lockword.go), one line per
+	// side: the word is 0 while the side is free, else its holder's token
+	// (holder slot + 1); lockers sleep on the side's sequence word.
+	offWriteLock        = 7 * lineSize   // uint32 the writers' lock
+	offWriteLockSeq     = 7*lineSize + 4 // uint32 bumped on unlock when a writer sleeps for the lock
+	offWriteLockWaiters = 7*lineSize + 8 // uint32 writers sleeping on offWriteLockSeq
+	offReadLock         = 8 * lineSize   // uint32 the Queue readers' lock
+	offReadLockSeq      = 8*lineSize + 4 // uint32 bumped on unlock when a reader sleeps for the lock
+	offReadLockWaiters  = 8*lineSize + 8 // uint32 readers sleeping on offReadLockSeq
+	headerUsed          = 9 * lineSize   // everything past this in the header page is zero
 
 	// Slot layouts.
 	queueLen      = 0  // uint32 item length
@@ -96,7 +106,9 @@ const (
 	broadcastLen  = 8  // uint32 item length
 	broadcastData = 16 // item bytes
 
-	formatVersion = 1
+	// formatVersion 2: Flock takes lock words instead of a file lock per
+	// operation, which processes of version 1 would not respect.
+	formatVersion = 2
 	byteOrderMark = 0x01020304
 
 	// Limits. maxItemSize keeps a slot's size in a uint32 and any single

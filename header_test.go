@@ -18,6 +18,7 @@ func TestLayoutLines(t *testing.T) {
 	assert.Equal(t, offChecksum+4, fixedSize)
 	lines := map[string]int{
 		"head": offHead, "tail": offTail, "data wake": offDataSeq, "room wake": offRoomSeq, "lock wake": offLockSeq, "state": offEnd,
+		"write lock": offWriteLock, "read lock": offReadLock,
 	}
 	seen := map[int]string{}
 	for name, off := range lines {
@@ -31,6 +32,10 @@ func TestLayoutLines(t *testing.T) {
 	assert.Equal(t, offDataSeq/lineSize, offDataWaiters/lineSize, "a wake word and its waiter count share a line")
 	assert.Equal(t, offRoomSeq/lineSize, offRoomWaiters/lineSize)
 	assert.Equal(t, offLockSeq/lineSize, offLockWaiters/lineSize)
+	for _, side := range [][3]int{{offWriteLock, offWriteLockSeq, offWriteLockWaiters}, {offReadLock, offReadLockSeq, offReadLockWaiters}} {
+		assert.Equal(t, side[0]/lineSize, side[1]/lineSize, "a lock word and its wake words share a line")
+		assert.Equal(t, side[0]/lineSize, side[2]/lineSize)
+	}
 }
 
 // TestSlotLayout checks the slot geometry for both modes over a range of

@@ -25,7 +25,68 @@ import (
 func init() {
 	role("hold-flock", childHoldFlock)
 	role("hold-roles", childHoldRoles)
+	role("hold-locks", childHoldLocks)
 }
+
+// childHoldLocks takes a Flock buffer's lock words the way its operations
+// do and keeps them until it is killed: in Queue mode the writers' with a
+// Claim (whose slot it fills) and the readers' with a Peek (so the buffer
+// must hold an item); in Broadcast mode the writers' in a Push stopped
+// with the lock taken. It says "locked".
+func childHoldLocks(ctx context.Context, name string, o *scb.Options) error {
+	info, err := scb.Stat(name, o)
+	if err != nil {
+		return err
+	}
+	w, err := scb.OpenWriter(name, o)
+	if err != nil {
+		return err
+	}
+	if info.Mode == scb.Broadcast {
+		// No Claim in Broadcast mode: stop a Push with the lock taken.
+		scb.SetLockStep(func(string) {
+			fmt.Println("locked")
+			<-ctx.Done()
+		})
+		w.Push(99)
+		return ctx.Err()
+	}
+	p, err := w.Claim()
+	if err != nil {
+		return err
+	}
+	copy(p, "claimed and never committed")
+	r, err := scb.OpenReader(name, o)
+	if err != nil {
+		return err
+	}
+	if _, err := r.Peek(); err != nil {
+		return err
+	}
+	fmt.Println("locked")
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// holdLock starts a child that holds the lock a Flock buffer's operations
+// take (lock words, or the file lock where there are none) until it is
+// killed.
+func holdLock(t *testing.T, name string, o *scb.Options) *childtest.Proc {
+	t.Helper()
+	var c *childtest.Proc
+	if scb.LockWords {
+		c = childtest.Start(t, "hold-locks", map[string]string{"DIR": o.Dir, "NAME": name})
+	} else {
+		c = childtest.Start(t, "hold-flock", map[string]string{"PATH": filepath.Join(o.Dir, name+".scb")})
+	}
+	c.Expect("locked")
+	return c
+}
+
+// readsWait reports whether a Flock reader of mode m waits while another
+// process holds the lock: always with the file lock; with lock words only
+// in Queue mode (a Broadcast reader's cursor is its own: it takes none).
+func readsWait(m scb.Mode) bool { return !scb.LockWords || m == scb.Queue }
 
 // childHoldFlock takes the exclusive flock(2) on the file PATH that the
 // Flock strategy takes for each operation (or that Create holds on its
@@ -96,17 +157,23 @@ func TestLockHolderKilled(t *testing.T) {
 			w := create(t, "held", o)
 			r := openReader(t, "held", at(o))
 			require.NoError(t, w.Push(1))
-			c := childtest.Start(t, "hold-flock", map[string]string{"PATH": filepath.Join(o.Dir, "held.scb")})
-			c.Expect("locked")
+			c := holdLock(t, "held", o)
 
 			push := blocked(t, "Push", func() error { return w.Push(2) })
-			pop := blocked(t, "Pop", func() error {
+			pop1 := func() error {
 				v, err := r.Pop()
 				if err == nil && v != 1 {
 					err = fmt.Errorf("popped %d, want 1", v)
 				}
 				return err
-			})
+			}
+			var pop chan error
+			if readsWait(m) {
+				pop = blocked(t, "Pop", pop1)
+			} else {
+				pop = make(chan error, 1)
+				pop <- pop1()
+			}
 			_, err := scb.Stat("held", at(o))
 			require.NoError(t, err, "Stat takes no lock")
 			c.Kill()
@@ -144,8 +211,7 @@ func TestFlockWaitWhileLockHeld(t *testing.T) {
 	require.NoError(t, w.Push(1)) // so that reading needs the lock
 	r, err := scb.OpenReader("held", at(o))
 	require.NoError(t, err)
-	c := childtest.Start(t, "hold-flock", map[string]string{"PATH": filepath.Join(o.Dir, "held.scb")})
-	c.Expect("locked")
+	c := holdLock(t, "held", o)
 	t.Cleanup(c.Kill) // whatever happens, let a blocked call go
 
 	done := make(chan error, 1)
@@ -189,12 +255,14 @@ func TestFlockWaitWhileLockHeld(t *testing.T) {
 // other goroutines still get their own deadlines, and Len answers.
 func TestFlockGoroutinesWhileLockHeld(t *testing.T) {
 	forEachMode(t, func(t *testing.T, m scb.Mode) {
+		if !readsWait(m) {
+			t.Skip("a Broadcast reader takes no lock")
+		}
 		o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Mode: m}
 		w := create(t, "held", o)
 		require.NoError(t, w.Push(1))
 		r := openReader(t, "held", at(o))
-		c := childtest.Start(t, "hold-flock", map[string]string{"PATH": filepath.Join(o.Dir, "held.scb")})
-		c.Expect("locked")
+		c := holdLock(t, "held", o)
 
 		first := make(chan error, 1)
 		go func() {

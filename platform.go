@@ -36,6 +36,15 @@ package scb
 //	maxSleep  the longest single sleep
 //	osYield()  give the processor to any other runnable thread
 //
+// holder: Flock's holder slots, byte locks that belong to a handle's open
+// file and that the kernel drops when it closes or its process dies
+// (lockword.go, strategy_flock.go). Without them Flock locks the file for
+// every operation.
+//
+//	holderLocks  whether lockHolder works
+//	lockHolder(fd uintptr, slot uint32) (bool, error)  take slot's byte lock if free
+//	unlockHolder(fd uintptr, slot uint32) error
+//
 // proc: whether a recorded process id is alive, for Stat's liveness.
 //
 //	processAlive(pid int) bool
@@ -73,6 +82,7 @@ package scb
 // most maxSleep (100 ms).
 //
 //	proc: proc_unix.go, proc_windows.go, proc_other.go (the fallback)
+//	holder: holder_linux.go (F_OFD_SETLK), holder_other.go (the fallback: none)
 //
 //	amd64, arm64, loong64, mips64(le), ppc64(le), riscv64, s390x: atomic64_lockfree.go
 //	every other GOARCH (386, arm, mips, wasm, ...): atomic64_emulated.go

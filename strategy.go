@@ -99,7 +99,7 @@ func newStrategy(b *buffer, r role) (strategy, error) {
 		}
 		return s, nil
 	case Flock:
-		return newFlockStrategy(b), nil
+		return newFlockStrategy(b, r), nil
 	}
 	return nil, corruptf("strategy %d", b.geo.strategy)
 }
