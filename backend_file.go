@@ -157,12 +157,14 @@ func queueCursors(tailp, headp *uint64, length uint64) (tail, head uint64, err e
 	return tail, max(head, tail), nil
 }
 
-// isSameFile reports whether path still names the open file f.
+// isSameFile reports whether path still names the open file f. An error
+// reading either counts as "not the same": the callers then treat the file
+// as removed.
 func isSameFile(f *os.File, path string) bool {
 	fi, err := f.Stat()
 	if err != nil {
 		return false
 	}
-	pi, err := os.Lstat(path)
+	pi, err := lstatID(path)
 	return err == nil && os.SameFile(fi, pi)
 }

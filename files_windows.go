@@ -52,6 +52,27 @@ func openNoFollow(path string, write bool) (*os.File, error) {
 	return os.NewFile(uintptr(h), path), nil
 }
 
+// lstatID returns what os.SameFile needs to compare path, not following a
+// symbolic link, with an open file: its volume and file index, read through
+// a handle opened with full sharing. (os.Lstat would read them later through
+// a handle that shares nothing, which Wine refuses while another handle has
+// the file mapped.)
+func lstatID(path string) (fs.FileInfo, error) {
+	p, err := windows.UTF16PtrFromString(path)
+	if err != nil {
+		return nil, err
+	}
+	share := uint32(windows.FILE_SHARE_READ | windows.FILE_SHARE_WRITE | windows.FILE_SHARE_DELETE)
+	h, err := windows.CreateFile(p, windows.FILE_READ_ATTRIBUTES, share, nil, windows.OPEN_EXISTING,
+		windows.FILE_FLAG_OPEN_REPARSE_POINT|windows.FILE_FLAG_BACKUP_SEMANTICS, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "lstat", Path: path, Err: err}
+	}
+	f := os.NewFile(uintptr(h), path)
+	defer f.Close()
+	return f.Stat()
+}
+
 // checkOwner has nothing to check on Windows: the temporary directory is
 // per user.
 func checkOwner(dir, path string, fi fs.FileInfo) error { return nil }
