@@ -121,7 +121,7 @@ func removeFiles(name string, c config) error {
 	// with a fresh lock file checks afterwards that the buffer is still
 	// there, and so cannot hold a role on a removed buffer beside a handle
 	// that held it before.
-	if err := os.Remove(path); err != nil {
+	if err := removeBuffer(path); err != nil {
 		return err
 	}
 	_, err = removeLockFiles(name, c.Dir)

@@ -78,6 +78,21 @@ func openProgress(path string) (*progress, error) {
 	return &progress{mem: mem, word: (*uint64)(unsafe.Pointer(&mem[0]))}, nil
 }
 
+// watchProgress maps a child's progress file in the parent, until the
+// test ends: the file must be unmapped before t.TempDir's cleanup, or
+// Windows refuses to delete it.
+func watchProgress(t *testing.T, path string) *progress {
+	t.Helper()
+	p, err := openProgress(path)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if err := p.mem.Unmap(); err != nil {
+			t.Errorf("unmap %s: %v", path, err)
+		}
+	})
+	return p
+}
+
 func (p *progress) store(v uint64) { atomic.StoreUint64(p.word, v) }
 func (p *progress) load() uint64   { return atomic.LoadUint64(p.word) }
 
@@ -378,8 +393,7 @@ func TestKillWriterLoop(t *testing.T) {
 			if gen > 0 {
 				require.Equal(t, written[gen-1], start, "the replacement starts at the write cursor")
 			}
-			p, err := openProgress(pf)
-			require.NoError(t, err)
+			p := watchProgress(t, pf)
 			done := killAt(t, c, p, start)
 			info, err := scb.Stat("k", at(o))
 			require.NoError(t, err)
@@ -446,8 +460,7 @@ func TestKillReaderLoop(t *testing.T) {
 			c := childtest.Start(t, "kill-reader", map[string]string{"DIR": o.Dir, "NAME": "k", "PROGRESS": pf})
 			start, err := strconv.ParseUint(c.Expect("ready"), 10, 64)
 			require.NoError(t, err)
-			p, err := openProgress(pf)
-			require.NoError(t, err)
+			p := watchProgress(t, pf)
 			if m == scb.Queue {
 				require.Equal(t, consumed, start, "the replacement starts at the read cursor")
 			}

@@ -49,7 +49,8 @@ var (
 	// strategy, a second writer, or a second reader of a Queue buffer. The
 	// role is freed when its holder closes or dies. It is also returned by
 	// a Writer's writing calls while its Claim is outstanding, and by a
-	// Reader's reading calls while its Peek is.
+	// Reader's reading calls while its Peek is, and on Windows by Remove
+	// while any handle has the buffer open.
 	ErrBusy = errors.New("buffer is busy")
 
 	// ErrFull is returned by a non-blocking push to a Queue buffer whose

@@ -364,7 +364,8 @@ func Stat(name string, opts *Options) (Info, error) {
 // Remove deletes the buffer called name and its lock files, and cleans up
 // what an interrupted Create of that name left behind. Handles that still
 // have the buffer open keep working on it on Unix, as with any removed file;
-// on Windows Remove fails while the buffer is open anywhere.
+// on Windows Remove fails with ErrBusy while the buffer is open anywhere,
+// and deletes nothing.
 func Remove(name string, opts *Options) error {
 	if err := checkName(name); err != nil {
 		return opError("remove", name, err)
