@@ -58,6 +58,7 @@ func init() {
 
 // progress is a counter in a mapped file that outlives its process.
 type progress struct {
+	f    *os.File // open while mapped: mmap-go's Unmap on Windows flushes it
 	mem  mmap.MMap
 	word *uint64
 }
@@ -67,15 +68,25 @@ func openProgress(path string) (*progress, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	if err := f.Truncate(4096); err != nil {
+		f.Close()
 		return nil, err
 	}
 	mem, err := mmap.MapRegion(f, 4096, mmap.RDWR, 0, 0)
 	if err != nil {
+		f.Close()
 		return nil, err
 	}
-	return &progress{mem: mem, word: (*uint64)(unsafe.Pointer(&mem[0]))}, nil
+	return &progress{f: f, mem: mem, word: (*uint64)(unsafe.Pointer(&mem[0]))}, nil
+}
+
+// close unmaps the file and closes it.
+func (p *progress) close() error {
+	err := p.mem.Unmap()
+	if cerr := p.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // watchProgress maps a child's progress file in the parent, until the
@@ -86,8 +97,8 @@ func watchProgress(t *testing.T, path string) *progress {
 	p, err := openProgress(path)
 	require.NoError(t, err)
 	t.Cleanup(func() {
-		if err := p.mem.Unmap(); err != nil {
-			t.Errorf("unmap %s: %v", path, err)
+		if err := p.close(); err != nil {
+			t.Errorf("unmap and close %s: %v", path, err)
 		}
 	})
 	return p
