@@ -46,5 +46,5 @@ package scb
 //	fallback           files_other.go    alloc_other.go   shmdir_other.go   wake_other.go
 //	  (plan9, js/wasm, wasip1: every file operation returns ErrUnsupported)
 //
-//	amd64, arm64, loong64, mips64(le), ppc64(le), riscv64, s390x: atomic64_lockfree.go
-//	every other GOARCH (386, arm, mips, wasm, ...): atomic64_emulated.go
+//	386, amd64, arm64, loong64, mips64(le), ppc64(le), riscv64, s390x: atomic64_lockfree.go
+//	every other GOARCH (arm, mips(le), wasm, ...): atomic64_emulated.go
