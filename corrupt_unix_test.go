@@ -48,6 +48,7 @@ func TestTruncatedWhileMapped(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
 		o := &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: scb.Broadcast}
 		w, err := scb.Create("t", o)
+		skipUnsupported(t, err)
 		require.NoError(t, err)
 		require.NoError(t, w.Close())
 		c := childtest.Start(t, "push-forever", map[string]string{"DIR": o.Dir, "NAME": "t"})
@@ -115,6 +116,7 @@ func TestReplacedWhileOpen(t *testing.T) {
 	require.NoError(t, w.Push(1))
 	other := &scb.Options{Dir: t.TempDir(), Length: 4}
 	w2, err := scb.Create("r", other)
+	skipUnsupported(t, err)
 	require.NoError(t, err)
 	require.NoError(t, w2.Push(100))
 	require.NoError(t, w2.Close())

@@ -387,6 +387,7 @@ func TestKillWriterLoop(t *testing.T) {
 	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
 		o := &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: m, Length: 8, ItemSize: itemSize}
 		w, err := scb.Create("k", o)
+		skipUnsupported(t, err)
 		require.NoError(t, err)
 		require.NoError(t, w.Close())
 		r, err := scb.OpenReader("k", at(o))
@@ -455,6 +456,7 @@ func TestKillReaderLoop(t *testing.T) {
 	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
 		o := &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: m, Length: 8, ItemSize: itemSize}
 		w, err := scb.Create("k", o)
+		skipUnsupported(t, err)
 		require.NoError(t, err)
 		var watcher *stream
 		if m == scb.Broadcast {

@@ -247,6 +247,7 @@ func childWriterStream(ctx context.Context, name string, o *scb.Options) error {
 // --- tests ----------------------------------------------------------------
 
 func TestCrossProcessAtomicQueue(t *testing.T) {
+	needAtomic(t, "reader-seq")
 	n := sized(1_000_000, 100_000)
 	o := &scb.Options{Dir: t.TempDir()}
 	w := create(t, "stream", o)
@@ -327,6 +328,7 @@ func TestCrossProcessBroadcast(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			needAtomic(t, "reader-broadcast")
 			o := &scb.Options{Dir: t.TempDir(), Mode: scb.Broadcast, Length: tt.length, ItemSize: 40}
 			w := create(t, "news", o)
 			var cs []*childtest.Proc
@@ -370,6 +372,7 @@ func TestCrossProcessWriterKilled(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
 		o := &scb.Options{Dir: t.TempDir(), Strategy: s, Length: 64, ItemSize: 128}
 		w, err := scb.Create("stream", o)
+		skipUnsupported(t, err)
 		require.NoError(t, err)
 		require.NoError(t, w.Close())
 		r := openReader(t, "stream", at(o))
