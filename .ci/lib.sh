@@ -1,8 +1,8 @@
 # Shared by the lane scripts: installing Debian packages and loud failure.
 
-# die prints a message that names the lane and exits non-zero.
+# die prints a go-test-style FAIL line that names the lane, and exits
+# non-zero.
 die() {
-  echo "FAIL	$LANE: $*" >&2
   echo "FAIL	$LANE: $*"
   exit 1
 }
