@@ -148,9 +148,12 @@ func unlinkBuffer(name, dir string) (bool, error) {
 		}
 		return false, err
 	}
-	if _, err := unlink(tmp); err != nil {
-		// Windows deletes no file that is mapped: give the name back if
-		// nobody has taken it meanwhile.
+	if err := removeBuffer(tmp); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return true, nil // a concurrent Remove deleted it as a leftover
+		}
+		// Windows deletes no file that is open (removeBuffer says ErrBusy):
+		// give the name back if nobody has taken it meanwhile.
 		if _, lerr := os.Lstat(path); errors.Is(lerr, fs.ErrNotExist) {
 			os.Rename(tmp, path)
 		}

@@ -1,11 +1,11 @@
-//go:build !(amd64 || arm64 || loong64 || mips64 || mips64le || ppc64 || ppc64le || riscv64 || s390x)
+//go:build !(386 || amd64 || arm64 || loong64 || mips64 || mips64le || ppc64 || ppc64le || riscv64 || s390x)
 
 package scb
 
-// The other architectures, whose 64-bit atomics may be emulated with a lock
-// private to the process: only the Flock strategy is offered.
+// The other architectures (arm, mips, mipsle, wasm, ...), whose 64-bit
+// atomics the Go runtime implements with a lock private to the process,
+// which other processes cannot see: only the Flock strategy is offered.
 
-// lockFreeAtomic64 is false on 32-bit architectures, where the Go runtime
-// may implement 64-bit atomics with a lock private to the process. Only the
-// Flock strategy is offered there.
+// lockFreeAtomic64 is false where 64-bit atomics may take a lock private to
+// the process. Only the Flock strategy is offered there.
 const lockFreeAtomic64 = false

@@ -161,7 +161,9 @@ func queueCursors(tailp, headp *uint64, length uint64) (tail, head uint64, err e
 	return tail, max(head, tail), nil
 }
 
-// isSameFile reports whether path still names the open file f.
+// isSameFile reports whether path still names the open file f. An error
+// reading either counts as "not the same": the callers then treat the file
+// as removed.
 func isSameFile(f *os.File, path string) bool {
 	fi, err := f.Stat()
 	return err == nil && names(path, fi)
@@ -170,6 +172,6 @@ func isSameFile(f *os.File, path string) bool {
 // names reports whether path names the file described by fi (from the
 // Stat of an open file).
 func names(path string, fi fs.FileInfo) bool {
-	pi, err := os.Lstat(path)
+	pi, err := lstatID(path)
 	return err == nil && os.SameFile(fi, pi)
 }

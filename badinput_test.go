@@ -100,6 +100,7 @@ func TestNamesRefused(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "a"), 0o700))
 	for _, p := range []struct{ dir, name string }{{root, "x"}, {filepath.Join(dir, "a"), "b"}, {dir, "jobs"}} {
 		w, err := scb.Create(p.name, &scb.Options{Dir: p.dir, Length: 2})
+		skipUnsupported(t, err)
 		require.NoError(t, err)
 		require.NoError(t, w.Close())
 	}
@@ -144,6 +145,7 @@ func TestNamesRefused(t *testing.T) {
 // exactly 200 bytes, and names using every allowed punctuation mark, work
 // with every call.
 func TestLongestNameWorks(t *testing.T) {
+	needAtomic(t)
 	for _, name := range []string{strings.Repeat("n", scb.MaxNameLen), "a.b-c_d", "-", "_", "x..y"} {
 		o := &scb.Options{Dir: t.TempDir(), Length: 2}
 		for _, ep := range entryPoints {
@@ -158,6 +160,7 @@ func TestLongestNameWorks(t *testing.T) {
 func TestOptionsRefused(t *testing.T) {
 	dir := t.TempDir()
 	w, err := scb.Create("live", &scb.Options{Dir: dir, Length: 2})
+	skipUnsupported(t, err)
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
 	before := snapshot(t, dir)
@@ -186,6 +189,7 @@ func TestOptionsRefused(t *testing.T) {
 			o := tt.opts
 			o.Dir = dir
 			_, err := scb.Create("new", &o)
+			skipUnsupported(t, err)
 			require.ErrorIs(t, err, scb.ErrInvalidOptions)
 			assert.True(t, strings.HasPrefix(err.Error(), `scb: create "new": invalid options: `), "message %q", err)
 			assertUnchanged(t, dir, before)
@@ -221,6 +225,7 @@ func validFile(t testing.TB, s scb.Strategy, m scb.Mode) []byte {
 	t.Helper()
 	o := &scb.Options{Dir: t.TempDir(), Length: 4, ItemSize: 16, Strategy: s, Mode: m}
 	w, err := scb.Create("v", o)
+	skipUnsupported(t, err)
 	require.NoError(t, err)
 	require.NoError(t, w.PushBytes([]byte("first")))
 	require.NoError(t, w.PushBytes([]byte("second")))
@@ -327,6 +332,7 @@ func TestBadFilesRefused(t *testing.T) {
 			require.ErrorIs(t, err, scb.ErrCorrupt)
 			assert.Empty(t, infos)
 			_, err = scb.Create("bad", o)
+			skipUnsupported(t, err)
 			require.ErrorIs(t, err, scb.ErrExist, "Create does not replace a file it cannot read")
 			assertUnchanged(t, dir, before, "Create changed the directory")
 			require.NoError(t, scb.Remove("bad", o), "Remove cleans up a corrupt file")
@@ -334,6 +340,7 @@ func TestBadFilesRefused(t *testing.T) {
 			require.NoError(t, err)
 			assert.Empty(t, left)
 			w, err := scb.Create("bad", o)
+			skipUnsupported(t, err)
 			require.NoError(t, err, "the name is usable again")
 			require.NoError(t, w.Close())
 		})
@@ -399,6 +406,7 @@ func TestNotARegularFile(t *testing.T) {
 				assert.Contains(t, err.Error(), "not a regular file", ep.name)
 			}
 			_, err := scb.Create("odd", o)
+			skipUnsupported(t, err)
 			require.ErrorIs(t, err, scb.ErrExist)
 			_, err = scb.List(dir)
 			require.ErrorIs(t, err, scb.ErrCorrupt)

@@ -48,6 +48,7 @@ func TestTruncatedWhileMapped(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
 		o := &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: scb.Broadcast}
 		w, err := scb.Create("t", o)
+		skipUnsupported(t, err)
 		require.NoError(t, err)
 		require.NoError(t, w.Close())
 		// No traceback: a second fault while the runtime walks the stacks
@@ -120,6 +121,7 @@ func TestReplacedWhileOpen(t *testing.T) {
 	require.NoError(t, w.Push(1))
 	other := &scb.Options{Dir: t.TempDir(), Length: 4}
 	w2, err := scb.Create("r", other)
+	skipUnsupported(t, err)
 	require.NoError(t, err)
 	require.NoError(t, w2.Push(100))
 	require.NoError(t, w2.Close())

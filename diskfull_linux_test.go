@@ -128,6 +128,7 @@ func childTmpfsFull(_ context.Context, _ string, o *scb.Options) error {
 // TestCreateOnFullTmpfs runs childTmpfsFull. It needs root (to mount a
 // tmpfs in a new mount namespace) and skips, saying why, without it.
 func TestCreateOnFullTmpfs(t *testing.T) {
+	needAtomic(t, "tmpfs-full")
 	if os.Geteuid() != 0 {
 		childtest.Skip(t, "needs root to mount a size-limited tmpfs in a private mount namespace", "tmpfs-full")
 	}

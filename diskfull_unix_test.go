@@ -72,6 +72,7 @@ func childFsizeLimit(_ context.Context, _ string, o *scb.Options) error {
 }
 
 func TestCreateOverFileSizeLimit(t *testing.T) {
+	needAtomic(t, "fsize-limit")
 	c := childtest.Start(t, "fsize-limit", map[string]string{"DIR": t.TempDir()})
 	okOrSkip(t, c)
 }

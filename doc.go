@@ -215,8 +215,8 @@
 //     reported as ErrCorrupt by the call that finds it, never trusted.
 //   - The Atomic strategy needs lock-free 64-bit atomics: it is available on
 //     64-bit architectures (amd64, arm64, ppc64, riscv64, s390x, loong64,
-//     mips64) and refused with [ErrUnsupported] elsewhere, where Flock
-//     works.
+//     mips64) and on 386, and refused with [ErrUnsupported] elsewhere (arm,
+//     mips, wasm), where Flock works.
 //   - Without a futex (on systems other than Linux), a blocking call that
 //     has slept wakes up to a millisecond after its item or room arrives.
 package scb

@@ -49,7 +49,8 @@ var (
 	// strategy, a second writer, or a second reader of a Queue buffer. The
 	// role is freed when its holder closes or dies. It is also returned by
 	// a Writer's writing calls while its Claim is outstanding, and by a
-	// Reader's reading calls while its Peek is. And it is returned by the
+	// Reader's reading calls while its Peek is, and on Windows by Remove
+	// while any handle has the buffer open. And it is returned by the
 	// calls that collide when an Atomic Writer or Reader is used by two
 	// goroutines at once (which is not allowed) or another process moves
 	// its cursor without holding the role: such a call publishes nothing,

@@ -1,3 +1,9 @@
+//go:build 386 || amd64 || arm64 || loong64 || mips64 || mips64le || ppc64 || ppc64le || riscv64 || s390x
+
+// The examples use the default strategy, Atomic, and an example cannot
+// skip: they are built where Atomic is offered (atomic64_lockfree.go's
+// architectures), and not on arm or mips.
+
 package scb_test
 
 import (

@@ -25,6 +25,10 @@ func createExcl(path string, perm fs.FileMode) (*os.File, error) {
 	return nil, unsupported("create", path)
 }
 
+func lstatID(path string) (fs.FileInfo, error) { return nil, unsupported("lstat", path) }
+
+func removeBuffer(path string) error { return unsupported("remove", path) }
+
 func checkOwner(dir, path string, fi fs.FileInfo) error { return nil }
 
 func lockFd(fd uintptr, block bool) (bool, error) { return false, unsupported("lock", "") }

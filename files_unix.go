@@ -49,6 +49,14 @@ func explainOpen(path string, err error) error {
 	return err
 }
 
+// lstatID returns what os.SameFile needs to compare path, not following a
+// symbolic link, with an open file.
+func lstatID(path string) (fs.FileInfo, error) { return os.Lstat(path) }
+
+// removeBuffer deletes the buffer file at path. Handles that have it open
+// keep working on it, as with any removed file.
+func removeBuffer(path string) error { return os.Remove(path) }
+
 // checkOwner refuses a file owned by another user in a directory where
 // anyone may create files (world-writable and sticky, like /dev/shm and
 // /tmp): whoever planted it controls what is in it.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
 )
@@ -50,6 +51,60 @@ func openNoFollow(path string, write bool) (*os.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	return os.NewFile(uintptr(h), path), nil
+}
+
+// lstatID returns what os.SameFile needs to compare path, not following a
+// symbolic link, with an open file: its volume and file index, read through
+// a handle opened with full sharing. (os.Lstat would read them later through
+// a handle that shares nothing, which Wine refuses while another handle has
+// the file mapped.)
+func lstatID(path string) (fs.FileInfo, error) {
+	p, err := windows.UTF16PtrFromString(path)
+	if err != nil {
+		return nil, err
+	}
+	share := uint32(windows.FILE_SHARE_READ | windows.FILE_SHARE_WRITE | windows.FILE_SHARE_DELETE)
+	h, err := windows.CreateFile(p, windows.FILE_READ_ATTRIBUTES, share, nil, windows.OPEN_EXISTING,
+		windows.FILE_FLAG_OPEN_REPARSE_POINT|windows.FILE_FLAG_BACKUP_SEMANTICS, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "lstat", Path: path, Err: err}
+	}
+	f := os.NewFile(uintptr(h), path)
+	defer f.Close()
+	return f.Stat()
+}
+
+// removeBuffer deletes the buffer file at path, or fails with ErrBusy while
+// any process has it open: Windows cannot delete a mapped file, nor the
+// role lock files of an attached handle (gofrs/flock opens them without
+// FILE_SHARE_DELETE). It opens the file for delete sharing nothing, which
+// fails while the file is open anywhere, and deletes it through that
+// handle, so that no opener can come between the check and the delete.
+func removeBuffer(path string) error {
+	p, err := windows.UTF16PtrFromString(path)
+	if err != nil {
+		return err
+	}
+	h, err := windows.CreateFile(p, windows.DELETE, 0, nil, windows.OPEN_EXISTING,
+		windows.FILE_FLAG_OPEN_REPARSE_POINT, 0)
+	switch {
+	case errors.Is(err, windows.ERROR_SHARING_VIOLATION):
+		return fmt.Errorf("%w: %s is open (on Windows a buffer cannot be removed while a handle has it open)",
+			ErrBusy, path)
+	case errors.Is(err, windows.ERROR_FILE_NOT_FOUND):
+		return &fs.PathError{Op: "remove", Path: path, Err: fs.ErrNotExist}
+	case err != nil:
+		return &fs.PathError{Op: "remove", Path: path, Err: err}
+	}
+	del := uint32(1) // FILE_DISPOSITION_INFO.DeleteFile
+	err = windows.SetFileInformationByHandle(h, windows.FileDispositionInfo, (*byte)(unsafe.Pointer(&del)), 4)
+	if cerr := windows.CloseHandle(h); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return &fs.PathError{Op: "remove", Path: path, Err: err}
+	}
+	return nil
 }
 
 // checkOwner has nothing to check on Windows: the temporary directory is

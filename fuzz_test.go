@@ -59,6 +59,7 @@ func realFiles(tb testing.TB, dir string) [][]byte {
 				name := fmt.Sprintf("f%d%v%v", i, s, m)
 				o := &scb.Options{Dir: dir, Length: sh.length, ItemSize: sh.itemSize, Strategy: s, Mode: m}
 				w, err := scb.Create(name, o)
+				skipUnsupported(tb, err)
 				require.NoError(tb, err)
 				r, err := scb.OpenReader(name, at(o))
 				require.NoError(tb, err)

@@ -2,12 +2,16 @@ package scb_test
 
 import (
 	"errors"
+	"fmt"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 // waitBound bounds a wait in a test that must not hang; it is generous, so
@@ -30,9 +34,53 @@ func newOpts(t testing.TB, s scb.Strategy, m scb.Mode) *scb.Options {
 	return &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: m}
 }
 
-// create makes a buffer and closes its writer when the test ends.
+// atomicProbe is what Create said, once, to an Atomic buffer.
+var atomicProbe struct {
+	once sync.Once
+	err  error
+}
+
+// needAtomic skips t, with the reason, where the Atomic strategy is not
+// offered (the 32-bit architectures whose 64-bit atomics take a lock private
+// to the process: arm, mips; see atomic64_*.go). Create refuses it there
+// with ErrUnsupported; the Flock cases of the same tests still run. roles
+// are the child roles the test would start (see childtest.Skip).
+func needAtomic(t testing.TB, roles ...string) {
+	t.Helper()
+	atomicProbe.once.Do(func() {
+		w, err := scb.Create("probe", &scb.Options{Dir: t.TempDir(), Strategy: scb.Atomic})
+		if err == nil {
+			err = w.Close()
+		}
+		atomicProbe.err = err
+	})
+	if errors.Is(atomicProbe.err, scb.ErrUnsupported) {
+		childtest.Skip(t, fmt.Sprintf("the Atomic strategy is not offered on %s: %v", runtime.GOARCH, atomicProbe.err), roles...)
+	}
+}
+
+// skipUnsupported skips t, with the reason, when err, from a Create, is
+// ErrUnsupported because the Atomic strategy is not offered here (see
+// needAtomic); anywhere else the caller's check of err fails as usual.
+func skipUnsupported(t testing.TB, err error) {
+	t.Helper()
+	if errors.Is(err, scb.ErrUnsupported) {
+		needAtomic(t)
+	}
+}
+
+// usesAtomic reports whether o asks for the Atomic strategy (the default).
+func usesAtomic(o *scb.Options) bool {
+	return o == nil || o.Strategy == 0 || o.Strategy == scb.Atomic
+}
+
+// create makes a buffer and closes its writer when the test ends. It skips
+// the test where the buffer would be Atomic and Atomic is not offered.
 func create(t testing.TB, name string, o *scb.Options) *scb.Writer {
 	t.Helper()
+	if usesAtomic(o) {
+		needAtomic(t)
+	}
 	w, err := scb.Create(name, o)
 	require.NoError(t, err)
 	t.Cleanup(func() { w.Close() })
@@ -56,7 +104,12 @@ func forEach(t *testing.T, f func(t *testing.T, s scb.Strategy, m scb.Mode)) {
 	t.Helper()
 	for _, s := range strategies {
 		for _, m := range modes {
-			t.Run(s.String()+"/"+m.String(), func(t *testing.T) { f(t, s, m) })
+			t.Run(s.String()+"/"+m.String(), func(t *testing.T) {
+				if s == scb.Atomic {
+					needAtomic(t)
+				}
+				f(t, s, m)
+			})
 		}
 	}
 }
@@ -65,7 +118,12 @@ func forEach(t *testing.T, f func(t *testing.T, s scb.Strategy, m scb.Mode)) {
 func forEachStrategy(t *testing.T, f func(t *testing.T, s scb.Strategy)) {
 	t.Helper()
 	for _, s := range strategies {
-		t.Run(s.String(), func(t *testing.T) { f(t, s) })
+		t.Run(s.String(), func(t *testing.T) {
+			if s == scb.Atomic {
+				needAtomic(t)
+			}
+			f(t, s)
+		})
 	}
 }
 

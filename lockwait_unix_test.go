@@ -182,6 +182,7 @@ func TestLockHolderKilled(t *testing.T) {
 		})
 	}
 	t.Run("atomic roles", func(t *testing.T) {
+		needAtomic(t, "hold-roles")
 		o := &scb.Options{Dir: t.TempDir()}
 		w, err := scb.Create("held", o)
 		require.NoError(t, err)

@@ -84,5 +84,5 @@ package scb
 //	proc: proc_unix.go, proc_windows.go, proc_other.go (the fallback)
 //	holder: holder_linux.go (F_OFD_SETLK), holder_other.go (the fallback: none)
 //
-//	amd64, arm64, loong64, mips64(le), ppc64(le), riscv64, s390x: atomic64_lockfree.go
-//	every other GOARCH (386, arm, mips, wasm, ...): atomic64_emulated.go
+//	386, amd64, arm64, loong64, mips64(le), ppc64(le), riscv64, s390x: atomic64_lockfree.go
+//	every other GOARCH (arm, mips(le), wasm, ...): atomic64_emulated.go

@@ -57,6 +57,7 @@ func TestQueueReaderContinuesWhereLastStopped(t *testing.T) {
 func TestWriterReopenContinues(t *testing.T) {
 	o := newOpts(t, 0, 0)
 	w, err := scb.Create("q", o)
+	skipUnsupported(t, err)
 	require.NoError(t, err)
 	require.NoError(t, w.Push(1))
 	require.NoError(t, w.Close())

@@ -405,6 +405,9 @@ func Stat(name string, opts *Options) (Info, error) {
 // Any later error is returned, joined with the others it met, after Remove
 // has done what it could; lock files it could not delete stay for a later
 // Remove.
+//
+// On Windows, Remove fails with ErrBusy while the buffer is open anywhere,
+// and deletes nothing.
 func Remove(name string, opts *Options) error {
 	if err := checkName(name); err != nil {
 		return opError("remove", name, err)

@@ -53,6 +53,7 @@ func childCreateUmask(_ context.Context, name string, o *scb.Options) error {
 // the creator's umask, so that a group given access can take every role.
 // The creator runs in a child process with a umask of 077.
 func TestCreatePermissions(t *testing.T) {
+	needAtomic(t, "create-umask")
 	tests := []struct {
 		perm, want fs.FileMode
 	}{
@@ -95,6 +96,7 @@ func TestSymlinksRefused(t *testing.T) {
 	elsewhere := t.TempDir()
 	o := &scb.Options{Dir: dir}
 	w, err := scb.Create("real", &scb.Options{Dir: elsewhere, Length: 2})
+	skipUnsupported(t, err)
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
 	require.NoError(t, os.Symlink(filepath.Join(elsewhere, "real.scb"), filepath.Join(dir, "link.scb")))
@@ -110,6 +112,7 @@ func TestSymlinksRefused(t *testing.T) {
 			assert.Contains(t, err.Error(), "symbolic link")
 		}
 		_, err := scb.Create(name, o)
+		skipUnsupported(t, err)
 		require.ErrorIs(t, err, scb.ErrExist, "Create %s", name)
 		err = scb.Remove(name, o)
 		require.ErrorIs(t, err, scb.ErrCorrupt, "Remove does not delete what is not a buffer file")
@@ -157,6 +160,7 @@ func TestOtherOwnerRefused(t *testing.T) {
 				}
 				o := &scb.Options{Dir: dir, Strategy: s}
 				w, err := scb.Create("planted", o)
+				skipUnsupported(t, err)
 				require.NoError(t, err)
 				require.NoError(t, w.Push(7))
 				require.NoError(t, w.Close())
@@ -238,6 +242,7 @@ func TestPlantedLockFiles(t *testing.T) {
 		require.NoError(t, os.Mkdir(dir, 0o777))
 		require.NoError(t, os.Chmod(dir, 0o777|fs.ModeSticky))
 		w, err := scb.Create("q", &scb.Options{Dir: dir})
+		skipUnsupported(t, err)
 		require.NoError(t, err)
 		require.NoError(t, w.Close())
 		require.NoError(t, os.Chown(roleLockFile(t, dir, "q", ".wlock"), 65534, 65534))
@@ -256,6 +261,7 @@ func withoutLockFile(t *testing.T, name, ext string) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	w, err := scb.Create(name, &scb.Options{Dir: dir})
+	skipUnsupported(t, err)
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
 	lock := roleLockFile(t, dir, name, ext)
@@ -277,6 +283,7 @@ func roleLockFile(t *testing.T, dir, name, ext string) string {
 // goroutines creating one name at once, exactly one succeeds and the others
 // get ErrExist; and no temporary file is left behind.
 func TestCreateIsExclusive(t *testing.T) {
+	needAtomic(t)
 	dir := t.TempDir()
 	const n = 16
 	errs := make(chan error, n)

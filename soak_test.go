@@ -183,6 +183,7 @@ func TestSoakAtomicQueue(t *testing.T) {
 	n := int(50_000_000 * soakScale(t))
 	o := &scb.Options{Dir: t.TempDir(), ItemSize: soakItemSize}
 	w, err := scb.Create("soak", o)
+	skipUnsupported(t, err)
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
 	r := childtest.Start(t, "soak-reader", map[string]string{"DIR": o.Dir, "NAME": "soak", "N": strconv.Itoa(n)})

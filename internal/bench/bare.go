@@ -92,7 +92,7 @@ func bareThroughput(s Shape, n int, dir string) (time.Duration, error) {
 	headP, tailP := b.u64(bareHeadA), b.u64(bareTailA)
 	batch := uint64(max(s.Batch, 1))
 	src := make([]byte, s.Size)
-	var t0 time.Time
+	var t0 instant
 	var head, tailCache uint64
 	last := uint64(wn+n) - 1
 	for i := range uint64(wn + n) {
@@ -102,7 +102,7 @@ func bareThroughput(s Shape, n int, dir string) (time.Duration, error) {
 				p.kill()
 				return 0, err
 			}
-			t0 = time.Now()
+			t0 = now()
 		}
 		if head-tailCache >= b.l {
 			atomic.StoreUint64(headP, head) // publish a part batch before waiting
@@ -125,7 +125,7 @@ func bareThroughput(s Shape, n int, dir string) (time.Duration, error) {
 	if err := p.finish(); err != nil {
 		return 0, err
 	}
-	return time.Since(t0), nil
+	return since(t0), nil
 }
 
 func bareRoundTrip(n int, dir string) ([]time.Duration, error) {
@@ -148,13 +148,13 @@ func bareRoundTrip(n int, dir string) ([]time.Duration, error) {
 	headA, headB := b.u64(bareHeadA), b.u64(bareHeadB)
 	rtts := make([]time.Duration, wn+n)
 	for i := range uint64(wn + n) {
-		t0 := time.Now()
+		t0 := now()
 		*(*uint64)(unsafe.Pointer(&b.slot(0, i)[0])) = i
 		atomic.StoreUint64(headA, i+1)
 		for atomic.LoadUint64(headB) <= i {
 		}
 		v := *(*uint64)(unsafe.Pointer(&b.slot(1, i)[0]))
-		rtts[i] = time.Since(t0)
+		rtts[i] = since(t0)
 		if v != i {
 			p.kill()
 			return nil, fmt.Errorf("round trip %d came back as %d", i, v)

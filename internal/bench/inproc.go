@@ -21,11 +21,11 @@ func chanThroughput(s Shape, n int) time.Duration {
 		for range wn {
 			<-c
 		}
-		t0 := time.Now()
+		t0 := now()
 		for range n {
 			<-c
 		}
-		return time.Since(t0)
+		return since(t0)
 	}
 	pool := make([][]byte, ringLength(s.Size)+2)
 	for i := range pool {
@@ -44,11 +44,11 @@ func chanThroughput(s Shape, n int) time.Duration {
 	for range wn {
 		copy(dst, <-ch)
 	}
-	t0 := time.Now()
+	t0 := now()
 	for range n {
 		copy(dst, <-ch)
 	}
-	return time.Since(t0)
+	return since(t0)
 }
 
 // chanRoundTrip bounces n values between two goroutines over unbuffered
@@ -63,10 +63,10 @@ func chanRoundTrip(n int) []time.Duration {
 	wn := warmUp(n)
 	rtts := make([]time.Duration, wn+n)
 	for i := range uint64(wn + n) {
-		t0 := time.Now()
+		t0 := now()
 		ping <- i
 		<-pong
-		rtts[i] = time.Since(t0)
+		rtts[i] = since(t0)
 	}
 	close(ping)
 	return rtts[wn:]
@@ -79,14 +79,14 @@ func copyThroughput(s Shape, n int) time.Duration {
 	ring := make([]byte, ringLength(s.Size)*s.Size)
 	slots := len(ring) / s.Size
 	src := make([]byte, s.Size)
-	var t0 time.Time
+	var t0 instant
 	wn := warmUp(n)
 	for i := range wn + n {
 		if i == wn {
-			t0 = time.Now()
+			t0 = now()
 		}
 		off := (i % slots) * s.Size
 		copy(ring[off:off+s.Size], src)
 	}
-	return time.Since(t0)
+	return since(t0)
 }

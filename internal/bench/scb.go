@@ -43,7 +43,7 @@ func scbThroughput(via Via, s Shape, n int, dir string) (time.Duration, error) {
 		p.kill()
 		return 0, err
 	}
-	t0 := time.Now()
+	t0 := now()
 	if err := produce(ctx, w, s, wn, wn+n); err != nil {
 		p.kill()
 		return 0, err
@@ -51,7 +51,7 @@ func scbThroughput(via Via, s Shape, n int, dir string) (time.Duration, error) {
 	if err := p.finish(); err != nil {
 		return 0, err
 	}
-	return time.Since(t0), nil
+	return since(t0), nil
 }
 
 // produce writes items from..to-1 in shape s.
@@ -221,7 +221,7 @@ func scbRoundTrip(via Via, wait Wait, n int, dir string) ([]time.Duration, error
 	defer cancel()
 	rtts := make([]time.Duration, wn+n)
 	for i := range wn + n {
-		t0 := time.Now()
+		t0 := now()
 		if err := ping.Push(uint64(i)); err != nil {
 			p.kill()
 			return nil, err
@@ -231,7 +231,7 @@ func scbRoundTrip(via Via, wait Wait, n int, dir string) ([]time.Duration, error
 			p.kill()
 			return nil, err
 		}
-		rtts[i] = time.Since(t0)
+		rtts[i] = since(t0)
 		if v != uint64(i) {
 			p.kill()
 			return nil, fmt.Errorf("round trip %d came back as %d", i, v)

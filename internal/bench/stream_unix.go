@@ -43,14 +43,14 @@ func streamThroughput(via Via, s Shape, n int) (time.Duration, error) {
 		return 0, err
 	}
 	buf := make([]byte, s.Size)
-	var t0 time.Time
+	var t0 instant
 	for i := range uint64(wn + n) {
 		if i == uint64(wn) {
 			if err := p.expect("warm"); err != nil {
 				p.kill()
 				return 0, err
 			}
-			t0 = time.Now()
+			t0 = now()
 		}
 		binary.LittleEndian.PutUint64(buf, i)
 		if _, err := w.Write(buf); err != nil {
@@ -61,7 +61,7 @@ func streamThroughput(via Via, s Shape, n int) (time.Duration, error) {
 	if err := p.finish(); err != nil {
 		return 0, err
 	}
-	return time.Since(t0), nil
+	return since(t0), nil
 }
 
 func streamRoundTrip(via Via, n int) ([]time.Duration, error) {
@@ -96,7 +96,7 @@ func streamRoundTrip(via Via, n int) ([]time.Duration, error) {
 	buf := make([]byte, 8)
 	rtts := make([]time.Duration, wn+n)
 	for i := range uint64(wn + n) {
-		t0 := time.Now()
+		t0 := now()
 		binary.LittleEndian.PutUint64(buf, i)
 		if _, err := out.Write(buf); err != nil {
 			p.kill()
@@ -106,7 +106,7 @@ func streamRoundTrip(via Via, n int) ([]time.Duration, error) {
 			p.kill()
 			return nil, err
 		}
-		rtts[i] = time.Since(t0)
+		rtts[i] = since(t0)
 		if got := binary.LittleEndian.Uint64(buf); got != i {
 			p.kill()
 			return nil, fmt.Errorf("round trip %d came back as %d", i, got)

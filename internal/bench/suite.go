@@ -402,8 +402,21 @@ func measure(c cell, n Counts, dir string, res *result) error {
 	if err != nil {
 		return err
 	}
-	res.tput = append(res.tput, float64(items)/d.Seconds())
+	tput, err := throughput(items, d)
+	if err != nil {
+		return err
+	}
+	res.tput = append(res.tput, tput)
 	return nil
+}
+
+// throughput returns items a second, or an error when the clock did not
+// advance: items/0 is +Inf, which no report can carry (JSON refuses it).
+func throughput(items int, d time.Duration) (float64, error) {
+	if d <= 0 {
+		return 0, fmt.Errorf("%d items took %v by the clock: too few to measure", items, d)
+	}
+	return float64(items) / d.Seconds(), nil
 }
 
 // row turns a figure's measurements into medians, ratios and a verdict.

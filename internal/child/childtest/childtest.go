@@ -98,14 +98,21 @@ func Start(t testing.TB, role string, params map[string]string) *Proc {
 // SysProcAttr, say) before it starts.
 func StartWith(t testing.TB, role string, params map[string]string, setup func(*exec.Cmd)) *Proc {
 	t.Helper()
-	cmd, err := child.Command(role, params)
-	if err != nil {
-		t.Fatal(err)
+	for attempt := 1; ; attempt++ {
+		cmd, err := child.Command(role, params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if setup != nil {
+			setup(cmd)
+		}
+		p, err := child.Start(cmd)
+		if err != nil && attempt < 3 && spuriousStartError(err) {
+			t.Logf("starting %s: %v; trying again", cmd.Path, err)
+			continue
+		}
+		return started(t, cmd, p, err)
 	}
-	if setup != nil {
-		setup(cmd)
-	}
-	return StartCmd(t, cmd)
 }
 
 // StartCmd starts any command (a program built by the test, say) and
@@ -113,6 +120,13 @@ func StartWith(t testing.TB, role string, params map[string]string, setup func(*
 func StartCmd(t testing.TB, cmd *exec.Cmd) *Proc {
 	t.Helper()
 	p, err := child.Start(cmd)
+	return started(t, cmd, p, err)
+}
+
+// started fails t if the command did not start, and otherwise kills it, if
+// it still runs, when the test ends.
+func started(t testing.TB, cmd *exec.Cmd, p *child.Proc, err error) *Proc {
+	t.Helper()
 	if err != nil {
 		t.Fatalf("starting %s: %v", cmd.Path, err)
 	}

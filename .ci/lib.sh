@@ -1,0 +1,42 @@
+# Shared by the lane scripts: installing Debian packages and loud failure.
+
+# die prints a go-test-style FAIL line that names the lane, and exits
+# non-zero.
+die() {
+  echo "FAIL	$LANE: $*"
+  exit 1
+}
+
+# need_packages installs the Debian packages that are not installed yet
+# (apt-get update first, noninteractive), or dies.
+need_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null || die "apt-get not found; cannot install ${missing[*]}"
+  echo "   apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null || die "apt-get update failed"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+    die "apt-get install ${missing[*]} failed"
+}
+
+# run_test_binary LABEL LOG CMD...: runs a test binary (without -test.v,
+# so that it prints only failures and its verdict), keeps its output in LOG,
+# prints it, and a go-test-style summary line with the time taken. It
+# returns the binary's exit status.
+run_test_binary() {
+  local label=$1 log=$2; shift 2
+  local start=$SECONDS rc=0
+  "$@" >"$log" 2>&1 || rc=$?
+  grep -v -E '^(PASS)$' "$log" || true
+  if [ $rc -eq 0 ] && grep -q '^PASS$' "$log"; then
+    printf 'ok  \t%s\t%ds\n' "$label" $((SECONDS - start))
+  else
+    [ $rc -eq 0 ] && rc=1 # exited 0 without PASS: it did not run the tests
+    printf 'FAIL\t%s\t%ds (exit %d)\n' "$label" $((SECONDS - start)) $rc
+  fi
+  return $rc
+}

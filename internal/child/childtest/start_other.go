@@ -1,0 +1,7 @@
+//go:build !windows
+
+package childtest
+
+// spuriousStartError reports false: only Wine's CreateProcess fails
+// spuriously (see start_windows.go).
+func spuriousStartError(err error) bool { return false }
