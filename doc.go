@@ -130,8 +130,8 @@
 // # Files
 //
 // A buffer called jobs is the file jobs.scb in the directory from
-// Options.Dir, else $SCB_DIR, else /dev/shm on Linux, else os.TempDir()
-// (see [DefaultDir]). The Atomic strategy keeps its role locks in
+// Options.Dir, else $SCB_DIR, else /dev/shm on Linux or /private/tmp on
+// macOS, else os.TempDir() (see [DefaultDir]). The Atomic strategy keeps its role locks in
 // jobs.scb.<id>.wlock and jobs.scb.<id>.rlock beside it, named after a
 // random id in its header, so that a buffer created again under the same
 // name never shares a role with one that was removed. The file begins with
@@ -139,6 +139,9 @@
 // shared cursors on separate cache lines; header.go documents the layout.
 // Openers take the geometry from the header, and refuse a file whose magic,
 // version, checksum or size is wrong with [ErrCorrupt] before mapping it.
+// This is format version 2 (the Flock strategy's lock words): files made
+// by a version of this package that wrote version 1 are refused, and it
+// refuses this package's files; recreate buffers when upgrading.
 // Buffers last until [Remove]; Close only detaches.
 //
 // # End of stream and liveness
