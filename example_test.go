@@ -450,3 +450,53 @@ func Example_workerPool() {
 	// Output:
 	// items: 100 sum: 5050
 }
+
+// A producer ends the stream with CloseWrite; the consumer's loop ends by
+// itself once it has read everything, with no end marker. A consumer that
+// may start first waits for the buffer with OpenReaderWait.
+func ExampleWriter_CloseWrite() {
+	dir, cleanup := tempDir()
+	defer cleanup()
+	ctx := context.Background()
+
+	done := make(chan struct{})
+	go func() { // the consumer, started before the buffer exists
+		defer close(done)
+		r, err := scb.OpenReaderWait(ctx, "jobs", &scb.Options{Dir: dir})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		defer r.Close()
+		sum := uint64(0)
+		for v, err := range r.Values(ctx) {
+			if err != nil {
+				fmt.Println(err)
+				return
+			}
+			sum += v
+		}
+		fmt.Println("end of stream; sum", sum)
+	}()
+
+	w, err := scb.Create("jobs", &scb.Options{Dir: dir, Length: 8})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for i := range uint64(100) {
+		if err := w.PushWait(ctx, i+1); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	if err := w.CloseWrite(); err != nil {
+		fmt.Println(err)
+	}
+	<-done
+	info, _ := scb.Stat("jobs", &scb.Options{Dir: dir})
+	fmt.Println("ended:", info.Ended)
+	// Output:
+	// end of stream; sum 5050
+	// ended: true
+}
