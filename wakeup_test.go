@@ -9,7 +9,6 @@ package scb_test
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -30,24 +29,7 @@ func init() {
 func childPopSleepy(ctx context.Context, name string, o *scb.Options) error {
 	defer scb.SetSleepLimits(time.Hour)()
 	o.Spin = -1
-	r, err := scb.OpenReader(name, o)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	fmt.Println("ready")
-	n := paramInt("N")
-	for i := range n {
-		v, err := r.PopWait(ctx)
-		if err != nil {
-			return fmt.Errorf("item %d: %w", i, err)
-		}
-		if v != i {
-			return fmt.Errorf("item %d is %d", i, v)
-		}
-	}
-	fmt.Println("ok", n)
-	return nil
+	return childReaderSeq(ctx, name, o)
 }
 
 func skipWithoutFutexes(t *testing.T) {
