@@ -189,22 +189,31 @@ func (d *demo) run() error {
 	// expect waits for the consumer's next line, which must start with
 	// prefix.
 	expect := func(prefix string) (string, error) {
+		var line string
+		var ok bool
 		select {
-		case line, ok := <-lines:
-			switch {
-			case !ok:
-				return "", d.consumerGone(exited)
-			case strings.HasPrefix(line, "mismatch "):
-				var i, v uint64
-				fmt.Sscan(strings.TrimPrefix(line, "mismatch "), &i, &v)
-				return "", fmt.Errorf("verification failed: item %d arrived as %d", i, v)
-			case !strings.HasPrefix(line, prefix):
-				return "", fmt.Errorf("the consumer said %q, want %q", line, prefix)
-			}
-			return strings.TrimSpace(strings.TrimPrefix(line, prefix)), nil
+		case line, ok = <-lines:
 		case <-ctx.Done():
-			return "", d.cause(ctx, exited)
+			// The consumer may have said its line and exited at once,
+			// which cancels ctx: what it said comes first (a select
+			// with both ready picks at random).
+			select {
+			case line, ok = <-lines:
+			default:
+				return "", d.cause(ctx, exited)
+			}
 		}
+		switch {
+		case !ok:
+			return "", d.consumerGone(exited)
+		case strings.HasPrefix(line, "mismatch "):
+			var i, v uint64
+			fmt.Sscan(strings.TrimPrefix(line, "mismatch "), &i, &v)
+			return "", fmt.Errorf("verification failed: item %d arrived as %d", i, v)
+		case !strings.HasPrefix(line, prefix):
+			return "", fmt.Errorf("the consumer said %q, want %q", line, prefix)
+		}
+		return strings.TrimSpace(strings.TrimPrefix(line, prefix)), nil
 	}
 	if _, err := expect("ready"); err != nil {
 		return err

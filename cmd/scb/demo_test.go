@@ -22,7 +22,7 @@ import (
 func TestDemoKilled(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	demo := start(t, dir, "demo", "--items", "1000000000000")
+	demo := start(t, dir, "demo", "--items", "2000000000")
 
 	// The progress line comes once the consumer is attached and running.
 	consumer := 0
