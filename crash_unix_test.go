@@ -149,6 +149,7 @@ func TestInterruptedCreateLeftovers(t *testing.T) {
 		assert.Empty(t, left, "the dead creator's temporary went too")
 	})
 	t.Run("killed between link and unlink", func(t *testing.T) {
+		needAtomic(t)
 		dir := t.TempDir()
 		o := &scb.Options{Dir: dir}
 		w, err := scb.Create("c", o)

@@ -61,6 +61,7 @@ func TestRemoveGlobCharactersInDir(t *testing.T) {
 // let the losers' unlink error through as it was, which did not match
 // ErrNotExist.
 func TestConcurrentRemoves(t *testing.T) {
+	needAtomic(t)
 	o := newOpts(t, 0, 0)
 	const n = 4
 	for round := range sized(200, 50) {

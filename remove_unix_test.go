@@ -181,6 +181,7 @@ func markPath(dir string, token uint64) string {
 // deleted, and the next opener made new ones and took the role too: two
 // writers (seen within a few dozen cycles), or two Queue readers.
 func TestRemoveRacingCreateKeepsRolesExclusive(t *testing.T) {
+	needAtomic(t, "churn-create", "churn-open")
 	dir, marks := t.TempDir(), t.TempDir()
 	params := map[string]string{
 		"DIR": dir, "NAME": "churn", "MARKS": marks,
@@ -212,6 +213,7 @@ func TestRemoveRacingCreateKeepsRolesExclusive(t *testing.T) {
 // between is not there any more, which is no error (List once reported it,
 // about once in two thousand Lists).
 func TestListDuringChurn(t *testing.T) {
+	needAtomic(t)
 	dir := t.TempDir()
 	o := &scb.Options{Dir: dir, Length: 2, ItemSize: 8}
 	stop := make(chan struct{})
@@ -299,6 +301,7 @@ func childRemoveNoFile(_ context.Context, name string, o *scb.Options) error {
 // changes nothing; it once unlinked the buffer, left both role lock files,
 // and returned nil.
 func TestRemoveOutOfDescriptors(t *testing.T) {
+	needAtomic(t, "remove-nofile")
 	o := newOpts(t, scb.Atomic, scb.Queue)
 	w, err := scb.Create("q", o)
 	require.NoError(t, err)
