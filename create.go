@@ -28,7 +28,11 @@ func buildFile(name string, c config, g geometry) (*buffer, string, error) {
 	}
 	var f *os.File
 	var tmp string
-	for range 10 {
+	// Each attempt that loses to a Remove (which takes a temporary file's
+	// lock, finds it free and deletes it, between our create and our lock)
+	// starts again under a new name: under a churn of Removes of the same
+	// name ten attempts were seen to lose in a row.
+	for range 1000 {
 		var err error
 		tmp = tempName(c.Dir, name, tempExt)
 		f, err = createExcl(tmp, c.perm)
@@ -53,7 +57,7 @@ func buildFile(name string, c config, g geometry) (*buffer, string, error) {
 		f = nil
 	}
 	if f == nil {
-		return nil, "", fmt.Errorf("no free temporary name in %s", c.Dir)
+		return nil, "", fmt.Errorf("no temporary file in %s survived concurrent Removes of the name", c.Dir)
 	}
 	fail := func(err error) (*buffer, string, error) {
 		f.Close()
