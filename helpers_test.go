@@ -143,3 +143,12 @@ func sized[T int | time.Duration](full, small T) T {
 	}
 	return full
 }
+
+// skipOnWindows skips a test of a behaviour Windows does not have, saying
+// which. Roles the test would start are named, for childtest.
+func skipOnWindows(t *testing.T, reason string, roles ...string) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		childtest.Skip(t, reason, roles...)
+	}
+}

@@ -119,7 +119,9 @@ func TestStatListRemove(t *testing.T) {
 	}
 	left, err := filepath.Glob(filepath.Join(dir, "a.scb*"))
 	require.NoError(t, err)
-	assert.Len(t, left, 2, "the role lock files that w and r hold stay while they do")
+	if runtime.GOOS != "windows" { // (there w and r were closed before Remove)
+		assert.Len(t, left, 2, "the role lock files that w and r hold stay while they do")
+	}
 
 	w2, err := scb.Create("a", &scb.Options{Dir: dir})
 	require.NoError(t, err, "the name is free again")

@@ -32,6 +32,7 @@ func childHoldWriter(ctx context.Context, name string, o *scb.Options) error {
 }
 
 func TestStatShowsAttachedRoles(t *testing.T) {
+	needAtomic(t, "hold-writer")
 	o := newOpts(t, scb.Atomic, scb.Queue)
 	pid := os.Getpid()
 	w := create(t, "live", o)

@@ -118,6 +118,7 @@ func skipUnderRace(t *testing.T, roles ...string) {
 
 func TestAtomicWriterUsedByTwoGoroutines(t *testing.T) {
 	skipUnderRace(t, "pop-idle")
+	needAtomic(t, "pop-idle")
 	for _, batch := range []bool{false, true} {
 		t.Run(map[bool]string{false: "push", true: "pushmany"}[batch], func(t *testing.T) {
 			o := &scb.Options{Dir: t.TempDir(), Length: 4096}
@@ -156,6 +157,7 @@ func TestAtomicWriterUsedByTwoGoroutines(t *testing.T) {
 
 func TestAtomicReaderUsedByTwoGoroutines(t *testing.T) {
 	skipUnderRace(t, "push-count")
+	needAtomic(t, "push-count")
 	o := &scb.Options{Dir: t.TempDir(), Length: 64}
 	w := create(t, "misused", o)
 	r := openReader(t, "misused", at(o))

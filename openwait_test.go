@@ -92,6 +92,7 @@ func TestOpenWaitGivesUpWithTheContext(t *testing.T) {
 }
 
 func TestStandbyConsumerTakesOverAfterKill(t *testing.T) {
+	needAtomic(t, "consumer")
 	o := newOpts(t, scb.Atomic, scb.Queue)
 	w := create(t, "jobs", o)
 	params := map[string]string{"DIR": o.Dir, "NAME": "jobs", "N": "5"}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/sharedcbuff/scb/internal/child"
@@ -86,6 +87,10 @@ func start(j job, files ...*os.File) (*proc, error) {
 	cmd, err := child.Command(role, map[string]string{"JOB": string(spec)})
 	if err != nil {
 		return nil, err
+	}
+	if len(files) > 0 && runtime.GOOS == "windows" {
+		// os/exec passes no descriptors but the standard three there.
+		return nil, fmt.Errorf("%w: passing pipes to a child process", ErrUnsupported)
 	}
 	cmd.ExtraFiles = files
 	c, err := child.Start(cmd)
