@@ -34,7 +34,7 @@ func childPopSleepy(ctx context.Context, name string, o *scb.Options) error {
 
 func skipWithoutFutexes(t *testing.T) {
 	if !scb.Futexes {
-		t.Skip("blocking calls poll on this platform: there is no wake-up to lose")
+		childtest.Skip(t, "blocking calls poll on this platform: there is no wake-up to lose", "pop-sleepy")
 	}
 }
 

@@ -911,6 +911,9 @@ func TestBench(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep), "stdout is the JSON report")
 	require.Len(t, rep.Rows, 23)
 	for _, row := range rep.Rows {
+		if runtime.GOOS == "windows" && strings.Contains(row.Figure, "readers") {
+			continue // MPMC needs pipes passed to child processes, which os/exec cannot do there
+		}
 		assert.Positive(t, row.Values["scb"], "%s %s", row.Figure, row.Strategy)
 		if !strings.Contains(row.Figure, "readers") { // MPMC has no bare loop
 			assert.Positive(t, row.Ratios["bare"], "%s %s", row.Figure, row.Strategy)

@@ -110,8 +110,11 @@ func TestRunReport(t *testing.T) {
 	assert.Equal(t, rep.Rows, streamed)
 	assert.Equal(t, bench.Load, rep.Counts.Load)
 	for _, r := range rep.Rows {
-		assert.Positive(t, r.Values["scb"], "%s %s", r.Figure, r.Strategy)
 		assert.NotEmpty(t, r.ID)
+		if runtime.GOOS == "windows" && strings.Contains(r.ID, "mpmc") {
+			continue // MPMC needs pipes passed to child processes, which os/exec cannot do there
+		}
+		assert.Positive(t, r.Values["scb"], "%s %s", r.Figure, r.Strategy)
 		if strings.Contains(r.ID, "mpmc") {
 			assert.Equal(t, "flock", r.Strategy, "MPMC is Flock only")
 			assert.NotContains(t, r.Values, "bare")
