@@ -519,6 +519,8 @@ func (w *Writer) CloseWrite() error {
 	if err := w.Abort(); err != nil && !errors.Is(err, ErrNotClaimed) {
 		return err
 	}
+	// One attempt with the ring taken (Flock: the write cursor is fresh
+	// under the lock); it never blocks, so nothing counts as blocked.
 	err := w.run(nil, roomWait, nil,
 		func() (bool, uint64) { return false, 0 },
 		func() (uint64, error) {
