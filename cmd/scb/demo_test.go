@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -102,10 +104,14 @@ func TestDemoConsumerParent(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), procTimeout)
 	t.Cleanup(cancel)
-	cmd := newCmd(ctx, dir, "demo-consumer", "--items", "1", "--round-trips", "1", "--parent", strconv.Itoa(os.Getpid()))
-	stdin, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	consumer := childtest.StartCmd(t, cmd)
+	var stdin io.WriteCloser
+	consumer := childtest.StartCmd(t, func() *exec.Cmd {
+		cmd := newCmd(ctx, dir, "demo-consumer", "--items", "1", "--round-trips", "1", "--parent", strconv.Itoa(os.Getpid()))
+		var err error
+		stdin, err = cmd.StdinPipe()
+		require.NoError(t, err)
+		return cmd
+	})
 	consumer.Expect("ready") // and waits for the stream's first item
 	require.NoError(t, stdin.Close())
 	code, rest := consumer.Exit()

@@ -26,6 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/child"
 	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
@@ -96,11 +97,17 @@ func runScbFrom(t *testing.T, dir string, stdin io.Reader, args ...string) (resu
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), procTimeout)
 	defer cancel()
-	cmd := newCmd(ctx, dir, args...)
-	cmd.Stdin = stdin
+	var cmd *exec.Cmd
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	err := child.RetryStart(func() error {
+		cmd = newCmd(ctx, dir, args...)
+		cmd.Stdin = stdin
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		return cmd.Start()
+	})
+	if err == nil {
+		err = cmd.Wait()
+	}
 	if ctx.Err() != nil {
 		t.Fatalf("scb %s did not finish within %v; stderr:\n%s", strings.Join(args, " "), procTimeout, &stderr)
 	}
@@ -149,7 +156,7 @@ func start(t *testing.T, dir string, args ...string) *childtest.Proc {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), procTimeout)
 	t.Cleanup(cancel)
-	return childtest.StartCmd(t, newCmd(ctx, dir, args...))
+	return childtest.StartCmd(t, func() *exec.Cmd { return newCmd(ctx, dir, args...) })
 }
 
 // lines splits output into its lines.

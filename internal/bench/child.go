@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 
@@ -84,16 +85,18 @@ func start(j job, files ...*os.File) (*proc, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd, err := child.Command(role, map[string]string{"JOB": string(spec)})
-	if err != nil {
-		return nil, err
-	}
 	if len(files) > 0 && runtime.GOOS == "windows" {
 		// os/exec passes no descriptors but the standard three there.
 		return nil, fmt.Errorf("%w: passing pipes to a child process", ErrUnsupported)
 	}
-	cmd.ExtraFiles = files
-	c, err := child.Start(cmd)
+	c, err := child.StartFresh(func() (*exec.Cmd, error) {
+		cmd, err := child.Command(role, map[string]string{"JOB": string(spec)})
+		if err != nil {
+			return nil, err
+		}
+		cmd.ExtraFiles = files
+		return cmd, nil
+	})
 	if err != nil {
 		return nil, err
 	}

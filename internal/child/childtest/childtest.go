@@ -98,7 +98,7 @@ func Start(t testing.TB, role string, params map[string]string) *Proc {
 // SysProcAttr, say) before it starts.
 func StartWith(t testing.TB, role string, params map[string]string, setup func(*exec.Cmd)) *Proc {
 	t.Helper()
-	for attempt := 1; ; attempt++ {
+	return StartCmd(t, func() *exec.Cmd {
 		cmd, err := child.Command(role, params)
 		if err != nil {
 			t.Fatal(err)
@@ -106,27 +106,21 @@ func StartWith(t testing.TB, role string, params map[string]string, setup func(*
 		if setup != nil {
 			setup(cmd)
 		}
-		p, err := child.Start(cmd)
-		if err != nil && attempt < 3 && spuriousStartError(err) {
-			t.Logf("starting %s: %v; trying again", cmd.Path, err)
-			continue
-		}
-		return started(t, cmd, p, err)
-	}
+		return cmd
+	})
 }
 
-// StartCmd starts any command (a program built by the test, say) and
-// reads its standard output as it comes.
-func StartCmd(t testing.TB, cmd *exec.Cmd) *Proc {
+// StartCmd starts the command mk makes (a program built by the test, say)
+// and reads its standard output as it comes. A start that fails for
+// reasons outside the program (see child.RetryStart) is tried again with
+// a fresh command from mk.
+func StartCmd(t testing.TB, mk func() *exec.Cmd) *Proc {
 	t.Helper()
-	p, err := child.Start(cmd)
-	return started(t, cmd, p, err)
-}
-
-// started fails t if the command did not start, and otherwise kills it, if
-// it still runs, when the test ends.
-func started(t testing.TB, cmd *exec.Cmd, p *child.Proc, err error) *Proc {
-	t.Helper()
+	var cmd *exec.Cmd
+	p, err := child.StartFresh(func() (*exec.Cmd, error) {
+		cmd = mk()
+		return cmd, nil
+	})
 	if err != nil {
 		t.Fatalf("starting %s: %v", cmd.Path, err)
 	}

@@ -1,6 +1,6 @@
 //go:build !windows
 
-package childtest
+package child
 
 // spuriousStartError reports false: only Wine's CreateProcess fails
 // spuriously (see start_windows.go).
