@@ -2,12 +2,16 @@ package child
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 )
 
 // startAttempts bounds how often RetryStart tries.
 const startAttempts = 3
+
+// startLog is where RetryStart reports its retries.
+var startLog io.Writer = os.Stderr
 
 // RetryStart calls start, which makes a command and starts it, and calls
 // it again, up to three times in all, while it fails in a way that says
@@ -21,7 +25,7 @@ func RetryStart(start func() error) error {
 		if err == nil || attempt == startAttempts || !spuriousStartError(err) {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "child: starting a process: %v; trying again\n", err)
+		fmt.Fprintf(startLog, "child: starting a process: %v; trying again\n", err)
 	}
 }
 

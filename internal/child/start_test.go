@@ -3,6 +3,7 @@ package child_test
 import (
 	"errors"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -29,6 +30,8 @@ func TestRetryStart(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			var log strings.Builder
+			defer child.SetStartLog(&log)()
 			calls := 0
 			err := child.RetryStart(func() error {
 				calls++
@@ -36,6 +39,7 @@ func TestRetryStart(t *testing.T) {
 			})
 			assert.Equal(t, tt.calls, calls)
 			assert.Equal(t, tt.err, err)
+			assert.Equal(t, tt.calls-1, strings.Count(log.String(), "trying again"), "every retry is reported")
 		})
 	}
 }
