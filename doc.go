@@ -77,13 +77,18 @@
 //
 // A blocking call first polls the cursor it waits on (see Options.Spin),
 // then yields the processor to other threads and processes, then sleeps;
-// after waits that ended asleep it spins less. On Linux it sleeps on a
-// futex in the shared header and the other side wakes it: the side that
-// finds sleepers registered claims them and makes one system call per
-// sleep, none when nobody sleeps. A writer waiting for room is woken once
-// a quarter of the ring is free, or after at most 5 ms. Elsewhere it sleeps in steps of up to a millisecond, so
-// it may wake up to a millisecond late. A done context ends the wait at
-// once on Linux, within a millisecond elsewhere.
+// after waits that ended asleep it spins less, and while yields show that
+// the machine has more runnable threads than cores it skips yielding and
+// sleeps at once (a yield would hand its core away for a time slice). On
+// Linux it sleeps on a futex in the shared header and the other side wakes
+// it: the side that finds sleepers registered claims them and makes one
+// system call per sleep, none when nobody sleeps. macOS and FreeBSD do the
+// same with their shared-memory waits, and Windows with a named event per
+// wake-up word. A writer waiting for room is woken once a quarter of the
+// ring is free, or after at most 5 ms. Elsewhere (NetBSD, OpenBSD) a
+// blocking call sleeps in steps of up to a millisecond, so it may wake up
+// to a millisecond late, and a done context ends its wait within a
+// millisecond.
 //
 // If the context is already done, a Wait call may still succeed without
 // blocking: it makes its attempt first, and returns the context's error
@@ -118,10 +123,12 @@
 // at a time and, for a Queue, one reader at a time; a second gets [ErrBusy].
 // Broadcast buffers take any number of readers.
 //
-// With the [Flock] strategy every operation holds an exclusive lock on the
-// buffer file for its duration, so any number of writers and readers in any
-// number of processes may share a buffer; in Queue mode each item still
-// goes to exactly one reader.
+// With the [Flock] strategy every operation holds a lock for its duration,
+// writers one lock and Queue readers another, so any number of writers and
+// readers in any number of processes may share a buffer; in Queue mode
+// each item still goes to exactly one reader. On Linux and Windows the
+// locks are words in the header, taken by compare-and-swap with no system
+// call when free; elsewhere every operation locks the buffer file.
 //
 // Both strategies hold their locks with flock(2) (LockFileEx on Windows),
 // which the kernel releases when a process dies: a crashed process never
@@ -220,6 +227,8 @@
 //     64-bit architectures (amd64, arm64, ppc64, riscv64, s390x, loong64,
 //     mips64) and on 386, and refused with [ErrUnsupported] elsewhere (arm,
 //     mips, wasm), where Flock works.
-//   - Without a futex (on systems other than Linux), a blocking call that
-//     has slept wakes up to a millisecond after its item or room arrives.
+//   - Where blocking calls poll (NetBSD, OpenBSD), one that has slept wakes
+//     up to a millisecond after its item or room arrives; on Windows, one
+//     of two sleepers that race a wake-up can miss it and wake up to 10 ms
+//     late.
 package scb

@@ -34,6 +34,9 @@ type handle struct {
 	fastOK  bool         // the role's inline path suits this buffer and strategy
 	fast    bool         // fastOK, open, and nothing lent: Push or Pop may take the inline path
 	slept   atomic.Int32 // recent waits that ended asleep (await spins less after them); a Flock handle's goroutines wait at once
+	// busyUntil is when await yields again (monotonic), busyFor how long
+	// it last stopped: a yield found the cores oversubscribed.
+	busyUntil, busyFor atomic.Int64
 }
 
 // init fills in h for b and the strategy st; the caller then sets load
@@ -191,6 +194,7 @@ func (h *handle) look(f func() int) int {
 // buffer and closes its file, and returns the first error. A second call
 // does nothing.
 func (h *handle) close() error {
+
 	h.st.stop(h)
 	defer h.st.stopped()
 	if h.b == nil {

@@ -21,8 +21,9 @@ import (
 // is free and otherwise holds its holder's token.
 //
 // Tokens and holder slots. When a handle opens (attach) it claims a holder
-// slot: it takes an open file description lock (F_OFD_SETLK, holder_linux.go)
-// on one byte of the buffer file far past its end, the first of 65,536 that
+// slot: it takes an open file description lock (F_OFD_SETLK, holder_linux.go;
+// on Windows a LockFileEx byte range, holder_windows.go) on one byte of the
+// buffer file far past its end, the first of 65,536 that
 // nobody holds. Its token is the slot + 1. The kernel drops that byte lock
 // when the handle closes its file or its process dies, so "the byte lock of
 // the token's slot is free" proves that the token's holder is gone. A
@@ -74,8 +75,8 @@ import (
 // still kept for a Claim or Peek, then the holder slot.
 //
 // Where open file description locks are not offered (holderLocks is false:
-// every platform but Linux for now), every operation takes an exclusive
-// flock(2) on the buffer file (LockFileEx on Windows) instead of a lock
+// every platform but Linux and Windows for now), every operation takes an
+// exclusive flock(2) on the buffer file instead of a lock
 // word, both sides alike, and sleeps on the header's file-lock wake words;
 // the steps are the same, and the kernel drops the lock of a process that
 // dies holding it. The descriptor is locked with golang.org/x/sys rather
@@ -279,7 +280,9 @@ func (s *flockStrategy) lockWait(ctx context.Context, h *handle) error {
 				}
 			}
 		case i < lockSpins+lockYields:
-			osYield()
+			if !h.yield() {
+				i = lockSpins + lockYields - 1 // sleep from now on
+			}
 		default:
 			if t := atomic.LoadUint32(s.side.word); t != 0 {
 				now := time.Now()
@@ -360,7 +363,9 @@ func (s *flockStrategy) lockFile(ctx context.Context, h *handle) error {
 		switch {
 		case i < lockSpins:
 		case i < lockSpins+lockYields:
-			osYield()
+			if !h.yield() {
+				i = lockSpins + lockYields - 1
+			}
 		default:
 			var got bool
 			var err error

@@ -8,9 +8,11 @@ import (
 
 // Blocking calls (PushWait, PopWait and their kin) wait in three stages:
 // they poll the cursor they wait on for a while, then poll it while yielding
-// the processor, and then sleep until the other side wakes them. The sleeping stage is
-// platform code: a futex on the shared header on Linux (wake_linux.go), a
-// bounded sleeping back-off elsewhere (wake_other.go).
+// the processor, and then sleep until the other side wakes them. The
+// sleeping stage is platform code: a futex on the shared header on Linux
+// (wake_linux.go), its equivalents on FreeBSD and macOS, named events on
+// Windows (wake_windows.go), and a bounded sleeping back-off where there is
+// none (wake_other.go).
 //
 // The futex protocol: a waiter adds itself to the direction's waiter count,
 // reads the direction's sequence word, checks the cursor once more, and
@@ -46,6 +48,18 @@ const (
 	// yieldTries is how many times it then polls after yielding the
 	// processor before it sleeps.
 	yieldTries = 20
+	// slowYield is how long a yield takes when another thread runs in
+	// the meantime. A yield returns at once while a core is free; on an
+	// oversubscribed machine (more runnable threads than cores) it hands
+	// the core to another thread for up to a scheduler time slice, which
+	// is milliseconds, while a sleeper is woken within microseconds of
+	// its item. So after a slow yield the handle's waits skip yielding
+	// and go to sleep at once, for minBusy; then one wait tries yielding
+	// again, and while yields stay slow the period doubles up to maxBusy,
+	// so that probing costs at most one time slice in maxBusy.
+	slowYield = int64(200 * time.Microsecond)
+	minBusy   = int64(100 * time.Millisecond)
+	maxBusy   = int64(time.Second)
 )
 
 // spinCount turns Options.Spin into a number of polls.
@@ -165,7 +179,9 @@ func (g *ring) roomShare() uint64 { return max(1, g.length/4) }
 // while yielding the processor to any other thread (another process
 // included), then sleeps until woken. It adapts: after waits that ended
 // asleep, it spins and yields less (a peer that makes us sleep now will
-// probably do so again), and a wait that ends while spinning restores it.
+// probably do so again), and a wait that ends while spinning restores it;
+// when a yield shows that the cores are oversubscribed, it stops yielding
+// for a while (slowYield).
 func (h *handle) await(ctx context.Context, ws *waitState, d direction, seen uint64) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -183,10 +199,13 @@ func (h *handle) await(ctx context.Context, ws *waitState, d direction, seen uin
 			}
 		}
 		for range yieldTries >> shift {
-			osYield()
+			yielded := h.yield()
 			if atomic.LoadUint64(cursor) != seen {
 				h.slept.Store(0)
 				return nil
+			}
+			if !yielded {
+				break
 			}
 		}
 	}
@@ -238,3 +257,35 @@ func (g *ring) wakeAll() {
 	wakeSeq(g.dataSeq)
 	wakeSeq(g.roomSeq)
 }
+
+// yield gives the processor to any other runnable thread (of any process),
+// unless a recent yield found the cores oversubscribed (slowYield). It
+// reports false when the caller should stop yielding and sleep: the cores
+// are oversubscribed, now or recently. (Goroutines of a Flock handle may
+// race on busyUntil and busyFor: any of their values will do.)
+func (h *handle) yield() bool {
+	now := monotonic()
+	if now < h.busyUntil.Load() {
+		return false
+	}
+	yieldNow()
+	if monotonic()-now > slowYield {
+		d := min(max(2*h.busyFor.Load(), minBusy), maxBusy)
+		h.busyFor.Store(d)
+		h.busyUntil.Store(now + d)
+		return false
+	}
+	if d := h.busyFor.Load(); d > 0 {
+		h.busyFor.Store(d - d/8) // the cores are calming down
+	}
+	return true
+}
+
+// yieldNow is osYield, a variable so that tests can make yields slow.
+var yieldNow = osYield
+
+// clockStart is the origin of monotonic.
+var clockStart = time.Now()
+
+// monotonic returns nanoseconds on the monotonic clock.
+func monotonic() int64 { return int64(time.Since(clockStart)) }
