@@ -35,6 +35,7 @@ func mapFile(name, dir string, f *os.File, g geometry, perm fs.FileMode) (*buffe
 	if err != nil {
 		return nil, fmt.Errorf("map %s: %w", f.Name(), err)
 	}
+	wakeMap(unsafe.Pointer(&mem[0]), len(mem), g.id)
 	return &buffer{
 		ring: newRing(unsafe.Pointer(&mem[0]), g),
 		name: name,
@@ -49,6 +50,9 @@ func mapFile(name, dir string, f *os.File, g geometry, perm fs.FileMode) (*buffe
 
 // close unmaps and closes, returning the first error.
 func (b *buffer) close() error {
+	if len(b.mem) > 0 {
+		wakeUnmap(unsafe.Pointer(&b.mem[0]))
+	}
 	err := b.mem.Unmap()
 	if cerr := b.file.Close(); err == nil {
 		err = cerr

@@ -1,8 +1,8 @@
-//go:build !linux
+//go:build !linux && !windows
 
 package scb
 
-// Holder slots elsewhere than Linux: not offered yet (flock(2) locks the
+// Holder slots elsewhere than Linux and Windows: not offered yet (flock(2) locks the
 // whole file, and POSIX byte-range locks belong to the process and drop
 // when any of its descriptors of the file closes), so Flock locks the
 // file for every operation (strategy_flock.go).

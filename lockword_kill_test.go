@@ -1,5 +1,3 @@
-//go:build unix
-
 package scb_test
 
 // Killing a Flock lock holder at every step of its operation: the child

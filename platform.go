@@ -33,6 +33,7 @@ package scb
 //	futexes  whether waitOn really sleeps until wakeOn (else waits poll)
 //	waitOn(word *uint32, val uint32, d time.Duration)  sleep while *word == val, at most d, across processes
 //	wakeOn(word *uint32, old uint32)  wake every sleeper on word, in every process; word was just bumped from old
+//	wakeMap(base unsafe.Pointer, size int, id uint64), wakeUnmap(base)  a buffer is mapped or unmapped (Windows names its events by buffer)
 //	maxSleep  the longest single sleep
 //	osYield()  give the processor to any other runnable thread
 //
@@ -61,16 +62,17 @@ package scb
 //	freebsd            files_unix.go     alloc_other.go   shmdir_other.go                     wake_freebsd.go (_umtx_op)
 //	other unix         files_unix.go     alloc_other.go   shmdir_other.go                     wake_other.go (polling)
 //	  (netbsd, openbsd, ...)
-//	windows            files_windows.go  alloc_other.go   shmdir_other.go                     wake_other.go (polling)
+//	windows            files_windows.go  alloc_other.go   shmdir_other.go                     wake_windows.go (named events)
 //	fallback           files_other.go    alloc_other.go   shmdir_other.go                     wake_other.go
 //	  (plan9, js/wasm, wasip1: every file operation returns ErrUnsupported)
 //
 //	shmdir_unix.go: the check /dev/shm and /private/tmp must pass (linux, darwin)
 //	wake_futex.go: futexes and maxSleep (100 ms) where waitOn sleeps until woken (linux, darwin, freebsd)
 //
-// Windows polls: a design with named events per buffer, word and value
-// was tried and hung TestNoLostWakeUps under Wine, so it is not used
-// until it is understood (wakeOn's old-value argument is what it needs).
+// Windows has no wait on an address between processes; wake_windows.go
+// sets a named manual-reset event per wake-up word instead, with a shorter
+// maxSleep (10 ms) because one rare race can make a sleeper miss a
+// wake-up (the file's comment has it).
 //
 // Where waits poll (wake_other.go), a blocking call notices the item or
 // the room it waits for at most maxSleep (1 ms) plus the system's timer
@@ -82,7 +84,7 @@ package scb
 // most maxSleep (100 ms).
 //
 //	proc: proc_unix.go, proc_windows.go, proc_other.go (the fallback)
-//	holder: holder_linux.go (F_OFD_SETLK), holder_other.go (the fallback: none)
+//	holder: holder_linux.go (F_OFD_SETLK), holder_windows.go (LockFileEx byte ranges), holder_other.go (the fallback: none)
 //
 //	386, amd64, arm64, loong64, mips64(le), ppc64(le), riscv64, s390x: atomic64_lockfree.go
 //	every other GOARCH (arm, mips(le), wasm, ...): atomic64_emulated.go

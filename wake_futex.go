@@ -6,7 +6,10 @@ package scb
 // primitive is in wake_linux.go (futex), wake_freebsd.go (_umtx_op),
 // and wake_darwin.go (__ulock_wait).
 
-import "time"
+import (
+	"time"
+	"unsafe"
+)
 
 // futexes reports that waitOn really sleeps until wakeOn (wait.go's
 // protocol registers sleepers); without it, waits poll with a back-off.
@@ -15,3 +18,8 @@ const futexes = true
 // maxSleep bounds one sleep, so that a wake-up lost to a process that died
 // between claiming it and making it costs at most this much.
 const maxSleep = 100 * time.Millisecond
+
+// wakeMap and wakeUnmap do nothing: the kernel keys a wait by the address
+// of its word in the mapping, and keeps nothing per mapping.
+func wakeMap(base unsafe.Pointer, size int, id uint64) {}
+func wakeUnmap(base unsafe.Pointer)                    {}

@@ -1,14 +1,15 @@
-//go:build !linux && !freebsd && !darwin
+//go:build !linux && !freebsd && !darwin && !windows
 
 package scb
 
-// Waiting where no cross-process wait-on-address is used (Windows, NetBSD,
+// Waiting where no cross-process wait-on-address is used (NetBSD,
 // OpenBSD, the fallback): blocking calls poll with a sleeping back-off
 // (wait.go); there is no wake-up to make.
 
 import (
 	"runtime"
 	"time"
+	"unsafe"
 )
 
 // futexes is false: waitOn is never called, sleepers poll.
@@ -26,3 +27,7 @@ func wakeOn(word *uint32, old uint32) {}
 
 // osYield yields the processor; the runtime's yield is the portable one.
 func osYield() { runtime.Gosched() }
+
+// wakeMap and wakeUnmap do nothing: nothing is kept per mapping.
+func wakeMap(base unsafe.Pointer, size int, id uint64) {}
+func wakeUnmap(base unsafe.Pointer)                    {}
