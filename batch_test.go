@@ -419,3 +419,53 @@ func TestNoAllocations(t *testing.T) {
 
 // raceEnabled is set by race_test.go in builds with the race detector.
 var raceEnabled bool
+
+// TestPopIntoMatchesPop checks that PopInto returns what Pop would, item by
+// item, when items of other lengths (pushed as bytes) sit among 8-byte ones,
+// at every position, also across the end of the ring.
+func TestPopIntoMatchesPop(t *testing.T) {
+	for _, length := range []int{4, 5} {
+		for at := range 6 {
+			t.Run(fmt.Sprintf("length=%d/at=%d", length, at), func(t *testing.T) {
+				dir := t.TempDir()
+				push := func(name string) *scb.Reader {
+					w := create(t, name, &scb.Options{Dir: dir, Length: length})
+					r := openReader(t, name, &scb.Options{Dir: dir})
+					require.NoError(t, w.Push(100)) // and pop it: the next items cross the ring's end
+					_, err := r.Pop()
+					require.NoError(t, err)
+					for i := range uint64(length) {
+						if int(i) == at%length {
+							require.NoError(t, w.PushBytes([]byte{0, 7}))
+							continue
+						}
+						require.NoError(t, w.Push(i))
+					}
+					return r
+				}
+				one, many := push("one"), push("many")
+				var want, got []uint64
+				var wantErr, gotErr error
+				for {
+					v, err := one.Pop()
+					if err != nil {
+						wantErr = err
+						break
+					}
+					want = append(want, v)
+				}
+				dst := make([]uint64, length+1)
+				for {
+					n, err := many.PopInto(dst)
+					got = append(got, dst[:n]...)
+					if err != nil {
+						gotErr = err
+						break
+					}
+				}
+				assert.Equal(t, want, got)
+				assert.Equal(t, wantErr, gotErr)
+			})
+		}
+	}
+}

@@ -69,12 +69,15 @@ func newRing(base unsafe.Pointer, g geometry) ring {
 // slot returns the address of the slot that holds item n: a mask when the
 // length is a power of two, a division otherwise.
 func (g *ring) slot(n uint64) unsafe.Pointer {
+	return unsafe.Add(g.base, headerSize+uintptr(g.index(n))*g.slotSize)
+}
+
+// index returns the index of the slot that holds item n.
+func (g *ring) index(n uint64) uint64 {
 	if g.mask != 0 {
-		n &= g.mask
-	} else {
-		n %= g.length
+		return n & g.mask
 	}
-	return unsafe.Add(g.base, headerSize+uintptr(n)*g.slotSize)
+	return n % g.length
 }
 
 // sound reports whether the header's first word is still what it was at

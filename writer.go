@@ -185,6 +185,24 @@ func (w *Writer) putUints(vs []uint64) (int, error) {
 			continue
 		}
 		k := done + int(min(room, uint64(len(vs)-done)))
+		if w.itemSize == 8 {
+			// Every value fits: walk the slots by address, a run up
+			// to the ring's end at a time.
+			for done < k {
+				idx := w.index(w.head)
+				run := int(min(uint64(k-done), w.length-idx))
+				step, lenOff, dataOff := w.slotSize, w.lenOff, w.dataOff // locals: the stores below could alias w
+				p := unsafe.Add(w.base, headerSize+uintptr(idx)*step)
+				for _, v := range vs[done : done+run] {
+					*(*uint32)(unsafe.Add(p, lenOff)) = 8
+					binary.BigEndian.PutUint64(unsafe.Slice((*byte)(unsafe.Add(p, dataOff)), 8), v)
+					p = unsafe.Add(p, step)
+				}
+				done += run
+				w.head += uint64(run)
+			}
+			continue
+		}
 		for ; done < k; done++ {
 			v := vs[done]
 			if !w.fits(v) {
