@@ -130,9 +130,10 @@
 // locks are words in the header, taken by compare-and-swap with no system
 // call when free; elsewhere every operation locks the buffer file.
 //
-// Both strategies hold their locks with flock(2) (LockFileEx on Windows),
-// which the kernel releases when a process dies: a crashed process never
-// keeps another out.
+// Both strategies hold their roles and file locks with flock(2)
+// (LockFileEx on Windows), and prove Flock's lock words free with byte
+// locks, all of which the kernel releases when a process dies: a crashed
+// process never keeps another out for more than a few milliseconds.
 //
 // # Files
 //
@@ -197,9 +198,12 @@
 //     store, so for it the whole batch is what is in doubt. A Broadcast
 //     reader's cursor is its own, so its death changes nothing for the
 //     others.
-//   - Locks and roles are held with flock(2) (LockFileEx on Windows), which
-//     the kernel releases when a process dies, so a replacement takes the
-//     role at once. Create builds the file under a temporary name and links
+//   - Roles are held with flock(2) (LockFileEx on Windows), which the
+//     kernel releases when a process dies, so a replacement takes the role
+//     at once. Flock's lock words are proved dead by byte locks the kernel
+//     drops the same way (open file description locks on Linux, LockFileEx
+//     byte ranges on Windows), so a lock a dead process held is taken over
+//     within a few milliseconds. Create builds the file under a temporary name and links
 //     it into place complete, so a Create killed half-way leaves no buffer
 //     (Remove deletes its temporary file).
 //   - A process stopped (SIGSTOP, a debugger) while it holds a Flock lock
@@ -229,6 +233,6 @@
 //     mips, wasm), where Flock works.
 //   - Where blocking calls poll (NetBSD, OpenBSD), one that has slept wakes
 //     up to a millisecond after its item or room arrives; on Windows, one
-//     of two sleepers that race a wake-up can miss it and wake up to 10 ms
-//     late.
+//     of several sleepers of one word that race a wake-up can miss it and
+//     wake up to 10 ms late (about 16 ms with Windows' default clock tick).
 package scb

@@ -194,7 +194,6 @@ func (h *handle) look(f func() int) int {
 // buffer and closes its file, and returns the first error. A second call
 // does nothing.
 func (h *handle) close() error {
-
 	h.st.stop(h)
 	defer h.st.stopped()
 	if h.b == nil {

@@ -35,7 +35,7 @@ package scb
 //	wakeOn(word *uint32, old uint32)  wake every sleeper on word, in every process; word was just bumped from old
 //	wakeMap(base unsafe.Pointer, size int, id uint64), wakeUnmap(base)  a buffer is mapped or unmapped (Windows names its events by buffer)
 //	maxSleep  the longest single sleep
-//	osYield()  give the processor to any other runnable thread
+//	osYield()  give the processor to any other runnable thread (sched_yield on Linux, FreeBSD and macOS; runtime.Gosched elsewhere)
 //
 // holder: Flock's holder slots, byte locks that belong to a handle's open
 // file and that the kernel drops when it closes or its process dies
@@ -71,8 +71,9 @@ package scb
 //
 // Windows has no wait on an address between processes; wake_windows.go
 // sets a named manual-reset event per wake-up word instead, with a shorter
-// maxSleep (10 ms) because one rare race can make a sleeper miss a
-// wake-up (the file's comment has it).
+// maxSleep (10 ms, about 16 ms with the default clock tick) because a race
+// between sleepers of one word can make one miss a wake-up (the file's
+// comment has it).
 //
 // Where waits poll (wake_other.go), a blocking call notices the item or
 // the room it waits for at most maxSleep (1 ms) plus the system's timer

@@ -258,8 +258,9 @@ func (g *ring) wakeAll() {
 	wakeSeq(g.roomSeq)
 }
 
-// yield gives the processor to any other runnable thread (of any process),
-// unless a recent yield found the cores oversubscribed (slowYield). It
+// yield gives the processor to any other runnable thread (of any process,
+// where osYield is sched_yield; to other goroutines elsewhere), unless a
+// recent yield found the cores oversubscribed (slowYield). It
 // reports false when the caller should stop yielding and sleep: the cores
 // are oversubscribed, now or recently. (Goroutines of a Flock handle may
 // race on busyUntil and busyFor: any of their values will do.)

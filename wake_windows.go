@@ -15,18 +15,23 @@ package scb
 // the event is reset by sleepers, with this rule: a sleeper that finds the
 // event set but its word unchanged resets the event, then checks its word
 // again before it waits. A waker bumps the word before it sets the event,
-// so a set that the reset clears was preceded by a bump the check sees.
-// The one race the rule leaves: a sleeper that checked its word and is
-// about to wait while a second sleeper, which read the word after the
-// bump, resets the event the bump set. The first then sleeps through that
-// wake-up: it needs two sleepers on one word, in the same instant, and
-// costs at most maxSleep, which is short here for that reason.
+// so a set that the reset clears was preceded by a bump that the resetting
+// sleeper's own check sees. What the rule cannot protect is another
+// sleeper of the same word: one that has checked the word and is about to
+// wait (preempted there, say) when the set and a reset both happen. It
+// then sleeps through that wake-up, until the next one or its bound. A
+// word has several sleepers with Broadcast readers, several goroutines of
+// a Flock handle, and Flock lockers; one sleeper per word (an Atomic
+// writer and reader) never meets the race. So maxSleep is short here.
+// Waits with a timeout end on a clock tick, every 15.6 ms by default on
+// Windows, so a bound of 10 ms is in practice up to about 16 ms.
 //
 // Events are named Global\scb-<buffer id>-<word offset>, so that every
 // process of every session that maps the buffer finds the same one; they
 // carry the default security of the process that creates them. A process
-// that cannot create or open a word's event (another user's, say) polls
-// that word with pollSleep instead.
+// that cannot create or open a word's event (one of another user, or of
+// another integrity level) polls that word every millisecond instead, and
+// cannot wake the others: they find its items or room at their bound.
 
 import (
 	"fmt"
@@ -160,5 +165,8 @@ func wakeOn(word *uint32, old uint32) {
 	}
 }
 
-// osYield yields the processor; the runtime's yield is the portable one.
+// osYield yields the processor to other goroutines (runtime.Gosched):
+// Windows' clock is too coarse for await's test of a slow yield to mean
+// anything, so yields that hand the core to other processes would not be
+// noticed when the machine is oversubscribed.
 func osYield() { runtime.Gosched() }
