@@ -121,6 +121,36 @@ func TestDamageWhileOpen(t *testing.T) {
 			require.ErrorIs(e.t, err, scb.ErrCorrupt)
 			assert.Contains(e.t, err.Error(), "went back")
 		}},
+		{"write cursor moved back under the Queue writer", scb.Queue, func(e env) {
+			for i := range 3 {
+				require.NoError(e.t, e.w.Push(uint64(i)))
+			}
+			poke(e.t, e.path, scb.OffHead, 0, 8)
+			err := e.w.Push(9)
+			if isFlock(e.path) {
+				// A Flock writer reloads the cursors under its lock and
+				// carries on from them: this damage goes unnoticed.
+				require.NoError(e.t, err)
+				return
+			}
+			require.ErrorIs(e.t, err, scb.ErrCorrupt, "damage, not a second writer (which only moves it forward)")
+			assert.Contains(e.t, err.Error(), "went back")
+		}},
+		{"write cursor moved back under the Broadcast writer", scb.Broadcast, func(e env) {
+			for i := range 3 {
+				require.NoError(e.t, e.w.Push(uint64(i)))
+			}
+			poke(e.t, e.path, scb.OffHead, 0, 8)
+			err := e.w.Push(9)
+			if isFlock(e.path) {
+				// A Flock writer reloads the cursors under its lock and
+				// carries on from them: this damage goes unnoticed.
+				require.NoError(e.t, err)
+				return
+			}
+			require.ErrorIs(e.t, err, scb.ErrCorrupt, "damage, not a second writer (which only moves it forward)")
+			assert.Contains(e.t, err.Error(), "went back")
+		}},
 		{"slot holds an older item than the cursors say", scb.Broadcast, func(e env) {
 			require.NoError(e.t, e.w.Push(1))
 			poke(e.t, e.path, slotOff(scb.Broadcast, 0)+scb.SlotSeq, 0, 8)

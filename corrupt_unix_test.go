@@ -66,8 +66,13 @@ func TestTruncatedWhileMapped(t *testing.T) {
 		require.ErrorAs(t, err2, &ee, "the writer survived the truncation; the docs say it dies of SIGBUS")
 		// The runtime says "unexpected fault address" and usually, but
 		// not always (a fault during its own traceback cuts it short),
-		// "signal SIGBUS".
-		assert.Regexp(t, `SIGBUS|unexpected fault address`, c.Stderr(), "the writer died of a memory fault")
+		// "signal SIGBUS". The header page stays mapped (the file keeps
+		// its first 100 bytes, and the rest of that page reads as zeros),
+		// so a writer that comes to publish before it touches a slot finds
+		// its cursor gone back to 0 and reports the damage instead (seen
+		// under qemu, whose emulation widens that window).
+		assert.Regexp(t, `SIGBUS|unexpected fault address|corrupt.*write cursor went back`, c.Stderr(),
+			"the writer died of a memory fault or reported the damage")
 
 		for _, ep := range entryPoints[1:4] {
 			err := ep.do("t", at(o))

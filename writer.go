@@ -89,8 +89,21 @@ func (w *Writer) badCursors(t uint64) error {
 // was published: the compare-and-swap that publishes refused, so the
 // shared cursors stay valid for every other process. The handle reloads
 // its copies, to carry on from the shared state when used correctly again.
+// A header that lost its magic, or a cursor back at 0 after this handle
+// saw it past 0, is damage (the file truncated or zeroed under the
+// handle), not a race: writers only move the cursor forward. (Only 0 is
+// sure: under misuse the handle's own copies are torn between goroutines,
+// so a cursor below them proves nothing.)
 func (w *Writer) raced() error {
+	pub := w.pub
+	h := atomic.LoadUint64(w.wcur)
 	w.load()
+	switch {
+	case !w.sound():
+		return errOverwritten
+	case h == 0 && pub > 0:
+		return corruptf("the write cursor went back from %d to 0 under this Writer: the file was truncated or overwritten", pub)
+	}
 	return errWriteRace
 }
 
