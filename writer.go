@@ -52,20 +52,36 @@ func newWriter(b *buffer, c config) (*Writer, error) {
 	return w, nil
 }
 
-// load reads the shared cursors into the writer's copies.
+// load reads the shared cursors into the writer's copies. A Flock writer
+// loads under its lock, its goroutines one at a time, so its copy of the
+// write cursor is one the shared cursor had: finding the cursor below it
+// means the file was damaged (writers only move it forward). An Atomic
+// writer loads only at attach and after misuse, whose torn copies prove
+// nothing (raced has its check).
 func (w *Writer) load() error {
 	if w.broadcast {
-		w.head = atomic.LoadUint64(w.wcur)
-		w.pub = w.head
+		h := atomic.LoadUint64(w.wcur)
+		if h < w.pub && !w.st.owns() {
+			return wentBack(w.pub, h)
+		}
+		w.head, w.pub = h, h
 		return nil
 	}
 	t := atomic.LoadUint64(w.rcur)
 	h := atomic.LoadUint64(w.wcur)
-	if t > h || h-t > w.length {
+	switch {
+	case t > h || h-t > w.length:
 		return cursorError(t, h, w.length)
+	case h < w.pub && !w.st.owns():
+		return wentBack(w.pub, h)
 	}
 	w.head, w.tailCache, w.pub = h, t, h
 	return nil
+}
+
+// wentBack reports a write cursor found at h after it was at pub.
+func wentBack(pub, h uint64) error {
+	return corruptf("the write cursor went back from %d to %d under this Writer: the file was truncated or overwritten", pub, h)
 }
 
 // badCursors reports a read cursor t that does not fit the writer's own
@@ -102,7 +118,7 @@ func (w *Writer) raced() error {
 	case !w.sound():
 		return errOverwritten
 	case h == 0 && pub > 0:
-		return corruptf("the write cursor went back from %d to 0 under this Writer: the file was truncated or overwritten", pub)
+		return wentBack(pub, 0)
 	}
 	return errWriteRace
 }
