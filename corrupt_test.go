@@ -141,6 +141,21 @@ func TestDamageWhileOpen(t *testing.T) {
 			require.ErrorIs(e.t, err, scb.ErrCorrupt, "damage, not a second writer (which only moves it forward)")
 			assert.Contains(e.t, err.Error(), "went back")
 		}},
+		{"read cursor moved back under the Queue reader", scb.Queue, func(e env) {
+			// An Atomic reader notices when it frees a slot, a Flock
+			// reader when it reloads the cursors under its lock.
+			for i := range 3 {
+				require.NoError(e.t, e.w.Push(uint64(i)))
+			}
+			got, err := e.r.PopMany(10)
+			require.NoError(e.t, err)
+			require.Len(e.t, got, 3)
+			poke(e.t, e.path, scb.OffTail, 0, 8)
+			require.NoError(e.t, e.w.Push(3))
+			_, err = e.r.Pop()
+			require.ErrorIs(e.t, err, scb.ErrCorrupt, "damage, not a second reader (which only moves it forward)")
+			assert.Contains(e.t, err.Error(), "went back")
+		}},
 		{"slot holds an older item than the cursors say", scb.Broadcast, func(e env) {
 			require.NoError(e.t, e.w.Push(1))
 			poke(e.t, e.path, slotOff(scb.Broadcast, 0)+scb.SlotSeq, 0, 8)

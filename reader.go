@@ -76,8 +76,13 @@ func (r *Reader) load() error {
 	}
 	t := atomic.LoadUint64(r.rcur)
 	h := atomic.LoadUint64(r.wcur)
-	if t > h || h-t > r.length {
+	switch {
+	case t > h || h-t > r.length:
 		return cursorError(t, h, r.length)
+	case t < r.pub && !r.st.owns():
+		// As for a Flock writer (Writer.load): readers only move the
+		// read cursor forward.
+		return readWentBack(r.pub, t)
 	}
 	r.pos, r.headCache, r.pub = t, h, t
 	return nil
@@ -85,8 +90,21 @@ func (r *Reader) load() error {
 
 // raced is Writer.raced for the read cursor.
 func (r *Reader) raced() error {
+	pub := r.pub
+	t := atomic.LoadUint64(r.rcur)
 	r.load()
+	switch {
+	case !r.sound():
+		return errOverwritten
+	case t == 0 && pub > 0:
+		return readWentBack(pub, 0)
+	}
 	return errReadRace
+}
+
+// readWentBack reports a read cursor found at t after it was at pub.
+func readWentBack(pub, t uint64) error {
+	return corruptf("the read cursor went back from %d to %d under this Reader: the file was truncated or overwritten", pub, t)
 }
 
 // refresh reloads the write cursor; ErrEmpty if nothing is past pos, or
