@@ -60,6 +60,17 @@ func TestDamageWhileOpen(t *testing.T) {
 		w    *scb.Writer
 		r    *scb.Reader
 	}
+	// An Atomic writer notices when it publishes, a Flock writer when it
+	// reloads the cursors under its lock.
+	writerCursorBack := func(e env) {
+		for i := range 3 {
+			require.NoError(e.t, e.w.Push(uint64(i)))
+		}
+		poke(e.t, e.path, scb.OffHead, 0, 8)
+		err := e.w.Push(9)
+		require.ErrorIs(e.t, err, scb.ErrCorrupt, "damage, not a second writer (which only moves it forward)")
+		assert.Contains(e.t, err.Error(), "went back")
+	}
 	tests := []struct {
 		name string
 		mode scb.Mode
@@ -121,26 +132,8 @@ func TestDamageWhileOpen(t *testing.T) {
 			require.ErrorIs(e.t, err, scb.ErrCorrupt)
 			assert.Contains(e.t, err.Error(), "went back")
 		}},
-		{"write cursor moved back under the Queue writer", scb.Queue, func(e env) {
-			// An Atomic writer notices when it publishes, a Flock writer
-			// when it reloads the cursors under its lock.
-			for i := range 3 {
-				require.NoError(e.t, e.w.Push(uint64(i)))
-			}
-			poke(e.t, e.path, scb.OffHead, 0, 8)
-			err := e.w.Push(9)
-			require.ErrorIs(e.t, err, scb.ErrCorrupt, "damage, not a second writer (which only moves it forward)")
-			assert.Contains(e.t, err.Error(), "went back")
-		}},
-		{"write cursor moved back under the Broadcast writer", scb.Broadcast, func(e env) {
-			for i := range 3 {
-				require.NoError(e.t, e.w.Push(uint64(i)))
-			}
-			poke(e.t, e.path, scb.OffHead, 0, 8)
-			err := e.w.Push(9)
-			require.ErrorIs(e.t, err, scb.ErrCorrupt, "damage, not a second writer (which only moves it forward)")
-			assert.Contains(e.t, err.Error(), "went back")
-		}},
+		{"write cursor moved back under the Queue writer", scb.Queue, writerCursorBack},
+		{"write cursor moved back under the Broadcast writer", scb.Broadcast, writerCursorBack},
 		{"read cursor moved back under the Queue reader", scb.Queue, func(e env) {
 			// An Atomic reader notices when it frees a slot, a Flock
 			// reader when it reloads the cursors under its lock.
