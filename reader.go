@@ -82,7 +82,7 @@ func (r *Reader) load() error {
 	case t < r.pub && !r.st.owns():
 		// As for a Flock writer (Writer.load): readers only move the
 		// read cursor forward.
-		return readWentBack(r.pub, t)
+		return wentBack("read", r.pub, t)
 	}
 	r.pos, r.headCache, r.pub = t, h, t
 	return nil
@@ -93,18 +93,7 @@ func (r *Reader) raced() error {
 	pub := r.pub
 	t := atomic.LoadUint64(r.rcur)
 	r.load()
-	switch {
-	case !r.sound():
-		return errOverwritten
-	case t == 0 && pub > 0:
-		return readWentBack(pub, 0)
-	}
-	return errReadRace
-}
-
-// readWentBack reports a read cursor found at t after it was at pub.
-func readWentBack(pub, t uint64) error {
-	return corruptf("the read cursor went back from %d to %d under this Reader: the file was truncated or overwritten", pub, t)
+	return r.raceOrDamage("read", pub, t, errReadRace)
 }
 
 // refresh reloads the write cursor; ErrEmpty if nothing is past pos, or
@@ -117,7 +106,7 @@ func (r *Reader) refresh() error {
 	h := atomic.LoadUint64(r.wcur)
 	if r.broadcast {
 		if h < r.headCache {
-			return corruptf("write cursor went back from %d to %d", r.headCache, h)
+			return wentBack("write", r.headCache, h)
 		}
 	} else if h < r.pos || h-r.pos > r.length {
 		// Damage, if the shared cursors disagree too; else the reader's

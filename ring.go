@@ -86,6 +86,29 @@ func (g *ring) sound() bool {
 	return atomic.LoadUint64((*uint64)(g.base)) == g.magic
 }
 
+// wentBack reports the cursor named ("write" or "read") found at now after
+// the handle saw it at was: writers and readers only move their cursors
+// forward, so that is damage.
+func wentBack(cursor string, was, now uint64) error {
+	return corruptf("the %s cursor went back from %d to %d: the file was truncated or overwritten", cursor, was, now)
+}
+
+// raceOrDamage classifies a cursor that was not where the handle left it
+// when it came to publish it (cursor names it, was is the handle's copy,
+// now the shared value): damage if the header lost its magic or the cursor
+// is back at 0 after the handle saw it past 0, else race, misuse by two
+// goroutines. Only 0 is sure: under misuse the handle's own copies are torn
+// between goroutines, so a cursor below them proves nothing.
+func (g *ring) raceOrDamage(cursor string, was, now uint64, race error) error {
+	switch {
+	case !g.sound():
+		return errOverwritten
+	case now == 0 && was > 0:
+		return wentBack(cursor, was, 0)
+	}
+	return race
+}
+
 // seqOf returns the sequence word of the Broadcast slot s.
 func seqOf(s unsafe.Pointer) *uint64 { return (*uint64)(s) }
 

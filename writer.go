@@ -62,7 +62,7 @@ func (w *Writer) load() error {
 	if w.broadcast {
 		h := atomic.LoadUint64(w.wcur)
 		if h < w.pub && !w.st.owns() {
-			return wentBack(w.pub, h)
+			return wentBack("write", w.pub, h)
 		}
 		w.head, w.pub = h, h
 		return nil
@@ -73,15 +73,10 @@ func (w *Writer) load() error {
 	case t > h || h-t > w.length:
 		return cursorError(t, h, w.length)
 	case h < w.pub && !w.st.owns():
-		return wentBack(w.pub, h)
+		return wentBack("write", w.pub, h)
 	}
 	w.head, w.tailCache, w.pub = h, t, h
 	return nil
-}
-
-// wentBack reports a write cursor found at h after it was at pub.
-func wentBack(pub, h uint64) error {
-	return corruptf("the write cursor went back from %d to %d under this Writer: the file was truncated or overwritten", pub, h)
 }
 
 // badCursors reports a read cursor t that does not fit the writer's own
@@ -105,22 +100,12 @@ func (w *Writer) badCursors(t uint64) error {
 // was published: the compare-and-swap that publishes refused, so the
 // shared cursors stay valid for every other process. The handle reloads
 // its copies, to carry on from the shared state when used correctly again.
-// A header that lost its magic, or a cursor back at 0 after this handle
-// saw it past 0, is damage (the file truncated or zeroed under the
-// handle), not a race: writers only move the cursor forward. (Only 0 is
-// sure: under misuse the handle's own copies are torn between goroutines,
-// so a cursor below them proves nothing.)
+// Damage is told from a race by raceOrDamage.
 func (w *Writer) raced() error {
 	pub := w.pub
 	h := atomic.LoadUint64(w.wcur)
 	w.load()
-	switch {
-	case !w.sound():
-		return errOverwritten
-	case h == 0 && pub > 0:
-		return wentBack(pub, 0)
-	}
-	return errWriteRace
+	return w.raceOrDamage("write", pub, h, errWriteRace)
 }
 
 // next returns the slot for the next item, or ErrFull. In Broadcast mode it
