@@ -218,8 +218,9 @@
 //     ("unexpected fault address"), as with any mapped file, and openers
 //     then refuse the file with [ErrCorrupt]. Zeroing it (truncating and
 //     extending again) makes an Atomic reader report ErrCorrupt (the write
-//     cursor went back), and Flock handles too (they check the header's
-//     magic under every lock); openers refuse it (bad magic). Renaming
+//     cursor went back), an Atomic writer on its next publish (its cursor
+//     is gone), and Flock handles too (they check the header's magic under
+//     every lock); openers refuse it (bad magic). Renaming
 //     another file over it leaves the handles working on the old file,
 //     which no new opener can reach. Use Remove, which unlinks the file and
 //     leaves existing mappings intact.
