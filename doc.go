@@ -96,8 +96,12 @@
 // one, a PushWait with room writes; a batch call does what it can without
 // waiting, and returns the context's error only if it would have to wait
 // to finish (PushManyWait with room for part of its batch writes that
-// part). With the Flock strategy a done context also ends the wait for a
-// file lock that another handle holds.
+// part). The same holds for a context that ends during the wait: an
+// item (or room) that came before the call saw the context done is taken,
+// so a consumer whose producer pushes its last item and exits (which may
+// cancel the consumer's context) gets that item. With the Flock strategy
+// a done context also ends the wait for a file lock that another handle
+// holds.
 //
 // # Modes
 //

@@ -74,6 +74,14 @@ const Futexes = futexes
 // it locks the buffer file for every operation).
 const LockWords = holderLocks
 
+// SetAwaitHook makes every blocking call of this process run f each time
+// it begins to wait, after an attempt found no item (or no room), until
+// restore is called.
+func SetAwaitHook(f func()) (restore func()) {
+	awaitHook = f
+	return func() { awaitHook = nil }
+}
+
 // SetLockStep makes every Flock operation of this process call f at each
 // step where a holder killed must leave the buffer usable (strategy_flock.go's
 // lockStep), until restore is called.

@@ -182,14 +182,24 @@ func (g *ring) roomShare() uint64 { return max(1, g.length/4) }
 // probably do so again), and a wait that ends while spinning restores it;
 // when a yield shows that the cores are oversubscribed, it stops yielding
 // for a while (slowYield).
+//
+// A done ctx wins only over a cursor that has not moved: await reports
+// ctx's error only after it saw the cursor still at seen once ctx was
+// done. So an item (or room) that came while the caller was about to
+// give up is taken, not left behind with a context error; a program
+// whose peer pushes its last item and exits, which cancels the wait,
+// gets that item.
 func (h *handle) await(ctx context.Context, ws *waitState, d direction, seen uint64) error {
+	if awaitHook != nil {
+		awaitHook()
+	}
+	seq, waiters, cursor := h.words(d)
 	if err := ctx.Err(); err != nil {
-		return err
+		return h.unlessMoved(cursor, seen, err)
 	}
 	if h.closing.Load() {
 		return ErrClosed
 	}
-	seq, waiters, cursor := h.words(d)
 	if ws.spin >= 0 {
 		shift := min(h.slept.Load(), 4)
 		for range spinCount(ws.spin) >> shift {
@@ -229,13 +239,26 @@ func (h *handle) await(ctx context.Context, ws *waitState, d direction, seen uin
 		h.slept.Store(n + 1) // (goroutines of a Flock handle may race here: any count will do)
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return h.unlessMoved(cursor, seen, err)
 	}
 	if h.closing.Load() {
 		return ErrClosed
 	}
 	return nil
 }
+
+// unlessMoved returns err, the error of a done context, unless the cursor
+// has moved from seen since: then nil, so that the caller tries once more.
+func (h *handle) unlessMoved(cursor *uint64, seen uint64, err error) error {
+	if atomic.LoadUint64(cursor) != seen {
+		return nil
+	}
+	return err
+}
+
+// awaitHook, when set by a test, runs as each wait begins: between an
+// attempt that found nothing to do and the wait that follows it.
+var awaitHook func()
 
 // wakeNow wakes the sleepers of direction d, if any: readers as soon as
 // items arrive, writers once a share of the ring is free. When nobody
