@@ -422,50 +422,61 @@ var raceEnabled bool
 
 // TestPopIntoMatchesPop checks that PopInto returns what Pop would, item by
 // item, when items of other lengths (pushed as bytes) sit among 8-byte ones,
-// at every position, also across the end of the ring.
+// at every position, also across the end of the ring, for item sizes
+// below, at and above 8 bytes.
 func TestPopIntoMatchesPop(t *testing.T) {
-	for _, length := range []int{4, 5} {
-		for at := range 6 {
-			t.Run(fmt.Sprintf("length=%d/at=%d", length, at), func(t *testing.T) {
-				dir := t.TempDir()
-				push := func(name string) *scb.Reader {
-					w := create(t, name, &scb.Options{Dir: dir, Length: length})
-					r := openReader(t, name, &scb.Options{Dir: dir})
-					require.NoError(t, w.Push(100)) // and pop it: the next items cross the ring's end
-					_, err := r.Pop()
-					require.NoError(t, err)
-					for i := range uint64(length) {
-						if int(i) == at%length {
-							require.NoError(t, w.PushBytes([]byte{0, 7}))
-							continue
-						}
-						require.NoError(t, w.Push(i))
-					}
-					return r
-				}
-				one, many := push("one"), push("many")
-				var want, got []uint64
-				var wantErr, gotErr error
-				for {
-					v, err := one.Pop()
-					if err != nil {
-						wantErr = err
-						break
-					}
-					want = append(want, v)
-				}
-				dst := make([]uint64, length+1)
-				for {
-					n, err := many.PopInto(dst)
-					got = append(got, dst[:n]...)
-					if err != nil {
-						gotErr = err
-						break
-					}
-				}
-				assert.Equal(t, want, got)
-				assert.Equal(t, wantErr, gotErr)
-			})
+	for _, size := range []int{4, 8, 16} {
+		for _, length := range []int{4, 5} {
+			for at := range 6 {
+				t.Run(fmt.Sprintf("size=%d/length=%d/at=%d", size, length, at), func(t *testing.T) {
+					testPopIntoMatchesPop(t, size, length, at)
+				})
+			}
 		}
 	}
+}
+
+func testPopIntoMatchesPop(t *testing.T, size, length, at int) {
+	dir := t.TempDir()
+	push := func(name string) *scb.Reader {
+		w := create(t, name, &scb.Options{Dir: dir, Length: length, ItemSize: size})
+		r := openReader(t, name, &scb.Options{Dir: dir})
+		require.NoError(t, w.Push(100)) // and pop it: the next items cross the ring's end
+		_, err := r.Pop()
+		require.NoError(t, err)
+		for i := range uint64(length) {
+			switch {
+			case int(i) == at%length:
+				require.NoError(t, w.PushBytes([]byte{0, 7}))
+			case int(i) == (at+2)%length && size > 8:
+				// An item of 8 bytes where Push writes size bytes.
+				require.NoError(t, w.PushBytes([]byte{0, 0, 0, 0, 0, 0, 1, 42}))
+			default:
+				require.NoError(t, w.Push(i))
+			}
+		}
+		return r
+	}
+	one, many := push("one"), push("many")
+	var want, got []uint64
+	var wantErr, gotErr error
+	for {
+		v, err := one.Pop()
+		if err != nil {
+			wantErr = err
+			break
+		}
+		want = append(want, v)
+	}
+	dst := make([]uint64, length+1)
+	for {
+		n, err := many.PopInto(dst)
+		got = append(got, dst[:n]...)
+		if err != nil {
+			gotErr = err
+			break
+		}
+	}
+	assert.Equal(t, want, got)
+	assert.Equal(t, wantErr, gotErr)
 }

@@ -195,45 +195,41 @@ func (r *Reader) getUints(vs []uint64) (int, error) {
 			}
 		}
 		k := got + int(min(r.headCache-r.pos, uint64(len(vs)-got)))
-		if r.itemSize == 8 {
-			// Walk the slots by address, a run up to the ring's end at
-			// a time; an item of another length goes the slow way.
-			for got < k {
-				idx := r.index(r.pos)
-				run := int(min(uint64(k-got), r.length-idx))
-				step, lenOff, dataOff := r.slotSize, r.lenOff, r.dataOff // locals: the stores to vs could alias r
-				p := unsafe.Add(r.base, headerSize+uintptr(idx)*step)
-				out := vs[got : got+run]
-				n := 0
-				for ; n < len(out) && *(*uint32)(unsafe.Add(p, lenOff)) == 8; n++ {
-					out[n] = binary.BigEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(p, dataOff)), 8))
-					p = unsafe.Add(p, step)
+		if r.itemSize < 8 {
+			// No valid item is 8 bytes long: each goes the slow way,
+			// which checks and decodes any length.
+			for ; got < k; got++ {
+				v, _, err := r.readOne(nil, true)
+				if err != nil {
+					return got, err
 				}
-				got += n
-				r.pos += uint64(n)
-				if n < run {
-					v, _, err := r.readOne(nil, true) // checks and decodes any length
-					if err != nil {
-						return got, err
-					}
-					vs[got] = v
-					got++
-				}
+				vs[got] = v
 			}
 			continue
 		}
-		for ; got < k; got++ {
-			s := r.slot(r.pos)
-			if r.itemLen(s) != 8 || r.itemSize < 8 {
+		// Walk the slots by address, a run up to the ring's end at a
+		// time; an item of another length than 8 goes the slow way.
+		for got < k {
+			idx := r.index(r.pos)
+			run := int(min(uint64(k-got), r.length-idx))
+			step, lenOff, dataOff := r.slotSize, r.lenOff, r.dataOff // locals: the stores to vs could alias r
+			p := unsafe.Add(r.base, headerSize+uintptr(idx)*step)
+			out := vs[got : got+run]
+			n := 0
+			for ; n < len(out) && *(*uint32)(unsafe.Add(p, lenOff)) == 8; n++ {
+				out[n] = binary.BigEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(p, dataOff)), 8))
+				p = unsafe.Add(p, step)
+			}
+			got += n
+			r.pos += uint64(n)
+			if n < run {
 				v, _, err := r.readOne(nil, true) // checks and decodes any length
 				if err != nil {
 					return got, err
 				}
 				vs[got] = v
-				continue
+				got++
 			}
-			vs[got] = binary.BigEndian.Uint64(r.item(s, 8))
-			r.pos++
 		}
 	}
 	return got, nil
