@@ -60,12 +60,22 @@ func TestDamageWhileOpen(t *testing.T) {
 		w    *scb.Writer
 		r    *scb.Reader
 	}
-	// An Atomic writer notices when it publishes, a Flock writer when it
-	// reloads the cursors under its lock.
-	writerCursorBack := func(e env) {
+	// pushThree pushes items 0, 1 and 2, and has the reader read them
+	// if read is set.
+	pushThree := func(e env, read bool) {
 		for i := range 3 {
 			require.NoError(e.t, e.w.Push(uint64(i)))
 		}
+		if read {
+			got, err := e.r.PopMany(10)
+			require.NoError(e.t, err)
+			require.Len(e.t, got, 3)
+		}
+	}
+	// An Atomic writer notices when it publishes, a Flock writer when it
+	// reloads the cursors under its lock.
+	writerCursorBack := func(e env) {
+		pushThree(e, false)
 		poke(e.t, e.path, scb.OffHead, 0, 8)
 		err := e.w.Push(9)
 		require.ErrorIs(e.t, err, scb.ErrCorrupt, "damage, not a second writer (which only moves it forward)")
@@ -121,14 +131,9 @@ func TestDamageWhileOpen(t *testing.T) {
 			require.ErrorIs(e.t, err, scb.ErrCorrupt)
 		}},
 		{"write cursor moved back", scb.Broadcast, func(e env) {
-			for i := range 3 {
-				require.NoError(e.t, e.w.Push(uint64(i)))
-			}
-			got, err := e.r.PopMany(10)
-			require.NoError(e.t, err)
-			require.Len(e.t, got, 3)
+			pushThree(e, true)
 			poke(e.t, e.path, scb.OffHead, 1, 8)
-			_, err = e.r.Pop()
+			_, err := e.r.Pop()
 			require.ErrorIs(e.t, err, scb.ErrCorrupt)
 			assert.Contains(e.t, err.Error(), "went back")
 		}},
@@ -137,15 +142,10 @@ func TestDamageWhileOpen(t *testing.T) {
 		{"read cursor moved back under the Queue reader", scb.Queue, func(e env) {
 			// An Atomic reader notices when it frees a slot, a Flock
 			// reader when it reloads the cursors under its lock.
-			for i := range 3 {
-				require.NoError(e.t, e.w.Push(uint64(i)))
-			}
-			got, err := e.r.PopMany(10)
-			require.NoError(e.t, err)
-			require.Len(e.t, got, 3)
+			pushThree(e, true)
 			poke(e.t, e.path, scb.OffTail, 0, 8)
 			require.NoError(e.t, e.w.Push(3))
-			_, err = e.r.Pop()
+			_, err := e.r.Pop()
 			require.ErrorIs(e.t, err, scb.ErrCorrupt, "damage, not a second reader (which only moves it forward)")
 			assert.Contains(e.t, err.Error(), "went back")
 		}},

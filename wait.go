@@ -195,7 +195,7 @@ func (h *handle) await(ctx context.Context, ws *waitState, d direction, seen uin
 	}
 	seq, waiters, cursor := h.words(d)
 	if err := ctx.Err(); err != nil {
-		return h.unlessMoved(cursor, seen, err)
+		return unlessMoved(cursor, seen, err)
 	}
 	if h.closing.Load() {
 		return ErrClosed
@@ -239,7 +239,7 @@ func (h *handle) await(ctx context.Context, ws *waitState, d direction, seen uin
 		h.slept.Store(n + 1) // (goroutines of a Flock handle may race here: any count will do)
 	}
 	if err := ctx.Err(); err != nil {
-		return h.unlessMoved(cursor, seen, err)
+		return unlessMoved(cursor, seen, err)
 	}
 	if h.closing.Load() {
 		return ErrClosed
@@ -249,7 +249,7 @@ func (h *handle) await(ctx context.Context, ws *waitState, d direction, seen uin
 
 // unlessMoved returns err, the error of a done context, unless the cursor
 // has moved from seen since: then nil, so that the caller tries once more.
-func (h *handle) unlessMoved(cursor *uint64, seen uint64, err error) error {
+func unlessMoved(cursor *uint64, seen uint64, err error) error {
 	if atomic.LoadUint64(cursor) != seen {
 		return nil
 	}
