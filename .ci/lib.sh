@@ -24,15 +24,29 @@ need_packages() {
 }
 
 # run_test_binary LABEL LOG CMD...: runs a test binary (without -test.v,
-# so that it prints only failures and its verdict), keeps its output in LOG,
-# prints it, and a go-test-style summary line with the time taken. It
-# returns the binary's exit status.
+# so that it prints only failures and its verdict), prints what it wrote,
+# and a go-test-style summary line with the time taken. It returns the
+# binary's exit status, or 1 if it exited 0 without its verdict.
+#
+# The verdict is read from the binary's standard output alone, kept in LOG,
+# while its standard error goes to LOG.stderr: Wine writes its own messages
+# ("wine client error:24c: ") to standard error, unbuffered and without a
+# newline before the binary's next write, so in one merged stream they can
+# land on the PASS line and hide it. A binary that exits 0 without a PASS
+# line of its own (TestMain returning early, a crash Wine reports as 0)
+# still fails. .ci/test-lib checks both.
 run_test_binary() {
   local label=$1 log=$2; shift 2
   local start=$SECONDS rc=0
-  "$@" >"$log" 2>&1 || rc=$?
-  grep -v -E '^(PASS)$' "$log" || true
-  if [ $rc -eq 0 ] && grep -q '^PASS$' "$log"; then
+  "$@" >"$log" 2>"$log.stderr" || rc=$?
+  grep -v -x 'PASS' "$log" || true
+  if [ -s "$log.stderr" ]; then
+    echo "   (standard error of $label:)"
+    cat "$log.stderr"
+    # Wine's messages may lack their newline; end the line here.
+    [ -z "$(tail -c 1 "$log.stderr")" ] || echo
+  fi
+  if [ $rc -eq 0 ] && grep -q -x 'PASS' "$log"; then
     printf 'ok  \t%s\t%ds\n' "$label" $((SECONDS - start))
   else
     [ $rc -eq 0 ] && rc=1 # exited 0 without PASS: it did not run the tests
