@@ -16,6 +16,9 @@ import (
 	"unsafe"
 
 	"github.com/edsrzf/mmap-go"
+
+	"github.com/sharedcbuff/scb/internal/layout"
+	"github.com/sharedcbuff/scb/internal/platform"
 )
 
 // statFile reads a buffer's header and cursors with plain reads: no mapping,
@@ -28,42 +31,42 @@ func statFile(name string, c config) (Info, error) {
 	defer f.Close()
 	// Map the header page read-only to load the cursors atomically: a
 	// plain read(2) may copy a cursor that is being stored byte by byte.
-	hdr, err := mmap.MapRegion(f, headerSize, mmap.RDONLY, 0, 0)
+	hdr, err := mmap.MapRegion(f, layout.HeaderSize, mmap.RDONLY, 0, 0)
 	if err != nil {
 		return Info{}, fmt.Errorf("map the header of %s: %w", f.Name(), err)
 	}
 	defer hdr.Unmap()
 	base := unsafe.Pointer(&hdr[0])
-	headp := (*uint64)(unsafe.Add(base, offHead))
-	tailp := (*uint64)(unsafe.Add(base, offTail))
+	headp := layout.At64(base, layout.OffHead)
+	tailp := layout.At64(base, layout.OffTail)
 	head := atomic.LoadUint64(headp)
 	var tail uint64
-	if g.mode == Queue {
-		if tail, head, err = queueCursors(tailp, headp, g.length); err != nil {
+	if !g.Broadcast() {
+		if tail, head, err = queueCursors(tailp, headp, g.Length); err != nil {
 			return Info{}, err
 		}
 	}
 	info := Info{
-		Ended:     atomic.LoadUint64((*uint64)(unsafe.Add(base, offEnd))) != 0,
-		WriterPid: livePid((*uint32)(unsafe.Add(base, offWriterPid))),
-		ReaderPid: livePid((*uint32)(unsafe.Add(base, offReaderPid))),
+		Ended:     atomic.LoadUint64(layout.At64(base, layout.OffEnd)) != 0,
+		WriterPid: livePid(layout.At32(base, layout.OffWriterPid)),
+		ReaderPid: livePid(layout.At32(base, layout.OffReaderPid)),
 		Name:      name,
 		Path:      f.Name(),
-		Length:    int(g.length),
-		ItemSize:  int(g.itemSize),
-		Strategy:  g.strategy,
-		Mode:      g.mode,
+		Length:    int(g.Length),
+		ItemSize:  int(g.ItemSize),
+		Strategy:  Strategy(g.Strategy),
+		Mode:      Mode(g.Mode),
 		Size:      fi.Size(),
 		Perm:      fi.Mode().Perm(),
-		Created:   time.Unix(0, g.created),
+		Created:   time.Unix(0, g.Created),
 		Written:   head,
 		// The waiter counts are only kept where blocking calls sleep on a
 		// futex (Linux); see wait.go.
-		ReadersWaiting: int(atomic.LoadUint32((*uint32)(unsafe.Add(base, offDataWaiters)))),
-		WritersWaiting: int(atomic.LoadUint32((*uint32)(unsafe.Add(base, offRoomWaiters)))),
+		ReadersWaiting: int(atomic.LoadUint32(layout.At32(base, layout.OffDataWaiters))),
+		WritersWaiting: int(atomic.LoadUint32(layout.At32(base, layout.OffRoomWaiters))),
 	}
-	if g.mode == Broadcast {
-		info.Unread = int(min(head, g.length))
+	if g.Broadcast() {
+		info.Unread = int(min(head, g.Length))
 		return info, nil
 	}
 	info.Consumed = tail
@@ -148,7 +151,7 @@ func unlinkBuffer(name, dir string) (bool, error) {
 		}
 		return false, err
 	}
-	if err := removeBuffer(tmp); err != nil {
+	if err := osError(platform.RemoveBuffer(tmp)); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return true, nil // a concurrent Remove deleted it as a leftover
 		}
@@ -200,7 +203,7 @@ func removeStaleTemp(path string) (bool, error) {
 		return false, err
 	}
 	defer f.Close()
-	ok, err := lockFd(f.Fd(), false)
+	ok, err := platform.LockFd(f.Fd(), false)
 	if err != nil || !ok {
 		return false, err
 	}
@@ -221,7 +224,7 @@ func unlink(path string) (bool, error) {
 // is alive, else 0.
 func livePid(word *uint32) int {
 	pid := int(atomic.LoadUint32(word))
-	if !processAlive(pid) {
+	if !platform.ProcessAlive(pid) {
 		return 0
 	}
 	return pid

@@ -1,7 +1,9 @@
 package scb
 
 // The file backend: a process's mapping of a buffer file (buffer), and opening
-// an existing buffer file, validating its header, and mapping it.
+// an existing buffer file, validating its header, and mapping it. The
+// format itself is internal/layout's; the operating system's part,
+// internal/platform's, whose refusals become scb's errors here (osError).
 
 import (
 	"errors"
@@ -13,37 +15,41 @@ import (
 	"unsafe"
 
 	"github.com/edsrzf/mmap-go"
+
+	"github.com/sharedcbuff/scb/internal/layout"
+	"github.com/sharedcbuff/scb/internal/platform"
+	"github.com/sharedcbuff/scb/internal/wait"
 )
 
 // buffer is one process's mapping of a buffer file. Writer and Reader each
 // own one, and keep a copy of its ring for the hot path.
 type buffer struct {
-	ring
+	lay      layout.Ring
+	geo      layout.Geometry
 	creating bool // built by Create and not yet linked into place
 	name     string
 	dir      string
 	path     string
 	file     *os.File
 	mem      mmap.MMap
-	geo      geometry
 	perm     fs.FileMode
 }
 
 // mapFile maps f, whose header g has been validated against its size.
-func mapFile(name, dir string, f *os.File, g geometry, perm fs.FileMode) (*buffer, error) {
-	mem, err := mmap.MapRegion(f, int(g.fileSize), mmap.RDWR, 0, 0)
+func mapFile(name, dir string, f *os.File, g layout.Geometry, perm fs.FileMode) (*buffer, error) {
+	mem, err := mmap.MapRegion(f, int(g.FileSize), mmap.RDWR, 0, 0)
 	if err != nil {
 		return nil, fmt.Errorf("map %s: %w", f.Name(), err)
 	}
-	wakeMap(unsafe.Pointer(&mem[0]), len(mem), g.id)
+	wait.Map(unsafe.Pointer(&mem[0]), len(mem), g.ID)
 	return &buffer{
-		ring: newRing(unsafe.Pointer(&mem[0]), g),
+		lay:  layout.NewRing(unsafe.Pointer(&mem[0]), g),
+		geo:  g,
 		name: name,
 		dir:  dir,
 		path: filepath.Join(dir, name+fileExt),
 		file: f,
 		mem:  mem,
-		geo:  g,
 		perm: perm,
 	}, nil
 }
@@ -51,7 +57,7 @@ func mapFile(name, dir string, f *os.File, g geometry, perm fs.FileMode) (*buffe
 // close unmaps and closes, returning the first error.
 func (b *buffer) close() error {
 	if len(b.mem) > 0 {
-		wakeUnmap(unsafe.Pointer(&b.mem[0]))
+		wait.Unmap(unsafe.Pointer(&b.mem[0]))
 	}
 	err := b.mem.Unmap()
 	if cerr := b.file.Close(); err == nil {
@@ -60,18 +66,54 @@ func (b *buffer) close() error {
 	return err
 }
 
+// osError turns what internal/platform refuses into scb's errors: a
+// symbolic link or another user's file is ErrUntrusted, a file that is not
+// a regular file ErrCorrupt, a file Windows cannot remove while it is open
+// ErrBusy, and what the platform cannot do ErrUnsupported. Other errors
+// pass unchanged.
+func osError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, platform.ErrSymlink):
+		return fmt.Errorf("%w: %w", ErrUntrusted, err)
+	case errors.Is(err, platform.ErrOtherOwner):
+		return fmt.Errorf("%w: %w (set Options.AllowOtherOwner to use it anyway)", ErrUntrusted, err)
+	case errors.Is(err, platform.ErrNotRegular):
+		return fmt.Errorf("%w: %w", ErrCorrupt, err)
+	case errors.Is(err, platform.ErrInUse):
+		return fmt.Errorf("%w: %w", ErrBusy, err)
+	case errors.Is(err, errors.ErrUnsupported) && !errors.Is(err, ErrUnsupported):
+		return fmt.Errorf("%w: %w", ErrUnsupported, err)
+	}
+	return err
+}
+
+// openNoFollow opens an existing file, refusing a symbolic link and never
+// blocking on a FIFO (platform.OpenNoFollow), with scb's errors.
+func openNoFollow(path string, write bool) (*os.File, error) {
+	f, err := platform.OpenNoFollow(path, write)
+	return f, osError(err)
+}
+
+// checkOwner refuses a file of another user in a world-writable sticky
+// directory (platform.CheckOwner), with scb's errors.
+func checkOwner(dir, path string, fi fs.FileInfo) error {
+	return osError(platform.CheckOwner(dir, path, fi))
+}
+
 // openChecked opens the buffer file name in c.Dir and validates its header.
 // It refuses symbolic links, files that are not regular, and (unless
 // c.AllowOtherOwner, or for a read-only look) files of another user in a
 // sticky world-writable directory.
-func openChecked(name string, c config, write bool) (*os.File, geometry, fs.FileInfo, error) {
+func openChecked(name string, c config, write bool) (*os.File, layout.Geometry, fs.FileInfo, error) {
 	path := filepath.Join(c.Dir, name+fileExt)
 	f, err := openNoFollow(path, write)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, geometry{}, nil, fmt.Errorf("%w in %s", ErrNotExist, c.Dir)
+			return nil, layout.Geometry{}, nil, fmt.Errorf("%w in %s", ErrNotExist, c.Dir)
 		}
-		return nil, geometry{}, nil, err
+		return nil, layout.Geometry{}, nil, err
 	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
@@ -80,27 +122,31 @@ func openChecked(name string, c config, write bool) (*os.File, geometry, fs.File
 	if err == nil && write && !c.AllowOtherOwner {
 		err = checkOwner(c.Dir, path, fi)
 	}
-	var g geometry
+	var g layout.Geometry
 	if err == nil {
 		g, err = readHeader(f, fi.Size())
 	}
 	if err != nil {
 		f.Close()
-		return nil, geometry{}, nil, err
+		return nil, layout.Geometry{}, nil, err
 	}
 	return f, g, fi, nil
 }
 
 // readHeader reads and validates the header of the open file f of size
-// bytes.
-func readHeader(f *os.File, size int64) (geometry, error) {
-	hdr := make([]byte, fixedSize)
-	if size >= fixedSize {
+// bytes. Every header layout.Decode refuses is ErrCorrupt.
+func readHeader(f *os.File, size int64) (layout.Geometry, error) {
+	hdr := make([]byte, layout.FixedSize)
+	if size >= layout.FixedSize {
 		if _, err := f.ReadAt(hdr, 0); err != nil {
-			return geometry{}, fmt.Errorf("read header of %s: %w", f.Name(), err)
+			return layout.Geometry{}, fmt.Errorf("read header of %s: %w", f.Name(), err)
 		}
 	}
-	return decodeHeader(hdr, size)
+	g, err := layout.Decode(hdr, size)
+	if err != nil {
+		return layout.Geometry{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	return g, nil
 }
 
 // openFile opens and maps an existing buffer for a Writer or Reader.
@@ -113,7 +159,7 @@ func openFile(name string, c config) (*buffer, error) {
 		f.Close()
 		return nil, err
 	}
-	if err := checkArch(g.strategy); err != nil {
+	if err := checkArch(Strategy(g.Strategy)); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -123,7 +169,7 @@ func openFile(name string, c config) (*buffer, error) {
 			return nil, err
 		}
 	}
-	if err := ensureAllocated(f, fi); err != nil {
+	if err := platform.EnsureAllocated(f, fi); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("allocate the %d bytes of %s: %w", fi.Size(), f.Name(), err)
 	}
@@ -135,8 +181,8 @@ func openFile(name string, c config) (*buffer, error) {
 	// Check the cursors before the handle takes its role, so that a
 	// damaged buffer is refused without leaving a lock file behind. The
 	// handle checks them again once it holds its role.
-	if g.mode == Queue {
-		if _, _, err := queueCursors(b.rcur, b.wcur, g.length); err != nil {
+	if !g.Broadcast() {
+		if _, _, err := queueCursors(b.lay.RCur, b.lay.WCur, g.Length); err != nil {
 			b.close()
 			return nil, err
 		}
@@ -176,6 +222,6 @@ func isSameFile(f *os.File, path string) bool {
 // names reports whether path names the file described by fi (from the
 // Stat of an open file).
 func names(path string, fi fs.FileInfo) bool {
-	pi, err := lstatID(path)
+	pi, err := platform.LstatID(path)
 	return err == nil && os.SameFile(fi, pi)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/layout"
 )
 
 // dirState describes every entry of a directory tree: type, permission,
@@ -175,9 +176,9 @@ func TestOptionsRefused(t *testing.T) {
 		{"ItemSize -1", scb.Options{ItemSize: -1}},
 		{"ItemSize above 1 GiB", scb.Options{ItemSize: 1<<30 + 1}},
 		{"Length x slot overflows", scb.Options{Length: math.MaxInt, ItemSize: 1}},
-		{"Length x slot just overflows", scb.Options{Length: (math.MaxInt-scb.HeaderSize)/scb.SlotSize(8, scb.Queue) + 1, ItemSize: 8}},
+		{"Length x slot just overflows", scb.Options{Length: (math.MaxInt-layout.HeaderSize)/slotSize(8, scb.Queue) + 1, ItemSize: 8}},
 		{"Length x broadcast slot just overflows", scb.Options{Mode: scb.Broadcast,
-			Length: (math.MaxInt-scb.HeaderSize)/scb.SlotSize(8, scb.Broadcast) + 1, ItemSize: 8}},
+			Length: (math.MaxInt-layout.HeaderSize)/slotSize(8, scb.Broadcast) + 1, ItemSize: 8}},
 		{"Length x 1 GiB items overflows", scb.Options{Length: math.MaxInt / (1 << 29), ItemSize: 1 << 30}},
 		{"mode 3", scb.Options{Mode: 3}},
 		{"mode 255", scb.Options{Mode: 255}},
@@ -241,8 +242,8 @@ var le = binary.LittleEndian
 // recomputed if reseal is set (so that the field itself is what is wrong).
 func damage(b []byte, reseal bool, f func(b []byte) []byte) []byte {
 	b = f(slices.Clone(b))
-	if reseal && len(b) >= scb.OffChecksum+4 {
-		scb.Reseal(b)
+	if reseal && len(b) >= layout.OffChecksum+4 {
+		layout.Seal(b)
 	}
 	return b
 }
@@ -262,48 +263,48 @@ func badFiles(good []byte) []struct {
 	set8 := func(off int, v byte) func([]byte) []byte {
 		return func(b []byte) []byte { b[off] = v; return b }
 	}
-	length := le.Uint64(good[scb.OffLength:])
-	slot := uint64(le.Uint32(good[scb.OffSlotSize:]))
+	length := le.Uint64(good[layout.OffLength:])
+	slot := uint64(le.Uint32(good[layout.OffSlotSize:]))
 	return []struct {
 		why, want string
 		data      []byte
 	}{
 		{"zero-length file", "smaller than", []byte{}},
 		{"shorter than the fixed fields", "smaller than", good[:40]},
-		{"header page only", "file is 4096 bytes", good[:scb.HeaderSize]},
+		{"header page only", "file is 4096 bytes", good[:layout.HeaderSize]},
 		{"one byte short", "header says", good[:len(good)-1]},
 		{"one page long", "header says", append(slices.Clone(good), make([]byte, 4096)...)},
 		{"all zeros", "magic", make([]byte, len(good))},
-		{"wrong magic", "magic", damage(good, true, func(b []byte) []byte { b[scb.OffMagic] = 'X'; return b })},
-		{"other version", "version 3", damage(good, true, set32(scb.OffVersion, 3))},
-		{"version 0", "version 0", damage(good, true, set32(scb.OffVersion, 0))},
-		{"bad checksum", "checksum", damage(good, false, func(b []byte) []byte { b[scb.OffChecksum] ^= 1; return b })},
-		{"field changed, checksum not", "checksum", damage(good, false, set64(scb.OffLength, length+1))},
+		{"wrong magic", "magic", damage(good, true, func(b []byte) []byte { b[layout.OffMagic] = 'X'; return b })},
+		{"other version", "version 3", damage(good, true, set32(layout.OffVersion, 3))},
+		{"version 0", "version 0", damage(good, true, set32(layout.OffVersion, 0))},
+		{"bad checksum", "checksum", damage(good, false, func(b []byte) []byte { b[layout.OffChecksum] ^= 1; return b })},
+		{"field changed, checksum not", "checksum", damage(good, false, set64(layout.OffLength, length+1))},
 		{"other byte order", "byte order", damage(good, true, func(b []byte) []byte {
-			binary.BigEndian.PutUint32(b[scb.OffByteOrder:], binary.NativeEndian.Uint32(b[scb.OffByteOrder:]))
+			binary.BigEndian.PutUint32(b[layout.OffByteOrder:], binary.NativeEndian.Uint32(b[layout.OffByteOrder:]))
 			return b
 		})},
-		{"length 0", "length 0", damage(good, true, set64(scb.OffLength, 0))},
-		{"length 1", "length 1", damage(good, true, set64(scb.OffLength, 1))},
-		{"item size 0", "item size 0", damage(good, true, set32(scb.OffItemSize, 0))},
-		{"item size above 1 GiB", "item size", damage(good, true, set32(scb.OffItemSize, 1<<30+1))},
-		{"slot size wrong", "slot size", damage(good, true, set32(scb.OffSlotSize, uint32(slot)+8))},
-		{"strategy 0", "strategy 0", damage(good, true, set8(scb.OffStrategy, 0))},
-		{"strategy 3", "strategy 3", damage(good, true, set8(scb.OffStrategy, 3))},
-		{"mode 0", "mode 0", damage(good, true, set8(scb.OffMode, 0))},
-		{"mode 3", "mode 3", damage(good, true, set8(scb.OffMode, 3))},
-		{"slots elsewhere", "slots at offset", damage(good, true, set64(scb.OffSlots, 0))},
-		{"length x slot overflows", "does not add up", damage(good, true, set64(scb.OffLength, 1<<62))},
+		{"length 0", "length 0", damage(good, true, set64(layout.OffLength, 0))},
+		{"length 1", "length 1", damage(good, true, set64(layout.OffLength, 1))},
+		{"item size 0", "item size 0", damage(good, true, set32(layout.OffItemSize, 0))},
+		{"item size above 1 GiB", "item size", damage(good, true, set32(layout.OffItemSize, 1<<30+1))},
+		{"slot size wrong", "slot size", damage(good, true, set32(layout.OffSlotSize, uint32(slot)+8))},
+		{"strategy 0", "strategy 0", damage(good, true, set8(layout.OffStrategy, 0))},
+		{"strategy 3", "strategy 3", damage(good, true, set8(layout.OffStrategy, 3))},
+		{"mode 0", "mode 0", damage(good, true, set8(layout.OffMode, 0))},
+		{"mode 3", "mode 3", damage(good, true, set8(layout.OffMode, 3))},
+		{"slots elsewhere", "slots at offset", damage(good, true, set64(layout.OffSlots, 0))},
+		{"length x slot overflows", "does not add up", damage(good, true, set64(layout.OffLength, 1<<62))},
 		{"length x slot near MaxInt64", "does not add up", damage(good, true, func(b []byte) []byte {
 			n := uint64(math.MaxInt64/slot) - 1
-			le.PutUint64(b[scb.OffLength:], n)
-			le.PutUint64(b[scb.OffFileSize:], n*slot+scb.HeaderSize)
+			le.PutUint64(b[layout.OffLength:], n)
+			le.PutUint64(b[layout.OffFileSize:], n*slot+layout.HeaderSize)
 			return b
 		})},
-		{"recorded size disagrees with geometry", "does not add up", damage(good, true, set64(scb.OffFileSize, uint64(len(good))+8))},
+		{"recorded size disagrees with geometry", "does not add up", damage(good, true, set64(layout.OffFileSize, uint64(len(good))+8))},
 		{"geometry consistent, file too short", "header says", damage(good, true, func(b []byte) []byte {
-			le.PutUint64(b[scb.OffLength:], length*2)
-			le.PutUint64(b[scb.OffFileSize:], length*2*slot+scb.HeaderSize)
+			le.PutUint64(b[layout.OffLength:], length*2)
+			le.PutUint64(b[layout.OffFileSize:], length*2*slot+layout.HeaderSize)
 			return b
 		})},
 	}
@@ -353,7 +354,7 @@ func TestBadFilesRefused(t *testing.T) {
 func TestBadCursorsRefusedAtOpen(t *testing.T) {
 	for _, s := range strategies {
 		good := validFile(t, s, scb.Queue) // head 2, tail 0, length 4
-		head := func(b []byte) uint64 { return binary.NativeEndian.Uint64(b[scb.OffHead:]) }
+		head := func(b []byte) uint64 { return binary.NativeEndian.Uint64(b[layout.OffHead:]) }
 		require.Equal(t, uint64(2), head(good))
 		tests := []struct {
 			why        string
@@ -368,8 +369,8 @@ func TestBadCursorsRefusedAtOpen(t *testing.T) {
 			t.Run(s.String()+"/"+tt.why, func(t *testing.T) {
 				dir := t.TempDir()
 				data := slices.Clone(good)
-				binary.NativeEndian.PutUint64(data[scb.OffHead:], tt.head)
-				binary.NativeEndian.PutUint64(data[scb.OffTail:], tt.tail)
+				binary.NativeEndian.PutUint64(data[layout.OffHead:], tt.head)
+				binary.NativeEndian.PutUint64(data[layout.OffTail:], tt.tail)
 				require.NoError(t, os.WriteFile(filepath.Join(dir, "bad.scb"), data, 0o600))
 				before := snapshot(t, dir)
 				for _, ep := range entryPoints[1:4] {

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/layout"
 )
 
 // poke writes v at off in the buffer file, in the machine's byte order.
@@ -35,15 +36,7 @@ func poke(t testing.TB, path string, off int64, v uint64, size int) {
 // strategy, from its header.
 func isFlock(path string) bool {
 	data, err := os.ReadFile(path)
-	return err == nil && len(data) > scb.OffStrategy && scb.Strategy(data[scb.OffStrategy]) == scb.Flock
-}
-
-// peek reads the 8-byte word at off.
-func peek(t testing.TB, path string, off int64) uint64 {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	return binary.NativeEndian.Uint64(data[off:])
+	return err == nil && len(data) > layout.OffStrategy && scb.Strategy(data[layout.OffStrategy]) == scb.Flock
 }
 
 // TestDamageWhileOpen damages cursors and slot headers of a buffer in use.
@@ -52,8 +45,8 @@ func peek(t testing.TB, path string, off int64) uint64 {
 // damage is undone, the handle carries on.
 func TestDamageWhileOpen(t *testing.T) {
 	const length, itemSize = 4, 16
-	slotOff := func(m scb.Mode, n int) int64 { return scb.HeaderSize + int64(n%length*scb.SlotSize(itemSize, m)) }
-	qLen, bLen := scb.SlotLen(scb.Queue), scb.SlotLen(scb.Broadcast)
+	slotOff := func(m scb.Mode, n int) int64 { return layout.HeaderSize + int64(n%length*slotSize(itemSize, m)) }
+	qLen, bLen := slotLen(scb.Queue), slotLen(scb.Broadcast)
 	type env struct {
 		t    *testing.T
 		path string
@@ -76,7 +69,7 @@ func TestDamageWhileOpen(t *testing.T) {
 	// reloads the cursors under its lock.
 	writerCursorBack := func(e env) {
 		pushThree(e, false)
-		poke(e.t, e.path, scb.OffHead, 0, 8)
+		poke(e.t, e.path, layout.OffHead, 0, 8)
 		err := e.w.Push(9)
 		require.ErrorIs(e.t, err, scb.ErrCorrupt, "damage, not a second writer (which only moves it forward)")
 		assert.Contains(e.t, err.Error(), "went back")
@@ -112,7 +105,7 @@ func TestDamageWhileOpen(t *testing.T) {
 			require.NoError(e.t, e.w.Push(1))
 			_, err := e.r.Pop()
 			require.NoError(e.t, err)
-			poke(e.t, e.path, scb.OffHead, 1+length+1, 8)
+			poke(e.t, e.path, layout.OffHead, 1+length+1, 8)
 			_, err = e.r.Pop()
 			require.ErrorIs(e.t, err, scb.ErrCorrupt)
 			_, err = e.r.PopMany(10)
@@ -122,7 +115,7 @@ func TestDamageWhileOpen(t *testing.T) {
 			for i := range length {
 				require.NoError(e.t, e.w.Push(uint64(i)))
 			}
-			poke(e.t, e.path, scb.OffTail, length+3, 8)
+			poke(e.t, e.path, layout.OffTail, length+3, 8)
 			// The writer looks at the read cursor when the ring seems full.
 			require.ErrorIs(e.t, e.w.Push(9), scb.ErrCorrupt)
 			_, err := scb.OpenWriter("d", &scb.Options{Dir: filepath.Dir(e.path)})
@@ -132,7 +125,7 @@ func TestDamageWhileOpen(t *testing.T) {
 		}},
 		{"write cursor moved back", scb.Broadcast, func(e env) {
 			pushThree(e, true)
-			poke(e.t, e.path, scb.OffHead, 1, 8)
+			poke(e.t, e.path, layout.OffHead, 1, 8)
 			_, err := e.r.Pop()
 			require.ErrorIs(e.t, err, scb.ErrCorrupt)
 			assert.Contains(e.t, err.Error(), "went back")
@@ -143,7 +136,7 @@ func TestDamageWhileOpen(t *testing.T) {
 			// An Atomic reader notices when it frees a slot, a Flock
 			// reader when it reloads the cursors under its lock.
 			pushThree(e, true)
-			poke(e.t, e.path, scb.OffTail, 0, 8)
+			poke(e.t, e.path, layout.OffTail, 0, 8)
 			require.NoError(e.t, e.w.Push(3))
 			_, err := e.r.Pop()
 			require.ErrorIs(e.t, err, scb.ErrCorrupt, "damage, not a second reader (which only moves it forward)")
@@ -151,7 +144,7 @@ func TestDamageWhileOpen(t *testing.T) {
 		}},
 		{"slot holds an older item than the cursors say", scb.Broadcast, func(e env) {
 			require.NoError(e.t, e.w.Push(1))
-			poke(e.t, e.path, slotOff(scb.Broadcast, 0)+scb.SlotSeq, 0, 8)
+			poke(e.t, e.path, slotOff(scb.Broadcast, 0)+layout.BroadcastSeq, 0, 8)
 			_, err := e.r.Pop()
 			require.ErrorIs(e.t, err, scb.ErrCorrupt)
 		}},
@@ -162,7 +155,7 @@ func TestDamageWhileOpen(t *testing.T) {
 			require.ErrorIs(e.t, err, scb.ErrCorrupt)
 		}},
 		{"write cursor at the top", scb.Broadcast, func(e env) {
-			poke(e.t, e.path, scb.OffHead, ^uint64(0), 8)
+			poke(e.t, e.path, layout.OffHead, ^uint64(0), 8)
 			for range 3 {
 				_, err := e.r.Pop() // whatever it says, it must not crash
 				if err == nil {
@@ -184,8 +177,8 @@ func TestDamageWhileOpen(t *testing.T) {
 			// nothing on its hot path, carries on, and an Atomic reader
 			// refuses an item it reads the long way (as here: a 16-byte
 			// item, not the 8-byte kind Pop has a short path for).
-			poke(e.t, e.path, scb.OffMagic, 0, 8)
-			poke(e.t, e.path, scb.OffLength, 1<<40, 8)
+			poke(e.t, e.path, layout.OffMagic, 0, 8)
+			poke(e.t, e.path, layout.OffLength, 1<<40, 8)
 			if isFlock(e.path) {
 				require.ErrorIs(e.t, e.w.Push(5), scb.ErrCorrupt)
 			} else {

@@ -9,13 +9,16 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/sharedcbuff/scb/internal/layout"
+	"github.com/sharedcbuff/scb/internal/platform"
 )
 
 // buildFile makes a complete buffer file under a temporary name in c.Dir
 // and maps it. The temporary file is locked so that Remove can tell a
 // Create in progress from one that died. Nothing in c.Dir has the buffer's
 // name yet: publishFile links it into place, abandon throws it away.
-func buildFile(name string, c config, g geometry) (*buffer, string, error) {
+func buildFile(name string, c config, g layout.Geometry) (*buffer, string, error) {
 	if fi, err := os.Stat(c.Dir); err != nil {
 		return nil, "", fmt.Errorf("directory %s: %w", c.Dir, err)
 	} else if !fi.IsDir() {
@@ -35,7 +38,7 @@ func buildFile(name string, c config, g geometry) (*buffer, string, error) {
 	for range 1000 {
 		var err error
 		tmp = tempName(c.Dir, name, tempExt)
-		f, err = createExcl(tmp, c.perm)
+		f, err = platform.CreateExcl(tmp, c.perm)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
@@ -45,7 +48,7 @@ func buildFile(name string, c config, g geometry) (*buffer, string, error) {
 		// Lock it, so that Remove knows a Create is in progress. Remove
 		// may have deleted the file as stale between the create and the
 		// lock; then start again under another name.
-		if _, err := lockFd(f.Fd(), true); err != nil {
+		if _, err := platform.LockFd(f.Fd(), true); err != nil {
 			f.Close()
 			os.Remove(tmp)
 			return nil, "", fmt.Errorf("lock %s: %w", tmp, err)
@@ -67,11 +70,11 @@ func buildFile(name string, c config, g geometry) (*buffer, string, error) {
 	if err := f.Chmod(c.perm); err != nil {
 		return fail(err)
 	}
-	if err := reserve(f, int64(g.fileSize)); err != nil {
-		return fail(fmt.Errorf("reserve %d bytes for %s: %w", g.fileSize, tmp, err))
+	if err := platform.Reserve(f, int64(g.FileSize)); err != nil {
+		return fail(fmt.Errorf("reserve %d bytes for %s: %w", g.FileSize, tmp, err))
 	}
-	hdr := make([]byte, fixedSize)
-	g.encode(hdr)
+	hdr := make([]byte, layout.FixedSize)
+	g.Encode(hdr)
 	if _, err := f.WriteAt(hdr, 0); err != nil {
 		return fail(err)
 	}
@@ -95,7 +98,7 @@ func (b *buffer) publishFile(tmp string) error {
 	b.creating = false
 	err := os.Link(tmp, b.path)
 	os.Remove(tmp)
-	unlockFd(b.file.Fd())
+	platform.UnlockFd(b.file.Fd())
 	if err != nil {
 		b.removeOwnLockFiles()
 		if errors.Is(err, fs.ErrExist) {

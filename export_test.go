@@ -1,61 +1,26 @@
 package scb
 
 import (
-	"hash/crc32"
 	"time"
+
+	"github.com/sharedcbuff/scb/internal/platform"
+	"github.com/sharedcbuff/scb/internal/wait"
 )
 
-// Layout facts for the white-box corruption and fuzz tests in package
-// scb_test: they damage chosen bytes of real files, and take the offsets
-// from header.go rather than repeating them.
+// What package scb_test needs of the inside: the test hooks (hooks.go), set
+// with a function that restores them, and a few facts. The file format's
+// offsets and sizes are internal/layout's, which the tests import.
 
-const (
-	HeaderSize   = headerSize
-	OffMagic     = offMagic
-	OffVersion   = offVersion
-	OffByteOrder = offByteOrder
-	OffLength    = offLength
-	OffItemSize  = offItemSize
-	OffSlotSize  = offSlotSize
-	OffStrategy  = offStrategy
-	OffMode      = offMode
-	OffSlots     = offSlots
-	OffFileSize  = offFileSize
-	OffChecksum  = offChecksum
-	OffHead      = offHead
-	OffTail      = offTail
-	HeaderUsed   = headerUsed
-	SlotSeq      = broadcastSeq // Broadcast slots only
-	MaxNameLen   = maxNameLen
-)
+// MaxNameLen is the longest buffer name, in bytes.
+const MaxNameLen = maxNameLen
 
-// SlotSize is the size of a slot of mode m holding items of up to itemSize
-// bytes.
-func SlotSize(itemSize int, m Mode) int { return int(slotSizeFor(uint64(itemSize), m)) }
+// Futexes reports whether blocking calls sleep until woken on this
+// platform (else they poll, and there is no wake-up to lose).
+const Futexes = wait.Futexes
 
-// SlotLen is the offset of the item length in a slot of mode m.
-func SlotLen(m Mode) int64 {
-	if m == Broadcast {
-		return broadcastLen
-	}
-	return queueLen
-}
-
-// SlotData is the offset of the item bytes in a slot of mode m for items
-// of up to itemSize bytes.
-func SlotData(itemSize int, m Mode) int64 { return int64(dataOffset(uint64(itemSize), m)) }
-
-// Reseal recomputes the header checksum of b (at least fixedSize bytes)
-// after a test changed a fixed field on purpose.
-func Reseal(b []byte) {
-	sum := crc32Castagnoli(b[:offChecksum])
-	b[offChecksum] = byte(sum)
-	b[offChecksum+1] = byte(sum >> 8)
-	b[offChecksum+2] = byte(sum >> 16)
-	b[offChecksum+3] = byte(sum >> 24)
-}
-
-func crc32Castagnoli(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+// LockWords reports whether Flock takes lock words on this platform (else
+// it locks the buffer file for every operation).
+const LockWords = platform.HolderLocks
 
 // SetSleepLimits makes every sleep of a blocking call waiting for items or
 // room last until it is woken, up to d: with d long, a lost wake-up is a
@@ -66,14 +31,6 @@ func SetSleepLimits(d time.Duration) (restore func()) {
 	return func() { sleepLimit, roomLimit = s, r }
 }
 
-// Futexes reports whether blocking calls sleep until woken on this
-// platform (else they poll, and there is no wake-up to lose).
-const Futexes = futexes
-
-// LockWords reports whether Flock takes lock words on this platform (else
-// it locks the buffer file for every operation).
-const LockWords = holderLocks
-
 // SetAwaitHook makes every blocking call of this process run f each time
 // it begins to wait, after an attempt found no item (or no room), until
 // restore is called.
@@ -82,10 +39,14 @@ func SetAwaitHook(f func()) (restore func()) {
 	return func() { awaitHook = nil }
 }
 
-// SetLockStep makes every Flock operation of this process call f at each
-// step where a holder killed must leave the buffer usable (strategy_flock.go's
+// SetLockStep makes every operation of this process call f at each step
+// where a side's holder killed must leave the buffer usable (hooks.go's
 // lockStep), until restore is called.
 func SetLockStep(f func(step string)) (restore func()) {
 	lockStep = f
 	return func() { lockStep = nil }
 }
+
+// Iterate is the loop every iterator runs (iter.go), for the table test of
+// how a loop ends: end of stream, overruns, other errors, a body that breaks.
+func Iterate(read func() error, emit func(err error) bool) { iterate(read, emit) }

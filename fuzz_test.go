@@ -28,6 +28,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/layout"
 )
 
 // maxFuzzFile bounds the files FuzzOpen writes.
@@ -86,7 +87,7 @@ func realFiles(tb testing.TB, dir string) [][]byte {
 func openSeeds(tb testing.TB, dir string) []fuzzOpenSeed {
 	var seeds []fuzzOpenSeed
 	for _, data := range realFiles(tb, dir) {
-		hdr, body := data[:scb.HeaderUsed], data[scb.HeaderSize:]
+		hdr, body := data[:layout.HeaderUsed], data[layout.HeaderSize:]
 		seeds = append(seeds, fuzzOpenSeed{hdr, body, 0})
 	}
 	good := seeds[2]
@@ -95,10 +96,10 @@ func openSeeds(tb testing.TB, dir string) []fuzzOpenSeed {
 		fuzzOpenSeed{good.header[:40], good.body, 0},
 		fuzzOpenSeed{good.header, good.body, -1},
 		fuzzOpenSeed{good.header, good.body, 4096},
-		fuzzOpenSeed{damage(good.header, false, func(b []byte) []byte { b[scb.OffChecksum] ^= 0xff; return b }), good.body, 0},
-		fuzzOpenSeed{damage(good.header, true, func(b []byte) []byte { b[scb.OffVersion] = 2; return b }), good.body, 0},
+		fuzzOpenSeed{damage(good.header, false, func(b []byte) []byte { b[layout.OffChecksum] ^= 0xff; return b }), good.body, 0},
+		fuzzOpenSeed{damage(good.header, true, func(b []byte) []byte { b[layout.OffVersion] = 2; return b }), good.body, 0},
 		fuzzOpenSeed{damage(good.header, false, func(b []byte) []byte {
-			binary.NativeEndian.PutUint64(b[scb.OffTail:], 1<<40)
+			binary.NativeEndian.PutUint64(b[layout.OffTail:], 1<<40)
 			return b
 		}), good.body, 0},
 		fuzzOpenSeed{good.header, bytes.Repeat([]byte{0xff}, len(good.body)), 0},
@@ -111,16 +112,16 @@ func openSeeds(tb testing.TB, dir string) []fuzzOpenSeed {
 // size the header records (when small enough) plus delta.
 func fuzzFile(header, body []byte, delta int16) []byte {
 	size := int64(len(header)) + int64(len(body))
-	if len(header) >= scb.OffFileSize+8 {
-		if claimed := binary.LittleEndian.Uint64(header[scb.OffFileSize:]); claimed <= maxFuzzFile {
+	if len(header) >= layout.OffFileSize+8 {
+		if claimed := binary.LittleEndian.Uint64(header[layout.OffFileSize:]); claimed <= maxFuzzFile {
 			size = int64(claimed)
 		}
 	}
 	size = min(max(size+int64(delta), 0), maxFuzzFile+4096)
 	data := make([]byte, size)
 	copy(data, header)
-	if len(body) > 0 && size > scb.HeaderSize {
-		for off := scb.HeaderSize; off < len(data); off += len(body) {
+	if len(body) > 0 && size > layout.HeaderSize {
+		for off := layout.HeaderSize; off < len(data); off += len(body) {
 			copy(data[off:], body)
 		}
 	}

@@ -6,7 +6,18 @@ import (
 	"sync/atomic"
 )
 
-// gate is a Flock handle's own lock. It serialises the handle's goroutines,
+// guard is what a handle whose strategy does not own its side (Flock) needs
+// to be used by several goroutines at once: the gate, which lets one of
+// them at a time take the side, and life, which the calls hold for reading
+// and Close for writing, so that Close waits until every call has
+// returned before it unmaps the buffer. A handle whose strategy owns its
+// side is used by one goroutine at a time and has no guard.
+type guard struct {
+	gate gate
+	life sync.RWMutex
+}
+
+// gate is a handle's own lock. It serialises the handle's goroutines,
 // which the lock words and the file lock cannot tell apart (both belong to
 // the handle), and unlike a sync.Mutex it lets a waiting goroutine give up
 // when its context is done or the handle is closed: the goroutine holding
@@ -32,18 +43,14 @@ func newGate() gate {
 	return gate{wake: make(chan struct{}, 1), closed: make(chan struct{})}
 }
 
-// enter takes the gate, or returns ctx's error (ctx may be nil) or
-// ErrClosed.
+// enter takes the gate, or returns ctx's error or ErrClosed.
 func (g *gate) enter(ctx context.Context) error {
 	if g.busy.CompareAndSwap(0, 1) {
 		return nil
 	}
 	g.waiting.Add(1)
 	defer g.waiting.Add(-1)
-	var done <-chan struct{}
-	if ctx != nil {
-		done = ctx.Done()
-	}
+	done := ctx.Done()
 	for {
 		if g.busy.CompareAndSwap(0, 1) {
 			return nil

@@ -4,64 +4,102 @@ import (
 	"context"
 	"io"
 	"sync/atomic"
+
+	"github.com/sharedcbuff/scb/internal/layout"
+	"github.com/sharedcbuff/scb/internal/wait"
 )
 
+// noWait is the context of the calls that do not wait for items or room
+// (Push, Pop and their kin): handle.run makes one attempt. It is never
+// done, so such a call still waits for the side's lock, without limit.
+var noWait context.Context = noWaitCtx{context.Background()}
+
+// noWaitCtx gives noWait a type of its own, so that no context a caller
+// passes can equal it.
+type noWaitCtx struct{ context.Context }
+
 // handle is what a Writer and a Reader have in common: the mapping, the
-// strategy, the handle's lifetime, and the loop that runs one operation,
-// with or without waiting. Writer and Reader embed it and add their
-// cursors and their operations.
+// side's lock (the strategy), the handle's lifetime, and the loop that runs
+// one operation, with or without waiting. Writer and Reader embed it and
+// add their cursor (cursor.go) and their calls; an operation (ops.go) is
+// what one call asks of the cursor.
 //
-// The verbs, each with one meaning (strategy.go has the strategy's side):
+// The verbs, each with one meaning:
 //   - admit and dismiss bracket every call against Close;
-//   - take and give bracket one attempt at an operation: exclusive use of
-//     the cursors the handle moves, fresh;
-//   - publish (Writer) and free (Reader) store the handle's cursor in the
-//     shared header, which makes items visible or slots reusable;
-//   - lend keeps the ring past the end of a call for a Claim or Peek, and
+//   - take and give bracket one attempt at an operation: the side's lock,
+//     the header checked and the cursor reloaded under it, and after it
+//     the wake-up the attempt owes the other side;
+//   - lend keeps the side past the end of a call for a Claim or Peek, and
 //     finish ends that (Commit, Abort, Release);
-//   - detach gives up the role (Close).
+//   - close gives up the role.
+//
+// The cursor publishes (a writer's items) or frees (a Queue reader's
+// slots); the handle wakes whoever waits for that. The strategy only locks.
 type handle struct {
-	ring             // the buffer's geometry and shared words
-	b       *buffer  // nil once closed
-	st      strategy // how an operation begins and ends
+	lay     layout.Ring // the buffer's geometry and shared words
+	b       *buffer     // nil once closed
+	st      strategy    // the side's lock
+	g       *guard      // a handle that does not own its side: its goroutines and Close
+	cur     cursor      // the role's cursor, reloaded after take when the side is shared
+	own     bool        // st.owns()
+	waits   direction   // what the role's blocking calls wait for
+	readers roleWatch   // an Atomic Queue writer's view of the reader role (orphaned)
 	name    string
 	spin    int          // Options.Spin
-	load    func() error // reloads the cursors the role works from (Writer.load, Reader.load)
-	check   bool         // st.checkFirst(): look without taking whether an operation can proceed
 	lentErr error        // what an operation returns while a Claim or Peek is outstanding
 	closing atomic.Bool  // set by Close, so that waits end with ErrClosed
 	lent    bool         // a Claim or Peek is outstanding
 	fastOK  bool         // the role's inline path suits this buffer and strategy
 	fast    bool         // fastOK, open, and nothing lent: Push or Pop may take the inline path
-	slept   atomic.Int32 // recent waits that ended asleep (await spins less after them); a Flock handle's goroutines wait at once
-	// busyUntil is when await yields again (monotonic), busyFor how long
-	// it last stopped: a yield found the cores oversubscribed.
-	busyUntil, busyFor atomic.Int64
+	slept   atomic.Int32 // recent waits that ended asleep (await spins less after them)
+	y       wait.Yielder // the yield back-off of the handle's waits, its lock waits included
 }
 
-// init fills in h for b and the strategy st; the caller then sets load
-// and calls attach.
-func (h *handle) init(b *buffer, st strategy, c config, lentErr error) {
-	h.ring = b.ring
-	h.b = b
-	h.st = st
-	h.name = b.name
-	h.spin = c.Spin
-	h.check = st.checkFirst()
-	h.lentErr = lentErr
-}
-
-// attach finishes opening: the strategy loads what it needs, and the
-// inline path is enabled if fastOK. On error the role is given up.
-func (h *handle) attach(fastOK bool) error {
-	if err := h.st.attach(h); err != nil {
-		h.st.detach()
+// init fills in h for b and a role whose blocking calls wait in direction
+// d, and attaches the side's strategy. The role then calls attach.
+func (h *handle) init(b *buffer, r role, d direction, c config, lentErr error) error {
+	st, err := newStrategy(b, r, &h.closing, &h.y)
+	if err != nil {
 		return err
 	}
-	h.fastOK = fastOK && h.st.owns()
+	h.lay = b.lay
+	h.b = b
+	h.st = st
+	h.own = st.owns()
+	if !h.own {
+		h.g = &guard{gate: newGate()}
+	}
+	h.waits = d
+	h.name = b.name
+	h.spin = c.Spin
+	h.lentErr = lentErr
+	return nil
+}
+
+// attach finishes opening with the role's cursor: a handle that owns its
+// side loads the cursor now, once (nobody else moves it), and enables the
+// inline path if fastOK. On error the role is given up.
+func (h *handle) attach(cur cursor, fastOK bool) error {
+	h.cur = cur
+	if h.own {
+		if err := cur.reload(); err != nil {
+			h.st.detach()
+			return err
+		}
+	}
+	h.fastOK = fastOK && h.own
 	h.fast = h.fastOK
 	return nil
 }
+
+// Cap returns the buffer's Length: the number of slots.
+func (h *handle) Cap() int { return int(h.lay.Length) }
+
+// ItemSize returns the largest item the buffer holds, in bytes.
+func (h *handle) ItemSize() int { return h.lay.ItemSize }
+
+// Name returns the buffer's name.
+func (h *handle) Name() string { return h.name }
 
 // wrap names the operation and the buffer in err, except for ErrFull,
 // ErrEmpty and io.EOF, which loops compare on every turn (and io.EOF is
@@ -73,133 +111,253 @@ func (h *handle) wrap(op string, err error) error {
 	return opError(op, h.name, err)
 }
 
-// run performs one operation. attempt makes one try with the ring taken
-// and returns blocked (ErrFull or ErrEmpty) if the operation cannot
-// proceed yet, with seen, the value of the other side's cursor it found.
-// With a nil ctx run returns then; otherwise it waits in direction d until
-// that cursor moves and tries again, until attempt reports anything else
-// or ctx is done. stuck is run first, without the ring, where taking it is
-// costly (see strategy.checkFirst): it reports that attempt would return
-// blocked, and the cursor value to wait on.
+// run performs one operation (ops.go), given as its two methods: attempt
+// makes one try with the side taken and returns blocked (ErrFull or
+// ErrEmpty) if the operation cannot proceed yet, with the value of the
+// other side's cursor it found. With ctx noWait (or nil) run returns
+// then; otherwise
+// it waits until that cursor moves and tries again, until an attempt
+// reports anything else or ctx is done. Where taking the side is costly (a
+// strategy that does not own it), idle first looks without it whether the
+// operation could proceed.
 //
-// attempt and stuck must not be kept past the call: they stay on the
-// caller's stack, so that operations allocate nothing.
-func (h *handle) run(ctx context.Context, d direction, blocked error, stuck func() (bool, uint64), attempt func() (uint64, error)) error {
-	if err := h.st.admit(h); err != nil {
+// The methods come as method values of an operation on the caller's stack,
+// not as an interface: Go's escape analysis lets the receiver of an
+// interface method escape, and operations must allocate nothing. They
+// must not be kept past the call.
+func (h *handle) run(ctx context.Context, blocked error, idle func() (bool, uint64), attempt func() (outcome, error)) error {
+	if err := h.admit(); err != nil {
 		return err
+	}
+	if ctx == nil {
+		ctx = noWait
 	}
 	// (No defers: this is the path of every call but the inline ones.)
 	ws := waitState{spin: h.spin}
 	for {
 		var seen uint64
-		var err error
-		ok := false
-		if h.check {
-			ok, seen = stuck()
+		stuck := false
+		if !h.own {
+			stuck, seen = idle()
 		}
-		if !ok {
-			if err = h.st.take(ctx, h); err == nil {
-				seen, err = attempt()
-				if h.lent {
-					h.st.keep() // attempt lent a slot or an item: the ring stays taken
-				} else {
-					h.st.give(h)
-				}
-			}
-			if err != blocked {
+		if !stuck {
+			var err error
+			if seen, err = h.attempt(ctx, attempt); err != blocked {
 				return h.leave(&ws, err)
 			}
 		}
-		if ctx == nil {
+		if ctx == noWait {
 			return h.leave(&ws, blocked)
 		}
-		if ws.checkDue() && h.orphaned(d) {
+		if ws.checkDue() && h.orphaned() {
 			return h.leave(&ws, ErrRemoved)
 		}
-		if err := h.await(ctx, &ws, d, seen); err != nil {
+		if err := h.await(ctx, &ws, seen); err != nil {
 			return h.leave(&ws, err)
 		}
 	}
 }
 
+// attempt makes one attempt with the side taken. It gives the side
+// back afterwards, unless the attempt lent a slot or an item (a Claim or
+// Peek), and returns the other side's cursor the attempt found.
+func (h *handle) attempt(ctx context.Context, attempt func() (outcome, error)) (uint64, error) {
+	if err := h.take(ctx); err != nil {
+		return 0, err
+	}
+	out, err := attempt()
+	if out.lent {
+		h.lend()
+		return out.seen, nil
+	}
+	h.give(out.moved)
+	return out.seen, err
+}
+
+// take begins an attempt: it admits one of the handle's goroutines
+// (guard), takes the side (strategy), and, where the side is shared,
+// checks the header and reloads the cursor under the lock. It refuses
+// with lentErr while a Claim or Peek is outstanding, before touching
+// anything shared.
+func (h *handle) take(ctx context.Context) error {
+	if err := h.enter(ctx); err != nil {
+		return err
+	}
+	if h.lent {
+		h.exit()
+		return h.lentErr
+	}
+	if err := h.st.take(ctx); err != nil {
+		h.exit()
+		return err
+	}
+	if lockStep != nil {
+		lockStep(stepTaken)
+	}
+	if !h.own {
+		// A file zeroed or overwritten under the handle must not look
+		// like an empty buffer; the other side, or a holder that died,
+		// may have moved the cursors since the last operation.
+		err := errOverwritten
+		if h.lay.Sound() {
+			err = h.cur.reload()
+		}
+		if err != nil {
+			h.st.give()
+			h.exit()
+			return err
+		}
+	}
+	return nil
+}
+
+// give ends an attempt: it gives the side back, then, if the attempt
+// stored the role's shared cursor (moved), wakes the other side's sleepers
+// (after the release: one woken while the lock is held would sleep again),
+// and lets the handle's next goroutine in.
+func (h *handle) give(moved bool) {
+	if moved && lockStep != nil {
+		lockStep(stepMoved)
+	}
+	if lockStep != nil {
+		lockStep(stepGiving)
+	}
+	h.st.give()
+	if moved {
+		h.wakeNow(h.waits.other())
+	}
+	h.exit()
+}
+
+// enter and exit admit one goroutine at a time to a shared handle's
+// attempts (a handle that owns its side is used by one goroutine anyway).
+func (h *handle) enter(ctx context.Context) error {
+	if g := h.g; g != nil {
+		return g.gate.enter(ctx)
+	}
+	return nil
+}
+
+func (h *handle) exit() {
+	if g := h.g; g != nil {
+		g.gate.leave()
+	}
+}
+
+// admit lets a call in while the handle is open; dismiss lets it out.
+// Close waits for the calls it admitted.
+func (h *handle) admit() error {
+	g := h.g
+	if g != nil {
+		g.life.RLock()
+	}
+	if h.b == nil {
+		if g != nil {
+			g.life.RUnlock()
+		}
+		return ErrClosed
+	}
+	return nil
+}
+
+func (h *handle) dismiss() {
+	if g := h.g; g != nil {
+		g.life.RUnlock()
+	}
+}
+
 // orphaned reports that the buffer file was unlinked or replaced under
-// the handle, and that a call waiting in direction d can therefore never
+// the handle, and that a call waiting for h.waits can therefore never
 // proceed: a reader waits for items nobody can write any more; a writer
-// waits for room that only an attached reader could make, and the
-// strategy knows none is attached.
-func (h *handle) orphaned(d direction) bool {
+// waits for room that only an attached reader could make, and it knows
+// (roleWatch) that none is attached.
+func (h *handle) orphaned() bool {
 	if isSameFile(h.b.file, h.b.path) {
 		return false
 	}
-	return d == dataWait || h.st.readerGone(h)
+	return h.waits == dataWait || h.readers.gone()
 }
 
 // leave ends a call admitted by run: it ends its waiting, if it waited,
 // and dismisses it.
 func (h *handle) leave(ws *waitState, err error) error {
 	ws.done()
-	h.st.dismiss()
+	h.dismiss()
 	return err
 }
 
-// lend marks a Claim or Peek outstanding: the calling attempt keeps the
-// ring, and the inline paths stay off until finish.
+// lend marks a Claim or Peek outstanding at the end of the attempt that
+// made it: the side stays taken (give is not called), other goroutines of
+// the handle may enter again, and the inline paths stay off until finish.
 func (h *handle) lend() {
 	h.lent = true
 	if h.fastOK {
 		h.fast = false
 	}
+	h.exit()
 }
 
-// finish ends the outstanding Claim or Peek: done runs with the handle
-// taken again and the ring still held since lend. If done fails, the
-// Claim or Peek stays outstanding.
-func (h *handle) finish(done func() error) error {
-	if err := h.st.admit(h); err != nil {
+// finish ends the outstanding Claim or Peek with end (an operation's
+// attempt, as for run), which runs with the side still taken since lend,
+// and then gives the side back. If end fails, the Claim or Peek stays
+// outstanding.
+func (h *handle) finish(end func() (outcome, error)) error {
+	if err := h.admit(); err != nil {
 		return err
 	}
-	err := h.st.resume()
+	err := h.enter(noWait)
 	switch {
 	case err != nil:
 	case !h.lent:
-		h.st.keep()
+		h.exit()
 		err = ErrNotClaimed
 	default:
-		if err = done(); err != nil {
-			h.st.keep()
+		var out outcome
+		if out, err = end(); err != nil {
+			h.exit()
 			break
 		}
 		h.lent = false
 		if h.fastOK {
 			h.fast = true
 		}
-		h.st.give(h)
+		h.give(out.moved)
 	}
-	h.st.dismiss()
+	h.dismiss()
 	return err
 }
 
 // look runs f, which reads only shared words, while the handle is open;
 // closed, it returns zero.
 func (h *handle) look(f func() int) int {
-	if h.st.admit(h) != nil {
+	if h.admit() != nil {
 		return 0
 	}
-	defer h.st.dismiss()
+	defer h.dismiss()
 	return f()
 }
 
 // close detaches the handle: it stops the handle's waits and waits for
-// its running operations (strategy.stop), gives up the role, unmaps the
-// buffer and closes its file, and returns the first error. A second call
-// does nothing.
+// its running calls, gives up the role (and a side still kept for a Claim
+// or Peek), unmaps the buffer and closes its file, and returns the first
+// error. A second call does nothing.
 func (h *handle) close() error {
-	h.st.stop(h)
-	defer h.st.stopped()
+	h.closing.Store(true)
+	if g := h.g; g != nil {
+		g.gate.shut()
+		g.life.RLock()
+		if h.b != nil {
+			h.wakeAll() // the handle's own sleepers notice closing
+		}
+		g.life.RUnlock()
+		g.life.Lock()
+		defer g.life.Unlock()
+	}
 	if h.b == nil {
 		return nil
 	}
 	err := h.st.detach()
+	h.readers.close()
 	if cerr := h.b.close(); err == nil {
 		err = cerr
 	}

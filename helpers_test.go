@@ -12,6 +12,7 @@ import (
 
 	"github.com/sharedcbuff/scb"
 	"github.com/sharedcbuff/scb/internal/child/childtest"
+	"github.com/sharedcbuff/scb/internal/layout"
 )
 
 // waitBound bounds a wait in a test that must not hang; it is generous, so
@@ -152,3 +153,12 @@ func skipOnWindows(t *testing.T, reason string, roles ...string) {
 		childtest.Skip(t, reason, roles...)
 	}
 }
+
+// slotSize is the size of a slot of mode m holding items of up to
+// itemSize bytes (internal/layout).
+func slotSize(itemSize int, m scb.Mode) int {
+	return int(layout.SlotSize(uint64(itemSize), m == scb.Broadcast))
+}
+
+// slotLen is the offset of the item length in a slot of mode m.
+func slotLen(m scb.Mode) int64 { return int64(layout.LenOffset(m == scb.Broadcast)) }

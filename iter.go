@@ -109,7 +109,7 @@ func (r *Reader) Items(ctx context.Context, buf []byte) iter.Seq2[[]byte, error]
 		ctx := orBackground(ctx)
 		buf := buf
 		if cap(buf) == 0 {
-			buf = make([]byte, r.itemSize)
+			buf = make([]byte, r.lay.ItemSize)
 		}
 		buf = buf[:cap(buf)]
 		var n int

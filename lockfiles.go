@@ -1,7 +1,7 @@
 package scb
 
 // The Atomic strategy's role lock files beside a buffer: which a buffer has,
-// and making, checking and removing them.
+// making, checking and removing them, and a writer's watch on the reader's.
 
 import (
 	"errors"
@@ -12,28 +12,31 @@ import (
 	"runtime"
 
 	"github.com/gofrs/flock"
+
+	"github.com/sharedcbuff/scb/internal/layout"
+	"github.com/sharedcbuff/scb/internal/platform"
 )
 
 // lockFiles returns the role lock files that the buffer at path, with
 // header g, uses: none for Flock; for Atomic the writer lock, and in Queue
 // mode also the reader lock.
-func lockFiles(path string, g geometry) []string {
+func lockFiles(path string, g layout.Geometry) []string {
 	switch {
-	case g.strategy != Atomic:
+	case Strategy(g.Strategy) != Atomic:
 		return nil
-	case g.mode == Broadcast:
-		return []string{lockName(path, g.id, writerLockExt)}
+	case g.Broadcast():
+		return []string{lockName(path, g.ID, writerLockExt)}
 	}
-	return []string{lockName(path, g.id, writerLockExt), lockName(path, g.id, readerLockExt)}
+	return []string{lockName(path, g.ID, writerLockExt), lockName(path, g.ID, readerLockExt)}
 }
 
 // makeLockFiles creates the role lock files of a new buffer, with exactly
 // the buffer's permission (whoever first takes a role would otherwise create
 // them with theirs, less their umask), or checks them if they are left over
 // from an earlier buffer of the same name.
-func makeLockFiles(path string, c config, g geometry) error {
+func makeLockFiles(path string, c config, g layout.Geometry) error {
 	for _, lp := range lockFiles(path, g) {
-		f, err := createExcl(lp, c.perm)
+		f, err := platform.CreateExcl(lp, c.perm)
 		if errors.Is(err, fs.ErrExist) {
 			if err := checkLockFile(lp, c); err != nil {
 				return err
@@ -172,7 +175,7 @@ func readID(path string) (uint64, error) {
 		return 0, corruptf("%s is not a regular file (%v)", path, fi.Mode().Type())
 	}
 	g, err := readHeader(f, fi.Size())
-	return g.id, err
+	return g.ID, err
 }
 
 // removeFreeLockFile removes the role lock file at path unless a handle
@@ -189,7 +192,7 @@ func removeFreeLockFile(path string) error {
 		return err
 	}
 	if fi.Mode().IsRegular() {
-		fl := flock.New(path, flock.SetFlag(os.O_RDONLY|lockOpenFlags))
+		fl := flock.New(path, flock.SetFlag(os.O_RDONLY|platform.LockOpenFlags))
 		ok, err := fl.TryLock()
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
@@ -207,4 +210,44 @@ func removeFreeLockFile(path string) error {
 	}
 	_, err = unlink(path)
 	return err
+}
+
+// roleWatch is an Atomic Queue writer's view of the reader role: the
+// reader's role lock file, opened without locking it, so that the writer
+// can ask whether the role is held even after Remove unlinked the file.
+// The zero value watches nothing and cannot tell.
+type roleWatch struct {
+	f *os.File
+}
+
+// watchReaders returns the watch on buffer b's reader role lock file, for
+// a writer: one of an Atomic Queue buffer (the one kind with a reader
+// role lock); else the zero roleWatch.
+func watchReaders(b *buffer) roleWatch {
+	if Strategy(b.geo.Strategy) != Atomic || b.geo.Broadcast() {
+		return roleWatch{}
+	}
+	f, err := openNoFollow(lockName(b.path, b.geo.ID, readerLockExt), false)
+	if err != nil {
+		return roleWatch{}
+	}
+	return roleWatch{f}
+}
+
+// gone reports whether the reader role is free. (The writer asks only once
+// its buffer was removed, so no reader can take the role meanwhile.) Where
+// it cannot tell, it reports false: the writer waits on.
+func (w roleWatch) gone() bool {
+	if w.f == nil {
+		return false
+	}
+	held, err := platform.RoleHeld(w.f)
+	return err == nil && !held
+}
+
+// close closes the watched file.
+func (w roleWatch) close() {
+	if w.f != nil {
+		w.f.Close()
+	}
 }

@@ -5,30 +5,29 @@ import (
 	"os"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/sharedcbuff/scb/internal/layout"
+	"github.com/sharedcbuff/scb/internal/platform"
+	"github.com/sharedcbuff/scb/internal/wait"
 )
 
 // lockWord is one side's lock of a Flock buffer (strategy_flock.go has the
 // protocol): a word in the header that is 0 while the side is free and
-// otherwise holds its holder's token, and the wake-up words its lockers
-// sleep on (wait.go's protocol).
+// otherwise holds its holder's token, and the wake-up word its lockers
+// sleep on.
 type lockWord struct {
-	word    *uint32
-	seq     *uint32
-	waiters *uint32
+	word *uint32
+	wake wait.Word
 }
 
-// sideLock returns the lock of the side a handle of role r works on in a
-// buffer of mode m mapped at base, and false for a Broadcast reader, whose
-// cursor is its own and which needs none.
-func sideLock(base unsafe.Pointer, r role, broadcast bool) (lockWord, bool) {
-	at := func(off uintptr) *uint32 { return (*uint32)(unsafe.Add(base, off)) }
-	switch {
-	case r == roleWriter:
-		return lockWord{at(offWriteLock), at(offWriteLockSeq), at(offWriteLockWaiters)}, true
-	case !broadcast:
-		return lockWord{at(offReadLock), at(offReadLockSeq), at(offReadLockWaiters)}, true
+// lockWordOf returns the lock of side sd (writeSide or readSide) of the
+// buffer mapped at base.
+func lockWordOf(base unsafe.Pointer, sd side) lockWord {
+	at := func(off uintptr) *uint32 { return layout.At32(base, off) }
+	if sd == writeSide {
+		return lockWord{at(layout.OffWriteLock), wait.Word{Seq: at(layout.OffWriteLockSeq), Waiters: at(layout.OffWriteLockWaiters)}}
 	}
-	return lockWord{}, false
+	return lockWord{at(layout.OffReadLock), wait.Word{Seq: at(layout.OffReadLockSeq), Waiters: at(layout.OffReadLockWaiters)}}
 }
 
 // try takes the lock if it is free.
@@ -40,7 +39,7 @@ func (l lockWord) try(token uint32) bool {
 // reports whether token held it.
 func (l lockWord) release(token uint32) bool {
 	ok := atomic.CompareAndSwapUint32(l.word, token, 0)
-	wakeWord(l.seq, l.waiters)
+	l.wake.Wake()
 	return ok
 }
 
@@ -61,7 +60,7 @@ func claimHolder(fd uintptr, base unsafe.Pointer) (uint32, error) {
 	start := (uint32(os.Getpid())*2654435761 + holderNext.Add(1)) % maxHolders
 	for i := range uint32(maxHolders) {
 		slot := (start + i) % maxHolders
-		ok, err := lockHolder(fd, slot)
+		ok, err := platform.LockHolder(fd, slot)
 		if err != nil {
 			return 0, err
 		}
@@ -69,8 +68,8 @@ func claimHolder(fd uintptr, base unsafe.Pointer) (uint32, error) {
 			continue
 		}
 		token := slot + 1
-		for _, r := range []role{roleWriter, roleReader} {
-			if l, ok := sideLock(base, r, false); ok && atomic.LoadUint32(l.word) == token {
+		for _, sd := range []side{writeSide, readSide} {
+			if l := lockWordOf(base, sd); atomic.LoadUint32(l.word) == token {
 				l.release(token)
 			}
 		}
@@ -88,11 +87,11 @@ func (l lockWord) reclaim(fd uintptr, holder, token uint32) (bool, error) {
 	if holder == 0 || holder == token {
 		return false, nil
 	}
-	free, err := lockHolder(fd, holder-1)
+	free, err := platform.LockHolder(fd, holder-1)
 	if err != nil || !free {
 		return false, err
 	}
 	stolen := atomic.CompareAndSwapUint32(l.word, holder, token)
-	unlockHolder(fd, holder-1)
+	platform.UnlockHolder(fd, holder-1)
 	return stolen, nil
 }

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -22,7 +21,7 @@ func TestLockWordHolderRule(t *testing.T) {
 	defer w.Close()
 	live, err := OpenWriter("words", o)
 	require.NoError(t, err)
-	word := (*uint32)(unsafe.Add(w.base, offWriteLock))
+	word := lockWordOf(w.lay.Base, writeSide).word
 
 	// A live handle's token: never taken over, however long it stays.
 	atomic.StoreUint32(word, live.st.(*flockStrategy).token)

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/sharedcbuff/scb/internal/platform"
 )
 
 // File names. A buffer called jobs is the file jobs.scb; the Atomic
@@ -37,7 +39,7 @@ func DefaultDir() string {
 	if d := os.Getenv("SCB_DIR"); d != "" {
 		return d
 	}
-	if d := shmDir(); d != "" {
+	if d := platform.ShmDir(); d != "" {
 		return d
 	}
 	return os.TempDir()

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"strings"
 	"time"
+
+	"github.com/sharedcbuff/scb/internal/layout"
 )
 
 // Strategy selects how processes coordinate access to a buffer. It is fixed
@@ -178,7 +180,7 @@ func (c *config) checkOpen() error {
 	switch {
 	case c.Length != 0 && c.Length < 2:
 		return optionsf("Length %d is below 2", c.Length)
-	case c.ItemSize != 0 && (c.ItemSize < 1 || c.ItemSize > maxItemSize):
+	case c.ItemSize != 0 && (c.ItemSize < 1 || c.ItemSize > layout.MaxItemSize):
 		return optionsf("ItemSize %d is out of range", c.ItemSize)
 	case c.Strategy != 0 && !c.Strategy.valid():
 		return optionsf("unknown strategy %d", c.Strategy)
@@ -189,19 +191,19 @@ func (c *config) checkOpen() error {
 }
 
 // match reports ErrMismatch if a field the opener set differs from g.
-func (c *config) match(g geometry) error {
+func (c *config) match(g layout.Geometry) error {
 	var diffs []string
-	if c.Length != 0 && uint64(c.Length) != g.length {
-		diffs = append(diffs, fmt.Sprintf("Length %d, buffer has %d", c.Length, g.length))
+	if c.Length != 0 && uint64(c.Length) != g.Length {
+		diffs = append(diffs, fmt.Sprintf("Length %d, buffer has %d", c.Length, g.Length))
 	}
-	if c.ItemSize != 0 && uint64(c.ItemSize) != uint64(g.itemSize) {
-		diffs = append(diffs, fmt.Sprintf("ItemSize %d, buffer has %d", c.ItemSize, g.itemSize))
+	if c.ItemSize != 0 && uint64(c.ItemSize) != uint64(g.ItemSize) {
+		diffs = append(diffs, fmt.Sprintf("ItemSize %d, buffer has %d", c.ItemSize, g.ItemSize))
 	}
-	if c.Strategy != 0 && c.Strategy != g.strategy {
-		diffs = append(diffs, fmt.Sprintf("Strategy %v, buffer has %v", c.Strategy, g.strategy))
+	if c.Strategy != 0 && c.Strategy != Strategy(g.Strategy) {
+		diffs = append(diffs, fmt.Sprintf("Strategy %v, buffer has %v", c.Strategy, Strategy(g.Strategy)))
 	}
-	if c.Mode != 0 && c.Mode != g.mode {
-		diffs = append(diffs, fmt.Sprintf("Mode %v, buffer has %v", c.Mode, g.mode))
+	if c.Mode != 0 && c.Mode != Mode(g.Mode) {
+		diffs = append(diffs, fmt.Sprintf("Mode %v, buffer has %v", c.Mode, Mode(g.Mode)))
 	}
 	if diffs != nil {
 		return fmt.Errorf("%w: %s", ErrMismatch, strings.Join(diffs, "; "))
@@ -243,17 +245,17 @@ func create(name string, opts *Options) (*Writer, error) {
 	if m == 0 {
 		m = Queue
 	}
-	g, err := newGeometry(length, itemSize, s, m)
+	g, err := geometryFor(length, itemSize, s, m)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkArch(s); err != nil {
 		return nil, err
 	}
-	g.created = time.Now().UnixNano()
+	g.Created = time.Now().UnixNano()
 	var id [8]byte
 	_, _ = rand.Read(id[:]) // crypto/rand never fails on supported systems
-	g.id = binary.LittleEndian.Uint64(id[:])
+	g.ID = binary.LittleEndian.Uint64(id[:])
 	b, tmp, err := buildFile(name, c, g)
 	if err != nil {
 		return nil, err
@@ -273,6 +275,28 @@ func create(name string, opts *Options) (*Writer, error) {
 		return nil, err
 	}
 	return w, nil
+}
+
+// geometryFor checks the shape Create was asked for and computes its
+// layout. length and itemSize are already defaulted.
+func geometryFor(length, itemSize int, s Strategy, m Mode) (layout.Geometry, error) {
+	switch {
+	case length < 2:
+		return layout.Geometry{}, optionsf("Length %d is below 2", length)
+	case itemSize < 1:
+		return layout.Geometry{}, optionsf("ItemSize %d is below 1", itemSize)
+	case itemSize > layout.MaxItemSize:
+		return layout.Geometry{}, optionsf("ItemSize %d is above %d", itemSize, layout.MaxItemSize)
+	case !s.valid():
+		return layout.Geometry{}, optionsf("unknown strategy %d", s)
+	case !m.valid():
+		return layout.Geometry{}, optionsf("unknown mode %d", m)
+	}
+	g, ok := layout.NewGeometry(uint64(length), uint32(itemSize), uint8(s), uint8(m))
+	if !ok {
+		return layout.Geometry{}, optionsf("Length %d with ItemSize %d overflows the file size", length, itemSize)
+	}
+	return g, nil
 }
 
 // OpenWriter attaches a writer to the existing buffer called name.

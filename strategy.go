@@ -1,6 +1,12 @@
 package scb
 
-import "context"
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/sharedcbuff/scb/internal/layout"
+	"github.com/sharedcbuff/scb/internal/wait"
+)
 
 // role is what a handle does with a buffer.
 type role uint8
@@ -17,94 +23,71 @@ func (r role) String() string {
 	return "reader"
 }
 
-// strategy is everything that differs between the coordination schemes.
-// The operations themselves (writer.go, reader.go), the slot layout
-// (header.go, ring.go) and the waits (wait.go) are the same for every
-// scheme; a new scheme is a new implementation of this interface and a
-// case in newStrategy, and touches nothing else. Each handle has its own
-// strategy value, made when it attaches.
-//
-// The contract, in the order a call meets it (handle.go runs it):
-//
-//   - attach is called once, when the handle opens, after the handle is
-//     filled in. A scheme whose handle alone moves its cursors (owns)
-//     loads them here, once, with h.load.
-//   - admit and dismiss bracket every call on the handle; admit fails with
-//     ErrClosed once the handle is closed, and stop waits for every
-//     admitted call to be dismissed. A scheme whose handles are used by
-//     one goroutine at a time need only check that h.b is not nil.
-//   - take and give bracket one attempt at an operation. After take
-//     returns nil, the calling goroutine has exclusive use of the cursors
-//     the handle moves, across goroutines and processes, and the handle's
-//     copies of them are fresh (a scheme that does not own them reloads
-//     them with h.load). take refuses with h.lentErr while h.lent, before
-//     touching anything shared. It gives up with ctx's error when ctx
-//     (which may be nil, for no limit) is done, and with ErrClosed once
-//     h.closing is set. give ends the attempt.
-//   - moved reports, between take and give, that the attempt stored a
-//     shared cursor that sleepers of direction d wait on. The scheme wakes
-//     them (wake, wait.go) now, or once give has released what they would
-//     otherwise find taken.
-//   - keep ends a call whose attempt lent the ring (a Claim or Peek is
-//     outstanding: h.lent): other goroutines of the handle may enter
-//     again, while every other handle stays excluded until the lend ends.
-//     resume re-enters for the call that ends it, which then calls give,
-//     or keep if it ends nothing.
-//   - stop begins Close: it sets h.closing, ends the handle's waits, and
-//     waits until every admitted call is dismissed; stopped follows once
-//     Close is done with the handle. detach gives up the role, once.
-//
-// readerGone reports, for a writer whose buffer was removed, that no
-// reader is attached, so that a wait for room can never end; a scheme
-// that cannot know reports false.
-//
-// owns reports whether the handle is the only mover of the cursors it
-// works from, so that its copies stay valid between operations and the
-// inline paths (Writer.Push, Reader.Pop) may use them without take.
-// checkFirst reports whether take is costly enough (a system call) that an
-// operation should first look, without it, whether it could proceed.
-type strategy interface {
-	owns() bool
-	checkFirst() bool
-	attach(h *handle) error
-	admit(h *handle) error
-	dismiss()
-	take(ctx context.Context, h *handle) error
-	moved(h *handle, d direction)
-	give(h *handle)
-	keep()
-	resume() error
-	stop(h *handle)
-	stopped()
-	detach() error
-	readerGone(h *handle) bool
-}
+// side is the part of a buffer whose shared cursor a handle moves: the
+// writers share the write cursor, Queue readers the read cursor, and a
+// Broadcast reader's cursor is its own.
+type side uint8
 
-// newStrategy attaches a handle of role r to b with b's strategy.
-func newStrategy(b *buffer, r role) (strategy, error) {
-	switch b.geo.strategy {
-	case Atomic:
-		s, err := newAtomicStrategy(b, r)
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case r == roleWriter:
-			s.pid = b.writerPid
-			if !b.broadcast {
-				s.watchReader(b)
-			}
-		case !b.broadcast:
-			s.pid = b.readerPid
-		}
-		return s, nil
-	case Flock:
-		return newFlockStrategy(b, r), nil
+const (
+	writeSide side = iota + 1 // writers: the write cursor
+	readSide                  // Queue readers: the read cursor
+	ownSide                   // a Broadcast reader: nothing shared
+)
+
+// sideOf returns the side a handle of role r works on in buffer b.
+func sideOf(b *buffer, r role) side {
+	switch {
+	case r == roleWriter:
+		return writeSide
+	case b.geo.Mode == layout.ModeQueue:
+		return readSide
 	}
-	return nil, corruptf("strategy %d", b.geo.strategy)
+	return ownSide
 }
 
-// cursorError reports shared cursors that no valid buffer can have.
-func cursorError(tail, head, length uint64) error {
-	return corruptf("read cursor %d and write cursor %d are not 0 to %d apart", tail, head, length)
+// strategy is the lock of one side of a buffer, and nothing more: a handle
+// takes it around one operation and gives it back. What an operation does
+// under it, reloading the cursors, checking the header, waking the other
+// side once the lock is given back, is the handle's (handle.go); a
+// strategy never calls back into the handle. A new scheme is a new
+// implementation of these four methods and a case in newStrategy.
+//
+// Each handle has its own strategy value, made when it attaches, which
+// takes what the handle needs for its whole life (a role lock, a holder
+// slot) and gives it up in detach.
+//
+//   - take locks the side for one operation: afterwards the calling
+//     goroutine has exclusive use of the side's shared cursor among every
+//     handle of the buffer, in every process. It gives up with ctx's error
+//     when ctx is done, and with ErrClosed once the
+//     handle is closing. A holder that dies between take and give must
+//     leave the side to the next taker, with what it did all or nothing
+//     (the cursor store is the one thing that makes it visible).
+//   - give unlocks the side.
+//   - owns reports whether the handle holds its side for its whole life,
+//     so that nobody else moves the side's cursor: take and give do
+//     nothing, the handle's copies of the cursors stay valid between
+//     operations, the inline paths use them, and the handle is used by one
+//     goroutine at a time. A handle that does not own its side reloads
+//     its copies after every take and may be used by several goroutines
+//     (the handle's guard serialises them: a lock belongs to the handle).
+//   - detach gives up what the handle took for its life, once, after
+//     every call on the handle has returned.
+type strategy interface {
+	take(ctx context.Context) error
+	give()
+	owns() bool
+	detach() error
+}
+
+// newStrategy attaches a handle of role r to b with b's strategy. closing
+// is the handle's flag that ends its waits, y its yield back-off.
+func newStrategy(b *buffer, r role, closing *atomic.Bool, y *wait.Yielder) (strategy, error) {
+	switch Strategy(b.geo.Strategy) {
+	case Atomic:
+		return newAtomicStrategy(b, r)
+	case Flock:
+		return newFlockStrategy(b, sideOf(b, r), closing, y)
+	}
+	return nil, corruptf("strategy %d", b.geo.Strategy)
 }

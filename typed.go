@@ -45,7 +45,7 @@ func NewTypedWriter[T any](w *Writer) (*TypedWriter[T], error) {
 	if w == nil {
 		return nil, optionsf("NewTypedWriter: nil Writer")
 	}
-	c, err := codecFor[T](w.name, w.itemSize)
+	c, err := codecFor[T](w.name, w.lay.ItemSize)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ func NewTypedReader[T any](r *Reader) (*TypedReader[T], error) {
 	if r == nil {
 		return nil, optionsf("NewTypedReader: nil Reader")
 	}
-	c, err := codecFor[T](r.name, r.itemSize)
+	c, err := codecFor[T](r.name, r.lay.ItemSize)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ func NewTypedReader[T any](r *Reader) (*TypedReader[T], error) {
 // waits for room, and returns ErrFull (unwrapped) when a Queue buffer is
 // full.
 func (t *TypedWriter[T]) Push(v T) error {
-	return t.push(nil, &v)
+	return t.push(noWait, &v)
 }
 
 // PushWait is Push that waits for room while a Queue buffer is full, until
@@ -94,9 +94,9 @@ func (t *TypedWriter[T]) push(ctx context.Context, v *T) error {
 	return err
 }
 
-// pushBytes is PushBytes with a nil ctx, PushBytesWait otherwise.
+// pushBytes is PushBytes with noWait, PushBytesWait otherwise.
 func (w *Writer) pushBytes(ctx context.Context, p []byte) error {
-	if ctx == nil {
+	if ctx == noWait {
 		return w.PushBytes(p)
 	}
 	return w.PushBytesWait(ctx, p)
@@ -112,7 +112,7 @@ func (t *TypedWriter[T]) Writer() *Writer { return t.w }
 // An item whose length is not binary.Size(T) is consumed and reported with
 // an error matching ErrRange. On any error the value is T's zero value.
 func (t *TypedReader[T]) Pop() (T, error) {
-	return t.pop(nil)
+	return t.pop(noWait)
 }
 
 // PopWait is Pop that waits for an item while the buffer is empty, until
@@ -124,9 +124,9 @@ func (t *TypedReader[T]) PopWait(ctx context.Context) (T, error) {
 
 func (t *TypedReader[T]) pop(ctx context.Context) (T, error) {
 	var v T
-	if t.r.itemSize <= stackItem {
+	if t.r.lay.ItemSize <= stackItem {
 		var a [stackItem]byte
-		return v, t.popInto(ctx, a[:t.r.itemSize], &v)
+		return v, t.popInto(ctx, a[:t.r.lay.ItemSize], &v)
 	}
 	bp := t.c.get()
 	err := t.popInto(ctx, *bp, &v)
@@ -139,7 +139,7 @@ func (t *TypedReader[T]) pop(ctx context.Context) (T, error) {
 func (t *TypedReader[T]) popInto(ctx context.Context, buf []byte, v *T) error {
 	var n int
 	var err error
-	if ctx == nil {
+	if ctx == noWait {
 		n, err = t.r.PopBytes(buf)
 	} else {
 		n, err = t.r.PopBytesWait(ctx, buf)
@@ -168,7 +168,7 @@ func (t *TypedReader[T]) popInto(ctx context.Context, buf []byte, v *T) error {
 func (t *TypedReader[T]) Values(ctx context.Context) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		ctx := orBackground(ctx)
-		buf := make([]byte, t.r.itemSize)
+		buf := make([]byte, t.r.lay.ItemSize)
 		var v, zero T
 		iterate(
 			func() error { v = zero; return t.popInto(ctx, buf, &v) },

@@ -54,7 +54,8 @@ func TestTypedRoundTrip(t *testing.T) {
 		ctx := context.Background()
 		require.NoError(t, tw.Push(in[0]))
 		require.NoError(t, tw.PushWait(ctx, in[1]))
-		require.NoError(t, tw.PushWait(nil, in[2])) //nolint:staticcheck // nil means no limit
+		//lint:ignore SA1012 a nil context means no limit, which is what is tested
+		require.NoError(t, tw.PushWait(nil, in[2]))
 
 		got, err := tr.Pop()
 		require.NoError(t, err)

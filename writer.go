@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/sharedcbuff/scb/internal/layout"
+	"github.com/sharedcbuff/scb/internal/wait"
 )
 
 // Writer puts items into a buffer. Get one from Create or OpenWriter.
@@ -25,317 +28,40 @@ import (
 // detector reports the misuse as a data race.
 type Writer struct {
 	handle
-	head      uint64 // the next item number to write
-	tailCache uint64 // Queue: the read cursor as last seen
-	pub       uint64 // the write cursor as this handle last loaded or stored it
+	c writeCursor // the cursor of the buffer's mode (cursor.go)
+	q queueWriter // Queue mode's cursor, kept here so that Push's inline path reaches it at a fixed offset
 }
 
-var (
-	errClaimed   = fmt.Errorf("%w: a claimed slot is not committed or aborted yet", ErrBusy)
-	errWriteRace = fmt.Errorf("%w: the write cursor moved under this Writer: an Atomic Writer used by two goroutines at once, or another process writing without the writer role; nothing was published", ErrBusy)
-	errZeroCopyB = fmt.Errorf("%w: zero-copy access needs a Queue buffer", ErrUnsupported)
-)
+var errClaimed = fmt.Errorf("%w: a claimed slot is not committed or aborted yet", ErrBusy)
 
 func newWriter(b *buffer, c config) (*Writer, error) {
-	st, err := newStrategy(b, roleWriter)
-	if err != nil {
+	w := &Writer{}
+	if err := w.init(b, roleWriter, roomWait, c, errClaimed); err != nil {
 		return nil, err
 	}
-	w := &Writer{}
-	w.init(b, st, c, errClaimed)
-	w.handle.load = w.load
-	if err := w.attach(!w.broadcast && w.itemSize == 8); err != nil {
+	w.readers = watchReaders(b)
+	// The one place the Writer asks the buffer's mode: which cursor.
+	ws := writeState{ring: &w.lay, own: w.own}
+	fast := false
+	if b.geo.Broadcast() {
+		w.c.b = &broadcastWriter{writeState: ws}
+	} else {
+		w.q = queueWriter{writeState: ws}
+		w.c.q, fast = &w.q, w.lay.ItemSize == 8
+	}
+	if err := w.attach(&w.c, fast); err != nil {
 		return nil, err
 	}
 	// A writer opens the stream, again if CloseWrite ended it.
-	atomic.StoreUint64(w.end, 0)
+	atomic.StoreUint64(w.lay.End, 0)
 	return w, nil
 }
 
-// load reads the shared cursors into the writer's copies. A Flock writer
-// loads under its lock, its goroutines one at a time, so its copy of the
-// write cursor is one the shared cursor had: finding the cursor below it
-// means the file was damaged (writers only move it forward). An Atomic
-// writer loads only at attach and after misuse, whose torn copies prove
-// nothing (raced has its check).
-func (w *Writer) load() error {
-	if w.broadcast {
-		h := atomic.LoadUint64(w.wcur)
-		if h < w.pub && !w.st.owns() {
-			return wentBack("write", w.pub, h)
-		}
-		w.head, w.pub = h, h
-		return nil
-	}
-	t := atomic.LoadUint64(w.rcur)
-	h := atomic.LoadUint64(w.wcur)
-	switch {
-	case t > h || h-t > w.length:
-		return cursorError(t, h, w.length)
-	case h < w.pub && !w.st.owns():
-		return wentBack("write", w.pub, h)
-	}
-	w.head, w.tailCache, w.pub = h, t, h
-	return nil
-}
-
-// badCursors reports a read cursor t that does not fit the writer's own
-// write cursor: damage, if the shared cursors disagree too (ErrCorrupt);
-// else the writer's copy is wrong, which only misuse by two goroutines
-// does (raced).
-func (w *Writer) badCursors(t uint64) error {
-	h := atomic.LoadUint64(w.wcur)
-	switch {
-	case !w.sound():
-		return errOverwritten
-	case t > h || h-t > w.length:
-		return cursorError(t, h, w.length)
-	}
-	return w.raced()
-}
-
-// raced reports that the write cursor was not where this handle left it
-// when it came to publish: it was used by two goroutines at once (an
-// Atomic Writer must not be), or something else wrote the buffer. Nothing
-// was published: the compare-and-swap that publishes refused, so the
-// shared cursors stay valid for every other process. The handle reloads
-// its copies, to carry on from the shared state when used correctly again.
-// Damage is told from a race by raceOrDamage.
-func (w *Writer) raced() error {
-	pub := w.pub
-	h := atomic.LoadUint64(w.wcur)
-	w.load()
-	return w.raceOrDamage("write", pub, h, errWriteRace)
-}
-
-// next returns the slot for the next item, or ErrFull. In Broadcast mode it
-// marks the slot as being written, so that a reader still reading the item
-// it held sees the overwrite.
-func (w *Writer) next() (unsafe.Pointer, error) {
-	n := w.head
-	if w.broadcast {
-		s := w.slot(n)
-		// The mark must be visible before any byte of the new item is. A
-		// swap is a full barrier where it is one instruction (x86, arm64
-		// with LSE); as an LL/SC loop (arm64 v8.0) its store only releases,
-		// so the load after it, an acquire, keeps the item's stores behind.
-		atomic.SwapUint64(seqOf(s), 2*n+1)
-		atomic.LoadUint64(seqOf(s))
-		return s, nil
-	}
-	if n-w.tailCache >= w.length {
-		t := atomic.LoadUint64(w.rcur)
-		if t > n || n-t > w.length {
-			return nil, w.badCursors(t)
-		}
-		w.tailCache = t
-		if n-t >= w.length {
-			return nil, ErrFull
-		}
-	}
-	return w.slot(n), nil
-}
-
-// commit records the length of the item written into slot s and moves the
-// local write cursor past it. Readers see it once publish runs.
-func (w *Writer) commit(s unsafe.Pointer, n int) {
-	w.setItemLen(s, n)
-	if w.broadcast {
-		atomic.StoreUint64(seqOf(s), 2*w.head+2)
-	}
-	w.head++
-}
-
-// publish makes every committed item visible by moving the write cursor
-// from where this handle left it to head, in one compare-and-swap, and has
-// the strategy wake readers that sleep. It refuses (raced) to move a
-// cursor that another goroutine or process moved meanwhile, or to publish
-// more than the read cursor it last saw leaves room for: whatever two
-// goroutines misusing one handle did to its copies, the shared cursors
-// stay valid.
-func (w *Writer) publish() error {
-	if w.head < w.pub || !w.broadcast && w.head-w.tailCache > w.length ||
-		!atomic.CompareAndSwapUint64(w.wcur, w.pub, w.head) {
-		return w.raced()
-	}
-	w.pub = w.head
-	w.st.moved(&w.handle, dataWait)
-	return nil
-}
-
-func (w *Writer) putUint(v uint64) error {
-	if !w.fits(v) {
-		return fmt.Errorf("%w: %d does not fit in %d bytes", ErrRange, v, w.itemSize)
-	}
-	s, err := w.next()
-	if err != nil {
-		return err
-	}
-	putUint(w.item(s, w.itemSize), v)
-	w.commit(s, w.itemSize)
-	return nil
-}
-
-// fits reports whether v fits in an item.
-func (w *Writer) fits(v uint64) bool {
-	return w.itemSize >= 8 || v>>(8*uint(w.itemSize)) == 0
-}
-
-// putUints is putUint for a batch into a Queue buffer: it finds the room
-// once per stretch of free slots and fills them in a tight loop, so that
-// the stores to consecutive slots overlap. It returns how many it wrote.
-func (w *Writer) putUints(vs []uint64) (int, error) {
-	done := 0
-	for done < len(vs) {
-		if !w.fits(vs[done]) {
-			// A value that can never fit is reported before a full buffer.
-			return done, fmt.Errorf("%w: %d does not fit in %d bytes", ErrRange, vs[done], w.itemSize)
-		}
-		room := w.length - (w.head - w.tailCache)
-		if room == 0 {
-			if _, err := w.next(); err != nil { // reloads the read cursor
-				return done, err
-			}
-			continue
-		}
-		k := done + int(min(room, uint64(len(vs)-done)))
-		if w.itemSize == 8 {
-			// Every value fits: walk the slots by address, a run up
-			// to the ring's end at a time.
-			for done < k {
-				idx := w.index(w.head)
-				run := int(min(uint64(k-done), w.length-idx))
-				step, lenOff, dataOff := w.slotSize, w.lenOff, w.dataOff // locals: the stores below could alias w
-				p := unsafe.Add(w.base, headerSize+uintptr(idx)*step)
-				for _, v := range vs[done : done+run] {
-					*(*uint32)(unsafe.Add(p, lenOff)) = 8
-					binary.BigEndian.PutUint64(unsafe.Slice((*byte)(unsafe.Add(p, dataOff)), 8), v)
-					p = unsafe.Add(p, step)
-				}
-				done += run
-				w.head += uint64(run)
-			}
-			continue
-		}
-		for ; done < k; done++ {
-			v := vs[done]
-			if !w.fits(v) {
-				return done, fmt.Errorf("%w: %d does not fit in %d bytes", ErrRange, v, w.itemSize)
-			}
-			s := w.slot(w.head)
-			w.setItemLen(s, w.itemSize)
-			putUint(w.item(s, w.itemSize), v)
-			w.head++
-		}
-	}
-	return done, nil
-}
-
-func (w *Writer) putBytes(p []byte) error {
-	if len(p) > w.itemSize {
-		return fmt.Errorf("%w: %d bytes, item size is %d", ErrTooLarge, len(p), w.itemSize)
-	}
-	s, err := w.next()
-	if err != nil {
-		return err
-	}
-	copy(w.item(s, len(p)), p)
-	w.commit(s, len(p))
-	return nil
-}
-
-// wop is one write operation, carried through retries by the Wait forms.
-type wop struct {
-	kind uint8
-	v    uint64
-	p    []byte
-	vs   []uint64
-	ps   [][]byte
-	n    int // items written so far
-}
-
-const (
-	opUint      uint8 = iota // one uint64
-	opBytes                  // one byte item
-	opUints                  // a batch of uint64s
-	opBytesMany              // a batch of byte items
-)
-
-// try makes one attempt at op with the ring taken: it writes what fits,
-// publishes it with one store, and returns ErrFull if op is not finished.
-func (w *Writer) try(op *wop) error {
-	start := op.n
-	var err error
-	switch op.kind {
-	case opUint:
-		if err = w.putUint(op.v); err == nil {
-			op.n = 1
-		}
-	case opBytes:
-		if err = w.putBytes(op.p); err == nil {
-			op.n = 1
-		}
-	case opUints:
-		if !w.broadcast {
-			var k int
-			k, err = w.putUints(op.vs[op.n:])
-			op.n += k
-			break
-		}
-		for op.n < len(op.vs) {
-			if err = w.putUint(op.vs[op.n]); err != nil {
-				break
-			}
-			op.n++
-		}
-	case opBytesMany:
-		for op.n < len(op.ps) {
-			if err = w.putBytes(op.ps[op.n]); err != nil {
-				break
-			}
-			op.n++
-		}
-	}
-	if op.n > start {
-		if perr := w.publish(); perr != nil {
-			op.n = start
-			return perr
-		}
-	}
-	return err
-}
-
-// stuck reports, without taking the ring, that a Queue buffer is full
-// right now and op's next item is one it could take (an item that can
-// never fit is reported as such by try whether or not the buffer is
-// full, and an empty batch is done at once), and the read cursor to wait
-// on.
-func (w *Writer) stuck(op *wop) (bool, uint64) {
-	if w.broadcast {
-		return false, 0
-	}
-	var ok bool
-	switch op.kind {
-	case opUint:
-		ok = w.fits(op.v)
-	case opBytes:
-		ok = len(op.p) <= w.itemSize
-	case opUints:
-		ok = op.n < len(op.vs) && w.fits(op.vs[op.n])
-	case opBytesMany:
-		ok = op.n < len(op.ps) && len(op.ps[op.n]) <= w.itemSize
-	}
-	h := atomic.LoadUint64(w.wcur) // first: the read cursor only grows towards it
-	t := atomic.LoadUint64(w.rcur)
-	return ok && h-t == w.length && w.sound(), h - w.length
-}
-
-// do runs op: once with a nil ctx, otherwise until it is finished, waiting
+// do runs op: once with ctx noWait, otherwise until it is finished, waiting
 // for room in between. It returns how many items op wrote.
 func (w *Writer) do(ctx context.Context, name string, op *wop) (int, error) {
-	err := w.run(ctx, roomWait, ErrFull,
-		func() (bool, uint64) { return w.stuck(op) },
-		func() (uint64, error) { err := w.try(op); return w.tailCache, err })
+	op.c = w.c
+	err := w.run(ctx, ErrFull, op.idle, op.attempt)
 	return op.n, w.wrap(name, err)
 }
 
@@ -346,35 +72,36 @@ func (w *Writer) do(ctx context.Context, name string, op *wop) (int, error) {
 func (w *Writer) Push(v uint64) error {
 	if w.fast {
 		// The Atomic Queue path for 8-byte items, which is most of the
-		// traffic: what claim, putUint, commit and publish do, inline.
-		// Anything unusual takes the long way.
-		n := w.head
-		if n-w.tailCache >= w.length {
-			t := atomic.LoadUint64(w.rcur)
-			if t <= n && n-t <= w.length {
-				w.tailCache = t
-				if n-t == w.length {
+		// traffic: what putUint and publish do, inline. Anything unusual
+		// takes the long way.
+		q := &w.q
+		n := q.head
+		if n-q.tail >= w.lay.Length {
+			t := atomic.LoadUint64(w.lay.RCur)
+			if t <= n && n-t <= w.lay.Length {
+				q.tail = t
+				if n-t == w.lay.Length {
 					return ErrFull
 				}
 			}
 		}
-		if n-w.tailCache < w.length {
-			s := w.slot(n)
-			*(*uint32)(unsafe.Add(s, queueLen)) = 8
-			binary.BigEndian.PutUint64(unsafe.Slice((*byte)(unsafe.Add(s, w.dataOff)), 8), v)
-			w.head = n + 1
-			if !atomic.CompareAndSwapUint64(w.wcur, n, n+1) {
-				return w.wrap("push", w.raced())
+		if n-q.tail < w.lay.Length {
+			s := w.lay.Slot(n)
+			*(*uint32)(unsafe.Add(s, layout.QueueLen)) = 8
+			binary.BigEndian.PutUint64(unsafe.Slice((*byte)(unsafe.Add(s, w.lay.DataOff)), 8), v)
+			q.head = n + 1
+			if !atomic.CompareAndSwapUint64(w.lay.WCur, n, n+1) {
+				return w.wrap("push", q.raced())
 			}
-			w.pub = n + 1
-			if atomic.LoadUint32(w.dataWaiters) != 0 {
-				wakeWord(w.dataSeq, w.dataWaiters)
+			q.pub = n + 1
+			if atomic.LoadUint32(w.lay.DataWaiters) != 0 {
+				wait.Word{Seq: w.lay.DataSeq, Waiters: w.lay.DataWaiters}.Wake()
 			}
 			return nil
 		}
 	}
 	op := wop{kind: opUint, v: v}
-	_, err := w.do(nil, "push", &op)
+	_, err := w.do(noWait, "push", &op)
 	return err
 }
 
@@ -402,7 +129,7 @@ func (w *Writer) PushWait(ctx context.Context, v uint64) error {
 // returns ErrFull when a Queue buffer is full.
 func (w *Writer) PushBytes(p []byte) error {
 	op := wop{kind: opBytes, p: p}
-	_, err := w.do(nil, "push", &op)
+	_, err := w.do(noWait, "push", &op)
 	return err
 }
 
@@ -422,7 +149,7 @@ func (w *Writer) PushBytesWait(ctx context.Context, p []byte) error {
 // buffer filled up, ErrRange for a value that does not fit.
 func (w *Writer) PushMany(vs []uint64) (int, error) {
 	op := wop{kind: opUints, vs: vs}
-	return w.do(nil, "push", &op)
+	return w.do(noWait, "push", &op)
 }
 
 // PushManyWait is PushMany that waits for room until all of vs is written
@@ -439,7 +166,7 @@ func (w *Writer) PushManyWait(ctx context.Context, vs []uint64) (int, error) {
 // longer than ItemSize stops it with ErrTooLarge.
 func (w *Writer) PushBytesMany(items [][]byte) (int, error) {
 	op := wop{kind: opBytesMany, ps: items}
-	return w.do(nil, "push", &op)
+	return w.do(noWait, "push", &op)
 }
 
 // PushBytesManyWait is PushBytesMany that waits for room until all of items
@@ -463,7 +190,7 @@ func (w *Writer) PushBytesManyWait(ctx context.Context, items [][]byte) (int, er
 // after Commit, Abort or Close. Broadcast buffers do not support zero-copy
 // writes (ErrUnsupported).
 func (w *Writer) Claim() ([]byte, error) {
-	return w.claimWait(nil)
+	return w.claimWait(noWait)
 }
 
 // ClaimWait is Claim that waits for room while the buffer is full, until
@@ -474,58 +201,26 @@ func (w *Writer) ClaimWait(ctx context.Context) ([]byte, error) {
 }
 
 func (w *Writer) claimWait(ctx context.Context) ([]byte, error) {
-	var p []byte
-	probe := wop{kind: opBytes} // an empty item: stuck only asks whether the buffer is full
-	err := w.run(ctx, roomWait, ErrFull,
-		func() (bool, uint64) { return w.stuck(&probe) },
-		func() (uint64, error) {
-			if w.broadcast {
-				return 0, errZeroCopyB
-			}
-			s, err := w.next()
-			if err != nil {
-				return w.tailCache, err
-			}
-			w.lend() // the ring stays taken until Commit or Abort
-			p = w.item(s, w.itemSize)
-			return 0, nil
-		})
-	return p, w.wrap("claim", err)
+	op := wop{kind: opLend}
+	_, err := w.do(ctx, "claim", &op)
+	return op.slot, err
 }
 
 // Commit publishes the claimed slot as an item of its first n bytes.
 // n above ItemSize is ErrTooLarge and keeps the claim open.
 func (w *Writer) Commit(n int) error {
-	return w.wrap("commit", w.finish(func() error {
-		if n < 0 {
-			return fmt.Errorf("%w: negative length %d", ErrRange, n)
-		}
-		if n > w.itemSize {
-			return fmt.Errorf("%w: %d bytes, item size is %d", ErrTooLarge, n, w.itemSize)
-		}
-		w.commit(w.slot(w.head), n)
-		return w.publish()
-	}))
+	return w.wrap("commit", w.finish((&wop{c: w.c, kind: opGiveBack, n: n}).attempt))
 }
 
 // Abort gives the claimed slot back unpublished.
 func (w *Writer) Abort() error {
-	return w.wrap("abort", w.finish(func() error { return nil }))
+	return w.wrap("abort", w.finish((&wop{c: w.c, kind: opAbort}).attempt))
 }
 
 // Len returns the number of items not yet read: in Queue mode the unread
 // items, in Broadcast mode the items held in the ring (at most Length). It
 // returns 0 after Close. The answer may be stale as soon as it is returned.
-func (w *Writer) Len() int { return w.look(w.unread) }
-
-// Cap returns the buffer's Length: the number of slots.
-func (w *Writer) Cap() int { return int(w.length) }
-
-// ItemSize returns the largest item the buffer holds, in bytes.
-func (w *Writer) ItemSize() int { return w.itemSize }
-
-// Name returns the buffer's name.
-func (w *Writer) Name() string { return w.name }
+func (w *Writer) Len() int { return w.look(w.c.unread) }
 
 // Close detaches the writer: it gives up the writer role, drops an
 // outstanding claim unpublished, unmaps the buffer and closes its file, and
@@ -551,16 +246,12 @@ func (w *Writer) CloseWrite() error {
 	if err := w.Abort(); err != nil && !errors.Is(err, ErrNotClaimed) {
 		return err
 	}
-	// One attempt with the ring taken (Flock: the write cursor is fresh
-	// under the lock); it never blocks, so nothing counts as blocked.
-	err := w.run(nil, roomWait, nil,
-		func() (bool, uint64) { return false, 0 },
-		func() (uint64, error) {
-			atomic.StoreUint64(w.end, w.head+1)
-			return 0, nil
-		})
-	if err != nil {
-		return w.wrap("close", err)
+	// One attempt with the side taken (where it is shared, the write
+	// cursor is fresh under the lock); it never blocks, so nothing counts
+	// as blocked.
+	op := wop{kind: opEnd}
+	if _, err := w.do(noWait, "close", &op); err != nil {
+		return err
 	}
 	w.wakeAll() // every reader, registered as a sleeper or not
 	return w.Close()

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"runtime"
 	"time"
 )
 
@@ -31,9 +32,6 @@ func startLoad(k int) (stop func(), err error) {
 	return stop, nil
 }
 
-// spinSink keeps the spinning loop's work from being optimised away.
-var spinSink uint64
-
 // spin is a load process: it burns a CPU until killed.
 func spin() error {
 	ready()
@@ -42,7 +40,7 @@ func spin() error {
 		for i := range uint64(1 << 20) {
 			x += i ^ x>>3
 		}
-		spinSink = x
+		runtime.KeepAlive(x) // the loop's work must not be optimised away
 	}
 	return nil
 }

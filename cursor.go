@@ -1,0 +1,366 @@
+package scb
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/sharedcbuff/scb/internal/layout"
+)
+
+// A cursor is a role's view of the ring in one mode: where its next item
+// goes or comes from, which shared cursor it moves, and how what it did
+// becomes visible to the other side. The roles (writer.go, reader.go) pick
+// one when they open, by the buffer's mode, and never ask the mode again;
+// the operations (ops.go) drive it; the handle (handle.go) reloads it
+// after taking the side, and wakes the other side when it moved.
+//
+//	Queue mode (cursor_queue.go): the write cursor, which waits for the
+//	read cursor to make room; the read cursor, shared by every Queue
+//	reader and moved by one owner at a time (the side's lock holder).
+//
+//	Broadcast mode (cursor_broadcast.go): the write cursor, which
+//	overwrites the oldest item and marks each slot's sequence word; a
+//	reader's own private cursor, which reads a slot between two loads of
+//	its sequence word and skips what was overwritten.
+//
+// Another way of reading a Queue (taking items under a lease, say) is
+// another type and another field of readCursor. A cursor never calls back
+// into the handle or the operations; it reports, and they act.
+
+// cursor is what the handle needs of every cursor.
+type cursor interface {
+	// reload refreshes the cursor's copies of the shared cursors. A
+	// handle whose strategy owns its side calls it once, at attach; one
+	// that does not, after every take: other handles move the side's
+	// cursor between its operations.
+	reload() error
+}
+
+// writeCursor is a writer's cursor: the cursor of the buffer's mode, one
+// of its fields set. Its methods pass each call on to that one. It is not
+// an interface because Go's escape analysis lets the arguments of an
+// interface method escape to the heap, and the data calls take the
+// caller's memory (a stack buffer must stay on the stack); here every call
+// is static, and the choice a predictable branch.
+type writeCursor struct {
+	q *queueWriter
+	b *broadcastWriter
+}
+
+func (c *writeCursor) reload() error {
+	if c.q != nil {
+		return c.q.reload()
+	}
+	return c.b.reload()
+}
+
+// full reports, without the side taken, that there is no room for an item
+// right now, and the read cursor to wait on. (A Broadcast writer is never
+// full.)
+func (c writeCursor) full() (bool, uint64) {
+	if c.q != nil {
+		return c.q.full()
+	}
+	return false, 0
+}
+
+// itemSize is the largest item.
+func (c writeCursor) itemSize() int {
+	if c.q != nil {
+		return c.q.ring.ItemSize
+	}
+	return c.b.ring.ItemSize
+}
+
+// putUint, putBytes and putUints write items into the slots past the
+// write cursor, invisible until publish: ErrFull when there is no room,
+// ErrRange or ErrTooLarge for an item that can never fit. putUints
+// returns how many it wrote.
+func (c writeCursor) putUint(v uint64) error {
+	if c.q != nil {
+		return c.q.putUint(v)
+	}
+	return c.b.putUint(v)
+}
+
+func (c writeCursor) putBytes(p []byte) error {
+	if c.q != nil {
+		return c.q.putBytes(p)
+	}
+	return c.b.putBytes(p)
+}
+
+func (c writeCursor) putUints(vs []uint64) (int, error) {
+	if c.q != nil {
+		return c.q.putUints(vs)
+	}
+	return c.b.putUints(vs)
+}
+
+// publish makes the items written visible with one store of the write
+// cursor.
+func (c writeCursor) publish() error {
+	if c.q != nil {
+		return c.q.publish()
+	}
+	return c.b.publish()
+}
+
+// seen returns the read cursor as last seen: what a writer waiting for
+// room waits on.
+func (c writeCursor) seen() uint64 {
+	if c.q != nil {
+		return c.q.tail
+	}
+	return 0
+}
+
+// claim returns the next slot for zero-copy writing; commit publishes its
+// first n bytes as an item. (Queue mode only.)
+func (c writeCursor) claim() ([]byte, error) {
+	if c.q != nil {
+		return c.q.claim()
+	}
+	return nil, errZeroCopyB
+}
+
+func (c writeCursor) commit(n int) error {
+	if c.q != nil {
+		return c.q.commit(n)
+	}
+	return errZeroCopyB
+}
+
+// end ends the stream after the items published.
+func (c writeCursor) end() {
+	if c.q != nil {
+		c.q.end()
+		return
+	}
+	c.b.end()
+}
+
+// unread returns the items not yet read: in Queue mode the unread ones,
+// in Broadcast mode those held in the ring.
+func (c writeCursor) unread() int {
+	if c.q != nil {
+		return c.q.unread()
+	}
+	return c.b.unread()
+}
+
+// readCursor is a reader's cursor: the cursor of the buffer's mode, one of
+// its fields set, as for writeCursor.
+type readCursor struct {
+	q *queueReader
+	b *broadcastReader
+}
+
+func (c *readCursor) reload() error {
+	if c.q != nil {
+		return c.q.reload()
+	}
+	return nil // a Broadcast reader's cursor is its own
+}
+
+// empty reports, without the side taken, that there is nothing to read
+// right now, and the write cursor to wait on. (A Broadcast reader's cursor
+// is its own, guarded by the side: it cannot tell without it, and reports
+// false.)
+func (c readCursor) empty() (bool, uint64) {
+	if c.q != nil {
+		return c.q.empty()
+	}
+	return false, 0
+}
+
+// readOne reads the next item into dst, or as a uint64 if asUint, and
+// moves past it; readUints reads a batch of integer items. What they read
+// is consumed only once settle publishes it. An item that does not fit
+// (ErrRange, io.ErrShortBuffer) stays unread.
+func (c readCursor) readOne(dst []byte, asUint bool) (uint64, int, error) {
+	if c.q != nil {
+		return c.q.readOne(dst, asUint)
+	}
+	return c.b.readOne(dst, asUint)
+}
+
+func (c readCursor) readUints(vs []uint64) (int, error) {
+	if c.q != nil {
+		return c.q.readUints(vs)
+	}
+	return c.b.readUints(vs)
+}
+
+// settle ends an attempt that read got items and stopped with err: it
+// publishes what was read (freeing the slots, in Queue mode) and reports
+// whether it stored the shared cursor, and the error the attempt returns
+// (a Broadcast item overwritten while it was read becomes an overrun).
+func (c readCursor) settle(got int, err error) (bool, error) {
+	if c.q != nil {
+		return c.q.settle(got, err)
+	}
+	return c.b.settle(got, err)
+}
+
+// seen returns the write cursor as last seen: what a reader waiting for
+// items waits on.
+func (c readCursor) seen() uint64 {
+	if c.q != nil {
+		return c.q.head
+	}
+	return c.b.head
+}
+
+// available returns how many items could be read now, at most Length.
+func (c readCursor) available() int {
+	if c.q != nil {
+		return queueUnread(c.q.ring)
+	}
+	return c.b.available()
+}
+
+// peek returns the next item in place; release consumes it. (Queue mode
+// only.)
+func (c readCursor) peek() ([]byte, error) {
+	if c.q != nil {
+		return c.q.peek()
+	}
+	return nil, errZeroCopyB
+}
+
+func (c readCursor) release() error {
+	if c.q != nil {
+		return c.q.release()
+	}
+	return errZeroCopyB
+}
+
+// lost returns how many items the reader skipped because they were
+// overwritten (Broadcast mode).
+func (c readCursor) lost() uint64 {
+	if c.b != nil {
+		return c.b.lostN.Load()
+	}
+	return 0
+}
+
+// errStale is a Broadcast reader's report that an item was overwritten
+// before or while it was read. settle turns it into an overrun.
+var errStale = errors.New("scb: item overwritten")
+
+// errZeroCopyB is what zero-copy calls return in Broadcast mode.
+var errZeroCopyB = fmt.Errorf("%w: zero-copy access needs a Queue buffer", ErrUnsupported)
+
+// writeState is what the writers of both modes keep: the write cursor as
+// the writer moves it, and as it last stored or loaded it.
+type writeState struct {
+	ring *layout.Ring
+	own  bool   // the side is the handle's for its life (the strategy owns it)
+	head uint64 // the next item number to write
+	pub  uint64 // the write cursor as this handle last loaded or stored it
+}
+
+// checkUint and checkBytes refuse an item that can never fit, before a
+// full buffer is reported.
+func (w *writeState) checkUint(v uint64) error {
+	if !layout.FitsUint(v, w.ring.ItemSize) {
+		return fmt.Errorf("%w: %d does not fit in %d bytes", ErrRange, v, w.ring.ItemSize)
+	}
+	return nil
+}
+
+func (w *writeState) checkBytes(n int) error {
+	if n > w.ring.ItemSize {
+		return fmt.Errorf("%w: %d bytes, item size is %d", ErrTooLarge, n, w.ring.ItemSize)
+	}
+	return nil
+}
+
+// store publishes head with one compare-and-swap from where this handle
+// left the write cursor, and reports false if the cursor moved meanwhile
+// (the caller then reports raced).
+func (w *writeState) store() bool {
+	if w.head < w.pub || !atomic.CompareAndSwapUint64(w.ring.WCur, w.pub, w.head) {
+		return false
+	}
+	w.pub = w.head
+	return true
+}
+
+// end marks the stream ended after item head-1.
+func (w *writeState) end() { atomic.StoreUint64(w.ring.End, w.head+1) }
+
+// readState is what the readers of both modes keep.
+type readState struct {
+	ring *layout.Ring
+	own  bool   // the side is the handle's for its life (the strategy owns it)
+	pos  uint64 // the next item number to read
+	head uint64 // the write cursor as last seen
+}
+
+// caughtUp records h, the write cursor just loaded with the end mark e,
+// and reports ErrEmpty if nothing is past pos, or io.EOF if moreover the
+// stream ended.
+func (r *readState) caughtUp(e, h uint64) error {
+	r.head = h
+	if r.pos >= h {
+		if e != 0 {
+			return io.EOF
+		}
+		return ErrEmpty
+	}
+	return nil
+}
+
+// decode reads the item in slot s, item pos, into dst or as a uint64
+// (asUint), after checking its recorded length.
+func (r *readState) decode(s unsafe.Pointer, dst []byte, asUint bool) (v uint64, n int, err error) {
+	l := r.ring.ItemLen(s)
+	n = int(min(l, uint32(r.ring.ItemSize)))
+	switch {
+	case l > uint32(r.ring.ItemSize):
+		err = corruptf("item %d has length %d, item size is %d", r.pos, l, r.ring.ItemSize)
+	case asUint:
+		var ok bool
+		if v, ok = layout.GetUint(r.ring.Item(s, n)); !ok {
+			err = fmt.Errorf("%w: item %d has %d bytes that do not hold a uint64", ErrRange, r.pos, n)
+		}
+	case n > len(dst):
+		err = fmt.Errorf("%w: item of %d bytes, buffer of %d", io.ErrShortBuffer, n, len(dst))
+	default:
+		copy(dst, r.ring.Item(s, n))
+	}
+	return v, n, err
+}
+
+// cursorError reports shared cursors that no valid buffer can have.
+func cursorError(tail, head, length uint64) error {
+	return corruptf("read cursor %d and write cursor %d are not 0 to %d apart", tail, head, length)
+}
+
+// wentBack reports the cursor named ("write" or "read") found at now after
+// the handle saw it at was: writers and readers only move their cursors
+// forward, so that is damage.
+func wentBack(cursor string, was, now uint64) error {
+	return corruptf("the %s cursor went back from %d to %d: the file was truncated or overwritten", cursor, was, now)
+}
+
+// raceOrDamage classifies a cursor that was not where the handle left it
+// when it came to publish it (cursor names it, was is the handle's copy,
+// now the shared value): damage if the header lost its magic or the cursor
+// is back at 0 after the handle saw it past 0, else race, misuse by two
+// goroutines. Only 0 is sure: under misuse the handle's own copies are torn
+// between goroutines, so a cursor below them proves nothing.
+func raceOrDamage(ring *layout.Ring, cursor string, was, now uint64, race error) error {
+	switch {
+	case !ring.Sound():
+		return errOverwritten
+	case now == 0 && was > 0:
+		return wentBack(cursor, was, 0)
+	}
+	return race
+}

@@ -1,0 +1,308 @@
+// Package layout is the buffer file format, all of it: the header page,
+// the slot layouts, the encoding of integer items, and the view of a mapped
+// file that the engine reads and writes through (Ring). It does not depend
+// on GOARCH: every offset and size is a constant here, and the one property
+// of the machine the file records, the byte order, is checked by Decode.
+//
+// The package knows bytes, not buffers: it imports nothing of scb, and its
+// errors are plain; package scb wraps them in its own sentinels (a header
+// that Decode refuses is scb.ErrCorrupt, a geometry NewGeometry refuses is
+// scb.ErrInvalidOptions). Its small methods inline into the engine's hot
+// path (go build -gcflags=-m prints "inlining call to (*layout.Ring).Slot").
+package layout
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"math"
+	"math/bits"
+)
+
+// The file format, version 2. Every offset is a constant that does not
+// depend on the architecture.
+//
+// The file is one header page of HeaderSize bytes followed by Length slots of
+// SlotSize bytes. The header's first 128-byte line holds the fixed fields,
+// written once by Create and covered by a CRC-32C checksum; the numbers are
+// little-endian except the byte-order mark. Each shared cursor then has a
+// 128-byte line of its own, so that the writer and the readers never share a
+// cache line (128 bytes covers the adjacent-line prefetcher of x86 and the
+// 128-byte lines of Apple's arm64 cores). The cursors are updated with
+// sync/atomic and are in the machine's own byte order, which the byte-order
+// mark records; so are the wake-up words and the slot headers below. A file
+// made on a machine with the other byte order is refused.
+//
+// A slot is a slot header followed by ItemSize bytes of item. Queue slots
+// need only the item's length; Broadcast slots also carry a sequence
+// number, with which a reader detects that the writer overwrote the item
+// while it was reading it. For items of 64 bytes or more the slot header
+// takes a whole 64-byte line and slots are a multiple of 64 bytes, so that
+// every item starts on a cache line (copying 4 KiB items that straddle
+// lines is about a third slower); smaller slots are a multiple of 8:
+//
+//	Queue:
+//	 0 len  uint32  the item's length, at most ItemSize
+//	 4 -    uint32  reserved, zero
+//	 8 item [ItemSize]byte      (at 64 when ItemSize >= 64)
+//
+//	Broadcast:
+//	 0 seq  uint64  2n+2 once item n is in the slot, 2n+1 while it is written
+//	 8 len  uint32  the item's length, at most ItemSize
+//	12 -    uint32  reserved, zero
+//	16 item [ItemSize]byte      (at 64 when ItemSize >= 64)
+//
+// An item is opaque bytes, except that integer items are stored big-endian
+// in all ItemSize bytes, zero-padded in front when ItemSize is above 8
+// (PutUint and GetUint).
+const (
+	HeaderSize = 4096 // the header page; slots start at this offset
+	LineSize   = 128  // one cache line pair: cursors never share one
+
+	// Fixed fields (line 0).
+	OffMagic     = 0  // [8]byte Magic
+	OffVersion   = 8  // uint32 Version
+	OffByteOrder = 12 // uint32 ByteOrderMark in the creator's byte order
+	OffLength    = 16 // uint64 number of slots
+	OffItemSize  = 24 // uint32 largest item in bytes
+	OffSlotSize  = 28 // uint32 bytes per slot
+	OffStrategy  = 32 // uint8 strategy code (StrategyAtomic, StrategyFlock)
+	OffMode      = 33 // uint8 mode code (ModeQueue, ModeBroadcast)
+	OffSlots     = 40 // uint64 offset of slot 0 (HeaderSize)
+	OffFileSize  = 48 // uint64 total file size
+	OffCreated   = 56 // int64 creation time, Unix nanoseconds
+	OffID        = 64 // uint64 random, names this buffer's role lock files
+	OffChecksum  = 72 // uint32 CRC-32C (Castagnoli) of bytes [0, OffChecksum)
+	FixedSize    = 76 // bytes of line 0 that are defined; the rest is zero
+
+	// Shared cursors, each on its own line.
+	OffHead = 1 * LineSize // uint64 items ever written: the write cursor
+	OffTail = 2 * LineSize // uint64 items ever consumed: the Queue read cursor
+
+	// Wake-up words for blocking calls (package wait has the protocol).
+	OffDataSeq     = 3 * LineSize   // uint32 bumped when items arrive and a reader waits
+	OffDataWaiters = 3*LineSize + 4 // uint32 readers sleeping on OffDataSeq
+	OffRoomSeq     = 4 * LineSize   // uint32 bumped when room frees up and a writer waits
+	OffRoomWaiters = 4*LineSize + 4 // uint32 writers sleeping on OffRoomSeq
+	OffLockSeq     = 5 * LineSize   // uint32 Flock where files lock: bumped on unlock when a locker waits
+	OffLockWaiters = 5*LineSize + 4 // uint32 Flock where files lock: lockers sleeping on OffLockSeq
+
+	// The stream's state and who is attached, rarely written.
+	OffEnd       = 6 * LineSize    // uint64 0 while the stream is open; n+1 once it ended after item n-1
+	OffWriterPid = 6*LineSize + 8  // uint32 Atomic: the attached writer's process id, 0 when none
+	OffReaderPid = 6*LineSize + 12 // uint32 Atomic Queue: the attached reader's process id, 0 when none
+
+	// Flock's lock words, one line per side: the word is 0 while the side
+	// is free, else its holder's token (holder slot + 1); lockers sleep on
+	// the side's sequence word.
+	OffWriteLock        = 7 * LineSize   // uint32 the writers' lock
+	OffWriteLockSeq     = 7*LineSize + 4 // uint32 bumped on unlock when a writer sleeps for the lock
+	OffWriteLockWaiters = 7*LineSize + 8 // uint32 writers sleeping on OffWriteLockSeq
+	OffReadLock         = 8 * LineSize   // uint32 the Queue readers' lock
+	OffReadLockSeq      = 8*LineSize + 4 // uint32 bumped on unlock when a reader sleeps for the lock
+	OffReadLockWaiters  = 8*LineSize + 8 // uint32 readers sleeping on OffReadLockSeq
+	HeaderUsed          = 9 * LineSize   // everything past this in the header page is zero
+
+	// Slot layouts.
+	QueueLen      = 0  // uint32 item length
+	QueueData     = 8  // item bytes
+	BroadcastSeq  = 0  // uint64 sequence number
+	BroadcastLen  = 8  // uint32 item length
+	BroadcastData = 16 // item bytes
+
+	// LineAlign is the item size from which items start on a 64-byte
+	// line, and that line's size.
+	LineAlign = 64
+
+	// Version 2: Flock takes lock words instead of a file lock per
+	// operation, which processes of version 1 would not respect.
+	Version       = 2
+	ByteOrderMark = 0x01020304
+
+	// MaxItemSize keeps a slot's size in a uint32 and any single item
+	// addressable on 32-bit platforms.
+	MaxItemSize = 1 << 30
+)
+
+// The codes the file records for a buffer's strategy and mode. Package scb's
+// Strategy and Mode constants have these values.
+const (
+	StrategyAtomic = 1
+	StrategyFlock  = 2
+	ModeQueue      = 1
+	ModeBroadcast  = 2
+)
+
+// Magic opens every buffer file.
+var Magic = [8]byte{'S', 'C', 'B', 'R', 'I', 'N', 'G', 0}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Checksum returns the CRC-32C of b, as the header's checksum covers
+// b[:OffChecksum].
+func Checksum(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+
+// Seal writes the checksum of the fixed fields in b (at least FixedSize
+// bytes).
+func Seal(b []byte) {
+	binary.LittleEndian.PutUint32(b[OffChecksum:], Checksum(b[:OffChecksum]))
+}
+
+// Geometry is what the fixed header fields describe.
+type Geometry struct {
+	Length   uint64
+	ItemSize uint32
+	SlotSize uint32
+	Strategy uint8 // StrategyAtomic or StrategyFlock
+	Mode     uint8 // ModeQueue or ModeBroadcast
+	FileSize uint64
+	Created  int64  // Unix nanoseconds
+	ID       uint64 // random per buffer: a recreated name gets new lock files
+}
+
+// Broadcast reports whether the geometry is of a Broadcast buffer.
+func (g Geometry) Broadcast() bool { return g.Mode == ModeBroadcast }
+
+// ValidStrategy and ValidMode report whether a code is one the format
+// defines.
+func ValidStrategy(s uint8) bool { return s == StrategyAtomic || s == StrategyFlock }
+func ValidMode(m uint8) bool     { return m == ModeQueue || m == ModeBroadcast }
+
+// NewGeometry computes the layout of a buffer of length slots for items
+// of up to itemSize bytes, and reports false if its file size overflows.
+// The caller has checked the shape: length at least 2, itemSize from 1 to
+// MaxItemSize, valid codes.
+func NewGeometry(length uint64, itemSize uint32, strategy, mode uint8) (Geometry, bool) {
+	slot := SlotSize(uint64(itemSize), mode == ModeBroadcast)
+	size, ok := FileSize(length, slot)
+	if !ok {
+		return Geometry{}, false
+	}
+	return Geometry{
+		Length:   length,
+		ItemSize: itemSize,
+		SlotSize: uint32(slot),
+		Strategy: strategy,
+		Mode:     mode,
+		FileSize: size,
+	}, true
+}
+
+// DataOffset returns where the item starts in a slot for items of up to
+// itemSize bytes.
+func DataOffset(itemSize uint64, broadcast bool) uint64 {
+	switch {
+	case itemSize >= LineAlign:
+		return LineAlign
+	case broadcast:
+		return BroadcastData
+	}
+	return QueueData
+}
+
+// LenOffset returns where the item's length is in a slot.
+func LenOffset(broadcast bool) uint64 {
+	if broadcast {
+		return BroadcastLen
+	}
+	return QueueLen
+}
+
+// SlotSize returns the bytes a slot takes for items of up to itemSize
+// bytes.
+func SlotSize(itemSize uint64, broadcast bool) uint64 {
+	size := DataOffset(itemSize, broadcast) + itemSize
+	if itemSize >= LineAlign {
+		return (size + LineAlign - 1) &^ (LineAlign - 1)
+	}
+	return (size + 7) &^ 7
+}
+
+// FileSize returns HeaderSize + length*slot, and false if that does not
+// fit the int64 of a file size and the int of a mapping on this platform.
+func FileSize(length, slot uint64) (uint64, bool) {
+	hi, lo := bits.Mul64(length, slot)
+	if hi != 0 {
+		return 0, false
+	}
+	size, carry := bits.Add64(lo, HeaderSize, 0)
+	if carry != 0 || size > math.MaxInt64 || size > uint64(math.MaxInt) {
+		return 0, false
+	}
+	return size, true
+}
+
+// Encode writes the fixed fields into the first FixedSize bytes of b.
+func (g Geometry) Encode(b []byte) {
+	le := binary.LittleEndian
+	copy(b[OffMagic:], Magic[:])
+	le.PutUint32(b[OffVersion:], Version)
+	binary.NativeEndian.PutUint32(b[OffByteOrder:], ByteOrderMark)
+	le.PutUint64(b[OffLength:], g.Length)
+	le.PutUint32(b[OffItemSize:], g.ItemSize)
+	le.PutUint32(b[OffSlotSize:], g.SlotSize)
+	b[OffStrategy] = g.Strategy
+	b[OffMode] = g.Mode
+	le.PutUint64(b[OffSlots:], HeaderSize)
+	le.PutUint64(b[OffFileSize:], g.FileSize)
+	le.PutUint64(b[OffCreated:], uint64(g.Created))
+	le.PutUint64(b[OffID:], g.ID)
+	Seal(b)
+}
+
+// Decode validates the fixed fields in b (at least FixedSize bytes, or the
+// whole file if it is shorter) against a file of fileSize bytes: magic,
+// version, checksum, byte order, then geometry, each with its own message.
+// Nothing read is trusted before it is checked. Every error it returns
+// means the file is not a valid buffer of this version.
+func Decode(b []byte, fileSize int64) (Geometry, error) {
+	if len(b) < FixedSize || fileSize < HeaderSize {
+		return Geometry{}, fmt.Errorf("file is %d bytes, smaller than the %d-byte header", fileSize, HeaderSize)
+	}
+	le := binary.LittleEndian
+	if [8]byte(b[OffMagic:OffMagic+8]) != Magic {
+		return Geometry{}, fmt.Errorf("bad magic %q: not an scb buffer", b[OffMagic:OffMagic+8])
+	}
+	if v := le.Uint32(b[OffVersion:]); v != Version {
+		return Geometry{}, fmt.Errorf("format version %d, this package reads version %d", v, Version)
+	}
+	if sum, want := Checksum(b[:OffChecksum]), le.Uint32(b[OffChecksum:]); sum != want {
+		return Geometry{}, fmt.Errorf("header checksum %#08x, computed %#08x", want, sum)
+	}
+	if binary.NativeEndian.Uint32(b[OffByteOrder:]) != ByteOrderMark {
+		return Geometry{}, errors.New("made on a machine with the other byte order")
+	}
+	g := Geometry{
+		Length:   le.Uint64(b[OffLength:]),
+		ItemSize: le.Uint32(b[OffItemSize:]),
+		SlotSize: le.Uint32(b[OffSlotSize:]),
+		Strategy: b[OffStrategy],
+		Mode:     b[OffMode],
+		FileSize: le.Uint64(b[OffFileSize:]),
+		Created:  int64(le.Uint64(b[OffCreated:])),
+		ID:       le.Uint64(b[OffID:]),
+	}
+	switch {
+	case g.Length < 2:
+		return Geometry{}, fmt.Errorf("length %d", g.Length)
+	case g.ItemSize < 1 || g.ItemSize > MaxItemSize:
+		return Geometry{}, fmt.Errorf("item size %d", g.ItemSize)
+	case !ValidStrategy(g.Strategy):
+		return Geometry{}, fmt.Errorf("strategy %d", g.Strategy)
+	case !ValidMode(g.Mode):
+		return Geometry{}, fmt.Errorf("mode %d", g.Mode)
+	case uint64(g.SlotSize) != SlotSize(uint64(g.ItemSize), g.Broadcast()):
+		return Geometry{}, fmt.Errorf("slot size %d for item size %d", g.SlotSize, g.ItemSize)
+	case le.Uint64(b[OffSlots:]) != HeaderSize:
+		return Geometry{}, fmt.Errorf("slots at offset %d, want %d", le.Uint64(b[OffSlots:]), HeaderSize)
+	}
+	size, ok := FileSize(g.Length, uint64(g.SlotSize))
+	if !ok || size != g.FileSize {
+		return Geometry{}, fmt.Errorf("geometry %d x %d bytes does not add up to the recorded size %d", g.Length, g.SlotSize, g.FileSize)
+	}
+	if uint64(fileSize) != g.FileSize {
+		return Geometry{}, fmt.Errorf("file is %d bytes, header says %d", fileSize, g.FileSize)
+	}
+	return g, nil
+}

@@ -1,0 +1,8 @@
+package wait
+
+// The package's test hooks, all of them: variables that its own tests
+// replace, so that a slow yield can be made on purpose. Production code
+// only reads them.
+
+// yieldNow is osYield.
+var yieldNow = osYield

@@ -1,0 +1,91 @@
+package wait
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Ladder is the part of a wait before it sleeps: Spins polls of its
+// condition, which cover the other side being in the middle of an
+// operation, then up to Yields polls each after yielding the processor to
+// any other thread (another process included). Every wait of scb climbs
+// it: a blocking call waiting for items or room, and a Flock locker waiting
+// for a lock word or the file lock; each then sleeps on its own word.
+type Ladder struct {
+	Spins  int
+	Yields int
+}
+
+// Climb polls ready through the ladder and reports whether it became true.
+// It stops yielding, and reports false at once, when a yield shows that
+// the cores are oversubscribed (Yielder).
+func (l Ladder) Climb(y *Yielder, ready func() bool) bool {
+	for range l.Spins {
+		if ready() {
+			return true
+		}
+	}
+	for range l.Yields {
+		yielded := y.Yield()
+		if ready() {
+			return true
+		}
+		if !yielded {
+			return false
+		}
+	}
+	return false
+}
+
+const (
+	// slowYield is how long a yield takes when another thread runs in
+	// the meantime. A yield returns at once while a core is free; on an
+	// oversubscribed machine (more runnable threads than cores) it hands
+	// the core to another thread for up to a scheduler time slice, which
+	// is milliseconds, while a sleeper is woken within microseconds of
+	// its item. So after a slow yield the Yielder's waits skip yielding
+	// and go to sleep at once, for minBusy; then one wait tries yielding
+	// again, and while yields stay slow the period doubles up to maxBusy,
+	// so that probing costs at most one time slice in maxBusy.
+	slowYield = int64(200 * time.Microsecond)
+	minBusy   = int64(100 * time.Millisecond)
+	maxBusy   = int64(time.Second)
+)
+
+// Yielder yields the processor for one handle's waits, and remembers when
+// a yield found the cores oversubscribed. Its goroutines may race on it:
+// any of their values will do. The zero value is ready to use.
+type Yielder struct {
+	// busyUntil is when waits yield again (monotonic), busyFor how long
+	// they last stopped.
+	busyUntil, busyFor atomic.Int64
+}
+
+// Yield gives the processor to any other runnable thread (of any process,
+// where osYield is sched_yield; to other goroutines elsewhere), unless a
+// recent yield found the cores oversubscribed (slowYield). It reports false
+// when the caller should stop yielding and sleep: the cores are
+// oversubscribed, now or recently.
+func (y *Yielder) Yield() bool {
+	now := monotonic()
+	if now < y.busyUntil.Load() {
+		return false
+	}
+	yieldNow()
+	if monotonic()-now > slowYield {
+		d := min(max(2*y.busyFor.Load(), minBusy), maxBusy)
+		y.busyFor.Store(d)
+		y.busyUntil.Store(now + d)
+		return false
+	}
+	if d := y.busyFor.Load(); d > 0 {
+		y.busyFor.Store(d - d/8) // the cores are calming down
+	}
+	return true
+}
+
+// clockStart is the origin of monotonic.
+var clockStart = time.Now()
+
+// monotonic returns nanoseconds on the monotonic clock.
+func monotonic() int64 { return int64(time.Since(clockStart)) }

@@ -1,0 +1,203 @@
+package scb
+
+import "github.com/sharedcbuff/scb/internal/layout"
+
+// The operations: what one call asks of the role's cursor, carried through
+// the attempts of handle.run (handle.go). A role builds one on its stack
+// per call (writer.go, reader.go); the handle makes each attempt with the
+// side taken, and acts on what the attempt reports (outcome): it wakes the
+// other side when the shared cursor moved, keeps the side for a Claim or a
+// Peek, and waits on the cursor value the attempt saw.
+
+// An operation has two methods, which handle.run calls:
+//
+//   - idle reports, without the side taken, that an attempt would only
+//     find the operation blocked (no room, or nothing to read), and the
+//     other side's cursor to wait on. The handle asks only where taking
+//     the side is costly.
+//   - attempt makes one try with the side taken and the cursor fresh.
+
+// outcome is what an attempt did besides its error.
+type outcome struct {
+	seen  uint64 // the other side's cursor as the attempt found it: what to wait on
+	moved bool   // the attempt stored the role's shared cursor: wake the other side
+	lent  bool   // the attempt lent a slot or an item (Claim, Peek): keep the side
+}
+
+// The kinds of operations.
+const (
+	opUint      uint8 = iota // one uint64
+	opBytes                  // one byte item
+	opUints                  // a batch of uint64s
+	opBytesMany              // a batch of byte items
+	opMany                   // PopMany: a batch of uint64s in a new slice
+	opLend                   // Claim or Peek
+	opGiveBack               // Commit or Release: end the lend, publishing
+	opAbort                  // Abort: end the lend, publishing nothing
+	opEnd                    // CloseWrite: end the stream
+)
+
+// wop is one write operation.
+type wop struct {
+	c    writeCursor
+	kind uint8
+	v    uint64
+	p    []byte
+	vs   []uint64
+	ps   [][]byte
+	n    int    // items written so far; opGiveBack: the committed length
+	slot []byte // opLend: the claimed slot
+}
+
+// idle reports that the buffer is full right now and op's next item is one
+// it could take: an item that can never fit is reported as such by the
+// attempt whether or not the buffer is full, and an empty batch is done at
+// once.
+func (op *wop) idle() (bool, uint64) {
+	size := op.c.itemSize()
+	var ok bool
+	switch op.kind {
+	case opUint:
+		ok = layout.FitsUint(op.v, size)
+	case opBytes:
+		ok = len(op.p) <= size
+	case opUints:
+		ok = op.n < len(op.vs) && layout.FitsUint(op.vs[op.n], size)
+	case opBytesMany:
+		ok = op.n < len(op.ps) && len(op.ps[op.n]) <= size
+	case opLend:
+		ok = true
+	}
+	if !ok {
+		return false, 0
+	}
+	return op.c.full()
+}
+
+// attempt writes what fits and publishes it with one store; it returns
+// ErrFull if op is not finished.
+func (op *wop) attempt() (outcome, error) {
+	c := op.c
+	start := op.n
+	var err error
+	switch op.kind {
+	case opUint:
+		if err = c.putUint(op.v); err == nil {
+			op.n = 1
+		}
+	case opBytes:
+		if err = c.putBytes(op.p); err == nil {
+			op.n = 1
+		}
+	case opUints:
+		var k int
+		k, err = c.putUints(op.vs[op.n:])
+		op.n += k
+	case opBytesMany:
+		for op.n < len(op.ps) {
+			if err = c.putBytes(op.ps[op.n]); err != nil {
+				break
+			}
+			op.n++
+		}
+	case opLend:
+		op.slot, err = c.claim()
+		return outcome{seen: c.seen(), lent: err == nil}, err
+	case opGiveBack:
+		err = c.commit(op.n)
+		return outcome{moved: err == nil}, err
+	case opAbort:
+		return outcome{}, nil
+	case opEnd:
+		c.end()
+		return outcome{}, nil
+	}
+	if op.n == start {
+		return outcome{seen: c.seen()}, err
+	}
+	if perr := c.publish(); perr != nil {
+		op.n = start
+		return outcome{}, perr
+	}
+	return outcome{seen: c.seen(), moved: true}, err
+}
+
+// rop is one read operation.
+type rop struct {
+	c    readCursor
+	kind uint8
+	dst  []byte
+	vs   []uint64
+	bufs [][]byte
+	v    uint64 // opUint's item
+	size int    // opBytes's item length
+	max  int    // opMany: at most this many
+	n    int    // items read
+	item []byte // opLend: the peeked item
+}
+
+// wants reports whether op asks for at least one item: a batch into an
+// empty slice is done at once, whether or not the buffer is empty.
+func (op *rop) wants() bool {
+	switch op.kind {
+	case opUints:
+		return len(op.vs) > 0
+	case opBytesMany:
+		return len(op.bufs) > 0
+	}
+	return true
+}
+
+// idle reports that the buffer is empty right now and op asks for an item.
+func (op *rop) idle() (bool, uint64) {
+	if !op.wants() {
+		return false, 0
+	}
+	return op.c.empty()
+}
+
+// attempt reads what is ready (up to what op asks for) and publishes the
+// new read cursor once. A batch stops without an error at an item it
+// cannot return, so that the next call reports it; a batch that read
+// nothing reports it now, ErrEmpty included.
+func (op *rop) attempt() (outcome, error) {
+	c := op.c
+	var err error
+	got := 0
+	switch op.kind {
+	case opUint:
+		if op.v, _, err = c.readOne(nil, true); err == nil {
+			got = 1
+		}
+	case opBytes:
+		if _, op.size, err = c.readOne(op.dst, false); err == nil {
+			got = 1
+		}
+	case opMany:
+		op.vs = make([]uint64, min(op.max, c.available()))
+		fallthrough
+	case opUints:
+		got, err = c.readUints(op.vs)
+	case opBytesMany:
+		for got < len(op.bufs) {
+			b := op.bufs[got]
+			var k int
+			if _, k, err = c.readOne(b[:cap(b)], false); err != nil {
+				break
+			}
+			op.bufs[got] = b[:k]
+			got++
+		}
+	case opLend:
+		op.item, err = c.peek()
+		return outcome{seen: c.seen(), lent: err == nil}, err
+	case opGiveBack:
+		err = c.release()
+		return outcome{moved: err == nil}, err
+	}
+	moved, err := c.settle(got, err)
+	if err == nil {
+		op.n = got
+	}
+	return outcome{seen: c.seen(), moved: moved}, err
+}
