@@ -7,7 +7,6 @@ package scb_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,11 +25,10 @@ func init() {
 
 // childPushForever pushes to a Broadcast buffer until it dies.
 func childPushForever(ctx context.Context, name string, o *scb.Options) error {
-	w, err := scb.OpenWriter(name, o)
+	w, err := ready(name, o, scb.OpenWriter)
 	if err != nil {
 		return err
 	}
-	fmt.Println("ready")
 	for i := uint64(0); ctx.Err() == nil; i++ {
 		if err := w.Push(i); err != nil {
 			return err

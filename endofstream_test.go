@@ -27,12 +27,11 @@ func init() {
 // childPopUntilEOF reads integers with PopWait until io.EOF and checks they
 // are 0, 1, 2, ...; it says how many it read.
 func childPopUntilEOF(ctx context.Context, name string, o *scb.Options) error {
-	r, err := scb.OpenReader(name, o)
+	r, err := ready(name, o, scb.OpenReader)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	fmt.Println("ready")
 	var n uint64
 	for {
 		v, err := r.PopWait(ctx)

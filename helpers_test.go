@@ -1,9 +1,12 @@
 package scb_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/child"
 	"github.com/sharedcbuff/scb/internal/child/childtest"
 	"github.com/sharedcbuff/scb/internal/layout"
 )
@@ -162,3 +166,40 @@ func slotSize(itemSize int, m scb.Mode) int {
 
 // slotLen is the offset of the item length in a slot of mode m.
 func slotLen(m scb.Mode) int64 { return int64(layout.LenOffset(m == scb.Broadcast)) }
+
+// childTimeout bounds every child process and every wait on one.
+const childTimeout = child.Timeout
+
+func TestMain(m *testing.M) { os.Exit(childtest.Main(m)) }
+
+// role registers a child role that works on the buffer NAME in the
+// directory DIR, within childTimeout.
+func role(name string, run func(ctx context.Context, name string, o *scb.Options) error) {
+	childtest.Register(name, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
+		defer cancel()
+		return run(ctx, param("NAME"), &scb.Options{Dir: param("DIR")})
+	})
+}
+
+// param returns the child's parameter key.
+func param(key string) string { return child.Param(key) }
+
+func paramInt(key string) uint64 {
+	v, err := strconv.ParseUint(param(key), 0, 64)
+	if err != nil {
+		panic(fmt.Sprintf("child parameter %s: %v", key, err))
+	}
+	return v
+}
+
+// ready opens a handle of the buffer name with open (scb.OpenReader,
+// scb.OpenWriter), for a child role, and says "ready" on stdout once it is
+// attached: what the parent waits for. The caller closes the handle.
+func ready[H any](name string, o *scb.Options, open func(string, *scb.Options) (H, error)) (H, error) {
+	h, err := open(name, o)
+	if err == nil {
+		fmt.Println("ready")
+	}
+	return h, err
+}

@@ -112,12 +112,11 @@ func childHoldRoles(ctx context.Context, name string, o *scb.Options) error {
 		return err
 	}
 	defer w.Close()
-	r, err := scb.OpenReader(name, o)
+	r, err := ready(name, o, scb.OpenReader)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	fmt.Println("ready")
 	<-ctx.Done()
 	return ctx.Err()
 }

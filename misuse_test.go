@@ -30,12 +30,11 @@ func init() {
 // childPopIdle reads integers with PopWait until none arrives for IDLE
 // milliseconds, and says how many it read. Any other error fails it.
 func childPopIdle(ctx context.Context, name string, o *scb.Options) error {
-	r, err := scb.OpenReader(name, o)
+	r, err := ready(name, o, scb.OpenReader)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	fmt.Println("ready")
 	idle := time.Duration(paramInt("IDLE")) * time.Millisecond
 	n := 0
 	for {
@@ -55,12 +54,11 @@ func childPopIdle(ctx context.Context, name string, o *scb.Options) error {
 
 // childPushCount pushes N integers with PushWait.
 func childPushCount(ctx context.Context, name string, o *scb.Options) error {
-	w, err := scb.OpenWriter(name, o)
+	w, err := ready(name, o, scb.OpenWriter)
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	fmt.Println("ready")
 	n := paramInt("N")
 	for i := range n {
 		if err := w.PushWait(ctx, i); err != nil {

@@ -23,14 +23,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child"
 	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
-
-// childTimeout bounds every child process and every wait on one.
-const childTimeout = child.Timeout
-
-func TestMain(m *testing.M) { os.Exit(childtest.Main(m)) }
 
 // Items for torn-read checks: the sequence number, bytes derived from it,
 // and a CRC-32 of all that.
@@ -63,35 +57,13 @@ func init() {
 	role("writer-stream", childWriterStream)
 }
 
-// role registers a child role that works on the buffer NAME in the
-// directory DIR, within childTimeout.
-func role(name string, run func(ctx context.Context, name string, o *scb.Options) error) {
-	childtest.Register(name, func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
-		defer cancel()
-		return run(ctx, param("NAME"), &scb.Options{Dir: param("DIR")})
-	})
-}
-
-// param returns the child's parameter key.
-func param(key string) string { return child.Param(key) }
-
-func paramInt(key string) uint64 {
-	v, err := strconv.ParseUint(param(key), 0, 64)
-	if err != nil {
-		panic(fmt.Sprintf("child parameter %s: %v", key, err))
-	}
-	return v
-}
-
 // childReaderSeq pops N integers and checks they are 0..N-1 in order.
 func childReaderSeq(ctx context.Context, name string, o *scb.Options) error {
-	r, err := scb.OpenReader(name, o)
+	r, err := ready(name, o, scb.OpenReader)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	fmt.Println("ready")
 	n := paramInt("N")
 	for i := range n {
 		v, err := r.PopWait(ctx)
@@ -108,12 +80,11 @@ func childReaderSeq(ctx context.Context, name string, o *scb.Options) error {
 
 // childWriterIDs pushes ID<<32 | i for i in 0..N-1.
 func childWriterIDs(ctx context.Context, name string, o *scb.Options) error {
-	w, err := scb.OpenWriter(name, o)
+	w, err := ready(name, o, scb.OpenWriter)
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	fmt.Println("ready")
 	id, n := paramInt("ID"), paramInt("N")
 	for i := range n {
 		if err := w.PushWait(ctx, id<<32|i); err != nil {
@@ -131,12 +102,11 @@ const stopValue = ^uint64(0)
 // little-endian uint64s, to the file OUT. Each writer's items must come in
 // increasing order.
 func childReaderCollect(ctx context.Context, name string, o *scb.Options) error {
-	r, err := scb.OpenReader(name, o)
+	r, err := ready(name, o, scb.OpenReader)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	fmt.Println("ready")
 	var c collector
 	for {
 		v, err := r.PopWait(ctx)
@@ -188,12 +158,11 @@ func (c *collector) report() error {
 // accounted for as read or lost. Every item read must be intact and the one
 // expected after the losses reported so far.
 func childReaderBroadcast(ctx context.Context, name string, o *scb.Options) error {
-	r, err := scb.OpenReader(name, o)
+	r, err := ready(name, o, scb.OpenReader)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	fmt.Println("ready")
 	n, slow := paramInt("N"), time.Duration(paramInt("SLOW"))*time.Microsecond
 	buf := make([]byte, r.ItemSize())
 	var next, got, lost uint64
@@ -231,11 +200,10 @@ func childReaderBroadcast(ctx context.Context, name string, o *scb.Options) erro
 // childWriterStream pushes checksummed items START, START+1, ... until it is
 // killed.
 func childWriterStream(ctx context.Context, name string, o *scb.Options) error {
-	w, err := scb.OpenWriter(name, o)
+	w, err := ready(name, o, scb.OpenWriter)
 	if err != nil {
 		return err
 	}
-	fmt.Println("ready")
 	buf := make([]byte, w.ItemSize())
 	for seq := paramInt("START"); ; seq++ {
 		putItem(buf, seq)

@@ -52,12 +52,11 @@ const soakItemSize = 32
 
 // childSoakWriter pushes checksummed items ID<<32 | i for i in 0..N-1.
 func childSoakWriter(ctx context.Context, name string, o *scb.Options) error {
-	w, err := scb.OpenWriter(name, o)
+	w, err := ready(name, o, scb.OpenWriter)
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	fmt.Println("ready")
 	id, n := paramInt("ID"), paramInt("N")
 	buf := make([]byte, soakItemSize)
 	for i := range n {
@@ -75,12 +74,11 @@ func childSoakWriter(ctx context.Context, name string, o *scb.Options) error {
 // checks each writer's items come in increasing order, and writes them to
 // the file OUT as little-endian uint64s.
 func childSoakReader(ctx context.Context, name string, o *scb.Options) error {
-	r, err := scb.OpenReader(name, o)
+	r, err := ready(name, o, scb.OpenReader)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	fmt.Println("ready")
 	buf := make([]byte, soakItemSize)
 	if param("N") != "" {
 		n := paramInt("N")

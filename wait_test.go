@@ -1,11 +1,22 @@
 package scb_test
 
-// Waiting calls: they honour their context, wake up when the other side
-// acts, and end when their handle is closed.
+// Waiting calls: they honour their context (a done context loses only to
+// an item or room that already came), wake up when the other side acts,
+// end when their handle is closed, and end with ErrRemoved once their
+// buffer was removed or replaced and they can never proceed. The wake-up
+// protocol (internal/wait): a sleeper registers, reads the sequence word,
+// checks its condition and sleeps; a waker publishes, and if it finds
+// registrations, claims them all and wakes once. Those tests make every
+// sleep last until woken (a lost wake-up hangs, which the bounded waits
+// turn into a failure) and check that registrations left by a killed
+// sleeper cost one wake-up, not one per item.
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -13,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 func TestWaitCallsHonourContext(t *testing.T) {
@@ -119,4 +131,410 @@ func TestCanceledWaitThenClose(t *testing.T) {
 		require.NoError(t, r.Close())
 		cancel()
 	}
+}
+
+// TestWaitWithDoneContext: every Wait call given a context that is already
+// done still succeeds when it can proceed without waiting, and otherwise
+// returns the context's error at once (wrapped, matching it), in every
+// strategy and mode. The typed forms and the iterators follow the same
+// rule.
+func TestWaitWithDoneContext(t *testing.T) {
+	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
+		for _, c := range waitCalls(t) {
+			if c.zeroCopy && m == scb.Broadcast {
+				continue
+			}
+			for _, ready := range []bool{true, false} {
+				state := map[bool]string{true: "/can proceed", false: "/must wait"}[ready]
+				if c.writes && m == scb.Broadcast && !ready {
+					continue // a Broadcast writer never waits
+				}
+				t.Run(c.name+state, func(t *testing.T) {
+					o := newOpts(t, s, m)
+					o.Length, o.ItemSize = 4, 4
+					w := create(t, "d", o)
+					r := openReader(t, "d", at(o))
+					if c.writes && !ready || !c.writes && ready {
+						for i := range uint64(4) { // full: no room, and items to read
+							require.NoError(t, w.Push(i))
+						}
+					}
+					ctx, cancel := context.WithCancel(context.Background())
+					cancel()
+					start := time.Now()
+					err := c.run(ctx, w, r)
+					if ready {
+						require.NoError(t, err)
+						if c.afterwork != nil {
+							require.NoError(t, c.afterwork(w, r))
+						}
+						return
+					}
+					require.ErrorIs(t, err, context.Canceled)
+					assert.Less(t, time.Since(start), time.Second, "returned promptly")
+				})
+			}
+		}
+	})
+}
+
+// TestContextDoneAfterProgress: a context that ends just after the peer
+// made progress, while a Wait call that found nothing to do is about to
+// wait, loses to that progress. The call takes the item (or the room)
+// rather than return the context's error with it left behind: a consumer
+// whose producer pushes its last item and exits, which cancels the
+// consumer's wait, gets that item. Not parallel: the hook is the
+// process's.
+func TestContextDoneAfterProgress(t *testing.T) {
+	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
+		for _, c := range waitCalls(t) {
+			if c.zeroCopy && m == scb.Broadcast || c.writes && m == scb.Broadcast {
+				continue // a Broadcast writer never waits
+			}
+			t.Run(c.name, func(t *testing.T) {
+				o := newOpts(t, s, m)
+				o.Length, o.ItemSize = 4, 4
+				w := create(t, "d", o)
+				r := openReader(t, "d", at(o))
+				if c.writes {
+					for i := range uint64(4) { // full: no room
+						require.NoError(t, w.Push(i))
+					}
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				hooked := 0
+				defer scb.SetAwaitHook(func() {
+					if hooked++; hooked > 1 {
+						return
+					}
+					// The peer's progress, then the end of the context.
+					if c.writes {
+						for range 2 { // room for the batches too
+							_, err := r.Pop()
+							require.NoError(t, err)
+						}
+					} else {
+						require.NoError(t, w.Push(9))
+					}
+					cancel()
+				})()
+				require.NoError(t, c.run(ctx, w, r))
+				if c.afterwork != nil {
+					require.NoError(t, c.afterwork(w, r))
+				}
+				assert.Equal(t, 1, hooked, "the call waited once, and proceeded")
+			})
+		}
+	})
+}
+
+// waitCall is one of the blocking calls, run on w or r.
+type waitCall struct {
+	name      string
+	writes    bool // needs room (a writer's call) rather than items
+	zeroCopy  bool // Queue only
+	run       func(ctx context.Context, w *scb.Writer, r *scb.Reader) error
+	afterwork func(w *scb.Writer, r *scb.Reader) error // ends a Claim or Peek
+}
+
+// waitCalls lists every blocking call of the API (the typed forms and the
+// iterators too), each as one step: for the iterators, their first.
+func waitCalls(t *testing.T) []waitCall {
+	vs, dst := []uint64{1, 2}, make([]uint64, 2)
+	items, bufs := [][]byte{{1}, {2}}, [][]byte{make([]byte, 8), make([]byte, 8)}
+	buf := make([]byte, 8)
+	return []waitCall{
+		{name: "PushWait", writes: true, run: func(ctx context.Context, w *scb.Writer, _ *scb.Reader) error { return w.PushWait(ctx, 1) }},
+		{name: "PushBytesWait", writes: true, run: func(ctx context.Context, w *scb.Writer, _ *scb.Reader) error {
+			return w.PushBytesWait(ctx, []byte{1})
+		}},
+		{name: "PushManyWait", writes: true, run: func(ctx context.Context, w *scb.Writer, _ *scb.Reader) error {
+			_, err := w.PushManyWait(ctx, vs)
+			return err
+		}},
+		{name: "PushBytesManyWait", writes: true, run: func(ctx context.Context, w *scb.Writer, _ *scb.Reader) error {
+			_, err := w.PushBytesManyWait(ctx, items)
+			return err
+		}},
+		{name: "ClaimWait", writes: true, zeroCopy: true, run: func(ctx context.Context, w *scb.Writer, _ *scb.Reader) error {
+			_, err := w.ClaimWait(ctx)
+			return err
+		}, afterwork: func(w *scb.Writer, _ *scb.Reader) error { return w.Commit(1) }},
+		{name: "TypedWriter.PushWait", writes: true, run: func(ctx context.Context, w *scb.Writer, _ *scb.Reader) error {
+			tw, err := scb.NewTypedWriter[uint32](w)
+			require.NoError(t, err)
+			return tw.PushWait(ctx, 1)
+		}},
+		{name: "PopWait", run: func(ctx context.Context, _ *scb.Writer, r *scb.Reader) error {
+			_, err := r.PopWait(ctx)
+			return err
+		}},
+		{name: "PopBytesWait", run: func(ctx context.Context, _ *scb.Writer, r *scb.Reader) error {
+			_, err := r.PopBytesWait(ctx, buf)
+			return err
+		}},
+		{name: "PopIntoWait", run: func(ctx context.Context, _ *scb.Writer, r *scb.Reader) error {
+			_, err := r.PopIntoWait(ctx, dst)
+			return err
+		}},
+		{name: "PopBytesIntoWait", run: func(ctx context.Context, _ *scb.Writer, r *scb.Reader) error {
+			_, err := r.PopBytesIntoWait(ctx, bufs)
+			return err
+		}},
+		{name: "PeekWait", zeroCopy: true, run: func(ctx context.Context, _ *scb.Writer, r *scb.Reader) error {
+			_, err := r.PeekWait(ctx)
+			return err
+		}, afterwork: func(_ *scb.Writer, r *scb.Reader) error { return r.Release() }},
+		{name: "TypedReader.PopWait", run: func(ctx context.Context, _ *scb.Writer, r *scb.Reader) error {
+			tr, err := scb.NewTypedReader[[4]byte](r)
+			require.NoError(t, err)
+			_, err = tr.PopWait(ctx)
+			return err
+		}},
+		{name: "Values", run: func(ctx context.Context, _ *scb.Writer, r *scb.Reader) error {
+			for _, err := range r.Values(ctx) {
+				return err // the first step: an item, or the context's error
+			}
+			return nil
+		}},
+		{name: "Items", run: func(ctx context.Context, _ *scb.Writer, r *scb.Reader) error {
+			for _, err := range r.Items(ctx, buf) {
+				return err
+			}
+			return nil
+		}},
+	}
+}
+
+// TestPushManyWaitDoneContextPartial: with room for part of the batch, a
+// done context still lets PushManyWait write that part, and then ends it.
+func TestPushManyWaitDoneContextPartial(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := newOpts(t, s, scb.Queue)
+		o.Length = 4
+		w := create(t, "p", o)
+		require.NoError(t, w.Push(0))
+		require.NoError(t, w.Push(0))
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		n, err := w.PushManyWait(ctx, []uint64{1, 2, 3})
+		assert.Equal(t, 2, n)
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, 4, w.Len())
+	})
+}
+
+func init() {
+	role("pop-sleepy", childPopSleepy)
+}
+
+// childPopSleepy reads N integers with PopWait, sleeping at once on every
+// wait (Spin -1) and never waking by a timeout, and checks their order.
+func childPopSleepy(ctx context.Context, name string, o *scb.Options) error {
+	defer scb.SetSleepLimits(time.Hour)()
+	o.Spin = -1
+	return childReaderSeq(ctx, name, o)
+}
+
+func skipWithoutFutexes(t *testing.T) {
+	if !scb.Futexes {
+		childtest.Skip(t, "blocking calls poll on this platform: there is no wake-up to lose", "pop-sleepy")
+	}
+}
+
+func TestNoLostWakeUps(t *testing.T) {
+	// Both sides sleep at once whenever they wait, on a ring of 4 slots,
+	// so nearly every item is a sleep and a wake-up on one side or the
+	// other; no sleep ends by its timeout. One lost wake-up is a hang.
+	skipWithoutFutexes(t)
+	defer scb.SetSleepLimits(time.Hour)()
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		n := sized(100_000, 20_000)
+		o := &scb.Options{Dir: t.TempDir(), Strategy: s, Length: 4, Spin: -1}
+		w := create(t, "wakes", o)
+		c := childtest.Start(t, "pop-sleepy", map[string]string{"DIR": o.Dir, "NAME": "wakes", "N": strconv.Itoa(n)})
+		c.Expect("ready")
+		ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+		defer cancel()
+		for i := range uint64(n) {
+			require.NoError(t, w.PushWait(ctx, i), "item %d: a lost wake-up leaves the writer asleep", i)
+		}
+		assert.Equal(t, strconv.Itoa(n), c.Expect("ok"), "a lost wake-up leaves the reader asleep")
+		c.Wait()
+	})
+}
+
+func TestKilledSleeperCostsOneWakeUp(t *testing.T) {
+	skipWithoutFutexes(t)
+	o := &scb.Options{Dir: t.TempDir()}
+	w := create(t, "sleepy", o)
+	c := childtest.Start(t, "pop-sleepy", map[string]string{"DIR": o.Dir, "NAME": "sleepy", "N": "1000"})
+	c.Expect("ready")
+	waiting := func() int {
+		info, err := scb.Stat("sleepy", at(o))
+		require.NoError(t, err)
+		return info.ReadersWaiting
+	}
+	deadline := time.Now().Add(waitBound)
+	for waiting() == 0 {
+		require.True(t, time.Now().Before(deadline), "the reader never went to sleep")
+		time.Sleep(time.Millisecond)
+	}
+	c.Kill()
+	// The dead sleeper's registration is still there; the first push
+	// claims it (one wake-up for nobody), and the pushes after it find
+	// nobody to wake.
+	require.Positive(t, waiting())
+	require.NoError(t, w.Push(1))
+	assert.Zero(t, waiting(), "a push left the dead sleeper registered: every later push would make a system call")
+	require.NoError(t, w.Push(2))
+	assert.Zero(t, waiting())
+}
+
+// removedBound is how soon a waiting call must report ErrRemoved: the
+// documented quarter of a second, plus slack for a loaded machine.
+const removedBound = time.Second
+
+func init() {
+	role("pop-until-removed", childPopUntilRemoved)
+}
+
+// childPopUntilRemoved reads integers with PopWait and says how many it got
+// once a read fails, and with what.
+func childPopUntilRemoved(ctx context.Context, name string, o *scb.Options) error {
+	r, err := ready(name, o, scb.OpenReader)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	n := 0
+	for {
+		_, err := r.PopWait(ctx)
+		if err != nil {
+			if errors.Is(err, scb.ErrRemoved) {
+				fmt.Println("removed", n)
+				return nil
+			}
+			return err
+		}
+		n++
+	}
+}
+
+func TestReaderWaitEndsWhenRemoved(t *testing.T) {
+	skipOnWindows(t, "Windows refuses to remove a buffer that a handle has open (Remove returns ErrBusy)")
+	for _, replace := range []bool{false, true} {
+		t.Run(map[bool]string{false: "removed", true: "replaced"}[replace], func(t *testing.T) {
+			forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
+				o := newOpts(t, s, m)
+				w := create(t, "gone", o)
+				r := openReader(t, "gone", at(o))
+				require.NoError(t, w.Push(7))
+				require.NoError(t, scb.Remove("gone", at(o)))
+				if replace {
+					create(t, "gone", o)
+				}
+				// What was written before the removal is still read.
+				ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+				defer cancel()
+				v, err := r.PopWait(ctx)
+				require.NoError(t, err)
+				assert.Equal(t, uint64(7), v)
+				// Then the wait ends.
+				start := time.Now()
+				_, err = r.PopWait(ctx)
+				took := time.Since(start)
+				require.ErrorIs(t, err, scb.ErrRemoved)
+				assert.Less(t, took, removedBound)
+				t.Logf("ErrRemoved after %v", took)
+				// A non-blocking read still says empty.
+				_, err = r.Pop()
+				assert.ErrorIs(t, err, scb.ErrEmpty)
+			})
+		})
+	}
+}
+
+func TestReaderWaitKeepsWaitingWhileBufferExists(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := newOpts(t, s, scb.Queue)
+		create(t, "here", o)
+		r := openReader(t, "here", at(o))
+		ctx, cancel := context.WithTimeout(context.Background(), 3*removedBound/2)
+		defer cancel()
+		_, err := r.PopWait(ctx)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	})
+}
+
+func TestWriterWaitEndsWhenRemovedWithoutReader(t *testing.T) {
+	skipOnWindows(t, "Windows refuses to remove a buffer that a handle has open (Remove returns ErrBusy)")
+	o := newOpts(t, scb.Atomic, scb.Queue)
+	o.Length = 2
+	w := create(t, "full", o)
+	require.NoError(t, w.Push(1))
+	require.NoError(t, w.Push(2))
+	ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+	defer cancel()
+
+	// A reader is attached: it could still make room, so the writer waits.
+	r := openReader(t, "full", at(o))
+	require.NoError(t, scb.Remove("full", at(o)))
+	short, cancelShort := context.WithTimeout(ctx, 3*removedBound/2)
+	defer cancelShort()
+	err := w.PushWait(short, 3)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+
+	// The reader makes room, and the writer uses it.
+	_, err = r.Pop()
+	require.NoError(t, err)
+	require.NoError(t, w.PushWait(ctx, 3))
+
+	// Without a reader nobody can ever make room.
+	require.NoError(t, r.Close())
+	start := time.Now()
+	err = w.PushWait(ctx, 4)
+	took := time.Since(start)
+	require.ErrorIs(t, err, scb.ErrRemoved)
+	assert.Less(t, took, removedBound)
+}
+
+func TestFlockWriterWaitsOnRemovedBuffer(t *testing.T) {
+	skipOnWindows(t, "Windows refuses to remove a buffer that a handle has open (Remove returns ErrBusy)")
+	// A Flock writer cannot know whether readers are attached: it waits
+	// until its context is done.
+	o := newOpts(t, scb.Flock, scb.Queue)
+	o.Length = 2
+	w := create(t, "full", o)
+	require.NoError(t, w.Push(1))
+	require.NoError(t, w.Push(2))
+	require.NoError(t, scb.Remove("full", at(o)))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*removedBound/2)
+	defer cancel()
+	assert.ErrorIs(t, w.PushWait(ctx, 3), context.DeadlineExceeded)
+}
+
+func TestCrossProcessSubscriberSeesRemoval(t *testing.T) {
+	skipOnWindows(t, "Windows refuses to remove a buffer that a handle has open (Remove returns ErrBusy)", "pop-until-removed")
+	// The scenario: a subscriber in another process waits on a
+	// buffer that its publisher removes and creates again.
+	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
+		o := newOpts(t, s, m)
+		w := create(t, "feed", o)
+		c := childtest.Start(t, "pop-until-removed", map[string]string{"DIR": o.Dir, "NAME": "feed"})
+		c.Expect("ready")
+		for i := range uint64(10) {
+			require.NoError(t, w.Push(i))
+		}
+		require.NoError(t, w.Close())
+		require.NoError(t, scb.Remove("feed", at(o)))
+		nw := create(t, "feed", o)
+		require.NoError(t, nw.Push(99)) // the new buffer's items are not the subscriber's
+		got := c.Expect("removed")
+		n, err := strconv.Atoi(got)
+		require.NoError(t, err)
+		assert.Equal(t, 10, n, "items read before the removal was reported")
+		c.Wait()
+	})
 }

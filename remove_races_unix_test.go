@@ -4,8 +4,8 @@ package scb_test
 
 // Remove under concurrency and under resource limits, with real processes:
 // Remove racing Create and the openers of the same name, List while
-// buffers come and go, and Remove out of file descriptors. (Remove with
-// glob characters in the directory is in remove_test.go.)
+// buffers come and go, and Remove out of file descriptors. (What Remove
+// deletes and leaves is in remove_deletes_test.go.)
 
 import (
 	"context"

@@ -3,7 +3,8 @@ package scb_test
 // Remove: what it deletes and what it leaves, with glob characters in the
 // directory, and concurrent Removes of one buffer. (Remove racing Create
 // and the openers across processes, and Remove out of file descriptors,
-// are in remove_unix_test.go.)
+// are in remove_races_unix_test.go; a call waiting on a removed buffer is
+// in wait_test.go.)
 
 import (
 	"os"
