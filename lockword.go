@@ -30,14 +30,14 @@ func lockWordOf(base unsafe.Pointer, sd side) lockWord {
 	return lockWord{at(layout.OffReadLock), wait.Word{Seq: at(layout.OffReadLockSeq), Waiters: at(layout.OffReadLockWaiters)}}
 }
 
-// try takes the lock if it is free.
-func (l lockWord) try(token uint32) bool {
+// lock takes the lock if it is free, and reports whether it did.
+func (l lockWord) lock(token uint32) bool {
 	return atomic.LoadUint32(l.word) == 0 && atomic.CompareAndSwapUint32(l.word, 0, token)
 }
 
-// release frees the lock if token holds it, and wakes its sleepers. It
+// unlock frees the lock if token holds it, and wakes its sleepers. It
 // reports whether token held it.
-func (l lockWord) release(token uint32) bool {
+func (l lockWord) unlock(token uint32) bool {
 	ok := atomic.CompareAndSwapUint32(l.word, token, 0)
 	l.wake.Wake()
 	return ok
@@ -70,7 +70,7 @@ func claimHolder(fd uintptr, base unsafe.Pointer) (uint32, error) {
 		token := slot + 1
 		for _, sd := range []side{writeSide, readSide} {
 			if l := lockWordOf(base, sd); atomic.LoadUint32(l.word) == token {
-				l.release(token)
+				l.unlock(token)
 			}
 		}
 		return token, nil

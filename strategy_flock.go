@@ -69,7 +69,7 @@ import (
 //
 // A Claim or Peek keeps the side's lock after its call returns (the handle
 // does not give it back); Commit, Abort or Release give it. detach
-// releases a lock still kept for a Claim or Peek when the handle closes,
+// unlocks a side still kept for a Claim or Peek when the handle closes,
 // then the holder slot.
 //
 // Where there are no holder locks (platform.HolderLocks is false: every
@@ -149,7 +149,7 @@ var (
 func (s *flockStrategy) take(ctx context.Context) error {
 	switch s.mode {
 	case useWord:
-		if !s.side.try(s.token) {
+		if !s.side.lock(s.token) {
 			if err := s.wordWait(ctx); err != nil {
 				return err
 			}
@@ -166,7 +166,7 @@ func (s *flockStrategy) give() {
 	switch s.mode {
 	case useWord:
 		s.held = false
-		s.side.release(s.token)
+		s.side.unlock(s.token)
 	case useFile:
 		platform.UnlockFd(s.fd)
 		s.file.Wake()
@@ -175,7 +175,7 @@ func (s *flockStrategy) give() {
 
 // wordWait waits for the side's lock word and takes it (protocol step 2).
 func (s *flockStrategy) wordWait(ctx context.Context) error {
-	try := func() bool { return s.side.try(s.token) }
+	try := func() bool { return s.side.lock(s.token) }
 	if err := s.ended(ctx); err != nil {
 		return err
 	}
@@ -252,13 +252,13 @@ func (s *flockStrategy) ended(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// detach releases the side's lock if a Claim or Peek still keeps it, and
+// detach unlocks the side if a Claim or Peek still keeps it, and
 // then the holder slot (closing the file would drop it too). It runs once
 // every call has returned.
 func (s *flockStrategy) detach() error {
 	if s.held {
 		s.held = false
-		s.side.release(s.token)
+		s.side.unlock(s.token)
 	}
 	if s.token != 0 {
 		platform.UnlockHolder(s.fd, s.token-1)
