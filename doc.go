@@ -148,7 +148,7 @@
 // random id in its header, so that a buffer created again under the same
 // name never shares a role with one that was removed. The file begins with
 // a header page: magic, format version, the geometry, a checksum, and the
-// shared cursors on separate cache lines; header.go documents the layout.
+// shared cursors on separate cache lines; internal/layout documents the layout.
 // Openers take the geometry from the header, and refuse a file whose magic,
 // version, checksum or size is wrong with [ErrCorrupt] before mapping it.
 // This is format version 2 (the Flock strategy's lock words): files made
