@@ -1,7 +1,8 @@
 package scb
 
-// Stat, List and Remove's file work: reading a buffer's header and cursors
-// without attaching, listing a directory, and removing a buffer's files.
+// Stat, List and Remove, and their file work: reading a buffer's header and
+// cursors without attaching, listing a directory, and removing a buffer's
+// files (and the Atomic role lock files nothing can use any more).
 
 import (
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -16,10 +18,115 @@ import (
 	"unsafe"
 
 	"github.com/edsrzf/mmap-go"
+	"github.com/gofrs/flock"
 
 	"github.com/sharedcbuff/scb/internal/layout"
 	"github.com/sharedcbuff/scb/internal/platform"
 )
+
+// Info describes a buffer, as read from its file by Stat or List. The
+// counts are a snapshot that may be stale by the time they are used.
+type Info struct {
+	Name     string      // the buffer's name
+	Path     string      // the buffer's file
+	Length   int         // slots
+	ItemSize int         // largest item in bytes
+	Strategy Strategy    // coordination scheme
+	Mode     Mode        // delivery model
+	Size     int64       // file size in bytes
+	Perm     fs.FileMode // the file's permission bits
+	Created  time.Time   // when Create made it
+	Written  uint64      // items written since creation
+	Consumed uint64      // Queue: items read since creation; Broadcast: 0 (readers keep their own cursors)
+	Unread   int         // Queue: items waiting to be read; Broadcast: items held in the ring
+	Ended    bool        // a writer ended the stream (Writer.CloseWrite) and none attached since
+
+	// WriterPid and ReaderPid are the process ids of the attached writer
+	// and Queue reader of an Atomic buffer, the roles it has one holder
+	// for; 0 when none is attached (a holder that died is not), and for a
+	// Flock buffer or Broadcast readers, whose handles are not recorded.
+	WriterPid int
+	ReaderPid int
+
+	// ReadersWaiting and WritersWaiting count the times blocking calls
+	// went to sleep in the kernel, waiting for items or for room, since the
+	// other side last woke them (on Linux; elsewhere they poll, and the
+	// counts stay 0). Non-zero means someone sleeps or slept and was not
+	// yet woken: a call that woke by its own timeout, or a process killed
+	// while asleep, stays counted until the next wake-up, which costs the
+	// other side one system call.
+	ReadersWaiting int
+	WritersWaiting int
+}
+
+// Stat describes the buffer called name without attaching to it: it takes
+// no role and no lock, and never changes the file.
+func Stat(name string, opts *Options) (Info, error) {
+	if err := checkName(name); err != nil {
+		return Info{}, opError("stat", name, err)
+	}
+	info, err := statFile(name, opts.config())
+	if err != nil {
+		return Info{}, opError("stat", name, err)
+	}
+	return info, nil
+}
+
+// Remove deletes the buffer called name and the role lock files (Atomic
+// strategy) that nothing uses any more, and cleans up what interrupted
+// Creates and Removes of that name left behind. It returns an error
+// matching ErrNotExist if it found neither a buffer nor the leftovers of an
+// interrupted Create (lock files it deletes on the way do not count).
+//
+// Handles that still have the buffer open keep working on it on Unix, as
+// with any removed file, and keep their roles: Remove never deletes a role
+// lock file that a handle holds. A later Remove of the name deletes it once
+// it is free, as it does the empty lock file that an opener racing Remove
+// may leave. On Windows Remove fails while the buffer is open anywhere.
+//
+// Under concurrency, with other processes using the same name:
+//   - Remove takes the buffer file away from its name with one rename, so
+//     it deletes exactly the buffer that had the name at that instant, and
+//     only lock files whose id is neither that of the buffer then called
+//     name nor that of a Create in progress, and that no handle holds.
+//   - Remove and Create: a Create that links its buffer into place before
+//     Remove's rename is removed, one that links it after is not; Remove
+//     never touches the files of a Create in progress. Either way every
+//     role of every buffer has at most one holder.
+//   - Remove and the openers: an opener racing Remove either attaches
+//     before the buffer loses its name, and works on the removed buffer,
+//     or fails with ErrNotExist.
+//   - Remove and Remove: of concurrent Removes of one buffer, exactly one
+//     removes it and returns nil; the others return ErrNotExist, unless
+//     they cleaned up an interrupted Create.
+//
+// Remove reads the directory before changing anything: if it cannot (out
+// of file descriptors, say), it returns that error having changed nothing.
+// Any later error is returned, joined with the others it met, after Remove
+// has done what it could; lock files it could not delete stay for a later
+// Remove.
+//
+// On Windows, Remove fails with ErrBusy while the buffer is open anywhere,
+// and deletes nothing.
+func Remove(name string, opts *Options) error {
+	if err := checkName(name); err != nil {
+		return opError("remove", name, err)
+	}
+	if err := removeFiles(name, opts.config()); err != nil {
+		return opError("remove", name, err)
+	}
+	return nil
+}
+
+// List describes every buffer in dir (DefaultDir() when dir is empty),
+// sorted by name. A file with a buffer's name that cannot be read as one is
+// left out of the list and reported in the error, which joins one error per
+// such file; the buffers that could be read are returned with it. A buffer
+// removed while List reads the directory is left out, with no error. If dir
+// itself cannot be read, the error is an [*Error] whose Name is dir.
+func List(dir string) ([]Info, error) {
+	return listDir((&Options{Dir: dir}).config())
+}
 
 // statFile reads a buffer's header and cursors with plain reads: no mapping,
 // no lock, no role.
@@ -210,16 +317,6 @@ func removeStaleTemp(path string) (bool, error) {
 	return unlink(path)
 }
 
-// unlink removes the file at path and reports whether it did; a file that
-// is already gone is no error.
-func unlink(path string) (bool, error) {
-	err := os.Remove(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 // livePid returns the process id in a header's pid word if that process
 // is alive, else 0.
 func livePid(word *uint32) int {
@@ -228,4 +325,130 @@ func livePid(word *uint32) int {
 		return 0
 	}
 	return pid
+}
+
+// removeLockFiles removes the role lock files of name in dir that nothing
+// can use any more: those whose id is
+// neither that of the buffer now called name nor that of a Create of name
+// in progress, and that no handle holds. A held one belongs to a live
+// handle of a removed buffer; it is left for a later Remove, once it is
+// free. It removes nothing if it cannot tell which ids are in use.
+//
+// Create writes the header of its temporary file, with the new id, before
+// it makes the lock files, and links the file to its name before it
+// deletes the temporary file. The lock files are listed first and the ids
+// looked up after, temporary files before the name; so a lock file listed
+// here whose id is not found belongs to a buffer that has lost its name,
+// or to a Create that died. An opener of that buffer that opened the lock
+// file before it is unlinked here, and locks it after, finds that the
+// name no longer names it (newAtomicStrategy).
+func removeLockFiles(name, dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	var locks []string
+	var ids []uint64
+	for _, e := range entries {
+		if id, ok := lockOf(e.Name(), name); ok {
+			locks = append(locks, filepath.Join(dir, e.Name()))
+			ids = append(ids, id)
+		}
+	}
+	if len(locks) == 0 {
+		return nil
+	}
+	live, err := liveIDs(name, dir)
+	if err != nil {
+		return fmt.Errorf("not removing lock files: cannot tell which are in use: %w", err)
+	}
+	var errs []error
+	for i, lp := range locks {
+		if !live[ids[i]] {
+			errs = append(errs, removeFreeLockFile(lp))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// liveIDs returns the ids of the buffer called name in dir and of the
+// Creates of name in progress (their temporary files).
+func liveIDs(name, dir string) (map[uint64]bool, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	live := map[uint64]bool{}
+	var errs []error
+	add := func(path string) {
+		id, err := readID(path)
+		switch {
+		case err == nil:
+			live[id] = true
+		case errors.Is(err, fs.ErrNotExist), errors.Is(err, ErrCorrupt), errors.Is(err, ErrUntrusted):
+			// Gone; or a header not written yet, by a Create that has
+			// made no lock file yet; or not a buffer at all.
+		default:
+			errs = append(errs, err)
+		}
+	}
+	for _, e := range entries {
+		if isTempOf(e.Name(), name, tempExt) {
+			add(filepath.Join(dir, e.Name()))
+		}
+	}
+	add(filepath.Join(dir, name+fileExt))
+	return live, errors.Join(errs...)
+}
+
+// readID returns the id in the header of the buffer file at path.
+func readID(path string) (uint64, error) {
+	f, err := openNoFollow(path, false)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	if !fi.Mode().IsRegular() {
+		return 0, corruptf("%s is not a regular file (%v)", path, fi.Mode().Type())
+	}
+	g, err := readHeader(f, fi.Size())
+	return g.ID, err
+}
+
+// removeFreeLockFile removes the role lock file at path unless a handle
+// holds it. It takes the lock first, without waiting, and unlinks the file
+// while it holds it (Windows deletes no open file: there it lets go
+// first). Something other than a regular file is no lock anyone can hold
+// (openers refuse it): it is removed as it is.
+func removeFreeLockFile(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.Mode().IsRegular() {
+		fl := flock.New(path, flock.SetFlag(os.O_RDONLY|platform.LockOpenFlags))
+		ok, err := fl.TryLock()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil || !ok {
+			return err
+		}
+		defer fl.Unlock()
+		if fi, err = fl.Stat(); err != nil || !names(path, fi) {
+			return err // another Remove unlinked it
+		}
+		if runtime.GOOS == "windows" {
+			fl.Unlock()
+		}
+	}
+	_, err = unlink(path)
+	return err
 }

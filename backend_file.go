@@ -1,6 +1,6 @@
 package scb
 
-// The file backend: a process's mapping of a buffer file (buffer), and opening
+// The file backend: a process's mapping of a buffer file (mapping), and opening
 // an existing buffer file, validating its header, and mapping it. The
 // format itself is internal/layout's; the operating system's part,
 // internal/platform's, whose refusals become scb's errors here (osError).
@@ -21,9 +21,9 @@ import (
 	"github.com/sharedcbuff/scb/internal/wait"
 )
 
-// buffer is one process's mapping of a buffer file. Writer and Reader each
+// mapping is one process's mapping of a buffer file. Writer and Reader each
 // own one, and keep a copy of its ring for the hot path.
-type buffer struct {
+type mapping struct {
 	lay      layout.Ring
 	geo      layout.Geometry
 	creating bool // built by Create and not yet linked into place
@@ -36,13 +36,13 @@ type buffer struct {
 }
 
 // mapFile maps f, whose header g has been validated against its size.
-func mapFile(name, dir string, f *os.File, g layout.Geometry, perm fs.FileMode) (*buffer, error) {
+func mapFile(name, dir string, f *os.File, g layout.Geometry, perm fs.FileMode) (*mapping, error) {
 	mem, err := mmap.MapRegion(f, int(g.FileSize), mmap.RDWR, 0, 0)
 	if err != nil {
 		return nil, fmt.Errorf("map %s: %w", f.Name(), err)
 	}
 	wait.Map(unsafe.Pointer(&mem[0]), len(mem), g.ID)
-	return &buffer{
+	return &mapping{
 		lay:  layout.NewRing(unsafe.Pointer(&mem[0]), g),
 		geo:  g,
 		name: name,
@@ -55,7 +55,7 @@ func mapFile(name, dir string, f *os.File, g layout.Geometry, perm fs.FileMode) 
 }
 
 // close unmaps and closes, returning the first error.
-func (b *buffer) close() error {
+func (b *mapping) close() error {
 	if len(b.mem) > 0 {
 		wait.Unmap(unsafe.Pointer(&b.mem[0]))
 	}
@@ -64,42 +64,6 @@ func (b *buffer) close() error {
 		err = cerr
 	}
 	return err
-}
-
-// osError turns what internal/platform refuses into scb's errors: a
-// symbolic link or another user's file is ErrUntrusted, a file that is not
-// a regular file ErrCorrupt, a file Windows cannot remove while it is open
-// ErrBusy, and what the platform cannot do ErrUnsupported. Other errors
-// pass unchanged.
-func osError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, platform.ErrSymlink):
-		return fmt.Errorf("%w: %w", ErrUntrusted, err)
-	case errors.Is(err, platform.ErrOtherOwner):
-		return fmt.Errorf("%w: %w (set Options.AllowOtherOwner to use it anyway)", ErrUntrusted, err)
-	case errors.Is(err, platform.ErrNotRegular):
-		return fmt.Errorf("%w: %w", ErrCorrupt, err)
-	case errors.Is(err, platform.ErrInUse):
-		return fmt.Errorf("%w: %w", ErrBusy, err)
-	case errors.Is(err, errors.ErrUnsupported) && !errors.Is(err, ErrUnsupported):
-		return fmt.Errorf("%w: %w", ErrUnsupported, err)
-	}
-	return err
-}
-
-// openNoFollow opens an existing file, refusing a symbolic link and never
-// blocking on a FIFO (platform.OpenNoFollow), with scb's errors.
-func openNoFollow(path string, write bool) (*os.File, error) {
-	f, err := platform.OpenNoFollow(path, write)
-	return f, osError(err)
-}
-
-// checkOwner refuses a file of another user in a world-writable sticky
-// directory (platform.CheckOwner), with scb's errors.
-func checkOwner(dir, path string, fi fs.FileInfo) error {
-	return osError(platform.CheckOwner(dir, path, fi))
 }
 
 // openChecked opens the buffer file name in c.Dir and validates its header.
@@ -150,7 +114,7 @@ func readHeader(f *os.File, size int64) (layout.Geometry, error) {
 }
 
 // openFile opens and maps an existing buffer for a Writer or Reader.
-func openFile(name string, c config) (*buffer, error) {
+func openFile(name string, c config) (*mapping, error) {
 	f, g, fi, err := openChecked(name, c, true)
 	if err != nil {
 		return nil, err
@@ -209,19 +173,4 @@ func queueCursors(tailp, headp *uint64, length uint64) (tail, head uint64, err e
 		return tail, head, nil
 	}
 	return tail, max(head, tail), nil
-}
-
-// isSameFile reports whether path still names the open file f. An error
-// reading either counts as "not the same": the callers then treat the file
-// as removed.
-func isSameFile(f *os.File, path string) bool {
-	fi, err := f.Stat()
-	return err == nil && names(path, fi)
-}
-
-// names reports whether path names the file described by fi (from the
-// Stat of an open file).
-func names(path string, fi fs.FileInfo) bool {
-	pi, err := platform.LstatID(path)
-	return err == nil && os.SameFile(fi, pi)
 }

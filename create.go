@@ -18,7 +18,7 @@ import (
 // and maps it. The temporary file is locked so that Remove can tell a
 // Create in progress from one that died. Nothing in c.Dir has the buffer's
 // name yet: publishFile links it into place, abandon throws it away.
-func buildFile(name string, c config, g layout.Geometry) (*buffer, string, error) {
+func buildFile(name string, c config, g layout.Geometry) (*mapping, string, error) {
 	if fi, err := os.Stat(c.Dir); err != nil {
 		return nil, "", fmt.Errorf("directory %s: %w", c.Dir, err)
 	} else if !fi.IsDir() {
@@ -62,7 +62,7 @@ func buildFile(name string, c config, g layout.Geometry) (*buffer, string, error
 	if f == nil {
 		return nil, "", fmt.Errorf("no temporary file in %s survived concurrent Removes of the name", c.Dir)
 	}
-	fail := func(err error) (*buffer, string, error) {
+	fail := func(err error) (*mapping, string, error) {
 		f.Close()
 		os.Remove(tmp)
 		return nil, "", err
@@ -94,7 +94,7 @@ func buildFile(name string, c config, g layout.Geometry) (*buffer, string, error
 // It links rather than renames so that an existing buffer is never replaced:
 // if the name is taken the result matches ErrExist and the temporary file is
 // removed.
-func (b *buffer) publishFile(tmp string) error {
+func (b *mapping) publishFile(tmp string) error {
 	b.creating = false
 	err := os.Link(tmp, b.path)
 	os.Remove(tmp)
@@ -110,8 +110,16 @@ func (b *buffer) publishFile(tmp string) error {
 }
 
 // abandon throws away a buffer built by buildFile and not published.
-func (b *buffer) abandon(tmp string) {
+func (b *mapping) abandon(tmp string) {
 	b.removeOwnLockFiles()
 	b.close()
 	os.Remove(tmp)
+}
+
+// removeOwnLockFiles removes the lock files made for a buffer that was
+// never published: they carry its id, so nobody else can be using them.
+func (b *mapping) removeOwnLockFiles() {
+	for _, lp := range lockFiles(b.path, b.geo) {
+		os.Remove(lp)
+	}
 }

@@ -1,15 +1,5 @@
 package scb
 
-import (
-	"errors"
-	"fmt"
-	"io"
-	"sync/atomic"
-	"unsafe"
-
-	"github.com/sharedcbuff/scb/internal/layout"
-)
-
 // A cursor is a role's view of the ring in one mode: where its next item
 // goes or comes from, which shared cursor it moves, and how what it did
 // becomes visible to the other side. The roles (writer.go, reader.go) pick
@@ -30,8 +20,8 @@ import (
 // another type and another field of readCursor. A cursor never calls back
 // into the handle or the operations; it reports, and they act.
 
-// cursor is what the handle needs of every cursor.
-type cursor interface {
+// reloader is what the handle needs of every cursor.
+type reloader interface {
 	// reload refreshes the cursor's copies of the shared cursors. A
 	// handle whose strategy owns its side calls it once, at attach; one
 	// that does not, after every take: other handles move the side's
@@ -246,121 +236,4 @@ func (c readCursor) lost() uint64 {
 		return c.b.lostN.Load()
 	}
 	return 0
-}
-
-// errStale is a Broadcast reader's report that an item was overwritten
-// before or while it was read. settle turns it into an overrun.
-var errStale = errors.New("scb: item overwritten")
-
-// errZeroCopyB is what zero-copy calls return in Broadcast mode.
-var errZeroCopyB = fmt.Errorf("%w: zero-copy access needs a Queue buffer", ErrUnsupported)
-
-// writeState is what the writers of both modes keep: the write cursor as
-// the writer moves it, and as it last stored or loaded it.
-type writeState struct {
-	ring *layout.Ring
-	own  bool   // the side is the handle's for its life (the strategy owns it)
-	head uint64 // the next item number to write
-	pub  uint64 // the write cursor as this handle last loaded or stored it
-}
-
-// checkUint and checkBytes refuse an item that can never fit, before a
-// full buffer is reported.
-func (w *writeState) checkUint(v uint64) error {
-	if !layout.FitsUint(v, w.ring.ItemSize) {
-		return fmt.Errorf("%w: %d does not fit in %d bytes", ErrRange, v, w.ring.ItemSize)
-	}
-	return nil
-}
-
-func (w *writeState) checkBytes(n int) error {
-	if n > w.ring.ItemSize {
-		return fmt.Errorf("%w: %d bytes, item size is %d", ErrTooLarge, n, w.ring.ItemSize)
-	}
-	return nil
-}
-
-// store publishes head with one compare-and-swap from where this handle
-// left the write cursor, and reports false if the cursor moved meanwhile
-// (the caller then reports raced).
-func (w *writeState) store() bool {
-	if w.head < w.pub || !atomic.CompareAndSwapUint64(w.ring.WCur, w.pub, w.head) {
-		return false
-	}
-	w.pub = w.head
-	return true
-}
-
-// end marks the stream ended after item head-1.
-func (w *writeState) end() { atomic.StoreUint64(w.ring.End, w.head+1) }
-
-// readState is what the readers of both modes keep.
-type readState struct {
-	ring *layout.Ring
-	own  bool   // the side is the handle's for its life (the strategy owns it)
-	pos  uint64 // the next item number to read
-	head uint64 // the write cursor as last seen
-}
-
-// caughtUp records h, the write cursor just loaded with the end mark e,
-// and reports ErrEmpty if nothing is past pos, or io.EOF if moreover the
-// stream ended.
-func (r *readState) caughtUp(e, h uint64) error {
-	r.head = h
-	if r.pos >= h {
-		if e != 0 {
-			return io.EOF
-		}
-		return ErrEmpty
-	}
-	return nil
-}
-
-// decode reads the item in slot s, item pos, into dst or as a uint64
-// (asUint), after checking its recorded length.
-func (r *readState) decode(s unsafe.Pointer, dst []byte, asUint bool) (v uint64, n int, err error) {
-	l := r.ring.ItemLen(s)
-	n = int(min(l, uint32(r.ring.ItemSize)))
-	switch {
-	case l > uint32(r.ring.ItemSize):
-		err = corruptf("item %d has length %d, item size is %d", r.pos, l, r.ring.ItemSize)
-	case asUint:
-		var ok bool
-		if v, ok = layout.GetUint(r.ring.Item(s, n)); !ok {
-			err = fmt.Errorf("%w: item %d has %d bytes that do not hold a uint64", ErrRange, r.pos, n)
-		}
-	case n > len(dst):
-		err = fmt.Errorf("%w: item of %d bytes, buffer of %d", io.ErrShortBuffer, n, len(dst))
-	default:
-		copy(dst, r.ring.Item(s, n))
-	}
-	return v, n, err
-}
-
-// cursorError reports shared cursors that no valid buffer can have.
-func cursorError(tail, head, length uint64) error {
-	return corruptf("read cursor %d and write cursor %d are not 0 to %d apart", tail, head, length)
-}
-
-// wentBack reports the cursor named ("write" or "read") found at now after
-// the handle saw it at was: writers and readers only move their cursors
-// forward, so that is damage.
-func wentBack(cursor string, was, now uint64) error {
-	return corruptf("the %s cursor went back from %d to %d: the file was truncated or overwritten", cursor, was, now)
-}
-
-// raceOrDamage classifies a cursor that was not where the handle left it
-// when it came to publish it (cursor names it, was is the handle's copy,
-// now the shared value): damage if the header lost its magic or the cursor
-// is back at 0 after the handle saw it past 0, else race, misuse by two
-// goroutines. Only 0 is sure: under misuse the handle's own copies are torn
-// between goroutines, so a cursor below them proves nothing.
-func raceOrDamage(ring *layout.Ring, cursor string, was, now uint64, race error) error {
-	switch {
-	case !ring.Sound():
-		return errOverwritten
-	case now == 0 && was > 0:
-		return wentBack(cursor, was, 0)
-	}
-	return race
 }

@@ -17,11 +17,6 @@ import (
 // handle misused by two goroutines, or damage, is refused there and never
 // reaches the other processes.
 
-var (
-	errWriteRace = fmt.Errorf("%w: the write cursor moved under this Writer: an Atomic Writer used by two goroutines at once, or another process writing without the writer role; nothing was published", ErrBusy)
-	errReadRace  = fmt.Errorf("%w: the read cursor moved under this Reader: an Atomic Reader used by two goroutines at once, or another process reading without the reader role; nothing was consumed", ErrBusy)
-)
-
 // queueWriter is a Queue writer's cursor.
 type queueWriter struct {
 	writeState

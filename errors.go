@@ -176,3 +176,8 @@ var errOverwritten = corruptf("the header was overwritten while the buffer was o
 func optionsf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidOptions}, args...)...)
 }
+
+// cursorError reports shared cursors that no valid buffer can have.
+func cursorError(tail, head, length uint64) error {
+	return corruptf("read cursor %d and write cursor %d are not 0 to %d apart", tail, head, length)
+}

@@ -36,28 +36,24 @@ type noWaitCtx struct{ context.Context }
 // The cursor publishes (a writer's items) or frees (a Queue reader's
 // slots); the handle wakes whoever waits for that. The strategy only locks.
 type handle struct {
+	waiter              // how the role's blocking calls wait, and whom it wakes (wait.go)
 	lay     layout.Ring // the buffer's geometry and shared words
-	b       *buffer     // nil once closed
+	b       *mapping    // nil once closed
 	st      strategy    // the side's lock
 	g       *guard      // a handle that does not own its side: its goroutines and Close
-	cur     cursor      // the role's cursor, reloaded after take when the side is shared
+	cur     reloader    // the role's cursor, reloaded after take when the side is shared
 	own     bool        // st.owns()
-	waits   direction   // what the role's blocking calls wait for
 	readers roleWatch   // an Atomic Queue writer's view of the reader role (orphaned)
 	name    string
-	spin    int          // Options.Spin
-	lentErr error        // what an operation returns while a Claim or Peek is outstanding
-	closing atomic.Bool  // set by Close, so that waits end with ErrClosed
-	lent    bool         // a Claim or Peek is outstanding
-	fastOK  bool         // the role's inline path suits this buffer and strategy
-	fast    bool         // fastOK, open, and nothing lent: Push or Pop may take the inline path
-	slept   atomic.Int32 // recent waits that ended asleep (await spins less after them)
-	y       wait.Yielder // the yield back-off of the handle's waits, its lock waits included
+	lentErr error // what an operation returns while a Claim or Peek is outstanding
+	lent    bool  // a Claim or Peek is outstanding
+	fastOK  bool  // the role's inline path suits this buffer and strategy
+	fast    bool  // fastOK, open, and nothing lent: Push or Pop may take the inline path
 }
 
 // init fills in h for b and a role whose blocking calls wait in direction
 // d, and attaches the side's strategy. The role then calls attach.
-func (h *handle) init(b *buffer, r role, d direction, c config, lentErr error) error {
+func (h *handle) init(b *mapping, r role, d direction, c config, lentErr error) error {
 	st, err := newStrategy(b, r, &h.closing, &h.y)
 	if err != nil {
 		return err
@@ -69,9 +65,8 @@ func (h *handle) init(b *buffer, r role, d direction, c config, lentErr error) e
 	if !h.own {
 		h.g = &guard{gate: newGate()}
 	}
-	h.waits = d
+	h.waiter.lay, h.waits, h.spin = &h.lay, d, c.Spin
 	h.name = b.name
-	h.spin = c.Spin
 	h.lentErr = lentErr
 	return nil
 }
@@ -79,7 +74,7 @@ func (h *handle) init(b *buffer, r role, d direction, c config, lentErr error) e
 // attach finishes opening with the role's cursor: a handle that owns its
 // side loads the cursor now, once (nobody else moves it), and enables the
 // inline path if fastOK. On error the role is given up.
-func (h *handle) attach(cur cursor, fastOK bool) error {
+func (h *handle) attach(cur reloader, fastOK bool) error {
 	h.cur = cur
 	if h.own {
 		if err := cur.reload(); err != nil {
@@ -369,4 +364,16 @@ func (h *handle) close() error {
 		return opError("close", h.name, err)
 	}
 	return nil
+}
+
+// newStrategy attaches a handle of role r to b with b's strategy. closing
+// is the handle's flag that ends its waits, y its yield back-off.
+func newStrategy(b *mapping, r role, closing *atomic.Bool, y *wait.Yielder) (strategy, error) {
+	switch Strategy(b.geo.Strategy) {
+	case Atomic:
+		return newAtomicStrategy(b, r)
+	case Flock:
+		return newFlockStrategy(b, sideOf(b, r), closing, y)
+	}
+	return nil, corruptf("strategy %d", b.geo.Strategy)
 }

@@ -1,6 +1,6 @@
 package scb
 
-import "github.com/sharedcbuff/scb/internal/wait"
+import "time"
 
 // The engine's test hooks, all of them, in one place: variables that the
 // tests set (through export_test.go) to stop an operation at a chosen step,
@@ -19,10 +19,10 @@ var (
 	// nothing to do and the wait that follows it.
 	awaitHook func()
 
-	// sleepLimit and roomLimit bound one sleep of a blocking call waiting
-	// for items, and for room (wait.MaxSleep and roomDelay).
-	sleepLimit = wait.MaxSleep
-	roomLimit  = roomDelay
+	// sleepLimit and roomLimit, when set, bound one sleep of a blocking
+	// call waiting for items, and for room, instead of wait.MaxSleep and
+	// roomDelay.
+	sleepLimit, roomLimit time.Duration
 )
 
 // The steps lockStep is called at.

@@ -32,7 +32,7 @@ type Reader struct {
 
 var errPeeked = fmt.Errorf("%w: a peeked item is not released yet", ErrBusy)
 
-func newReader(b *buffer, c config) (*Reader, error) {
+func newReader(b *mapping, c config) (*Reader, error) {
 	r := &Reader{}
 	if err := r.init(b, roleReader, dataWait, c, errPeeked); err != nil {
 		return nil, err

@@ -2,10 +2,8 @@ package scb
 
 import (
 	"context"
-	"sync/atomic"
 
 	"github.com/sharedcbuff/scb/internal/layout"
-	"github.com/sharedcbuff/scb/internal/wait"
 )
 
 // role is what a handle does with a buffer.
@@ -35,7 +33,7 @@ const (
 )
 
 // sideOf returns the side a handle of role r works on in buffer b.
-func sideOf(b *buffer, r role) side {
+func sideOf(b *mapping, r role) side {
 	switch {
 	case r == roleWriter:
 		return writeSide
@@ -78,16 +76,4 @@ type strategy interface {
 	give()
 	owns() bool
 	detach() error
-}
-
-// newStrategy attaches a handle of role r to b with b's strategy. closing
-// is the handle's flag that ends its waits, y its yield back-off.
-func newStrategy(b *buffer, r role, closing *atomic.Bool, y *wait.Yielder) (strategy, error) {
-	switch Strategy(b.geo.Strategy) {
-	case Atomic:
-		return newAtomicStrategy(b, r)
-	case Flock:
-		return newFlockStrategy(b, sideOf(b, r), closing, y)
-	}
-	return nil, corruptf("strategy %d", b.geo.Strategy)
 }

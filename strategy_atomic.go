@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime"
 	"sync/atomic"
 
 	"github.com/gofrs/flock"
@@ -29,7 +28,7 @@ type atomicStrategy struct {
 	pid  *uint32      // the header's word for the role's process id; nil for a Broadcast reader
 }
 
-func newAtomicStrategy(b *buffer, r role) (*atomicStrategy, error) {
+func newAtomicStrategy(b *mapping, r role) (*atomicStrategy, error) {
 	var ext string
 	var pid *uint32
 	switch sideOf(b, r) {
@@ -93,16 +92,4 @@ func (s *atomicStrategy) detach() error {
 	}
 	atomic.CompareAndSwapUint32(s.pid, uint32(os.Getpid()), 0)
 	return s.role.Unlock()
-}
-
-// checkArch refuses the Atomic strategy where 64-bit atomic operations on
-// shared memory are not lock-free (platform.LockFreeAtomic64): there the
-// runtime emulates them with a lock private to the process, which other
-// processes cannot see.
-func checkArch(s Strategy) error {
-	if s == Atomic && !platform.LockFreeAtomic64 {
-		return fmt.Errorf("%w: the Atomic strategy needs lock-free 64-bit atomics, which %s does not have; use Flock",
-			ErrUnsupported, runtime.GOARCH)
-	}
-	return nil
 }

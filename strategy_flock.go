@@ -101,7 +101,7 @@ const (
 // newFlockStrategy claims the handle's holder slot where there are lock
 // words. It loads nothing: the handle reloads the cursors under the lock,
 // and without it they can move between two loads.
-func newFlockStrategy(b *buffer, sd side, closing *atomic.Bool, y *wait.Yielder) (*flockStrategy, error) {
+func newFlockStrategy(b *mapping, sd side, closing *atomic.Bool, y *wait.Yielder) (*flockStrategy, error) {
 	s := &flockStrategy{
 		fd:      b.file.Fd(),
 		file:    wait.Word{Seq: b.lay.LockSeq, Waiters: b.lay.LockWaiters},

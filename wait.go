@@ -1,10 +1,12 @@
 package scb
 
 import (
+	"cmp"
 	"context"
 	"sync/atomic"
 	"time"
 
+	"github.com/sharedcbuff/scb/internal/layout"
 	"github.com/sharedcbuff/scb/internal/wait"
 )
 
@@ -12,9 +14,9 @@ import (
 // they poll the cursor they wait on for a while, then poll it while yielding
 // the processor, and then sleep until the other side wakes them (package
 // wait has the ladder, the sleep on a wake-up word, and its protocol). This
-// file is the handle's side of it: which word and cursor a role waits on,
-// how long it spins, when a done context wins, and when the other side is
-// woken.
+// file is a handle's side of it (waiter): which word and cursor a role
+// waits on, how long it spins, when a done context wins, and when the
+// other side is woken.
 
 // direction names what a waiter waits for.
 type direction uint8
@@ -29,13 +31,24 @@ const (
 // reader's freed slots end writers'.
 func (d direction) other() direction { return 1 - d }
 
+// waiter is a handle's waiting: what its role's blocking calls wait for,
+// on which word of the buffer, how they adapt, and whom the role wakes.
+type waiter struct {
+	lay     *layout.Ring // the handle's
+	waits   direction    // what the role's blocking calls wait for
+	spin    int          // Options.Spin
+	closing atomic.Bool  // set by Close, so that waits end with ErrClosed
+	slept   atomic.Int32 // recent waits that ended asleep (await spins less after them)
+	y       wait.Yielder // the yield back-off of the handle's waits, its lock waits included
+}
+
 // word returns the wake-up word of direction d and the cursor whose
 // movement ends a wait in it.
-func (h *handle) word(d direction) (wait.Word, *uint64) {
+func (w *waiter) word(d direction) (wait.Word, *uint64) {
 	if d == dataWait {
-		return wait.Word{Seq: h.lay.DataSeq, Waiters: h.lay.DataWaiters}, h.lay.WCur
+		return wait.Word{Seq: w.lay.DataSeq, Waiters: w.lay.DataWaiters}, w.lay.WCur
 	}
-	return wait.Word{Seq: h.lay.RoomSeq, Waiters: h.lay.RoomWaiters}, h.lay.RCur
+	return wait.Word{Seq: w.lay.RoomSeq, Waiters: w.lay.RoomWaiters}, w.lay.RCur
 }
 
 const (
@@ -106,9 +119,9 @@ const roomDelay = 5 * time.Millisecond
 
 // roomShare returns how many slots must be free before a reader wakes a
 // writer waiting for room: a quarter of the ring.
-func (h *handle) roomShare() uint64 { return max(1, h.lay.Length/4) }
+func (w *waiter) roomShare() uint64 { return max(1, w.lay.Length/4) }
 
-// await waits until the cursor the role waits on (h.waits) has probably
+// await waits until the cursor the role waits on (w.waits) has probably
 // moved from seen, and returns nil so the caller retries; or returns ctx's
 // error, or ErrClosed once closing is set. It climbs the wait ladder
 // (polls, then polls while yielding the processor to any other thread,
@@ -124,22 +137,22 @@ func (h *handle) roomShare() uint64 { return max(1, h.lay.Length/4) }
 // give up is taken, not left behind with a context error; a program
 // whose peer pushes its last item and exits, which cancels the wait,
 // gets that item.
-func (h *handle) await(ctx context.Context, ws *waitState, seen uint64) error {
+func (w *waiter) await(ctx context.Context, ws *waitState, seen uint64) error {
 	if awaitHook != nil {
 		awaitHook()
 	}
-	w, cursor := h.word(h.waits)
+	word, cursor := w.word(w.waits)
 	if err := ctx.Err(); err != nil {
 		return unlessMoved(cursor, seen, err)
 	}
-	if h.closing.Load() {
+	if w.closing.Load() {
 		return ErrClosed
 	}
 	moved := func() bool { return atomic.LoadUint64(cursor) != seen }
 	if ws.spin >= 0 {
-		shift := min(h.slept.Load(), 4)
-		if (wait.Ladder{Spins: spinCount(ws.spin) >> shift, Yields: yieldTries >> shift}).Climb(&h.y, moved) {
-			h.slept.Store(0)
+		shift := min(w.slept.Load(), 4)
+		if (wait.Ladder{Spins: spinCount(ws.spin) >> shift, Yields: yieldTries >> shift}).Climb(&w.y, moved) {
+			w.slept.Store(0)
 			return nil
 		}
 	}
@@ -147,25 +160,25 @@ func (h *handle) await(ctx context.Context, ws *waitState, seen uint64) error {
 		fired := make(chan struct{})
 		ws.fired = fired
 		ws.stop = context.AfterFunc(ctx, func() {
-			w.WakeAll()
+			word.WakeAll()
 			close(fired)
 		})
 	}
-	limit := sleepLimit
-	if h.waits == roomWait {
-		limit = min(limit, roomLimit)
+	limit := cmp.Or(sleepLimit, wait.MaxSleep)
+	if w.waits == roomWait {
+		limit = min(limit, cmp.Or(roomLimit, roomDelay))
 	}
-	w.Sleep(&ws.State, func() bool {
-		return moved() || h.closing.Load() || ctx.Err() != nil ||
-			h.waits == dataWait && atomic.LoadUint64(h.lay.End) != 0 // the stream ended: retry, to return io.EOF
+	word.Sleep(&ws.State, func() bool {
+		return moved() || w.closing.Load() || ctx.Err() != nil ||
+			w.waits == dataWait && atomic.LoadUint64(w.lay.End) != 0 // the stream ended: retry, to return io.EOF
 	}, limit)
-	if n := h.slept.Load(); n < 8 {
-		h.slept.Store(n + 1) // (goroutines of a shared handle may race here: any count will do)
+	if n := w.slept.Load(); n < 8 {
+		w.slept.Store(n + 1) // (goroutines of a shared handle may race here: any count will do)
 	}
 	if err := ctx.Err(); err != nil {
 		return unlessMoved(cursor, seen, err)
 	}
-	if h.closing.Load() {
+	if w.closing.Load() {
 		return ErrClosed
 	}
 	return nil
@@ -184,23 +197,23 @@ func unlessMoved(cursor *uint64, seen uint64, err error) error {
 // items arrive, writers once a share of the ring is free (roomWait is
 // Queue mode's: Broadcast writers never wait). When nobody sleeps it costs
 // one load and no system call.
-func (h *handle) wakeNow(d direction) {
-	w, _ := h.word(d)
-	if !w.Sleepers() {
+func (w *waiter) wakeNow(d direction) {
+	word, _ := w.word(d)
+	if !word.Sleepers() {
 		return
 	}
-	if d == roomWait && h.lay.Length-uint64(queueUnread(&h.lay)) < h.roomShare() {
+	if d == roomWait && w.lay.Length-uint64(queueUnread(w.lay)) < w.roomShare() {
 		return
 	}
-	w.Wake()
+	word.Wake()
 }
 
 // wakeAll wakes every sleeper on the buffer, in every process; Close and
 // CloseWrite use it so that their sleepers notice. The others go back to
 // sleep.
-func (h *handle) wakeAll() {
+func (w *waiter) wakeAll() {
 	for _, d := range []direction{dataWait, roomWait} {
-		w, _ := h.word(d)
-		w.WakeAll()
+		word, _ := w.word(d)
+		word.WakeAll()
 	}
 }

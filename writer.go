@@ -34,12 +34,12 @@ type Writer struct {
 
 var errClaimed = fmt.Errorf("%w: a claimed slot is not committed or aborted yet", ErrBusy)
 
-func newWriter(b *buffer, c config) (*Writer, error) {
+func newWriter(b *mapping, c config) (*Writer, error) {
 	w := &Writer{}
 	if err := w.init(b, roleWriter, roomWait, c, errClaimed); err != nil {
 		return nil, err
 	}
-	w.readers = watchReaders(b)
+	w.readers = watchReaders(b.path, b.geo)
 	// The one place the Writer asks the buffer's mode: which cursor.
 	ws := writeState{ring: &w.lay, own: w.own}
 	fast := false

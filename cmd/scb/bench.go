@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/sharedcbuff/scb/internal/bench"
+	"github.com/sharedcbuff/scb/cmd/scb/internal/bench"
 )
 
 var benchCommand = &command{

@@ -58,7 +58,7 @@ import (
 	"time"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/bench"
+	"github.com/sharedcbuff/scb/cmd/scb/internal/bench"
 )
 
 // Exit statuses.

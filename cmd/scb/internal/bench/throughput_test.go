@@ -1,9 +1,9 @@
-package scb_test
+package bench_test
 
 // Benchmarks across two real processes, with the baselines a user would
 // otherwise pick. `go test ./...` does not run them; run them with
 //
-//	go test -run '^$' -bench . -count 5 | tee new.txt   (then benchstat new.txt)
+//	go test -run '^$' -bench . -count 5 ./cmd/scb/internal/bench | tee new.txt   (then benchstat new.txt)
 //
 // Each reports the figure users quote as a custom metric (items/s, MB/s, or
 // round-trip percentiles); ns/op also counts starting the second process.
@@ -15,7 +15,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/sharedcbuff/scb/internal/bench"
+	"github.com/sharedcbuff/scb/cmd/scb/internal/bench"
 )
 
 func BenchmarkThroughput(b *testing.B) {

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sharedcbuff/scb/internal/bench"
+	"github.com/sharedcbuff/scb/cmd/scb/internal/bench"
 	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 

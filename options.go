@@ -1,0 +1,250 @@
+package scb
+
+import (
+	"fmt"
+	"io/fs"
+	"runtime"
+	"strings"
+
+	"github.com/sharedcbuff/scb/internal/layout"
+	"github.com/sharedcbuff/scb/internal/platform"
+)
+
+// A buffer's shape and how it is asked for: the strategies, the modes, the
+// Options of Create and the openers, and the checks of both (what the
+// options may say, whether the opened buffer matches them, and whether
+// this platform offers the strategy).
+
+// Strategy selects how processes coordinate access to a buffer. It is fixed
+// when the buffer is created and recorded in its file.
+type Strategy uint8
+
+const (
+	// Atomic is the lock-free strategy, and the default: cursors are 64-bit
+	// counters in the shared mapping, updated with sync/atomic. One writer at
+	// a time; in Queue mode also one reader at a time; in Broadcast mode any
+	// number of readers. The roles are held with file locks that the kernel
+	// releases when a process dies.
+	Atomic Strategy = iota + 1
+
+	// Flock guards every operation with an exclusive file lock on the
+	// buffer, so any number of writers and readers, in any number of
+	// processes and goroutines, may share it.
+	Flock
+)
+
+// String returns "atomic" or "flock".
+func (s Strategy) String() string {
+	switch s {
+	case Atomic:
+		return "atomic"
+	case Flock:
+		return "flock"
+	}
+	return fmt.Sprintf("Strategy(%d)", uint8(s))
+}
+
+func (s Strategy) valid() bool { return s == Atomic || s == Flock }
+
+// ParseStrategy returns the Strategy named by s ("atomic" or "flock", in
+// any case).
+func ParseStrategy(s string) (Strategy, error) {
+	for _, v := range []Strategy{Atomic, Flock} {
+		if strings.EqualFold(s, v.String()) {
+			return v, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: unknown strategy %q (want atomic or flock)", ErrInvalidOptions, s)
+}
+
+// Mode selects who receives each item. It is fixed when the buffer is
+// created and recorded in its file.
+type Mode uint8
+
+const (
+	// Queue, the default, delivers every item to exactly one reader, in
+	// order. The read cursor lives in the file, so a reader that reopens the
+	// buffer continues where the last one stopped. A full buffer refuses
+	// (or makes wait) the writer; nothing is ever overwritten.
+	Queue Mode = iota + 1
+
+	// Broadcast gives every reader its own cursor: each sees every item
+	// written after the point where it starts. The writer never waits; when
+	// the ring is full it overwrites the oldest item, and a reader that falls
+	// more than Length items behind skips ahead and is told how many it lost
+	// (see [OverrunError]).
+	Broadcast
+)
+
+// String returns "queue" or "broadcast".
+func (m Mode) String() string {
+	switch m {
+	case Queue:
+		return "queue"
+	case Broadcast:
+		return "broadcast"
+	}
+	return fmt.Sprintf("Mode(%d)", uint8(m))
+}
+
+func (m Mode) valid() bool { return m == Queue || m == Broadcast }
+
+// ParseMode returns the Mode named by s ("queue" or "broadcast", in any
+// case).
+func ParseMode(s string) (Mode, error) {
+	for _, v := range []Mode{Queue, Broadcast} {
+		if strings.EqualFold(s, v.String()) {
+			return v, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: unknown mode %q (want queue or broadcast)", ErrInvalidOptions, s)
+}
+
+// Options configures Create and the openers. A nil *Options means all
+// defaults. The functions never modify the Options they are given.
+//
+// Openers read the geometry, strategy and mode from the buffer's file and
+// need none of them; a non-zero field that differs from the file's value is
+// refused with ErrMismatch.
+type Options struct {
+	// Length is the number of slots, at least 2. Zero means 1024 for Create
+	// and "whatever the buffer has" for the openers.
+	Length int
+
+	// ItemSize is the largest item in bytes, at least 1. Zero means 8 (one
+	// uint64) for Create and "whatever the buffer has" for the openers.
+	ItemSize int
+
+	// Strategy is the coordination scheme. Zero means Atomic for Create and
+	// "whatever the buffer has" for the openers.
+	Strategy Strategy
+
+	// Mode is the delivery model. Zero means Queue for Create and "whatever
+	// the buffer has" for the openers.
+	Mode Mode
+
+	// Dir is the directory holding the buffer's files. Empty means
+	// DefaultDir().
+	Dir string
+
+	// Perm is the permission of the files Create makes; the umask does not
+	// apply. Zero means 0600. Openers ignore it.
+	Perm fs.FileMode
+
+	// SkipBacklog makes a Broadcast reader start at the next item written
+	// instead of the oldest item still in the buffer. Queue readers and
+	// writers ignore it.
+	SkipBacklog bool
+
+	// Spin sets how long blocking calls poll before they sleep in the
+	// kernel: the number of polls of the cursor they wait on (each a few
+	// nanoseconds), followed by a few polls that yield the processor. Zero
+	// means the default, 1000; a negative value means sleep at once, which
+	// saves CPU at the price of a kernel wake-up (some microseconds) on
+	// every wait. It applies to the handle being opened.
+	Spin int
+
+	// AllowOtherOwner lets the openers attach to a buffer file owned by
+	// another user in a world-writable sticky directory such as /dev/shm or
+	// /tmp. By default such a file is refused with ErrUntrusted, because
+	// anyone may have planted it there.
+	AllowOtherOwner bool
+}
+
+// The defaults Create applies to a zero Length and ItemSize.
+const (
+	defaultLength   = 1024
+	defaultItemSize = 8
+)
+
+// config is Options with defaults applied; the caller's Options are never
+// written.
+type config struct {
+	Options
+	perm fs.FileMode
+}
+
+func (o *Options) config() config {
+	var c config
+	if o != nil {
+		c.Options = *o
+	}
+	if c.Dir == "" {
+		c.Dir = DefaultDir()
+	}
+	c.perm = c.Perm.Perm()
+	if c.perm == 0 {
+		c.perm = 0o600
+	}
+	return c
+}
+
+// checkOpen validates the fields an opener may set: zero, or a valid value.
+func (c *config) checkOpen() error {
+	switch {
+	case c.Length != 0 && c.Length < 2:
+		return optionsf("Length %d is below 2", c.Length)
+	case c.ItemSize != 0 && (c.ItemSize < 1 || c.ItemSize > layout.MaxItemSize):
+		return optionsf("ItemSize %d is out of range", c.ItemSize)
+	case c.Strategy != 0 && !c.Strategy.valid():
+		return optionsf("unknown strategy %d", c.Strategy)
+	case c.Mode != 0 && !c.Mode.valid():
+		return optionsf("unknown mode %d", c.Mode)
+	}
+	return nil
+}
+
+// match reports ErrMismatch if a field the opener set differs from g.
+func (c *config) match(g layout.Geometry) error {
+	var diffs []string
+	if c.Length != 0 && uint64(c.Length) != g.Length {
+		diffs = append(diffs, fmt.Sprintf("Length %d, buffer has %d", c.Length, g.Length))
+	}
+	if c.ItemSize != 0 && uint64(c.ItemSize) != uint64(g.ItemSize) {
+		diffs = append(diffs, fmt.Sprintf("ItemSize %d, buffer has %d", c.ItemSize, g.ItemSize))
+	}
+	if c.Strategy != 0 && c.Strategy != Strategy(g.Strategy) {
+		diffs = append(diffs, fmt.Sprintf("Strategy %v, buffer has %v", c.Strategy, Strategy(g.Strategy)))
+	}
+	if c.Mode != 0 && c.Mode != Mode(g.Mode) {
+		diffs = append(diffs, fmt.Sprintf("Mode %v, buffer has %v", c.Mode, Mode(g.Mode)))
+	}
+	if diffs != nil {
+		return fmt.Errorf("%w: %s", ErrMismatch, strings.Join(diffs, "; "))
+	}
+	return nil
+}
+
+// geometryFor checks the shape Create was asked for and computes its
+// layout. length and itemSize are already defaulted.
+func geometryFor(length, itemSize int, s Strategy, m Mode) (layout.Geometry, error) {
+	switch {
+	case length < 2:
+		return layout.Geometry{}, optionsf("Length %d is below 2", length)
+	case itemSize < 1:
+		return layout.Geometry{}, optionsf("ItemSize %d is below 1", itemSize)
+	case itemSize > layout.MaxItemSize:
+		return layout.Geometry{}, optionsf("ItemSize %d is above %d", itemSize, layout.MaxItemSize)
+	case !s.valid():
+		return layout.Geometry{}, optionsf("unknown strategy %d", s)
+	case !m.valid():
+		return layout.Geometry{}, optionsf("unknown mode %d", m)
+	}
+	g, ok := layout.NewGeometry(uint64(length), uint32(itemSize), uint8(s), uint8(m))
+	if !ok {
+		return layout.Geometry{}, optionsf("Length %d with ItemSize %d overflows the file size", length, itemSize)
+	}
+	return g, nil
+}
+
+// checkArch refuses the Atomic strategy where 64-bit atomic operations on
+// shared memory are not lock-free (platform.LockFreeAtomic64): there the
+// runtime emulates them with a lock private to the process, which other
+// processes cannot see.
+func checkArch(s Strategy) error {
+	if s == Atomic && !platform.LockFreeAtomic64 {
+		return fmt.Errorf("%w: the Atomic strategy needs lock-free 64-bit atomics, which %s does not have; use Flock",
+			ErrUnsupported, runtime.GOARCH)
+	}
+	return nil
+}
