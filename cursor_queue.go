@@ -30,16 +30,27 @@ type queueWriter struct {
 // move it forward). An owner loads only at attach and after misuse, whose
 // torn copies prove nothing (raced has its check).
 func (w *queueWriter) reload() error {
-	t := atomic.LoadUint64(w.ring.RCur)
-	h := atomic.LoadUint64(w.ring.WCur)
+	t, h, err := loadCursors(w.ring)
 	switch {
-	case t > h || h-t > w.ring.Length:
-		return cursorError(t, h, w.ring.Length)
+	case err != nil:
+		return err
 	case h < w.pub && !w.own:
 		return wentBack("write", w.pub, h)
 	}
 	w.head, w.tail, w.pub = h, t, h
 	return nil
+}
+
+// loadCursors loads a Queue buffer's read and write cursors and checks that
+// they are 0 to Length apart. (The caller has the side: the cursor it moves
+// holds still; the other only moves towards it.)
+func loadCursors(ring *layout.Ring) (t, h uint64, err error) {
+	t = atomic.LoadUint64(ring.RCur)
+	h = atomic.LoadUint64(ring.WCur)
+	if t > h || h-t > ring.Length {
+		return 0, 0, cursorError(t, h, ring.Length)
+	}
+	return t, h, nil
 }
 
 func (w *queueWriter) full() (bool, uint64) {
@@ -222,11 +233,10 @@ type queueReader struct {
 
 // reload reads the shared cursors into the reader's copies.
 func (r *queueReader) reload() error {
-	t := atomic.LoadUint64(r.ring.RCur)
-	h := atomic.LoadUint64(r.ring.WCur)
+	t, h, err := loadCursors(r.ring)
 	switch {
-	case t > h || h-t > r.ring.Length:
-		return cursorError(t, h, r.ring.Length)
+	case err != nil:
+		return err
 	case t < r.pub && !r.own:
 		// As for a writer (queueWriter.reload): readers only move the
 		// read cursor forward.
