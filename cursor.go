@@ -20,7 +20,7 @@ package scb
 // another type and another field of readCursor. A cursor never calls back
 // into the handle or the operations; it reports, and they act.
 
-// reloader is what the handle needs of every cursor.
+// reloader is what the handle needs of every mode's cursor.
 type reloader interface {
 	// reload refreshes the cursor's copies of the shared cursors. A
 	// handle whose strategy owns its side calls it once, at attach; one
@@ -40,11 +40,12 @@ type writeCursor struct {
 	b *broadcastWriter
 }
 
-func (c *writeCursor) reload() error {
+// reloader returns the mode's cursor, for the handle to reload.
+func (c *writeCursor) reloader() reloader {
 	if c.q != nil {
-		return c.q.reload()
+		return c.q
 	}
-	return c.b.reload()
+	return c.b
 }
 
 // full reports, without the side taken, that there is no room for an item
@@ -149,11 +150,12 @@ type readCursor struct {
 	b *broadcastReader
 }
 
-func (c *readCursor) reload() error {
+// reloader returns the mode's cursor, for the handle to reload.
+func (c *readCursor) reloader() reloader {
 	if c.q != nil {
-		return c.q.reload()
+		return c.q
 	}
-	return nil // a Broadcast reader's cursor is its own
+	return c.b
 }
 
 // empty reports, without the side taken, that there is nothing to read
@@ -208,7 +210,7 @@ func (c readCursor) seen() uint64 {
 // available returns how many items could be read now, at most Length.
 func (c readCursor) available() int {
 	if c.q != nil {
-		return queueUnread(c.q.ring)
+		return queueUnread(&c.q.ring)
 	}
 	return c.b.available()
 }

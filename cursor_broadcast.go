@@ -88,7 +88,7 @@ func (w *broadcastWriter) publish() error {
 		pub := w.pub
 		h := atomic.LoadUint64(w.ring.WCur)
 		w.reload()
-		return raceOrDamage(w.ring, "write", pub, h, errWriteRace)
+		return raceOrDamage(&w.ring, "write", pub, h, errWriteRace)
 	}
 	return nil
 }
@@ -108,7 +108,7 @@ type broadcastReader struct {
 
 // newBroadcastReader starts a reader at the oldest item the ring holds,
 // or, with skipBacklog, at the next item written.
-func newBroadcastReader(ring *layout.Ring, own, skipBacklog bool) *broadcastReader {
+func newBroadcastReader(ring layout.Ring, own, skipBacklog bool) *broadcastReader {
 	r := &broadcastReader{readState: readState{ring: ring, own: own}}
 	h := atomic.LoadUint64(ring.WCur)
 	switch {
@@ -121,6 +121,10 @@ func newBroadcastReader(ring *layout.Ring, own, skipBacklog bool) *broadcastRead
 	r.snap.Store(r.pos)
 	return r
 }
+
+// reload has nothing to do: the cursor is the reader's own, and it reloads
+// the write cursor when it runs out of items (refresh).
+func (r *broadcastReader) reload() error { return nil }
 
 // refresh reloads the write cursor; ErrEmpty if nothing is past pos, or
 // io.EOF if moreover the stream ended.

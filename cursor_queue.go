@@ -30,7 +30,7 @@ type queueWriter struct {
 // move it forward). An owner loads only at attach and after misuse, whose
 // torn copies prove nothing (raced has its check).
 func (w *queueWriter) reload() error {
-	t, h, err := loadCursors(w.ring)
+	t, h, err := loadCursors(&w.ring)
 	switch {
 	case err != nil:
 		return err
@@ -194,7 +194,7 @@ func (w *queueWriter) raced() error {
 	pub := w.pub
 	h := atomic.LoadUint64(w.ring.WCur)
 	w.reload()
-	return raceOrDamage(w.ring, "write", pub, h, errWriteRace)
+	return raceOrDamage(&w.ring, "write", pub, h, errWriteRace)
 }
 
 func (w *queueWriter) claim() ([]byte, error) {
@@ -216,7 +216,7 @@ func (w *queueWriter) commit(n int) error {
 	return w.publish()
 }
 
-func (w *queueWriter) unread() int { return queueUnread(w.ring) }
+func (w *queueWriter) unread() int { return queueUnread(&w.ring) }
 
 // queueUnread returns the unread items of a Queue buffer.
 func queueUnread(ring *layout.Ring) int {
@@ -233,7 +233,7 @@ type queueReader struct {
 
 // reload reads the shared cursors into the reader's copies.
 func (r *queueReader) reload() error {
-	t, h, err := loadCursors(r.ring)
+	t, h, err := loadCursors(&r.ring)
 	switch {
 	case err != nil:
 		return err
@@ -381,7 +381,7 @@ func (r *queueReader) raced() error {
 	pub := r.pub
 	t := atomic.LoadUint64(r.ring.RCur)
 	r.reload()
-	return raceOrDamage(r.ring, "read", pub, t, errReadRace)
+	return raceOrDamage(&r.ring, "read", pub, t, errReadRace)
 }
 
 func (r *queueReader) peek() ([]byte, error) {

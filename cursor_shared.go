@@ -24,26 +24,34 @@ var errZeroCopyB = fmt.Errorf("%w: zero-copy access needs a Queue buffer", ErrUn
 // writeState is what the writers of both modes keep: the write cursor as
 // the writer moves it, and as it last stored or loaded it.
 type writeState struct {
-	ring *layout.Ring
-	own  bool   // the side is the handle's for its life (the strategy owns it)
-	head uint64 // the next item number to write
-	pub  uint64 // the write cursor as this handle last loaded or stored it
+	ring layout.Ring // a copy of the handle's: the hot path reaches it without following a pointer
+	own  bool        // the side is the handle's for its life (the strategy owns it)
+	head uint64      // the next item number to write
+	pub  uint64      // the write cursor as this handle last loaded or stored it
 }
 
 // checkUint and checkBytes refuse an item that can never fit, before a
 // full buffer is reported.
 func (w *writeState) checkUint(v uint64) error {
-	if !layout.FitsUint(v, w.ring.ItemSize) {
-		return fmt.Errorf("%w: %d does not fit in %d bytes", ErrRange, v, w.ring.ItemSize)
+	if size := w.ring.ItemSize; size < 8 && v>>(8*uint(size)) != 0 {
+		return w.outOfRange(v)
 	}
 	return nil
 }
 
 func (w *writeState) checkBytes(n int) error {
 	if n > w.ring.ItemSize {
-		return fmt.Errorf("%w: %d bytes, item size is %d", ErrTooLarge, n, w.ring.ItemSize)
+		return w.tooLarge(n)
 	}
 	return nil
+}
+
+func (w *writeState) outOfRange(v uint64) error {
+	return fmt.Errorf("%w: %d does not fit in %d bytes", ErrRange, v, w.ring.ItemSize)
+}
+
+func (w *writeState) tooLarge(n int) error {
+	return fmt.Errorf("%w: %d bytes, item size is %d", ErrTooLarge, n, w.ring.ItemSize)
 }
 
 // store publishes head with one compare-and-swap from where this handle
@@ -62,10 +70,10 @@ func (w *writeState) end() { atomic.StoreUint64(w.ring.End, w.head+1) }
 
 // readState is what the readers of both modes keep.
 type readState struct {
-	ring *layout.Ring
-	own  bool   // the side is the handle's for its life (the strategy owns it)
-	pos  uint64 // the next item number to read
-	head uint64 // the write cursor as last seen
+	ring layout.Ring // a copy of the handle's: the hot path reaches it without following a pointer
+	own  bool        // the side is the handle's for its life (the strategy owns it)
+	pos  uint64      // the next item number to read
+	head uint64      // the write cursor as last seen
 }
 
 // caughtUp records h, the write cursor just loaded with the end mark e,
@@ -102,7 +110,6 @@ func (r *readState) decode(s unsafe.Pointer, dst []byte, asUint bool) (v uint64,
 	}
 	return v, n, err
 }
-
 
 // wentBack reports the cursor named ("write" or "read") found at now after
 // the handle saw it at was: writers and readers only move their cursors

@@ -17,6 +17,20 @@ type guard struct {
 	life sync.RWMutex
 }
 
+// admit lets a call of the handle in while it is open (*b is not nil):
+// the call holds life for reading until dismiss.
+func (g *guard) admit(b **mapping) error {
+	g.life.RLock()
+	if *b == nil {
+		g.life.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+// dismiss lets a call admitted by admit out.
+func (g *guard) dismiss() { g.life.RUnlock() }
+
 // gate is a handle's own lock. It serialises the handle's goroutines,
 // which the lock words and the file lock cannot tell apart (both belong to
 // the handle), and unlike a sync.Mutex it lets a waiting goroutine give up

@@ -66,6 +66,7 @@ func (h *handle) init(b *mapping, r role, d direction, c config, lentErr error) 
 		h.g = &guard{gate: newGate()}
 	}
 	h.waiter.lay, h.waits, h.spin = &h.lay, d, c.Spin
+	h.sleepers = [2]*uint32{dataWait: h.lay.DataWaiters, roomWait: h.lay.RoomWaiters}
 	h.name = b.name
 	h.lentErr = lentErr
 	return nil
@@ -157,6 +158,22 @@ func (h *handle) run(ctx context.Context, blocked error, idle func() (bool, uint
 // back afterwards, unless the attempt lent a slot or an item (a Claim or
 // Peek), and returns the other side's cursor the attempt found.
 func (h *handle) attempt(ctx context.Context, attempt func() (outcome, error)) (uint64, error) {
+	if h.own {
+		// The side is the handle's for its life and one goroutine uses
+		// the handle: nothing to take, reload or give back.
+		if h.lent {
+			return 0, h.lentErr
+		}
+		out, err := attempt()
+		if out.lent {
+			h.lend()
+			return out.seen, nil
+		}
+		if out.moved {
+			h.wakeNow(h.waits.other())
+		}
+		return out.seen, err
+	}
 	if err := h.take(ctx); err != nil {
 		return 0, err
 	}
@@ -169,11 +186,10 @@ func (h *handle) attempt(ctx context.Context, attempt func() (outcome, error)) (
 	return out.seen, err
 }
 
-// take begins an attempt: it admits one of the handle's goroutines
-// (guard), takes the side (strategy), and, where the side is shared,
-// checks the header and reloads the cursor under the lock. It refuses
-// with lentErr while a Claim or Peek is outstanding, before touching
-// anything shared.
+// take begins an attempt on a shared side: it admits one of the handle's
+// goroutines (guard), takes the side (strategy), checks the header and
+// reloads the cursor under the lock. It refuses with lentErr while a Claim
+// or Peek is outstanding, before touching anything shared.
 func (h *handle) take(ctx context.Context) error {
 	if err := h.enter(ctx); err != nil {
 		return err
@@ -189,24 +205,22 @@ func (h *handle) take(ctx context.Context) error {
 	if lockStep != nil {
 		lockStep(stepTaken)
 	}
-	if !h.own {
-		// A file zeroed or overwritten under the handle must not look
-		// like an empty buffer; the other side, or a holder that died,
-		// may have moved the cursors since the last operation.
-		err := errOverwritten
-		if h.lay.Sound() {
-			err = h.cur.reload()
-		}
-		if err != nil {
-			h.st.give()
-			h.exit()
-			return err
-		}
+	// A file zeroed or overwritten under the handle must not look like an
+	// empty buffer; the other side, or a holder that died, may have moved
+	// the cursors since the last operation.
+	err := errOverwritten
+	if h.lay.Sound() {
+		err = h.cur.reload()
+	}
+	if err != nil {
+		h.st.give()
+		h.exit()
+		return err
 	}
 	return nil
 }
 
-// give ends an attempt: it gives the side back, then, if the attempt
+// give ends an attempt on a shared side: it gives the side back, then, if the attempt
 // stored the role's shared cursor (moved), wakes the other side's sleepers
 // (after the release: one woken while the lock is held would sleep again),
 // and lets the handle's next goroutine in.
@@ -242,14 +256,10 @@ func (h *handle) exit() {
 // admit lets a call in while the handle is open; dismiss lets it out.
 // Close waits for the calls it admitted.
 func (h *handle) admit() error {
-	g := h.g
-	if g != nil {
-		g.life.RLock()
+	if h.g != nil {
+		return h.g.admit(&h.b)
 	}
 	if h.b == nil {
-		if g != nil {
-			g.life.RUnlock()
-		}
 		return ErrClosed
 	}
 	return nil
@@ -257,7 +267,7 @@ func (h *handle) admit() error {
 
 func (h *handle) dismiss() {
 	if g := h.g; g != nil {
-		g.life.RUnlock()
+		g.dismiss()
 	}
 }
 
@@ -316,7 +326,11 @@ func (h *handle) finish(end func() (outcome, error)) error {
 		if h.fastOK {
 			h.fast = true
 		}
-		h.give(out.moved)
+		if !h.own {
+			h.give(out.moved)
+		} else if out.moved {
+			h.wakeNow(h.waits.other())
+		}
 	}
 	h.dismiss()
 	return err

@@ -8,7 +8,7 @@ import "github.com/sharedcbuff/scb/internal/layout"
 // side taken, and acts on what the attempt reports (outcome): it wakes the
 // other side when the shared cursor moved, keeps the side for a Claim or a
 // Peek, and waits on the cursor value the attempt saw.
-
+//
 // An operation has two methods, which handle.run calls:
 //
 //   - idle reports, without the side taken, that an attempt would only
@@ -16,6 +16,10 @@ import "github.com/sharedcbuff/scb/internal/layout"
 //     other side's cursor to wait on. The handle asks only where taking
 //     the side is costly.
 //   - attempt makes one try with the side taken and the cursor fresh.
+//
+// The calls that end a Claim or a Peek (Commit, Abort, Release) are
+// operations with an attempt only, which handle.finish runs. Each kind of
+// call has its own small type, so that a call zeroes no more than it uses.
 
 // outcome is what an attempt did besides its error.
 type outcome struct {
@@ -24,20 +28,16 @@ type outcome struct {
 	lent  bool   // the attempt lent a slot or an item (Claim, Peek): keep the side
 }
 
-// The kinds of operations.
+// The kinds of item operations (wop, rop).
 const (
 	opUint      uint8 = iota // one uint64
 	opBytes                  // one byte item
 	opUints                  // a batch of uint64s
 	opBytesMany              // a batch of byte items
 	opMany                   // PopMany: a batch of uint64s in a new slice
-	opLend                   // Claim or Peek
-	opGiveBack               // Commit or Release: end the lend, publishing
-	opAbort                  // Abort: end the lend, publishing nothing
-	opEnd                    // CloseWrite: end the stream
 )
 
-// wop is one write operation.
+// wop writes items.
 type wop struct {
 	c    writeCursor
 	kind uint8
@@ -45,8 +45,7 @@ type wop struct {
 	p    []byte
 	vs   []uint64
 	ps   [][]byte
-	n    int    // items written so far; opGiveBack: the committed length
-	slot []byte // opLend: the claimed slot
+	n    int // items written so far
 }
 
 // idle reports that the buffer is full right now and op's next item is one
@@ -65,8 +64,6 @@ func (op *wop) idle() (bool, uint64) {
 		ok = op.n < len(op.vs) && layout.FitsUint(op.vs[op.n], size)
 	case opBytesMany:
 		ok = op.n < len(op.ps) && len(op.ps[op.n]) <= size
-	case opLend:
-		ok = true
 	}
 	if !ok {
 		return false, 0
@@ -100,17 +97,6 @@ func (op *wop) attempt() (outcome, error) {
 			}
 			op.n++
 		}
-	case opLend:
-		op.slot, err = c.claim()
-		return outcome{seen: c.seen(), lent: err == nil}, err
-	case opGiveBack:
-		err = c.commit(op.n)
-		return outcome{moved: err == nil}, err
-	case opAbort:
-		return outcome{}, nil
-	case opEnd:
-		c.end()
-		return outcome{}, nil
 	}
 	if op.n == start {
 		return outcome{seen: c.seen()}, err
@@ -122,7 +108,45 @@ func (op *wop) attempt() (outcome, error) {
 	return outcome{seen: c.seen(), moved: true}, err
 }
 
-// rop is one read operation.
+// claimOp lends the next slot for zero-copy writing (Claim).
+type claimOp struct {
+	c    writeCursor
+	slot []byte
+}
+
+func (op *claimOp) idle() (bool, uint64) { return op.c.full() }
+
+func (op *claimOp) attempt() (outcome, error) {
+	var err error
+	op.slot, err = op.c.claim()
+	return outcome{seen: op.c.seen(), lent: err == nil}, err
+}
+
+// commitOp publishes the claimed slot as an item of n bytes (Commit).
+type commitOp struct {
+	c writeCursor
+	n int
+}
+
+func (op *commitOp) attempt() (outcome, error) {
+	err := op.c.commit(op.n)
+	return outcome{moved: err == nil}, err
+}
+
+// abort ends a Claim without publishing anything (Abort).
+func abort() (outcome, error) { return outcome{}, nil }
+
+// endOp ends the stream after the items published (CloseWrite).
+type endOp struct{ c writeCursor }
+
+func (op *endOp) idle() (bool, uint64) { return false, 0 }
+
+func (op *endOp) attempt() (outcome, error) {
+	op.c.end()
+	return outcome{}, nil
+}
+
+// rop reads items.
 type rop struct {
 	c    readCursor
 	kind uint8
@@ -133,7 +157,6 @@ type rop struct {
 	size int    // opBytes's item length
 	max  int    // opMany: at most this many
 	n    int    // items read
-	item []byte // opLend: the peeked item
 }
 
 // wants reports whether op asks for at least one item: a batch into an
@@ -188,16 +211,32 @@ func (op *rop) attempt() (outcome, error) {
 			op.bufs[got] = b[:k]
 			got++
 		}
-	case opLend:
-		op.item, err = c.peek()
-		return outcome{seen: c.seen(), lent: err == nil}, err
-	case opGiveBack:
-		err = c.release()
-		return outcome{moved: err == nil}, err
 	}
 	moved, err := c.settle(got, err)
 	if err == nil {
 		op.n = got
 	}
 	return outcome{seen: c.seen(), moved: moved}, err
+}
+
+// peekOp lends the next item for zero-copy reading (Peek).
+type peekOp struct {
+	c    readCursor
+	item []byte
+}
+
+func (op *peekOp) idle() (bool, uint64) { return op.c.empty() }
+
+func (op *peekOp) attempt() (outcome, error) {
+	var err error
+	op.item, err = op.c.peek()
+	return outcome{seen: op.c.seen(), lent: err == nil}, err
+}
+
+// releaseOp consumes the peeked item (Release).
+type releaseOp struct{ c readCursor }
+
+func (op *releaseOp) attempt() (outcome, error) {
+	err := op.c.release()
+	return outcome{moved: err == nil}, err
 }

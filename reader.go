@@ -40,12 +40,12 @@ func newReader(b *mapping, c config) (*Reader, error) {
 	// The one place the Reader asks the buffer's mode: which cursor.
 	fast := false
 	if b.geo.Broadcast() {
-		r.c.b = newBroadcastReader(&r.lay, r.own, c.SkipBacklog)
+		r.c.b = newBroadcastReader(r.lay, r.own, c.SkipBacklog)
 	} else {
-		r.q = queueReader{readState: readState{ring: &r.lay, own: r.own}}
+		r.q = queueReader{readState: readState{ring: r.lay, own: r.own}}
 		r.c.q, fast = &r.q, r.lay.ItemSize >= 8
 	}
-	if err := r.attach(&r.c, fast); err != nil {
+	if err := r.attach(r.c.reloader(), fast); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -238,14 +238,14 @@ func (r *Reader) PeekWait(ctx context.Context) ([]byte, error) {
 }
 
 func (r *Reader) peekWait(ctx context.Context) ([]byte, error) {
-	op := rop{kind: opLend}
-	err := r.do(ctx, "peek", &op)
-	return op.item, err
+	op := peekOp{c: r.c}
+	err := r.run(ctx, ErrEmpty, op.idle, op.attempt)
+	return op.item, r.wrap("peek", err)
 }
 
 // Release consumes the item returned by Peek, freeing its slot.
 func (r *Reader) Release() error {
-	return r.wrap("release", r.finish((&rop{c: r.c, kind: opGiveBack}).attempt))
+	return r.wrap("release", r.finish((&releaseOp{c: r.c}).attempt))
 }
 
 // Len returns the number of items this reader could read now: unread items

@@ -34,12 +34,13 @@ func (d direction) other() direction { return 1 - d }
 // waiter is a handle's waiting: what its role's blocking calls wait for,
 // on which word of the buffer, how they adapt, and whom the role wakes.
 type waiter struct {
-	lay     *layout.Ring // the handle's
-	waits   direction    // what the role's blocking calls wait for
-	spin    int          // Options.Spin
-	closing atomic.Bool  // set by Close, so that waits end with ErrClosed
-	slept   atomic.Int32 // recent waits that ended asleep (await spins less after them)
-	y       wait.Yielder // the yield back-off of the handle's waits, its lock waits included
+	lay      *layout.Ring // the handle's
+	sleepers [2]*uint32   // by direction: the words counting registered sleepers
+	waits    direction    // what the role's blocking calls wait for
+	spin     int          // Options.Spin
+	closing  atomic.Bool  // set by Close, so that waits end with ErrClosed
+	slept    atomic.Int32 // recent waits that ended asleep (await spins less after them)
+	y        wait.Yielder // the yield back-off of the handle's waits, its lock waits included
 }
 
 // word returns the wake-up word of direction d and the cursor whose
@@ -198,13 +199,17 @@ func unlessMoved(cursor *uint64, seen uint64, err error) error {
 // Queue mode's: Broadcast writers never wait). When nobody sleeps it costs
 // one load and no system call.
 func (w *waiter) wakeNow(d direction) {
-	word, _ := w.word(d)
-	if !word.Sleepers() {
-		return
+	if atomic.LoadUint32(w.sleepers[d]) != 0 {
+		w.wake(d)
 	}
+}
+
+// wake is wakeNow once it found a sleeper registered.
+func (w *waiter) wake(d direction) {
 	if d == roomWait && w.lay.Length-uint64(queueUnread(w.lay)) < w.roomShare() {
 		return
 	}
+	word, _ := w.word(d)
 	word.Wake()
 }
 

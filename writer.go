@@ -41,7 +41,7 @@ func newWriter(b *mapping, c config) (*Writer, error) {
 	}
 	w.readers = watchReaders(b.path, b.geo)
 	// The one place the Writer asks the buffer's mode: which cursor.
-	ws := writeState{ring: &w.lay, own: w.own}
+	ws := writeState{ring: w.lay, own: w.own}
 	fast := false
 	if b.geo.Broadcast() {
 		w.c.b = &broadcastWriter{writeState: ws}
@@ -49,7 +49,7 @@ func newWriter(b *mapping, c config) (*Writer, error) {
 		w.q = queueWriter{writeState: ws}
 		w.c.q, fast = &w.q, w.lay.ItemSize == 8
 	}
-	if err := w.attach(&w.c, fast); err != nil {
+	if err := w.attach(w.c.reloader(), fast); err != nil {
 		return nil, err
 	}
 	// A writer opens the stream, again if CloseWrite ended it.
@@ -201,20 +201,20 @@ func (w *Writer) ClaimWait(ctx context.Context) ([]byte, error) {
 }
 
 func (w *Writer) claimWait(ctx context.Context) ([]byte, error) {
-	op := wop{kind: opLend}
-	_, err := w.do(ctx, "claim", &op)
-	return op.slot, err
+	op := claimOp{c: w.c}
+	err := w.run(ctx, ErrFull, op.idle, op.attempt)
+	return op.slot, w.wrap("claim", err)
 }
 
 // Commit publishes the claimed slot as an item of its first n bytes.
 // n above ItemSize is ErrTooLarge and keeps the claim open.
 func (w *Writer) Commit(n int) error {
-	return w.wrap("commit", w.finish((&wop{c: w.c, kind: opGiveBack, n: n}).attempt))
+	return w.wrap("commit", w.finish((&commitOp{c: w.c, n: n}).attempt))
 }
 
 // Abort gives the claimed slot back unpublished.
 func (w *Writer) Abort() error {
-	return w.wrap("abort", w.finish((&wop{c: w.c, kind: opAbort}).attempt))
+	return w.wrap("abort", w.finish(abort))
 }
 
 // Len returns the number of items not yet read: in Queue mode the unread
@@ -249,9 +249,9 @@ func (w *Writer) CloseWrite() error {
 	// One attempt with the side taken (where it is shared, the write
 	// cursor is fresh under the lock); it never blocks, so nothing counts
 	// as blocked.
-	op := wop{kind: opEnd}
-	if _, err := w.do(noWait, "close", &op); err != nil {
-		return err
+	op := endOp{c: w.c}
+	if err := w.run(noWait, ErrFull, op.idle, op.attempt); err != nil {
+		return w.wrap("close", err)
 	}
 	w.wakeAll() // every reader, registered as a sleeper or not
 	return w.Close()
