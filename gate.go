@@ -13,15 +13,16 @@ import (
 // returned before it unmaps the buffer. A handle whose strategy owns its
 // side is used by one goroutine at a time and has no guard.
 type guard struct {
-	gate gate
-	life sync.RWMutex
+	gate   gate
+	life   sync.RWMutex
+	closed bool // set by Close under life, once the handle gave up its role
 }
 
-// admit lets a call of the handle in while it is open (*b is not nil):
-// the call holds life for reading until dismiss.
-func (g *guard) admit(b **mapping) error {
+// admit lets a call of the handle in while it is open: the call holds
+// life for reading until dismiss.
+func (g *guard) admit() error {
 	g.life.RLock()
-	if *b == nil {
+	if g.closed {
 		g.life.RUnlock()
 		return ErrClosed
 	}

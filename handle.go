@@ -257,7 +257,7 @@ func (h *handle) exit() {
 // Close waits for the calls it admitted.
 func (h *handle) admit() error {
 	if h.g != nil {
-		return h.g.admit(&h.b)
+		return h.g.admit()
 	}
 	if h.b == nil {
 		return ErrClosed
@@ -371,6 +371,9 @@ func (h *handle) close() error {
 		err = cerr
 	}
 	h.b = nil
+	if h.g != nil {
+		h.g.closed = true // under life, held for writing since above
+	}
 	if h.fastOK {
 		h.fast = false
 	}
