@@ -176,7 +176,7 @@ func TestOptionsRefused(t *testing.T) {
 		{"ItemSize -1", scb.Options{ItemSize: -1}},
 		{"ItemSize above 1 GiB", scb.Options{ItemSize: 1<<30 + 1}},
 		{"Length x slot overflows", scb.Options{Length: math.MaxInt, ItemSize: 1}},
-		{"Length x slot just overflows", scb.Options{Length: (math.MaxInt-layout.HeaderSize)/slotSize(8, scb.Queue) + 1, ItemSize: 8}},
+		{"Length x slot just overflows", scb.Options{Length: (math.MaxInt-layout.HeaderSize)/(slotSize(8, scb.Queue)+8) + 1, ItemSize: 8}},
 		{"Length x broadcast slot just overflows", scb.Options{Mode: scb.Broadcast,
 			Length: (math.MaxInt-layout.HeaderSize)/slotSize(8, scb.Broadcast) + 1, ItemSize: 8}},
 		{"Length x 1 GiB items overflows", scb.Options{Length: math.MaxInt / (1 << 29), ItemSize: 1 << 30}},
@@ -276,7 +276,8 @@ func badFiles(good []byte) []struct {
 		{"one page long", "header says", append(slices.Clone(good), make([]byte, 4096)...)},
 		{"all zeros", "magic", make([]byte, len(good))},
 		{"wrong magic", "magic", damage(good, true, func(b []byte) []byte { b[layout.OffMagic] = 'X'; return b })},
-		{"other version", "version 3", damage(good, true, set32(layout.OffVersion, 3))},
+		{"other version", fmt.Sprintf("version %d", layout.Version+1), damage(good, true, set32(layout.OffVersion, layout.Version+1))},
+		{"older version", "recreate the buffer", damage(good, true, set32(layout.OffVersion, layout.Version-1))},
 		{"version 0", "version 0", damage(good, true, set32(layout.OffVersion, 0))},
 		{"bad checksum", "checksum", damage(good, false, func(b []byte) []byte { b[layout.OffChecksum] ^= 1; return b })},
 		{"field changed, checksum not", "checksum", damage(good, false, set64(layout.OffLength, length+1))},
@@ -303,8 +304,9 @@ func badFiles(good []byte) []struct {
 		})},
 		{"recorded size disagrees with geometry", "does not add up", damage(good, true, set64(layout.OffFileSize, uint64(len(good))+8))},
 		{"geometry consistent, file too short", "header says", damage(good, true, func(b []byte) []byte {
+			size, _ := layout.FileSize(length*2, slot, b[layout.OffMode] == layout.ModeBroadcast)
 			le.PutUint64(b[layout.OffLength:], length*2)
-			le.PutUint64(b[layout.OffFileSize:], length*2*slot+layout.HeaderSize)
+			le.PutUint64(b[layout.OffFileSize:], size)
 			return b
 		})},
 	}

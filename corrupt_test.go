@@ -45,7 +45,9 @@ func isFlock(path string) bool {
 // damage is undone, the handle carries on.
 func TestDamageWhileOpen(t *testing.T) {
 	const length, itemSize = 4, 16
-	slotOff := func(m scb.Mode, n int) int64 { return layout.HeaderSize + int64(n%length*slotSize(itemSize, m)) }
+	slotOff := func(m scb.Mode, n int) int64 {
+		return int64(layout.SlotsOffset(length, m == scb.Broadcast)) + int64(n%length*slotSize(itemSize, m))
+	}
 	qLen, bLen := slotLen(scb.Queue), slotLen(scb.Broadcast)
 	type env struct {
 		t    *testing.T

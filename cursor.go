@@ -27,6 +27,9 @@ type reloader interface {
 	// that does not, after every take: other handles move the side's
 	// cursor between its operations.
 	reload() error
+	// close gives back what the cursor holds for the handle (a reader's
+	// leases) when the handle closes, before it gives up its role.
+	close()
 }
 
 // writeCursor is a writer's cursor: the cursor of the buffer's mode, one
@@ -51,11 +54,11 @@ func (c *writeCursor) reloader() reloader {
 // full reports, without the side taken, that there is no room for an item
 // right now, and the read cursor to wait on. (A Broadcast writer is never
 // full.)
-func (c writeCursor) full() (bool, uint64) {
+func (c writeCursor) full() (bool, mark) {
 	if c.q != nil {
 		return c.q.full()
 	}
-	return false, 0
+	return false, mark{}
 }
 
 // itemSize is the largest item.
@@ -102,11 +105,11 @@ func (c writeCursor) publish() error {
 
 // seen returns the read cursor as last seen: what a writer waiting for
 // room waits on.
-func (c writeCursor) seen() uint64 {
+func (c writeCursor) seen() mark {
 	if c.q != nil {
-		return c.q.tail
+		return mark{cursor: c.q.tail}
 	}
-	return 0
+	return mark{}
 }
 
 // claim returns the next slot for zero-copy writing; commit publishes its
@@ -162,11 +165,18 @@ func (c *readCursor) reloader() reloader {
 // right now, and the write cursor to wait on. (A Broadcast reader's cursor
 // is its own, guarded by the side: it cannot tell without it, and reports
 // false.)
-func (c readCursor) empty() (bool, uint64) {
+func (c readCursor) empty() (bool, mark) {
 	if c.q != nil {
 		return c.q.empty()
 	}
-	return false, 0
+	return false, mark{}
+}
+
+// begin starts an attempt.
+func (c readCursor) begin() {
+	if c.q != nil {
+		c.q.begin()
+	}
 }
 
 // readOne reads the next item into dst, or as a uint64 if asUint, and
@@ -187,6 +197,14 @@ func (c readCursor) readUints(vs []uint64) (int, error) {
 	return c.b.readUints(vs)
 }
 
+// readBytes reads a batch of byte items, as PopBytesInto does.
+func (c readCursor) readBytes(bufs [][]byte) (int, error) {
+	if c.q != nil {
+		return c.q.readBytes(bufs)
+	}
+	return c.b.readBytes(bufs)
+}
+
 // settle ends an attempt that read got items and stopped with err: it
 // publishes what was read (freeing the slots, in Queue mode) and reports
 // whether it stored the shared cursor, and the error the attempt returns
@@ -198,13 +216,21 @@ func (c readCursor) settle(got int, err error) (bool, error) {
 	return c.b.settle(got, err)
 }
 
-// seen returns the write cursor as last seen: what a reader waiting for
-// items waits on.
-func (c readCursor) seen() uint64 {
+// seen returns what a reader waiting for items waits on: the write
+// cursor as last seen (and a Queue reader's returns counter).
+func (c readCursor) seen() mark {
 	if c.q != nil {
-		return c.q.head
+		return c.q.seen()
 	}
-	return c.b.head
+	return mark{cursor: c.b.head}
+}
+
+// pos returns the position of the first item of the last read.
+func (c readCursor) pos() uint64 {
+	if c.q != nil {
+		return c.q.first
+	}
+	return c.b.first
 }
 
 // available returns how many items could be read now, at most Length.
@@ -224,11 +250,33 @@ func (c readCursor) peek() ([]byte, error) {
 	return nil, errZeroCopyB
 }
 
-func (c readCursor) release() error {
+func (c readCursor) release() (bool, error) {
 	if c.q != nil {
 		return c.q.release()
 	}
-	return errZeroCopyB
+	return false, errZeroCopyB
+}
+
+// take takes one item under a lease (Queue mode only) and returns its
+// position and deliveries; leasedItem reads it; settleLease ends the
+// lease, consuming the item (ack) or giving it back. settleLease reports
+// whether the read cursor moved.
+func (c readCursor) take() (uint64, int, error) {
+	if c.q != nil {
+		return c.q.take()
+	}
+	return 0, 0, errLeaseB
+}
+
+func (c readCursor) leasedItem(p uint64, d int, dst []byte, asUint bool) (uint64, int, error) {
+	return c.q.leasedItem(p, d, dst, asUint)
+}
+
+func (c readCursor) settleLease(p uint64, d int, consume bool) (bool, error) {
+	if c.q != nil {
+		return c.q.settleLease(p, d, consume)
+	}
+	return false, errLeaseB
 }
 
 // lost returns how many items the reader skipped because they were

@@ -30,6 +30,9 @@ func (w *broadcastWriter) reload() error {
 	return nil
 }
 
+// close has nothing to give back.
+func (w *broadcastWriter) close() {}
+
 // next returns the slot for the next item and marks it as being written,
 // so that a reader still reading the item it held sees the overwrite.
 func (w *broadcastWriter) next() unsafe.Pointer {
@@ -126,6 +129,9 @@ func newBroadcastReader(ring layout.Ring, own, skipBacklog bool) *broadcastReade
 // the write cursor when it runs out of items (refresh).
 func (r *broadcastReader) reload() error { return nil }
 
+// close has nothing to give back.
+func (r *broadcastReader) close() {}
+
 // refresh reloads the write cursor; ErrEmpty if nothing is past pos, or
 // io.EOF if moreover the stream ended.
 func (r *broadcastReader) refresh() error {
@@ -162,19 +168,42 @@ func (r *broadcastReader) readOne(dst []byte, asUint bool) (uint64, int, error) 
 	if err != nil {
 		return 0, 0, err
 	}
+	r.first = r.pos
 	r.pos++
 	return v, n, nil
 }
 
 func (r *broadcastReader) readUints(vs []uint64) (int, error) {
+	first := r.pos
 	for i := range vs {
 		v, _, err := r.readOne(nil, true)
 		if err != nil {
+			if i > 0 {
+				r.first = first
+			}
 			return i, err
 		}
 		vs[i] = v
 	}
+	r.first = first
 	return len(vs), nil
+}
+
+// readBytes reads items into bufs, as PopBytesInto does.
+func (r *broadcastReader) readBytes(bufs [][]byte) (int, error) {
+	first := r.pos
+	for i, b := range bufs {
+		_, k, err := r.readOne(b[:cap(b)], false)
+		if err != nil {
+			if i > 0 {
+				r.first = first
+			}
+			return i, err
+		}
+		bufs[i] = b[:k]
+	}
+	r.first = first
+	return len(bufs), nil
 }
 
 // stale classifies a slot whose sequence number is not the one item pos

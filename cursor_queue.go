@@ -41,6 +41,9 @@ func (w *queueWriter) reload() error {
 	return nil
 }
 
+// close has nothing to give back.
+func (w *queueWriter) close() {}
+
 // loadCursors loads a Queue buffer's read and write cursors and checks that
 // they are 0 to Length apart. (The caller has the side: the cursor it moves
 // holds still; the other only moves towards it.)
@@ -53,10 +56,10 @@ func loadCursors(ring *layout.Ring) (t, h uint64, err error) {
 	return t, h, nil
 }
 
-func (w *queueWriter) full() (bool, uint64) {
+func (w *queueWriter) full() (bool, mark) {
 	h := atomic.LoadUint64(w.ring.WCur) // first: the read cursor only grows towards it
 	t := atomic.LoadUint64(w.ring.RCur)
-	return h-t == w.ring.Length && w.ring.Sound(), h - w.ring.Length
+	return h-t == w.ring.Length && w.ring.Sound(), mark{cursor: h - w.ring.Length}
 }
 
 // next returns the slot for the next item, or ErrFull.
@@ -131,7 +134,7 @@ func (w *queueWriter) putUints(vs []uint64) (int, error) {
 				idx := w.ring.Index(w.head)
 				run := int(min(uint64(k-done), w.ring.Length-idx))
 				step, lenOff, dataOff := w.ring.SlotSize, w.ring.LenOff, w.ring.DataOff // locals: the stores below could alias w
-				p := unsafe.Add(w.ring.Base, layout.HeaderSize+uintptr(idx)*step)
+				p := unsafe.Add(w.ring.Slots, uintptr(idx)*step)
 				for _, v := range vs[done : done+run] {
 					*(*uint32)(unsafe.Add(p, lenOff)) = 8
 					binary.BigEndian.PutUint64(unsafe.Slice((*byte)(unsafe.Add(p, dataOff)), 8), v)
@@ -225,14 +228,35 @@ func queueUnread(ring *layout.Ring) int {
 	return int(min(h-t, ring.Length))
 }
 
-// queueReader is a Queue reader's cursor.
+// queueReader is a Queue reader's cursor. It reads one of two ways:
+//
+//   - the sole path: the Atomic strategy's one reader, while it holds no
+//     lease and nothing is taken past the read cursor R or given back,
+//     reads at R and moves R with one compare-and-swap from where it left
+//     it, as Queue readers always did (Reader.Pop's inline path is this);
+//   - the take protocol (cursor_take.go) every other time: Flock readers,
+//     which take without a lock, and the Atomic reader while it holds
+//     leases or finds items taken or returned.
 type queueReader struct {
-	readState
-	pub uint64 // the read cursor as this handle last loaded or stored it
+	readState // the sole path's position (pos) and the write cursor as last seen (head)
+	taker
+	pub       uint64        // sole path: R as this handle last loaded or stored it
+	sole      bool          // the sole path is open
+	held      int           // leases this handle holds, its Peek included
+	moved     bool          // the last read moved R
+	batchHead int           // returned items at the head of the last batch, each marked alone
+	returnsAt atomic.Uint32 // the returns counter as the last attempt began
+	peekAt    uint64        // the peeked item's position
+	peekD     int           // and its deliveries
 }
 
-// reload reads the shared cursors into the reader's copies.
+// reload reads the shared cursors into the reader's copies, for the sole
+// path, at attach. A reader on the take protocol checks the cursors as it
+// takes (they move under it: there is no lock to load them under).
 func (r *queueReader) reload() error {
+	if !r.own {
+		return nil
+	}
 	t, h, err := loadCursors(&r.ring)
 	switch {
 	case err != nil:
@@ -246,13 +270,62 @@ func (r *queueReader) reload() error {
 	return nil
 }
 
-func (r *queueReader) empty() (bool, uint64) {
-	t := atomic.LoadUint64(r.ring.RCur) // first: the write cursor only grows past it
-	return atomic.LoadUint64(r.ring.WCur) == t && atomic.LoadUint64(r.ring.End) == 0 && r.ring.Sound(), t
+// attachTaker finishes attaching a reader to the take protocol with its
+// token: the Atomic reader (all) takes back everything a reader before it
+// left taken; a Flock reader asks the holders of what it finds taken.
+func (r *queueReader) attachTaker(token uint16, fd uintptr, holders, all bool) {
+	r.token, r.fd, r.holders = token, fd, holders
+	r.rseen = atomic.LoadUint64(r.ring.RCur)
+	r.returns.Store(atomic.LoadUint32(r.ring.Returns) - 1) // look for returned items once
+	r.reclaim(all)
+	r.checkSole()
+}
+
+// checkSole opens the sole path for the Atomic reader when nothing is
+// leased or taken past R (then nothing can be returned either), and puts
+// the sole path's copies where the cursors are.
+func (r *queueReader) checkSole() {
+	if !r.own || r.held > 0 {
+		r.sole = false
+		return
+	}
+	rr := atomic.LoadUint64(r.ring.RCur)
+	if atomic.LoadUint64(r.ring.TCur) > rr {
+		r.sole = false
+		return
+	}
+	r.sole = true
+	r.returns.Store(atomic.LoadUint32(r.ring.Returns))
+	r.pos, r.pub, r.rseen = rr, rr, rr
+	r.head = atomic.LoadUint64(r.ring.WCur)
+}
+
+// seen returns what a reader waiting for items waits on to move: the
+// write cursor, and the returns counter.
+func (r *queueReader) seen() mark {
+	return mark{cursor: r.head, returns: r.returnsAt.Load()}
+}
+
+// empty reports, without the side taken, that nothing is untaken or
+// returned right now.
+func (r *queueReader) empty() (bool, mark) {
+	ret := atomic.LoadUint32(r.ring.Returns)
+	rr := atomic.LoadUint64(r.ring.RCur) // first: the others only grow past it
+	t := atomic.LoadUint64(r.ring.TCur)
+	h := atomic.LoadUint64(r.ring.WCur)
+	idle := max(t, rr) >= h && atomic.LoadUint64(r.ring.End) == 0 && ret == r.returns.Load() && r.ring.Sound()
+	if idle && t > rr {
+		// A returned item whose count a dying reader did not bump holds
+		// the read cursor (takeReturned finds it there).
+		if w := layout.State(atomic.LoadUint64(r.ring.State(rr))); w.Of(rr, r.ring.Length) && w.Kind() == layout.Returned {
+			idle = false
+		}
+	}
+	return idle, mark{cursor: h, returns: ret}
 }
 
 // refresh reloads the write cursor; ErrEmpty if nothing is past pos, or
-// io.EOF if moreover the stream ended.
+// io.EOF if moreover the stream ended. (The sole path.)
 func (r *queueReader) refresh() error {
 	// The end mark first: the writer stores it after its last item's
 	// write cursor, so with the mark set the cursor loaded next covers
@@ -273,7 +346,8 @@ func (r *queueReader) refresh() error {
 	return r.caughtUp(e, h)
 }
 
-// at returns the slot of the next item, once there is one.
+// at returns the slot of the next item, once there is one. (The sole
+// path.)
 func (r *queueReader) at() (unsafe.Pointer, error) {
 	if r.pos >= r.head {
 		if err := r.refresh(); err != nil {
@@ -288,23 +362,83 @@ func (r *queueReader) at() (unsafe.Pointer, error) {
 	return r.ring.Slot(r.pos), nil
 }
 
+// begin starts an attempt: it notes the returns counter (what a wait
+// would wait on besides the write cursor), forgets the last one's move,
+// and, for a Flock reader, takes back what holders that are gone hold
+// (sweep).
+func (r *queueReader) begin() {
+	r.returnsAt.Store(atomic.LoadUint32(r.ring.Returns))
+	r.moved = false
+	if !r.own {
+		r.sweep()
+	}
+}
+
 func (r *queueReader) readOne(dst []byte, asUint bool) (uint64, int, error) {
-	s, err := r.at()
+	if r.sole {
+		s, err := r.at()
+		if err != nil {
+			return 0, 0, err
+		}
+		v, n, err := r.decode(s, dst, asUint)
+		if err != nil {
+			return 0, 0, err
+		}
+		r.first = r.pos
+		r.pos++
+		return v, n, nil
+	}
+	p, err := r.takeOne(false)
 	if err != nil {
 		return 0, 0, err
 	}
-	v, n, err := r.decode(s, dst, asUint)
+	r.pos = p // for decode's messages
+	v, n, err := r.decode(r.ring.Slot(p), dst, asUint)
+	var moved bool
+	var serr error
+	if err != nil {
+		moved, serr = r.unrun(p, 1, 0)
+	} else {
+		moved, serr = r.done(p, 1)
+		r.first = p
+	}
+	r.moved = r.moved || moved
+	if err == nil {
+		err = serr
+	}
 	if err != nil {
 		return 0, 0, err
 	}
-	r.pos++
 	return v, n, nil
+}
+
+// takeOne takes one item for a plain read or a lease: a returned one
+// first, else the first untaken one.
+func (r *queueReader) takeOne(lease bool) (uint64, error) {
+	if p, _, ok := r.takeReturned(lease); ok {
+		return p, nil
+	}
+	p, _, err := r.takeNew(1, lease)
+	return p, err
 }
 
 // readUints reads a stretch of ready 8-byte items in a tight loop, so
 // that the loads from consecutive slots overlap, and leaves any other
 // item to readOne. It returns how many it read.
 func (r *queueReader) readUints(vs []uint64) (int, error) {
+	if !r.sole {
+		return r.takeUints(vs)
+	}
+	start := r.pos
+	got, err := r.soleUints(vs)
+	if got > 0 {
+		r.first = start
+	}
+	return got, err
+}
+
+// soleUints is readUints on the sole path.
+func (r *queueReader) soleUints(vs []uint64) (int, error) {
 	got := 0
 	for got < len(vs) {
 		if r.pos >= r.head {
@@ -325,22 +459,11 @@ func (r *queueReader) readUints(vs []uint64) (int, error) {
 			}
 			continue
 		}
-		// Walk the slots by address, a run up to the ring's end at a
-		// time; an item of another length than 8 goes the slow way.
 		for got < k {
-			idx := r.ring.Index(r.pos)
-			run := int(min(uint64(k-got), r.ring.Length-idx))
-			step, lenOff, dataOff := r.ring.SlotSize, r.ring.LenOff, r.ring.DataOff // locals: the stores to vs could alias r
-			p := unsafe.Add(r.ring.Base, layout.HeaderSize+uintptr(idx)*step)
-			out := vs[got : got+run]
-			n := 0
-			for ; n < len(out) && *(*uint32)(unsafe.Add(p, lenOff)) == 8; n++ {
-				out[n] = binary.BigEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(p, dataOff)), 8))
-				p = unsafe.Add(p, step)
-			}
+			n := r.walk(r.pos, vs[got:k])
 			got += n
 			r.pos += uint64(n)
-			if n < run {
+			if got < k {
 				v, _, err := r.readOne(nil, true) // checks and decodes any length
 				if err != nil {
 					return got, err
@@ -353,8 +476,180 @@ func (r *queueReader) readUints(vs []uint64) (int, error) {
 	return got, nil
 }
 
-// settle frees the slots read, if any.
+// walk reads 8-byte items from item p into out by slot address, a run up
+// to the ring's end at a time, and stops at an item of another length. It
+// returns how many it read.
+func (r *queueReader) walk(p uint64, out []uint64) int {
+	got := 0
+	for got < len(out) {
+		idx := r.ring.Index(p + uint64(got))
+		run := int(min(uint64(len(out)-got), r.ring.Length-idx))
+		step, lenOff, dataOff := r.ring.SlotSize, r.ring.LenOff, r.ring.DataOff // locals: the stores to out could alias r
+		s := unsafe.Add(r.ring.Slots, uintptr(idx)*step)
+		o := out[got : got+run]
+		n := 0
+		for ; n < len(o) && *(*uint32)(unsafe.Add(s, lenOff)) == 8; n++ {
+			o[n] = binary.BigEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(s, dataOff)), 8))
+			s = unsafe.Add(s, step)
+		}
+		got += n
+		if n < run {
+			break
+		}
+	}
+	return got
+}
+
+// takeUints is readUints on the take protocol: a returned item alone, or
+// one run of untaken items, consumed with one word. It stops there, so
+// that a batch's items are consecutive (Reader.Pos).
+func (r *queueReader) takeUints(vs []uint64) (int, error) {
+	if len(vs) == 0 {
+		return 0, nil
+	}
+	p, n, err := r.takeBatch(len(vs))
+	if err != nil {
+		return 0, err
+	}
+	r.first = p
+	i := 0
+	if r.ring.ItemSize >= 8 {
+		i = r.walk(p, vs[:n])
+	}
+	var derr error
+	for ; i < n; i++ {
+		r.pos = p + uint64(i)
+		var v uint64
+		if v, _, derr = r.decode(r.ring.Slot(p+uint64(i)), nil, true); derr != nil {
+			break
+		}
+		vs[i] = v
+	}
+	return r.endBatch(p, n, i, derr)
+}
+
+// takeBatch takes up to k consecutive items for a batch: returned items,
+// each marked alone, as long as they follow each other, then a run of
+// untaken ones if it comes right after them; or one run of untaken items.
+// It returns the first position and how many it took; endBatch ends them.
+func (r *queueReader) takeBatch(k int) (uint64, int, error) {
+	p, _, ok := r.takeReturned(false)
+	if !ok {
+		r.batchHead = 0
+		return r.takeNew(k, false)
+	}
+	h := 1
+	for h < k && r.retake(p+uint64(h)) {
+		h++
+	}
+	r.batchHead = h
+	if h < k {
+		if _, n, err := r.takeNewAt(k-h, false, p+uint64(h)); err == nil {
+			return p, h + n, nil
+		}
+	}
+	return p, h, nil
+}
+
+// readBytes reads items into bufs[i][:cap(bufs[i])], reslicing each to
+// its item's length, as PopBytesInto does: on the sole path item by item,
+// on the take protocol one returned item or one run. An item that does
+// not fit stops it (and is reported if it is the first).
+func (r *queueReader) readBytes(bufs [][]byte) (int, error) {
+	if len(bufs) == 0 {
+		return 0, nil
+	}
+	if r.sole {
+		start := r.pos
+		for got, b := range bufs {
+			_, k, err := r.readOne(b[:cap(b)], false)
+			if err != nil {
+				if got > 0 {
+					r.first = start
+				}
+				return got, err
+			}
+			bufs[got] = b[:k]
+		}
+		r.first = start
+		return len(bufs), nil
+	}
+	p, n, err := r.takeBatch(len(bufs))
+	if err != nil {
+		return 0, err
+	}
+	r.first = p
+	i := 0
+	var derr error
+	for ; i < n; i++ {
+		r.pos = p + uint64(i)
+		b := bufs[i]
+		var k int
+		if _, k, derr = r.decode(r.ring.Slot(p+uint64(i)), b[:cap(b)], false); derr != nil {
+			break
+		}
+		bufs[i] = b[:k]
+	}
+	return r.endBatch(p, n, i, derr)
+}
+
+// endBatch ends the n items from p that takeBatch took, of which i were
+// read: consumed if all were, else those read consumed and the rest given
+// back (uncounted), the error of the first that could not be read
+// reported if it is the first. It returns how many items the read
+// returns. A returned item that heads the batch is a run of its own.
+func (r *queueReader) endBatch(p uint64, n, i int, derr error) (int, error) {
+	moved, err := r.endRuns(p, n, i)
+	r.moved = r.moved || moved
+	switch {
+	case err != nil:
+		return i, err
+	case i == 0:
+		return 0, derr
+	}
+	return i, nil
+}
+
+// endRuns ends the runs of a batch (see endBatch): the returned items
+// that head it, one by one, then its run of untaken items.
+func (r *queueReader) endRuns(p uint64, n, i int) (bool, error) {
+	moved := false
+	h := min(r.batchHead, n)
+	for j := range h {
+		m, err := r.endRun(p+uint64(j), 1, min(max(i-j, 0), 1))
+		moved = moved || m
+		if err != nil {
+			return moved, err
+		}
+	}
+	if n > h {
+		m, err := r.endRun(p+uint64(h), n-h, max(i-h, 0))
+		return moved || m, err
+	}
+	return moved, nil
+}
+
+// endRun ends a run of n items from p of which i were read.
+func (r *queueReader) endRun(p uint64, n, i int) (bool, error) {
+	if i < n {
+		return r.unrun(p, n, i)
+	}
+	return r.done(p, n)
+}
+
+// settle ends an attempt: on the sole path it frees the slots read, if
+// any; on the take protocol they are consumed already. It reports whether
+// the read cursor moved.
 func (r *queueReader) settle(got int, err error) (bool, error) {
+	if !r.sole {
+		moved := r.moved
+		r.moved = false
+		if got > 0 {
+			err = nil
+		}
+		r.checkSole()
+		return moved, err
+	}
 	if got == 0 {
 		return false, err
 	}
@@ -367,12 +662,13 @@ func (r *queueReader) settle(got int, err error) (bool, error) {
 // free publishes the reader's cursor, freeing the slots it read, with one
 // compare-and-swap from where this handle left it. Like the writer's
 // publish it refuses (raced) to move a cursor that moved meanwhile, or
-// past the write cursor it last saw.
+// past the write cursor it last saw. (The sole path.)
 func (r *queueReader) free() error {
 	if r.pos < r.pub || r.pos > r.head || !atomic.CompareAndSwapUint64(r.ring.RCur, r.pub, r.pos) {
 		return r.raced()
 	}
 	r.pub = r.pos
+	r.rseen = r.pos
 	return nil
 }
 
@@ -384,19 +680,91 @@ func (r *queueReader) raced() error {
 	return raceOrDamage(&r.ring, "read", pub, t, errReadRace)
 }
 
+// take takes one item under a lease: it is this handle's until ack or
+// giveBack, and its slot stays taken. It returns the item's position and
+// deliveries.
+func (r *queueReader) take() (uint64, int, error) {
+	if !r.own && !r.holders {
+		return 0, 0, errNoHolders
+	}
+	if r.sole {
+		// The sole path (and Pop's inline one) moved R without noting it.
+		r.rseen = max(r.rseen, r.pub)
+		r.sole = false
+	}
+	p, d, ok := r.takeReturned(true)
+	if !ok {
+		var err error
+		if p, _, err = r.takeNew(1, true); err != nil {
+			r.checkSole()
+			return 0, 0, err
+		}
+		d = 1
+	}
+	r.held++
+	return p, d, nil
+}
+
+// leasedItem reads the item of lease p (deliveries d) into dst, or as a
+// uint64; an item that cannot be read is given back, not counted as a
+// delivery.
+func (r *queueReader) leasedItem(p uint64, d int, dst []byte, asUint bool) (uint64, int, error) {
+	r.pos = p
+	v, n, err := r.decode(r.ring.Slot(p), dst, asUint)
+	if err != nil {
+		r.held--
+		if gerr := r.giveBack(p, d, true); gerr != nil {
+			return 0, 0, gerr
+		}
+		r.checkSole()
+		return 0, 0, err
+	}
+	r.first = p
+	return v, n, nil
+}
+
+// settleLease ends lease p (d deliveries): consumed (ack) or given back.
+func (r *queueReader) settleLease(p uint64, d int, consume bool) (bool, error) {
+	var moved bool
+	var err error
+	if consume {
+		moved, err = r.ack(p, d)
+	} else {
+		err = r.giveBack(p, d, false)
+	}
+	if err == nil {
+		r.held--
+		r.checkSole()
+	}
+	return moved, err
+}
+
 func (r *queueReader) peek() ([]byte, error) {
-	s, err := r.at()
+	p, d, err := r.take()
 	if err != nil {
 		return nil, err
 	}
+	s := r.ring.Slot(p)
 	l := r.ring.ItemLen(s)
 	if l > uint32(r.ring.ItemSize) {
-		return nil, corruptf("item %d has length %d, item size is %d", r.pos, l, r.ring.ItemSize)
+		r.held--
+		r.giveBack(p, d, true)
+		r.checkSole()
+		return nil, corruptf("item %d has length %d, item size is %d", p, l, r.ring.ItemSize)
 	}
+	r.peekAt, r.peekD, r.first = p, d, p
 	return r.ring.Item(s, int(l)), nil
 }
 
-func (r *queueReader) release() error {
-	r.pos++
-	return r.free()
+func (r *queueReader) release() (bool, error) {
+	return r.settleLease(r.peekAt, r.peekD, true)
+}
+
+// close gives back the leases this handle still holds, before it gives
+// up its token: the next taker gets them first.
+func (r *queueReader) close() {
+	if r.held > 0 {
+		leasesOf(&r.ring, r.token, false)
+		r.held = 0
+	}
 }

@@ -18,6 +18,13 @@ import (
 // before or while it was read. settle turns it into an overrun.
 var errStale = errors.New("scb: item overwritten")
 
+// errLeaseB is what leased reads return in Broadcast mode.
+var errLeaseB = fmt.Errorf("%w: leased reads need a Queue buffer", ErrUnsupported)
+
+// errNoHolders is what leased reads return where a Flock reader's death
+// cannot be proved (no holder locks: every platform but Linux and Windows).
+var errNoHolders = fmt.Errorf("%w: leased reads of a Flock buffer need holder locks, which this platform does not offer", ErrUnsupported)
+
 // errZeroCopyB is what zero-copy calls return in Broadcast mode.
 var errZeroCopyB = fmt.Errorf("%w: zero-copy access needs a Queue buffer", ErrUnsupported)
 
@@ -70,10 +77,11 @@ func (w *writeState) end() { atomic.StoreUint64(w.ring.End, w.head+1) }
 
 // readState is what the readers of both modes keep.
 type readState struct {
-	ring layout.Ring // a copy of the handle's: the hot path reaches it without following a pointer
-	own  bool        // the side is the handle's for its life (the strategy owns it)
-	pos  uint64      // the next item number to read
-	head uint64      // the write cursor as last seen
+	ring  layout.Ring // a copy of the handle's: the hot path reaches it without following a pointer
+	own   bool        // the side is the handle's for its life (the strategy owns it)
+	pos   uint64      // the next item number to read
+	head  uint64      // the write cursor as last seen
+	first uint64      // the position of the first item of the last read (Reader.Pos)
 }
 
 // caughtUp records h, the write cursor just loaded with the end mark e,

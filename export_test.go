@@ -47,6 +47,14 @@ func SetLockStep(f func(step string)) (restore func()) {
 	return func() { lockStep = nil }
 }
 
+// SetTakeStep makes every take of this process call f at each step of
+// the take protocol where a reader killed must lose nothing (hooks.go's
+// takeStep), until restore is called.
+func SetTakeStep(f func(step string)) (restore func()) {
+	takeStep = f
+	return func() { takeStep = nil }
+}
+
 // Iterate is the loop every iterator runs (iter.go), for the table test of
 // how a loop ends: end of stream, overruns, other errors, a body that breaks.
 func Iterate(read func() error, emit func(err error) bool) { iterate(read, emit) }

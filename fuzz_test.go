@@ -709,6 +709,9 @@ func runOps(t *testing.T, cfg, length, itemSize byte, prog []byte) {
 		}
 	}()
 	for k := 0; k+1 < len(prog) && k < 2000; k += 2 {
+		if os.Getenv("SCB_FUZZ_DEBUG") != "" {
+			t.Logf("op %s arg %d", fuzzOps[int(prog[k])%len(fuzzOps)].name, prog[k+1])
+		}
 		fuzzOps[int(prog[k])%len(fuzzOps)].run(s, prog[k+1])
 	}
 }

@@ -45,10 +45,10 @@ type handle struct {
 	own     bool        // st.owns()
 	readers roleWatch   // an Atomic Queue writer's view of the reader role (orphaned)
 	name    string
-	lentErr error // what an operation returns while a Claim or Peek is outstanding
-	lent    bool  // a Claim or Peek is outstanding
-	fastOK  bool  // the role's inline path suits this buffer and strategy
-	fast    bool  // fastOK, open, and nothing lent: Push or Pop may take the inline path
+	lentErr error       // what an operation returns while a Claim or Peek is outstanding
+	lent    atomic.Bool // a Claim or Peek is outstanding (read without the gate by run)
+	fastOK  bool        // the role's inline path suits this buffer and strategy
+	fast    bool        // fastOK, open, and nothing lent: Push or Pop may take the inline path
 }
 
 // init fills in h for b and a role whose blocking calls wait in direction
@@ -121,7 +121,7 @@ func (h *handle) wrap(op string, err error) error {
 // not as an interface: Go's escape analysis lets the receiver of an
 // interface method escape, and operations must allocate nothing. They
 // must not be kept past the call.
-func (h *handle) run(ctx context.Context, blocked error, idle func() (bool, uint64), attempt func() (outcome, error)) error {
+func (h *handle) run(ctx context.Context, blocked error, idle func() (bool, mark), attempt func() (outcome, error)) error {
 	if err := h.admit(); err != nil {
 		return err
 	}
@@ -131,9 +131,14 @@ func (h *handle) run(ctx context.Context, blocked error, idle func() (bool, uint
 	// (No defers: this is the path of every call but the inline ones.)
 	ws := waitState{spin: h.spin}
 	for {
-		var seen uint64
+		var seen mark
 		stuck := false
 		if !h.own {
+			if h.lent.Load() {
+				// A Claim or Peek is outstanding: say so, rather than
+				// that there is no room or no item.
+				return h.leave(&ws, h.lentErr)
+			}
 			stuck, seen = idle()
 		}
 		if !stuck {
@@ -157,32 +162,30 @@ func (h *handle) run(ctx context.Context, blocked error, idle func() (bool, uint
 // attempt makes one attempt with the side taken. It gives the side
 // back afterwards, unless the attempt lent a slot or an item (a Claim or
 // Peek), and returns the other side's cursor the attempt found.
-func (h *handle) attempt(ctx context.Context, attempt func() (outcome, error)) (uint64, error) {
+func (h *handle) attempt(ctx context.Context, attempt func() (outcome, error)) (mark, error) {
 	if h.own {
 		// The side is the handle's for its life and one goroutine uses
 		// the handle: nothing to take, reload or give back.
-		if h.lent {
-			return 0, h.lentErr
+		if h.lent.Load() {
+			return mark{}, h.lentErr
 		}
 		out, err := attempt()
 		if out.lent {
 			h.lend()
 			return out.seen, nil
 		}
-		if out.moved {
-			h.wakeNow(h.waits.other())
-		}
+		h.wakeFor(out)
 		return out.seen, err
 	}
 	if err := h.take(ctx); err != nil {
-		return 0, err
+		return mark{}, err
 	}
 	out, err := attempt()
 	if out.lent {
 		h.lend()
 		return out.seen, nil
 	}
-	h.give(out.moved)
+	h.give(out)
 	return out.seen, err
 }
 
@@ -194,7 +197,7 @@ func (h *handle) take(ctx context.Context) error {
 	if err := h.enter(ctx); err != nil {
 		return err
 	}
-	if h.lent {
+	if h.lent.Load() {
 		h.exit()
 		return h.lentErr
 	}
@@ -220,22 +223,32 @@ func (h *handle) take(ctx context.Context) error {
 	return nil
 }
 
-// give ends an attempt on a shared side: it gives the side back, then, if the attempt
-// stored the role's shared cursor (moved), wakes the other side's sleepers
-// (after the release: one woken while the lock is held would sleep again),
-// and lets the handle's next goroutine in.
-func (h *handle) give(moved bool) {
-	if moved && lockStep != nil {
+// give ends an attempt on a shared side: it gives the side back, then
+// wakes whoever the attempt owes a wake-up (wakeFor; after the release:
+// one woken while the lock is held would sleep again), and lets the
+// handle's next goroutine in.
+func (h *handle) give(out outcome) {
+	if out.moved && lockStep != nil {
 		lockStep(stepMoved)
 	}
 	if lockStep != nil {
 		lockStep(stepGiving)
 	}
 	h.st.give()
-	if moved {
+	h.wakeFor(out)
+	h.exit()
+}
+
+// wakeFor wakes the sleepers an attempt's outcome owes a wake-up: the
+// other side's if it stored the role's shared cursor (moved), and other
+// readers if it gave an item back (returned).
+func (h *handle) wakeFor(out outcome) {
+	if out.moved {
 		h.wakeNow(h.waits.other())
 	}
-	h.exit()
+	if out.returned {
+		h.wakeNow(dataWait)
+	}
 }
 
 // enter and exit admit one goroutine at a time to a shared handle's
@@ -295,7 +308,7 @@ func (h *handle) leave(ws *waitState, err error) error {
 // made it: the side stays taken (give is not called), other goroutines of
 // the handle may enter again, and the inline paths stay off until finish.
 func (h *handle) lend() {
-	h.lent = true
+	h.lent.Store(true)
 	if h.fastOK {
 		h.fast = false
 	}
@@ -313,7 +326,7 @@ func (h *handle) finish(end func() (outcome, error)) error {
 	err := h.enter(noWait)
 	switch {
 	case err != nil:
-	case !h.lent:
+	case !h.lent.Load():
 		h.exit()
 		err = ErrNotClaimed
 	default:
@@ -322,14 +335,14 @@ func (h *handle) finish(end func() (outcome, error)) error {
 			h.exit()
 			break
 		}
-		h.lent = false
+		h.lent.Store(false)
 		if h.fastOK {
 			h.fast = true
 		}
 		if !h.own {
-			h.give(out.moved)
-		} else if out.moved {
-			h.wakeNow(h.waits.other())
+			h.give(out)
+		} else {
+			h.wakeFor(out)
 		}
 	}
 	h.dismiss()
@@ -365,6 +378,7 @@ func (h *handle) close() error {
 	if h.b == nil {
 		return nil
 	}
+	h.cur.close()
 	err := h.st.detach()
 	h.readers.close()
 	if cerr := h.b.close(); err == nil {

@@ -19,6 +19,14 @@ var (
 	// nothing to do and the wait that follows it.
 	awaitHook func()
 
+	// takeStep is called at each step of the take protocol where a reader
+	// that is killed must lose nothing (cursor_take.go): with an item's
+	// slot just marked, the take cursor not moved yet; with the take
+	// cursor moved; with a lease just acknowledged, the read cursor not
+	// moved yet; with an item just given back, the returns counter not
+	// bumped yet (the takeX names below).
+	takeStep func(step string)
+
 	// sleepLimit and roomLimit, when set, bound one sleep of a blocking
 	// call waiting for items, and for room, instead of wait.MaxSleep and
 	// roomDelay.
@@ -30,4 +38,12 @@ const (
 	stepTaken  = "taken"
 	stepMoved  = "moved"
 	stepGiving = "giving"
+)
+
+// The steps takeStep is called at.
+const (
+	takeMarked   = "marked"
+	takeMoved    = "take-moved"
+	takeAcked    = "acked"
+	takeReturned = "returned"
 )

@@ -84,9 +84,10 @@ func holdLock(t *testing.T, name string, o *scb.Options) *childtest.Proc {
 }
 
 // readsWait reports whether a Flock reader of mode m waits while another
-// process holds the lock: always with the file lock; with lock words only
-// in Queue mode (a Broadcast reader's cursor is its own: it takes none).
-func readsWait(m scb.Mode) bool { return !scb.LockWords || m == scb.Queue }
+// process holds the lock: with the file lock. Where there are lock words
+// readers take none: Queue readers take items without a lock (a holder's
+// Peek is a lease on its item), and a Broadcast reader's cursor is its own.
+func readsWait(m scb.Mode) bool { return !scb.LockWords }
 
 // childHoldFlock takes the exclusive flock(2) on the file PATH that the
 // Flock strategy takes for each operation (or that Create holds on its
@@ -167,9 +168,25 @@ func TestLockHolderKilled(t *testing.T) {
 				return err
 			}
 			var pop chan error
-			if readsWait(m) {
+			switch {
+			case readsWait(m):
 				pop = blocked(t, "Pop", pop1)
-			} else {
+			case m == scb.Queue:
+				// Readers take no lock: the holder's Peek is a lease on
+				// item 1, which comes back once the holder is gone.
+				_, err := r.Pop()
+				require.ErrorIs(t, err, scb.ErrEmpty, "item 1 is the live holder's")
+				pop = make(chan error, 1)
+				go func() {
+					ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+					defer cancel()
+					v, err := r.PopWait(ctx)
+					if err == nil && v != 1 {
+						err = fmt.Errorf("popped %d, want 1", v)
+					}
+					pop <- err
+				}()
+			default:
 				pop = make(chan error, 1)
 				pop <- pop1()
 			}
@@ -256,7 +273,7 @@ func TestFlockWaitWhileLockHeld(t *testing.T) {
 func TestFlockGoroutinesWhileLockHeld(t *testing.T) {
 	forEachMode(t, func(t *testing.T, m scb.Mode) {
 		if !readsWait(m) {
-			t.Skip("a Broadcast reader takes no lock")
+			t.Skip("readers take no lock where there are lock words (Queue readers take without one, Broadcast readers' cursors are their own)")
 		}
 		o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Mode: m}
 		w := create(t, "held", o)

@@ -44,8 +44,9 @@ func (l lockWord) unlock(token uint32) bool {
 }
 
 // maxHolders is the number of holder slots: of handles of one buffer that
-// can be open at once with the lock-word protocol.
-const maxHolders = 1 << 16
+// can be open at once with the lock-word protocol. A token (slot + 1) fits
+// the 16 bits a slot's state word has for it (internal/layout).
+const maxHolders = layout.MaxToken
 
 // holderNext spreads the slots of one process's handles.
 var holderNext atomic.Uint32

@@ -24,7 +24,7 @@ func TestLockWordHolderRule(t *testing.T) {
 	word := lockWordOf(w.lay.Base, writeSide).word
 
 	// A live handle's token: never taken over, however long it stays.
-	atomic.StoreUint32(word, live.st.(*flockStrategy).token)
+	atomic.StoreUint32(word, live.st.(*flockStrategy).tok)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	require.ErrorIs(t, w.PushWait(ctx, 1), context.DeadlineExceeded)
@@ -41,13 +41,13 @@ func TestLockWordHolderRule(t *testing.T) {
 	// claims: the claim frees the word at once.
 	again, err := OpenWriter("words", o)
 	require.NoError(t, err)
-	token := again.st.(*flockStrategy).token
+	token := again.st.(*flockStrategy).tok
 	require.NoError(t, again.Close())
 	atomic.StoreUint32(word, token)
 	holderNext.Add(^uint32(0)) // the next claim in this process starts at the same slot
 	again, err = OpenWriter("words", o)
 	require.NoError(t, err)
 	defer again.Close()
-	require.Equal(t, token, again.st.(*flockStrategy).token)
+	require.Equal(t, token, again.st.(*flockStrategy).tok)
 	require.Zero(t, atomic.LoadUint32(word), "the claimer of a dead holder's slot frees its lock")
 }

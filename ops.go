@@ -23,9 +23,10 @@ import "github.com/sharedcbuff/scb/internal/layout"
 
 // outcome is what an attempt did besides its error.
 type outcome struct {
-	seen  uint64 // the other side's cursor as the attempt found it: what to wait on
-	moved bool   // the attempt stored the role's shared cursor: wake the other side
-	lent  bool   // the attempt lent a slot or an item (Claim, Peek): keep the side
+	seen     mark // what the attempt saw of the other side: what to wait on
+	moved    bool // the attempt stored the role's shared cursor: wake the other side
+	lent     bool // the attempt lent a slot or an item (Claim, Peek): keep the side
+	returned bool // the attempt gave an item back: wake other readers
 }
 
 // The kinds of item operations (wop, rop).
@@ -52,7 +53,7 @@ type wop struct {
 // it could take: an item that can never fit is reported as such by the
 // attempt whether or not the buffer is full, and an empty batch is done at
 // once.
-func (op *wop) idle() (bool, uint64) {
+func (op *wop) idle() (bool, mark) {
 	size := op.c.itemSize()
 	var ok bool
 	switch op.kind {
@@ -66,7 +67,7 @@ func (op *wop) idle() (bool, uint64) {
 		ok = op.n < len(op.ps) && len(op.ps[op.n]) <= size
 	}
 	if !ok {
-		return false, 0
+		return false, mark{}
 	}
 	return op.c.full()
 }
@@ -114,7 +115,7 @@ type claimOp struct {
 	slot []byte
 }
 
-func (op *claimOp) idle() (bool, uint64) { return op.c.full() }
+func (op *claimOp) idle() (bool, mark) { return op.c.full() }
 
 func (op *claimOp) attempt() (outcome, error) {
 	var err error
@@ -139,7 +140,7 @@ func abort() (outcome, error) { return outcome{}, nil }
 // endOp ends the stream after the items published (CloseWrite).
 type endOp struct{ c writeCursor }
 
-func (op *endOp) idle() (bool, uint64) { return false, 0 }
+func (op *endOp) idle() (bool, mark) { return false, mark{} }
 
 func (op *endOp) attempt() (outcome, error) {
 	op.c.end()
@@ -172,9 +173,9 @@ func (op *rop) wants() bool {
 }
 
 // idle reports that the buffer is empty right now and op asks for an item.
-func (op *rop) idle() (bool, uint64) {
+func (op *rop) idle() (bool, mark) {
 	if !op.wants() {
-		return false, 0
+		return false, mark{}
 	}
 	return op.c.empty()
 }
@@ -185,6 +186,7 @@ func (op *rop) idle() (bool, uint64) {
 // nothing reports it now, ErrEmpty included.
 func (op *rop) attempt() (outcome, error) {
 	c := op.c
+	c.begin()
 	var err error
 	got := 0
 	switch op.kind {
@@ -202,15 +204,7 @@ func (op *rop) attempt() (outcome, error) {
 	case opUints:
 		got, err = c.readUints(op.vs)
 	case opBytesMany:
-		for got < len(op.bufs) {
-			b := op.bufs[got]
-			var k int
-			if _, k, err = c.readOne(b[:cap(b)], false); err != nil {
-				break
-			}
-			op.bufs[got] = b[:k]
-			got++
-		}
+		got, err = c.readBytes(op.bufs)
 	}
 	moved, err := c.settle(got, err)
 	if err == nil {
@@ -225,10 +219,11 @@ type peekOp struct {
 	item []byte
 }
 
-func (op *peekOp) idle() (bool, uint64) { return op.c.empty() }
+func (op *peekOp) idle() (bool, mark) { return op.c.empty() }
 
 func (op *peekOp) attempt() (outcome, error) {
 	var err error
+	op.c.begin()
 	op.item, err = op.c.peek()
 	return outcome{seen: op.c.seen(), lent: err == nil}, err
 }
@@ -237,6 +232,48 @@ func (op *peekOp) attempt() (outcome, error) {
 type releaseOp struct{ c readCursor }
 
 func (op *releaseOp) attempt() (outcome, error) {
-	err := op.c.release()
-	return outcome{moved: err == nil}, err
+	moved, err := op.c.release()
+	return outcome{moved: moved}, err
+}
+
+// leaseOp takes one item under a lease (Take and its kin).
+type leaseOp struct {
+	c      readCursor
+	dst    []byte
+	asUint bool
+	v      uint64 // the item, asUint
+	size   int    // its length, into dst
+	pos    uint64
+	d      int // deliveries
+}
+
+func (op *leaseOp) idle() (bool, mark) { return op.c.empty() }
+
+func (op *leaseOp) attempt() (outcome, error) {
+	c := op.c
+	c.begin()
+	p, d, err := c.take()
+	if err != nil {
+		return outcome{seen: c.seen()}, err
+	}
+	if op.v, op.size, err = c.leasedItem(p, d, op.dst, op.asUint); err != nil {
+		return outcome{seen: c.seen(), returned: true}, err
+	}
+	op.pos, op.d = p, d
+	return outcome{seen: c.seen()}, nil
+}
+
+// settleOp ends a lease: consumes its item (Ack) or gives it back.
+type settleOp struct {
+	c       readCursor
+	pos     uint64
+	d       int
+	consume bool
+}
+
+func (op *settleOp) idle() (bool, mark) { return false, mark{} }
+
+func (op *settleOp) attempt() (outcome, error) {
+	moved, err := op.c.settleLease(op.pos, op.d, op.consume)
+	return outcome{moved: moved, returned: err == nil && !op.consume}, err
 }

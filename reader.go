@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/sharedcbuff/scb/internal/layout"
+	"github.com/sharedcbuff/scb/internal/platform"
 )
 
 // Reader takes items from a buffer. Get one from OpenReader.
@@ -44,9 +45,15 @@ func newReader(b *mapping, c config) (*Reader, error) {
 	} else {
 		r.q = queueReader{readState: readState{ring: r.lay, own: r.own}}
 		r.c.q, fast = &r.q, r.lay.ItemSize >= 8
+		r.returns = r.lay.Returns // a returned item ends a wait for items too
 	}
 	if err := r.attach(r.c.reloader(), fast); err != nil {
 		return nil, err
+	}
+	if r.c.q != nil {
+		// The Atomic reader takes back what a reader before it left
+		// taken (all); a Flock reader asks the holders.
+		r.q.attachTaker(r.st.token(), b.file.Fd(), !r.own && platform.HolderLocks, r.own)
 	}
 	return r, nil
 }
@@ -68,7 +75,7 @@ func (r *Reader) do(ctx context.Context, name string, op *rop) error {
 // too. With the Flock strategy "never blocks" means it does not wait for
 // an item; it does wait for the file lock (see the package documentation).
 func (r *Reader) Pop() (uint64, error) {
-	if r.fast {
+	if r.fast && r.q.sole {
 		// The Atomic Queue path for an 8-byte item: what refresh, readOne
 		// and free do, inline. Anything unusual takes the long way.
 		q := &r.q
@@ -85,7 +92,7 @@ func (r *Reader) Pop() (uint64, error) {
 		s := r.lay.Slot(n)
 		if n < q.head && *(*uint32)(unsafe.Add(s, layout.QueueLen)) == 8 {
 			v := binary.BigEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(s, r.lay.DataOff)), 8))
-			q.pos = n + 1
+			q.pos, q.first = n+1, n
 			if !atomic.CompareAndSwapUint64(r.lay.RCur, n, n+1) {
 				return 0, r.wrap("pop", q.raced())
 			}
@@ -105,10 +112,10 @@ func (r *Reader) Pop() (uint64, error) {
 // ctx is done (it then returns ctx's error, wrapped). With ctx already done
 // it still returns an item that is ready.
 func (r *Reader) PopWait(ctx context.Context) (uint64, error) {
-	if r.fast {
+	if r.fast && r.q.sole {
 		// Poll through Pop's inline path before the wait machinery.
 		v, err := r.Pop()
-		for i := 0; err == ErrEmpty && r.fast && i < spinCount(r.spin); i++ {
+		for i := 0; err == ErrEmpty && r.fast && r.q.sole && i < spinCount(r.spin); i++ {
 			v, err = r.Pop()
 		}
 		if err != ErrEmpty {

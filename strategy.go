@@ -71,9 +71,14 @@ func sideOf(b *mapping, r role) side {
 //     (the handle's guard serialises them: a lock belongs to the handle).
 //   - detach gives up what the handle took for its life, once, after
 //     every call on the handle has returned.
+//   - token is what the handle marks the Queue items it takes with
+//     (cursor_take.go): its holder slot + 1, whose byte lock proves the
+//     holder alive; 1 for the Atomic strategy's one reader; 0 where marks
+//     last only while the file lock is held.
 type strategy interface {
 	take(ctx context.Context) error
 	give()
 	owns() bool
 	detach() error
+	token() uint16
 }

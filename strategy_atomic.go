@@ -81,6 +81,9 @@ func newAtomicStrategy(b *mapping, r role) (*atomicStrategy, error) {
 
 func (s *atomicStrategy) owns() bool { return true }
 
+// token is 1: the one Queue reader marks the items it takes with it.
+func (s *atomicStrategy) token() uint16 { return 1 }
+
 // take and give have nothing to do: the side is the handle's for its life.
 func (s *atomicStrategy) take(context.Context) error { return nil }
 func (s *atomicStrategy) give()                      {}

@@ -83,7 +83,7 @@ type flockStrategy struct {
 	mode    lockMode
 	side    lockWord     // the side's lock word (useWord)
 	file    wait.Word    // the header's file-lock wake word (useFile)
-	token   uint32       // the handle's holder slot + 1 (useWord)
+	tok     uint32       // the handle's holder slot + 1, where there are holder locks
 	held    bool         // the handle holds the side's word (for detach)
 	closing *atomic.Bool // the handle's: set by Close, ends lock waits
 	y       *wait.Yielder
@@ -95,7 +95,7 @@ type lockMode uint8
 const (
 	useFile lockMode = iota // an exclusive lock on the buffer file
 	useWord                 // the side's lock word
-	useNone                 // nothing: a Broadcast reader, where there are lock words
+	useNone                 // nothing: a reader, where there are lock words (Queue readers take without a lock, cursor_take.go)
 )
 
 // newFlockStrategy claims the handle's holder slot where there are lock
@@ -115,14 +115,24 @@ func newFlockStrategy(b *mapping, sd side, closing *atomic.Bool, y *wait.Yielder
 	if err != nil {
 		return nil, err
 	}
-	s.token, s.mode = token, useNone
-	if sd != ownSide {
+	s.tok, s.mode = token, useNone
+	if sd == writeSide {
 		s.side, s.mode = lockWordOf(b.lay.Base, sd), useWord
+	}
+	if !b.geo.Broadcast() {
+		// The slot's last holder is gone (its byte lock was free), and
+		// nobody else takes back items in this token's name while this
+		// handle holds the byte: give back what it left leased.
+		leasesOf(&b.lay, uint16(token), false)
 	}
 	return s, nil
 }
 
 func (s *flockStrategy) owns() bool { return false }
+
+// token is the holder slot + 1 where there are holder locks, else 0: what
+// this handle marks the items it takes with.
+func (s *flockStrategy) token() uint16 { return uint16(s.tok) }
 
 const (
 	lockMaxSleep = time.Millisecond
@@ -149,7 +159,7 @@ var (
 func (s *flockStrategy) take(ctx context.Context) error {
 	switch s.mode {
 	case useWord:
-		if !s.side.lock(s.token) {
+		if !s.side.lock(s.tok) {
 			if err := s.wordWait(ctx); err != nil {
 				return err
 			}
@@ -166,7 +176,7 @@ func (s *flockStrategy) give() {
 	switch s.mode {
 	case useWord:
 		s.held = false
-		s.side.unlock(s.token)
+		s.side.unlock(s.tok)
 	case useFile:
 		platform.UnlockFd(s.fd)
 		s.file.Wake()
@@ -175,7 +185,7 @@ func (s *flockStrategy) give() {
 
 // wordWait waits for the side's lock word and takes it (protocol step 2).
 func (s *flockStrategy) wordWait(ctx context.Context) error {
-	try := func() bool { return s.side.lock(s.token) }
+	try := func() bool { return s.side.lock(s.tok) }
 	if err := s.ended(ctx); err != nil {
 		return err
 	}
@@ -196,7 +206,7 @@ func (s *flockStrategy) wordWait(ctx context.Context) error {
 				holder, seenAt = t, now
 			case now.Sub(seenAt) >= deadAfter:
 				seenAt = now
-				stolen, err := s.side.reclaim(s.fd, t, s.token)
+				stolen, err := s.side.reclaim(s.fd, t, s.tok)
 				if stolen || err != nil {
 					return err
 				}
@@ -258,11 +268,11 @@ func (s *flockStrategy) ended(ctx context.Context) error {
 func (s *flockStrategy) detach() error {
 	if s.held {
 		s.held = false
-		s.side.unlock(s.token)
+		s.side.unlock(s.tok)
 	}
-	if s.token != 0 {
-		platform.UnlockHolder(s.fd, s.token-1)
-		s.token = 0
+	if s.tok != 0 {
+		platform.UnlockHolder(s.fd, s.tok-1)
+		s.tok = 0
 	}
 	return nil
 }

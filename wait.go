@@ -31,11 +31,21 @@ const (
 // reader's freed slots end writers'.
 func (d direction) other() direction { return 1 - d }
 
+// mark is what an attempt that could not proceed saw of the other side:
+// the cursor whose movement ends the wait, and, for a Queue reader, the
+// returns counter (an item given back, or taken back from a holder that is
+// gone, ends it too).
+type mark struct {
+	cursor  uint64
+	returns uint32
+}
+
 // waiter is a handle's waiting: what its role's blocking calls wait for,
 // on which word of the buffer, how they adapt, and whom the role wakes.
 type waiter struct {
 	lay      *layout.Ring // the handle's
 	sleepers [2]*uint32   // by direction: the words counting registered sleepers
+	returns  *uint32      // a Queue reader's returns counter, which ends its waits too (nil for others)
 	waits    direction    // what the role's blocking calls wait for
 	spin     int          // Options.Spin
 	closing  atomic.Bool  // set by Close, so that waits end with ErrClosed
@@ -122,8 +132,8 @@ const roomDelay = 5 * time.Millisecond
 // writer waiting for room: a quarter of the ring.
 func (w *waiter) roomShare() uint64 { return max(1, w.lay.Length/4) }
 
-// await waits until the cursor the role waits on (w.waits) has probably
-// moved from seen, and returns nil so the caller retries; or returns ctx's
+// await waits until what the role waits on (w.waits) has probably moved
+// from seen, and returns nil so the caller retries; or returns ctx's
 // error, or ErrClosed once closing is set. It climbs the wait ladder
 // (polls, then polls while yielding the processor to any other thread,
 // another process included), then sleeps until woken. It adapts: after
@@ -138,18 +148,18 @@ func (w *waiter) roomShare() uint64 { return max(1, w.lay.Length/4) }
 // give up is taken, not left behind with a context error; a program
 // whose peer pushes its last item and exits, which cancels the wait,
 // gets that item.
-func (w *waiter) await(ctx context.Context, ws *waitState, seen uint64) error {
+func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 	if awaitHook != nil {
 		awaitHook()
 	}
 	word, cursor := w.word(w.waits)
 	if err := ctx.Err(); err != nil {
-		return unlessMoved(cursor, seen, err)
+		return w.unlessMoved(cursor, seen, err)
 	}
 	if w.closing.Load() {
 		return ErrClosed
 	}
-	moved := func() bool { return atomic.LoadUint64(cursor) != seen }
+	moved := func() bool { return w.moved(cursor, seen) }
 	if ws.spin >= 0 {
 		shift := min(w.slept.Load(), 4)
 		if (wait.Ladder{Spins: spinCount(ws.spin) >> shift, Yields: yieldTries >> shift}).Climb(&w.y, moved) {
@@ -177,7 +187,7 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen uint64) error {
 		w.slept.Store(n + 1) // (goroutines of a shared handle may race here: any count will do)
 	}
 	if err := ctx.Err(); err != nil {
-		return unlessMoved(cursor, seen, err)
+		return w.unlessMoved(cursor, seen, err)
 	}
 	if w.closing.Load() {
 		return ErrClosed
@@ -185,10 +195,16 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen uint64) error {
 	return nil
 }
 
-// unlessMoved returns err, the error of a done context, unless the cursor
-// has moved from seen since: then nil, so that the caller tries once more.
-func unlessMoved(cursor *uint64, seen uint64, err error) error {
-	if atomic.LoadUint64(cursor) != seen {
+// moved reports whether cursor, or the returns counter, moved from seen.
+func (w *waiter) moved(cursor *uint64, seen mark) bool {
+	return atomic.LoadUint64(cursor) != seen.cursor || w.returns != nil && atomic.LoadUint32(w.returns) != seen.returns
+}
+
+// unlessMoved returns err, the error of a done context, unless what the
+// call waits on has moved from seen since: then nil, so that the caller
+// tries once more.
+func (w *waiter) unlessMoved(cursor *uint64, seen mark, err error) error {
+	if w.moved(cursor, seen) {
 		return nil
 	}
 	return err

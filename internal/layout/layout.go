@@ -20,11 +20,13 @@ import (
 	"math/bits"
 )
 
-// The file format, version 2. Every offset is a constant that does not
+// The file format, version 3. Every offset is a constant that does not
 // depend on the architecture.
 //
-// The file is one header page of HeaderSize bytes followed by Length slots of
-// SlotSize bytes. The header's first 128-byte line holds the fixed fields,
+// The file is one header page of HeaderSize bytes, then, in Queue mode, the
+// state words of the slots (one uint64 per slot, lease.go; StatesSize bytes
+// in all, a multiple of 64), then Length slots of SlotSize bytes, from
+// SlotsOffset. The header's first 128-byte line holds the fixed fields,
 // written once by Create and covered by a CRC-32C checksum; the numbers are
 // little-endian except the byte-order mark. Each shared cursor then has a
 // 128-byte line of its own, so that the writer and the readers never share a
@@ -69,7 +71,7 @@ const (
 	OffSlotSize  = 28 // uint32 bytes per slot
 	OffStrategy  = 32 // uint8 strategy code (StrategyAtomic, StrategyFlock)
 	OffMode      = 33 // uint8 mode code (ModeQueue, ModeBroadcast)
-	OffSlots     = 40 // uint64 offset of slot 0 (HeaderSize)
+	OffSlots     = 40 // uint64 offset of slot 0 (SlotsOffset)
 	OffFileSize  = 48 // uint64 total file size
 	OffCreated   = 56 // int64 creation time, Unix nanoseconds
 	OffID        = 64 // uint64 random, names this buffer's role lock files
@@ -102,7 +104,13 @@ const (
 	OffReadLock         = 8 * LineSize   // uint32 the Queue readers' lock
 	OffReadLockSeq      = 8*LineSize + 4 // uint32 bumped on unlock when a reader sleeps for the lock
 	OffReadLockWaiters  = 8*LineSize + 8 // uint32 readers sleeping on OffReadLockSeq
-	HeaderUsed          = 9 * LineSize   // everything past this in the header page is zero
+
+	// Queue mode's take cursor and returns (lease.go): items from the read
+	// cursor up to the larger of the two cursors are taken; the take
+	// cursor only hints where the first item nobody took is.
+	OffTake    = 9 * LineSize   // uint64 the take cursor
+	OffReturns = 9*LineSize + 8 // uint32 counts items given back or taken back from dead holders
+	HeaderUsed = 10 * LineSize  // everything past this in the header page is zero
 
 	// Slot layouts.
 	QueueLen      = 0  // uint32 item length
@@ -115,9 +123,11 @@ const (
 	// line, and that line's size.
 	LineAlign = 64
 
-	// Version 2: Flock takes lock words instead of a file lock per
-	// operation, which processes of version 1 would not respect.
-	Version       = 2
+	// Version 3: Queue items are taken under state words, with a take
+	// cursor and leases; version 2 had neither. Version 2: Flock takes
+	// lock words instead of a file lock per operation, which processes of
+	// version 1 would not respect.
+	Version       = 3
 	ByteOrderMark = 0x01020304
 
 	// MaxItemSize keeps a slot's size in a uint32 and any single item
@@ -175,7 +185,7 @@ func ValidMode(m uint8) bool     { return m == ModeQueue || m == ModeBroadcast }
 // MaxItemSize, valid codes.
 func NewGeometry(length uint64, itemSize uint32, strategy, mode uint8) (Geometry, bool) {
 	slot := SlotSize(uint64(itemSize), mode == ModeBroadcast)
-	size, ok := FileSize(length, slot)
+	size, ok := FileSize(length, slot, mode == ModeBroadcast)
 	if !ok {
 		return Geometry{}, false
 	}
@@ -219,14 +229,35 @@ func SlotSize(itemSize uint64, broadcast bool) uint64 {
 	return (size + 7) &^ 7
 }
 
-// FileSize returns HeaderSize + length*slot, and false if that does not
-// fit the int64 of a file size and the int of a mapping on this platform.
-func FileSize(length, slot uint64) (uint64, bool) {
+// StatesSize returns the bytes of the slots' state words: one uint64 per
+// slot in Queue mode, rounded up to a multiple of 64 so that the slots
+// keep their alignment; none in Broadcast mode. The caller has checked
+// that length*8 does not overflow (FileSize does).
+func StatesSize(length uint64, broadcast bool) uint64 {
+	if broadcast {
+		return 0
+	}
+	return (length*8 + LineAlign - 1) &^ (LineAlign - 1)
+}
+
+// SlotsOffset returns where slot 0 starts.
+func SlotsOffset(length uint64, broadcast bool) uint64 {
+	return HeaderSize + StatesSize(length, broadcast)
+}
+
+// SlotsOffset returns where slot 0 of a buffer of geometry g starts.
+func (g Geometry) SlotsOffset() uint64 { return SlotsOffset(g.Length, g.Broadcast()) }
+
+// FileSize returns the size of a file of length slots of slot bytes (the
+// header, the state words, the slots), and false if that does not fit the
+// int64 of a file size and the int of a mapping on this platform.
+func FileSize(length, slot uint64, broadcast bool) (uint64, bool) {
 	hi, lo := bits.Mul64(length, slot)
-	if hi != 0 {
+	if hi != 0 || slot < 8 {
 		return 0, false
 	}
-	size, carry := bits.Add64(lo, HeaderSize, 0)
+	// length*8 <= length*slot, so the state words cannot overflow.
+	size, carry := bits.Add64(lo, SlotsOffset(length, broadcast), 0)
 	if carry != 0 || size > math.MaxInt64 || size > uint64(math.MaxInt) {
 		return 0, false
 	}
@@ -244,7 +275,7 @@ func (g Geometry) Encode(b []byte) {
 	le.PutUint32(b[OffSlotSize:], g.SlotSize)
 	b[OffStrategy] = g.Strategy
 	b[OffMode] = g.Mode
-	le.PutUint64(b[OffSlots:], HeaderSize)
+	le.PutUint64(b[OffSlots:], g.SlotsOffset())
 	le.PutUint64(b[OffFileSize:], g.FileSize)
 	le.PutUint64(b[OffCreated:], uint64(g.Created))
 	le.PutUint64(b[OffID:], g.ID)
@@ -265,6 +296,9 @@ func Decode(b []byte, fileSize int64) (Geometry, error) {
 		return Geometry{}, fmt.Errorf("bad magic %q: not an scb buffer", b[OffMagic:OffMagic+8])
 	}
 	if v := le.Uint32(b[OffVersion:]); v != Version {
+		if v < Version {
+			return Geometry{}, fmt.Errorf("format version %d, this package reads version %d: recreate the buffer (Remove, then Create)", v, Version)
+		}
 		return Geometry{}, fmt.Errorf("format version %d, this package reads version %d", v, Version)
 	}
 	if sum, want := Checksum(b[:OffChecksum]), le.Uint32(b[OffChecksum:]); sum != want {
@@ -294,12 +328,13 @@ func Decode(b []byte, fileSize int64) (Geometry, error) {
 		return Geometry{}, fmt.Errorf("mode %d", g.Mode)
 	case uint64(g.SlotSize) != SlotSize(uint64(g.ItemSize), g.Broadcast()):
 		return Geometry{}, fmt.Errorf("slot size %d for item size %d", g.SlotSize, g.ItemSize)
-	case le.Uint64(b[OffSlots:]) != HeaderSize:
-		return Geometry{}, fmt.Errorf("slots at offset %d, want %d", le.Uint64(b[OffSlots:]), HeaderSize)
 	}
-	size, ok := FileSize(g.Length, uint64(g.SlotSize))
+	size, ok := FileSize(g.Length, uint64(g.SlotSize), g.Broadcast())
 	if !ok || size != g.FileSize {
 		return Geometry{}, fmt.Errorf("geometry %d x %d bytes does not add up to the recorded size %d", g.Length, g.SlotSize, g.FileSize)
+	}
+	if off := le.Uint64(b[OffSlots:]); off != g.SlotsOffset() {
+		return Geometry{}, fmt.Errorf("slots at offset %d, want %d", off, g.SlotsOffset())
 	}
 	if uint64(fileSize) != g.FileSize {
 		return Geometry{}, fmt.Errorf("file is %d bytes, header says %d", fileSize, g.FileSize)

@@ -13,6 +13,10 @@ import (
 // says where they are.
 type Ring struct {
 	Base        unsafe.Pointer // the mapping
+	Slots       unsafe.Pointer // slot 0
+	States      unsafe.Pointer // the state word of slot 0 (Queue mode; lease.go)
+	TCur        *uint64        // Queue take cursor (lease.go)
+	Returns     *uint32        // Queue: items given back or taken back from dead holders
 	WCur        *uint64        // write cursor: items ever written
 	RCur        *uint64        // Queue read cursor: items ever consumed
 	DataSeq     *uint32        // wake-up word of readers waiting for items
@@ -39,6 +43,10 @@ type Ring struct {
 func NewRing(base unsafe.Pointer, g Geometry) Ring {
 	r := Ring{
 		Base:        base,
+		Slots:       unsafe.Add(base, g.SlotsOffset()),
+		States:      unsafe.Add(base, HeaderSize),
+		TCur:        At64(base, OffTake),
+		Returns:     At32(base, OffReturns),
 		WCur:        At64(base, OffHead),
 		RCur:        At64(base, OffTail),
 		DataSeq:     At32(base, OffDataSeq),
@@ -72,7 +80,12 @@ func At64(base unsafe.Pointer, off uintptr) *uint64 { return (*uint64)(unsafe.Ad
 // Slot returns the address of the slot that holds item n: a mask when the
 // length is a power of two, a division otherwise.
 func (r *Ring) Slot(n uint64) unsafe.Pointer {
-	return unsafe.Add(r.Base, HeaderSize+uintptr(r.Index(n))*r.SlotSize)
+	return unsafe.Add(r.Slots, uintptr(r.Index(n))*r.SlotSize)
+}
+
+// State returns the state word of the slot that holds item n (Queue mode).
+func (r *Ring) State(n uint64) *uint64 {
+	return (*uint64)(unsafe.Add(r.States, uintptr(r.Index(n))*8))
 }
 
 // Index returns the index of the slot that holds item n.

@@ -89,3 +89,7 @@ var clockStart = time.Now()
 
 // monotonic returns nanoseconds on the monotonic clock.
 func monotonic() int64 { return int64(time.Since(clockStart)) }
+
+// Monotonic returns nanoseconds on the monotonic clock, from an origin of
+// this process's.
+func Monotonic() int64 { return monotonic() }
