@@ -351,6 +351,7 @@ func (c *queueReader) sweep() {
 		c.reclaim(true)
 		return
 	}
+	frontier(&c.ring) // a reader that died between marking and moving T
 	rr := atomic.LoadUint64(c.ring.RCur)
 	if atomic.LoadUint64(c.ring.TCur) <= rr {
 		return // nothing taken
@@ -383,6 +384,7 @@ func (c *queueReader) reclaim(all bool) int {
 	if !all && !c.holders {
 		return 0
 	}
+	frontier(&c.ring)
 	var asked [16]uint16 // tokens found alive this time (a few holders at most, in practice)
 	nAsked := 0
 	total := 0
@@ -440,6 +442,25 @@ next:
 	return 0, false
 }
 
+// frontier moves T past the marks at max(T, R): items a reader marked and
+// has not moved T past yet, because it is about to, or died first. Walks
+// that look for what readers hold call it first, so that [R, T) covers
+// every mark.
+func frontier(ring *layout.Ring) {
+	for {
+		rr := atomic.LoadUint64(ring.RCur)
+		p := max(atomic.LoadUint64(ring.TCur), rr)
+		if p >= atomic.LoadUint64(ring.WCur) {
+			return
+		}
+		w := layout.State(atomic.LoadUint64(ring.State(p)))
+		if !w.Of(p, ring.Length) || atomic.LoadUint64(ring.RCur) > p {
+			return
+		}
+		casMax(ring.TCur, p+span(w))
+	}
+}
+
 // leasesOf marks Returned every item between R and T that token holds (a
 // lease, or a run, whose items it marks one by one, the first last), and
 // bumps the returns counter for them; it returns how many. The caller
@@ -447,6 +468,7 @@ next:
 // that just claimed the token's slot (whose last holder is gone), or
 // (any) every holder but itself is gone, whatever the token.
 func leasesOf(ring *layout.Ring, token uint16, any bool) int {
+	frontier(ring)
 	length := ring.Length
 	rr := atomic.LoadUint64(ring.RCur)
 	end := max(atomic.LoadUint64(ring.TCur), rr)

@@ -1,25 +1,27 @@
-// Workerpool shares one Flock queue, "jobs", between worker processes: two
-// producers push jobs, three consumers take them, and each job is
-// processed by exactly one consumer. With the Flock strategy any number of
-// processes may write to and read from one buffer.
+// Workerpool shares one Flock queue, "jobs", between worker processes that
+// get killed: two producers push jobs, three workers take them under
+// leases, and a coordinator SIGKILLs a worker at random every few
+// milliseconds and starts another. Every job's effect is still applied
+// exactly once, with no journal, reconcile step or requeue of the
+// program's own:
 //
-//	go run ./examples/workerpool           # a coordinator and five child processes
-//	go run ./examples/workerpool -jobs 0   # producers push until Ctrl-C
+//   - a worker acknowledges a job only once its effect is applied, so a
+//     worker killed before that leaves the job to the next worker that
+//     takes (scb finds the dead worker's lock free and gives its jobs
+//     back, first);
+//   - the effect is keyed by the job's position in the queue, which a
+//     job keeps when it comes again, so a job whose worker died after
+//     applying it but before acknowledging it is recognised and only
+//     acknowledged (here the effect store is a directory with one file
+//     per position, linked into place whole and exclusively).
 //
-// The coordinator makes the buffer in a temporary directory, starts the
-// consumers and the producers, and ends the stream with a Writer of its own
-// once both producers have exited (with Flock, CloseWrite ends the stream
-// for every writer, so it is done once, after all of them); the consumers
-// take what is left and stop. On Ctrl-C it passes the interrupt on to its
-// children (on Windows, which cannot send os.Interrupt to a process, Ctrl-C
-// reaches every process of the console by itself): the producers stop, the
-// consumers take the jobs they find queued and stop. Then it checks that
-// every job was processed exactly once or is still in the queue.
+//	go run ./examples/workerpool               # a coordinator and its child processes
+//	go run ./examples/workerpool -kill 0       # the same without kills
 //
 // The roles also run alone, in any order (the buffer lives in
 // scb.DefaultDir() unless -dir says otherwise; remove it with scb rm jobs):
 //
-//	go run ./examples/workerpool consumer             # as many as you like
+//	go run ./examples/workerpool worker               # as many as you like
 //	go run ./examples/workerpool -jobs 100 producer 1 # and producer 2, ...
 //	go run ./examples/workerpool end                  # once the producers are done
 package main
@@ -30,12 +32,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"log"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/sharedcbuff/scb"
 )
@@ -43,8 +50,9 @@ import (
 const perProducer = 1_000_000_000 // producer p's jobs are p*perProducer + 0, 1, 2...
 
 func main() {
-	dir := flag.String("dir", "", "directory of the buffer (default scb.DefaultDir())")
-	jobs := flag.Int("jobs", 1000, "jobs per producer (0: until interrupted)")
+	dir := flag.String("dir", "", "directory of the buffer and the effects (default scb.DefaultDir())")
+	jobs := flag.Int("jobs", 1000, "jobs per producer")
+	kill := flag.Duration("kill", 5*time.Millisecond, "the coordinator kills a worker this often on average (0: never)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -54,21 +62,29 @@ func main() {
 	case "producer":
 		p, _ := strconv.Atoi(flag.Arg(1))
 		err = produce(ctx, opts, uint64(p), *jobs)
-	case "consumer":
-		err = consume(ctx, opts)
+	case "worker":
+		err = work(ctx, opts, effects(*dir))
 	case "end":
 		var w *scb.Writer
 		if w, err = scb.OpenWriter("jobs", opts); err == nil {
 			err = w.CloseWrite()
 		}
 	case "":
-		err = coordinate(ctx, *dir, *jobs)
+		err = coordinate(ctx, *dir, *jobs, *kill)
 	default:
-		err = fmt.Errorf("unknown role %q: want producer, consumer or end", flag.Arg(0))
+		err = fmt.Errorf("unknown role %q: want producer, worker or end", flag.Arg(0))
 	}
 	if err != nil {
 		log.Fatal(err)
 	}
+}
+
+// effects is the directory of the effects: one file per job position.
+func effects(dir string) string {
+	if dir == "" {
+		dir = scb.DefaultDir()
+	}
+	return filepath.Join(dir, "jobs.effects")
 }
 
 func produce(ctx context.Context, opts *scb.Options, p uint64, jobs int) error {
@@ -77,41 +93,74 @@ func produce(ctx context.Context, opts *scb.Options, p uint64, jobs int) error {
 		return err
 	}
 	defer w.Close() // not CloseWrite: the other producer may still be pushing
-	n := 0
-	for ; (jobs == 0 || n < jobs) && ctx.Err() == nil; n++ {
+	for n := range jobs {
 		if err := w.PushWait(ctx, p*perProducer+uint64(n)); err != nil {
-			if errors.Is(err, context.Canceled) {
-				break // interrupted while the queue was full: that job was not pushed
-			}
 			return err
 		}
 	}
-	fmt.Printf("pushed %d\n", n)
+	fmt.Printf("pushed %d\n", jobs)
 	return nil
 }
 
-func consume(ctx context.Context, opts *scb.Options) error {
+// work takes jobs under leases until the end of the stream, applies each
+// job's effect once by its position, and acknowledges it.
+func work(ctx context.Context, opts *scb.Options, effects string) error {
+	if err := os.MkdirAll(effects, 0o755); err != nil {
+		return err
+	}
 	r, err := scb.OpenReaderWait(ctx, "jobs", opts) // waits for a producer to create it
-	if errors.Is(err, context.Canceled) {
-		return nil // interrupted before there was a buffer
-	} else if err != nil {
+	if err != nil {
 		return err
 	}
 	defer r.Close()
-	for job, err := range r.Values(ctx) { // ends at the end of the stream
-		if errors.Is(err, context.Canceled) {
-			break // interrupted, having taken the jobs that were queued
-		} else if err != nil {
+	for l, err := range r.Leases(ctx) { // ends at the end of the stream
+		if err != nil {
 			return err
 		}
-		fmt.Println(job) // the work
+		time.Sleep(100 * time.Microsecond) // the work
+		if err := apply(effects, l.Pos(), l.Value()); err != nil {
+			l.GiveBack()
+			return err
+		}
+		if l.Deliveries() > 1 {
+			fmt.Println("again", l.Pos())
+		}
+		if err := l.Ack(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// coordinate runs three consumers and two producers as child processes,
-// ends the stream when the producers are done, and checks the jobs.
-func coordinate(ctx context.Context, dir string, jobs int) error {
+// apply applies job's effect, once, by its position: the effect is a file
+// named by the position, which appears whole or not at all (written under
+// a temporary name, then linked into place) and only once (the link fails
+// if the name exists). A job that comes again because its worker died
+// after applying it but before Ack finds its effect there.
+func apply(effects string, pos, job uint64) error {
+	tmp, err := os.CreateTemp(effects, ".tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = fmt.Fprintln(tmp, job)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	err = os.Link(tmp.Name(), filepath.Join(effects, strconv.FormatUint(pos, 10)))
+	if errors.Is(err, fs.ErrExist) {
+		return nil // applied already, by a worker that died before Ack
+	}
+	return err
+}
+
+// coordinate runs three workers and two producers as child processes,
+// kills a worker at random every kill on average and starts another, ends
+// the stream when the producers are done, and checks the effects.
+func coordinate(ctx context.Context, dir string, jobs int, kill time.Duration) error {
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "workerpool-")
 		if err != nil {
@@ -130,64 +179,148 @@ func coordinate(ctx context.Context, dir string, jobs int) error {
 	if err != nil {
 		return err
 	}
-	var cmds []*exec.Cmd
-	var outs []*bytes.Buffer
-	for _, role := range []string{"consumer", "consumer", "consumer", "producer 1", "producer 2"} {
-		cmd := exec.Command(self, append([]string{"-dir", dir, "-jobs", strconv.Itoa(jobs)}, strings.Fields(role)...)...)
-		outs = append(outs, new(bytes.Buffer))
-		cmd.Stdout, cmd.Stderr = outs[len(outs)-1], os.Stderr
-		if err := cmd.Start(); err != nil {
+	var mu sync.Mutex // guards workers, again, killed
+	var again bytes.Buffer
+	killed := 0
+	startRole := func(out *bytes.Buffer, role ...string) (*exec.Cmd, error) {
+		cmd := exec.Command(self, append([]string{"-dir", dir, "-jobs", strconv.Itoa(jobs)}, role...)...)
+		cmd.Stdout, cmd.Stderr = out, os.Stderr
+		return cmd, cmd.Start()
+	}
+	type worker struct {
+		cmd  *exec.Cmd
+		out  *bytes.Buffer
+		done chan error
+	}
+	workers := make([]*worker, 3)
+	startWorker := func(i int) error {
+		wk := &worker{out: new(bytes.Buffer), done: make(chan error, 1)}
+		cmd, err := startRole(wk.out, "worker")
+		if err != nil {
 			return err
 		}
-		cmds = append(cmds, cmd)
+		wk.cmd = cmd
+		go func() { wk.done <- cmd.Wait() }()
+		workers[i] = wk
+		return nil
 	}
-	defer context.AfterFunc(ctx, func() {
-		for _, cmd := range cmds {
-			cmd.Process.Signal(os.Interrupt) // fails on Windows, where the console interrupts all
+	for i := range workers {
+		if err := startWorker(i); err != nil {
+			return err
 		}
-	})()
-	wait := func(cmd *exec.Cmd) error {
-		err := cmd.Wait()
-		if ctx.Err() != nil && !cmd.ProcessState.Exited() {
-			return nil // killed by the interrupt before it could catch it: it did nothing
-		}
-		return err
 	}
-	for i, cmd := range cmds[3:] {
-		if err := wait(cmd); err != nil {
+	var producers []*exec.Cmd
+	var outs []*bytes.Buffer
+	for p := 1; p <= 2; p++ {
+		outs = append(outs, new(bytes.Buffer))
+		cmd, err := startRole(outs[p-1], "producer", strconv.Itoa(p))
+		if err != nil {
+			return err
+		}
+		producers = append(producers, cmd)
+	}
+
+	// The killer: a random worker, SIGKILLed (TerminateProcess on
+	// Windows) at a random moment of its work, and a new one in its place.
+	stopKilling := make(chan struct{})
+	killing := make(chan error, 1)
+	go func() {
+		for kill > 0 {
+			select {
+			case <-stopKilling:
+				killing <- nil
+				return
+			case <-time.After(rand.N(2 * kill)):
+			}
+			mu.Lock()
+			i := rand.IntN(len(workers))
+			wk := workers[i]
+			wk.cmd.Process.Kill()
+			<-wk.done
+			again.Write(wk.out.Bytes())
+			killed++
+			err := startWorker(i)
+			mu.Unlock()
+			if err != nil {
+				killing <- err
+				return
+			}
+		}
+		killing <- nil
+	}()
+
+	for i, cmd := range producers {
+		if err := cmd.Wait(); err != nil {
 			return fmt.Errorf("producer %d: %w", i+1, err)
 		}
 	}
 	if err := w.CloseWrite(); err != nil { // the producers are done: end the stream, once
 		return err
 	}
-	seen := map[uint64]int{}
-	for i, cmd := range cmds[:3] {
-		if err := wait(cmd); err != nil {
-			return fmt.Errorf("consumer %d: %w", i+1, err)
+	// Kill on while the workers work, until every job has its effect.
+	for {
+		entries, err := os.ReadDir(effects(dir))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
 		}
-		for _, f := range strings.Fields(outs[i].String()) {
-			job, _ := strconv.ParseUint(f, 10, 64)
-			seen[job]++
+		if applied(entries) >= 2*jobs {
+			break
 		}
+		time.Sleep(time.Millisecond)
 	}
-	pushed := make([]int, 3)
-	for p := 1; p <= 2; p++ {
-		fmt.Sscanf(outs[p+2].String(), "pushed %d", &pushed[p])
-		fmt.Printf("producer %d: pushed %d jobs\n", p, pushed[p])
-	}
-	for job, k := range seen {
-		if p := job / perProducer; k != 1 || p < 1 || p > 2 || job%perProducer >= uint64(pushed[p]) {
-			return fmt.Errorf("job %d processed %d times, pushed by producer %d", job, k, p)
-		}
-	}
-	info, err := scb.Stat("jobs", opts)
-	if err != nil {
+	close(stopKilling)
+	if err := <-killing; err != nil {
 		return err
 	}
-	if len(seen)+info.Unread != pushed[1]+pushed[2] {
-		return fmt.Errorf("%d jobs processed and %d queued of %d pushed", len(seen), info.Unread, pushed[1]+pushed[2])
+	for i, wk := range workers {
+		if err := <-wk.done; err != nil {
+			return fmt.Errorf("worker %d: %w", i+1, err)
+		}
+		again.Write(wk.out.Bytes())
 	}
-	fmt.Printf("consumers: processed %d jobs, each once; %d left in the queue\n", len(seen), info.Unread)
+	for p := 1; p <= 2; p++ {
+		if out := outs[p-1].String(); out != fmt.Sprintf("pushed %d\n", jobs) {
+			return fmt.Errorf("producer %d said %q", p, out)
+		}
+		fmt.Printf("producer %d: pushed %d jobs\n", p, jobs)
+	}
+
+	// Every position has its effect, once, and it is the job pushed
+	// there: each producer's jobs in order, the two interleaved.
+	total := 2 * jobs
+	next := map[uint64]uint64{1: 1 * perProducer, 2: 2 * perProducer}
+	for pos := range total {
+		data, err := os.ReadFile(filepath.Join(effects(dir), strconv.Itoa(pos)))
+		if err != nil {
+			return fmt.Errorf("job at position %d: no effect: %w", pos, err)
+		}
+		job, err := strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64)
+		if err != nil {
+			return err
+		}
+		p := job / perProducer
+		if job != next[p] {
+			return fmt.Errorf("position %d has job %d, want producer %d's job %d", pos, job, p, next[p]%perProducer)
+		}
+		next[p]++
+	}
+	if entries, err := os.ReadDir(effects(dir)); err != nil || applied(entries) != total {
+		return fmt.Errorf("%d effects for %d jobs (%v)", applied(entries), total, err)
+	}
+	redelivered := strings.Count(again.String(), "again")
+	fmt.Printf("workers: %d jobs, each applied once, by position (%d workers killed, %d jobs delivered again)\n",
+		total, killed, redelivered)
 	return nil
+}
+
+// applied counts the effects among entries (not the temporary files of
+// workers that died writing one).
+func applied(entries []os.DirEntry) int {
+	n := 0
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".") {
+			n++
+		}
+	}
+	return n
 }

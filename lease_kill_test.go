@@ -1,0 +1,143 @@
+package scb_test
+
+// Killing a reader at every step of taking, processing, acknowledging and
+// giving back an item: the child takes item 0 of a Queue buffer holding
+// items 0 and 1 and stops at a chosen step; it is SIGKILLed there, and a
+// reader that takes afterwards must get every item once, item 0 again (at
+// position 0, delivered twice) unless the dead reader acknowledged it.
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/child/childtest"
+)
+
+func init() {
+	role("take-step", childTakeStep)
+}
+
+// childTakeStep opens a reader and stops at STEP, says "at STEP" there and
+// waits to be killed. HOW says what it does: "take" takes item 0 under a
+// lease (steps "marked" and "take-moved" of the take protocol's hook, or
+// "leased": the lease is the child's, as while it processes the item),
+// "pop" reads it with Pop ("marked", "take-moved"), "ack" takes and
+// acknowledges it ("acked"), "giveback" takes and gives it back
+// ("returned").
+func childTakeStep(ctx context.Context, name string, o *scb.Options) error {
+	step, how := param("STEP"), param("HOW")
+	stop := func() {
+		fmt.Println("at", step)
+		<-ctx.Done()
+	}
+	scb.SetTakeStep(func(s string) {
+		if s == step {
+			stop()
+		}
+	})
+	r, err := scb.OpenReader(name, o)
+	if err != nil {
+		return err
+	}
+	switch how {
+	case "pop":
+		_, err = r.Pop()
+		return err
+	case "take":
+		if _, _, err := r.Take(); err != nil {
+			return err
+		}
+		if step == "leased" {
+			stop()
+		}
+		return ctx.Err()
+	}
+	_, l, err := r.Take()
+	if err != nil {
+		return err
+	}
+	if how == "ack" {
+		return l.Ack()
+	}
+	return l.GiveBack()
+}
+
+func TestReaderKilledAtEveryStep(t *testing.T) {
+	cases := []struct {
+		how, step string
+		redeliver bool // item 0 comes again
+	}{
+		{"take", "marked", true},
+		{"take", "take-moved", true},
+		{"take", "leased", true},
+		{"pop", "marked", true},
+		{"pop", "take-moved", true},
+		{"ack", "acked", false},
+		{"giveback", "returned", true},
+	}
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		if s == scb.Flock && !scb.LockWords {
+			t.Skip("no holder locks on this platform: Flock readers take under the file lock, without leases")
+		}
+		for _, c := range cases {
+			t.Run(c.how+"/"+c.step, func(t *testing.T) {
+				if c.how == "pop" && s == scb.Atomic {
+					t.Skip("the Atomic reader's Pop marks nothing: it moves the read cursor with one compare-and-swap (TestKillReaderLoop kills it)")
+				}
+				o := newOpts(t, s, scb.Queue)
+				w := create(t, "kill", o)
+				var r *scb.Reader
+				if s == scb.Flock {
+					// Open all along: it finds the death when it next
+					// takes, not when it opens.
+					r = openReader(t, "kill", at(o))
+					_, err := r.Pop()
+					require.Same(t, scb.ErrEmpty, err)
+				}
+				require.NoError(t, w.Push(100))
+				require.NoError(t, w.Push(101))
+				p := childtest.Start(t, "take-step", map[string]string{
+					"DIR": o.Dir, "NAME": "kill", "HOW": c.how, "STEP": c.step,
+				})
+				p.Expect("at")
+				p.Kill()
+				if r == nil {
+					// The one Atomic reader role is free once the child
+					// is dead.
+					ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+					defer cancel()
+					var err error
+					r, err = scb.OpenReaderWait(ctx, "kill", at(o))
+					require.NoError(t, err)
+					defer r.Close()
+				}
+				type got struct {
+					v, pos uint64
+					d      int
+				}
+				var all []got
+				for {
+					v, l, err := r.Take()
+					if err == scb.ErrEmpty {
+						break
+					}
+					require.NoError(t, err)
+					all = append(all, got{v, l.Pos(), l.Deliveries()})
+					require.NoError(t, l.Ack())
+				}
+				want := []got{{100, 0, 2}, {101, 1, 1}}
+				if !c.redeliver {
+					want = want[1:]
+				}
+				assert.Equal(t, want, all, "item 0 again only if the dead reader had not acknowledged it, at its position")
+				require.NoError(t, w.Push(102))
+				assert.Equal(t, 1, w.Len(), "the ring moved on: nothing holds the read cursor")
+			})
+		}
+	})
+}
