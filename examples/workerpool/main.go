@@ -9,15 +9,16 @@
 //     worker killed before that leaves the job to the next worker that
 //     takes (scb finds the dead worker's lock free and gives its jobs
 //     back, first);
-//
 //   - the effect is keyed by the job's position in the queue, which a
 //     job keeps when it comes again, so a job whose worker died after
 //     applying it but before acknowledging it is recognised and only
 //     acknowledged (here the effect store is a directory with one file
 //     per position, linked into place whole and exclusively).
 //
-//     go run ./examples/workerpool               # a coordinator and its child processes
-//     go run ./examples/workerpool -kill 0       # the same without kills
+// Run it:
+//
+//	go run ./examples/workerpool               # a coordinator and its child processes
+//	go run ./examples/workerpool -kill 0       # the same without kills
 //
 // The roles also run alone, in any order (the buffer lives in
 // scb.DefaultDir() unless -dir says otherwise; remove it with scb rm jobs):
