@@ -252,6 +252,23 @@ func TestNoAllocations(t *testing.T) {
 				r.Release()
 			},
 			"empty and full": func() { r.Pop(); r.PopInto(dst) },
+			"Take/Ack": func() {
+				w.Push(1)
+				_, l, _ := r.Take()
+				l.Ack()
+			},
+			"TakeWait/GiveBack/Ack": func() {
+				w.PushWait(ctx, 1)
+				_, l, _ := r.TakeWait(ctx)
+				l.GiveBack()
+				_, l, _ = r.TakeWait(ctx)
+				l.Ack()
+			},
+			"TakeBytes/Ack": func() {
+				w.PushBytes(p)
+				_, l, _ := r.TakeBytes(buf)
+				l.Ack()
+			},
 		}
 		for name, f := range calls {
 			f() // warm up

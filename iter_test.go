@@ -319,6 +319,23 @@ func TestIteratorAllocations(t *testing.T) {
 				}
 			},
 		}
+		if m == scb.Queue {
+			loops["Leases"] = func() {
+				for v := range uint64(n) {
+					w.Push(v)
+				}
+				k := 0
+				for l, err := range r.Leases(ctx) {
+					if err != nil {
+						break
+					}
+					l.Ack()
+					if k++; k == n {
+						break
+					}
+				}
+			}
+		}
 		for name, f := range loops {
 			f() // warm up
 			allocs := testing.AllocsPerRun(20, f)

@@ -122,6 +122,58 @@ func (t *TypedReader[T]) PopWait(ctx context.Context) (T, error) {
 	return t.pop(orBackground(ctx))
 }
 
+// Take takes the next item under a lease and decodes it as a T: Pop's
+// decoding and Reader.Take's lease (the item is consumed only when the
+// lease is acknowledged). An item whose length is not binary.Size(T) is
+// acknowledged (it can never be read as a T) and reported with an error
+// matching ErrRange.
+func (t *TypedReader[T]) Take() (T, Lease, error) {
+	return t.take(noWait)
+}
+
+// TakeWait is Take that waits for an item while there is none to take,
+// until ctx is done.
+func (t *TypedReader[T]) TakeWait(ctx context.Context) (T, Lease, error) {
+	return t.take(orBackground(ctx))
+}
+
+func (t *TypedReader[T]) take(ctx context.Context) (T, Lease, error) {
+	var v T
+	var l Lease
+	var err error
+	if t.r.lay.ItemSize <= stackItem {
+		var a [stackItem]byte
+		l, err = t.takeInto(ctx, a[:t.r.lay.ItemSize], &v)
+		return v, l, err
+	}
+	bp := t.c.get()
+	l, err = t.takeInto(ctx, *bp, &v)
+	t.c.put(bp)
+	return v, l, err
+}
+
+// takeInto takes one item under a lease through buf, of ItemSize bytes,
+// and decodes it into *v, which it leaves zero on error.
+func (t *TypedReader[T]) takeInto(ctx context.Context, buf []byte, v *T) (Lease, error) {
+	var n int
+	var l Lease
+	var err error
+	if ctx == noWait {
+		n, l, err = t.r.TakeBytes(buf)
+	} else {
+		n, l, err = t.r.TakeBytesWait(ctx, buf)
+	}
+	if err != nil {
+		return Lease{}, err
+	}
+	if n != t.c.size {
+		l.Ack()
+		return Lease{}, t.r.wrap("take", fmt.Errorf("%w: item of %d bytes is not a %s of %d", ErrRange, n, t.c.name, t.c.size))
+	}
+	t.c.decode(unsafe.Pointer(v), buf[:n])
+	return l, nil
+}
+
 func (t *TypedReader[T]) pop(ctx context.Context) (T, error) {
 	var v T
 	if t.r.lay.ItemSize <= stackItem {

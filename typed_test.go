@@ -442,3 +442,44 @@ func TestTypedHugeTypes(t *testing.T) {
 	require.ErrorIs(t, err, scb.ErrInvalidOptions)
 	assert.Less(t, time.Since(start), 5*time.Second)
 }
+
+// TestTypedTake: typed items under leases, given back and acknowledged,
+// without allocating.
+func TestTypedTake(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := newOpts(t, s, scb.Queue)
+		o.ItemSize = 26
+		w := create(t, "t", o)
+		r := openReader(t, "t", at(o))
+		tw, tr := typedPair[reading](t, w, r)
+		in := reading{Sensor: 7, Time: 42, Value: math.E}
+		require.NoError(t, tw.Push(in))
+		got, l, err := tr.Take()
+		require.NoError(t, err)
+		assert.Equal(t, in, got)
+		require.NoError(t, l.GiveBack())
+		ctx := context.Background()
+		got, l, err = tr.TakeWait(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, in, got)
+		assert.Equal(t, 2, l.Deliveries())
+		assert.Equal(t, uint64(0), l.Pos())
+		require.NoError(t, l.Ack())
+		_, _, err = tr.Take()
+		assert.Same(t, scb.ErrEmpty, err)
+
+		require.NoError(t, w.PushBytes([]byte("short")))
+		_, _, err = tr.Take()
+		require.ErrorIs(t, err, scb.ErrRange, "an item of another size")
+		assert.Zero(t, r.Len(), "and it is consumed, as Pop consumes it")
+
+		if !raceEnabled {
+			allocs := testing.AllocsPerRun(100, func() {
+				tw.Push(in)
+				_, l, _ := tr.Take()
+				l.Ack()
+			})
+			assert.Zero(t, allocs)
+		}
+	})
+}
