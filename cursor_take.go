@@ -210,11 +210,10 @@ func (c *queueReader) takeReturned(lease bool) (p uint64, deliveries int, ok boo
 			continue
 		}
 		if w.Kind() == layout.Returned {
+			// A lease, also for a plain read, so that the item keeps its
+			// deliveries if the read gives it back.
 			d := w.Deliveries() + 1
 			mark := layout.StateOf(layout.Leased, p, length, c.token, d)
-			if !lease {
-				mark = layout.StateOf(runKind, p, length, c.token, 1)
-			}
 			if atomic.CompareAndSwapUint64(c.state(p), uint64(w), uint64(mark)) {
 				return p, d, true
 			}
@@ -234,7 +233,7 @@ func (c *queueReader) retake(p uint64) bool {
 	if !w.Of(p, length) || w.Kind() != layout.Returned {
 		return false
 	}
-	return atomic.CompareAndSwapUint64(c.state(p), uint64(w), uint64(layout.StateOf(runKind, p, length, c.token, 1)))
+	return atomic.CompareAndSwapUint64(c.state(p), uint64(w), uint64(layout.StateOf(layout.Leased, p, length, c.token, w.Deliveries()+1)))
 }
 
 // done marks the n items from p, taken by this handle, consumed (one word:
@@ -296,11 +295,17 @@ func (c *queueReader) unrun(p uint64, n, i int) (bool, error) {
 }
 
 // settleItem marks item q of a run this handle holds consumed (Done) or
-// given back (Returned, not counting the delivery).
+// given back (Returned, not counting the delivery: a returned item taken
+// again for a plain read, marked Leased, keeps the deliveries it had).
 func (c *queueReader) settleItem(q uint64, consumed bool) {
-	s := layout.StateOf(layout.Returned, q, c.ring.Length, 0, 0)
-	if consumed {
-		s = layout.StateOf(layout.Done, q, c.ring.Length, 0, 1)
+	length := c.ring.Length
+	s := layout.StateOf(layout.Done, q, length, 0, 1)
+	if !consumed {
+		d := 0
+		if w := layout.State(atomic.LoadUint64(c.state(q))); w.Of(q, length) && w.Kind() == layout.Leased {
+			d = w.Deliveries() - 1
+		}
+		s = layout.StateOf(layout.Returned, q, length, 0, d)
 	}
 	atomic.StoreUint64(c.state(q), uint64(s))
 }

@@ -223,8 +223,9 @@ type opsState struct {
 	// The model. items holds every item ever written, by position; head is
 	// len(items).
 	items [][]byte
-	tail  uint64   // Queue: the shared read cursor
-	pos   []uint64 // Broadcast: each reader's cursor
+	tail  uint64         // Queue: the shared read cursor
+	pos   []uint64       // Broadcast: each reader's cursor
+	taken map[uint64]int // Queue: how many times each position was taken under a lease
 }
 
 func (s *opsState) head() uint64 { return uint64(len(s.items)) }
@@ -255,6 +256,7 @@ var fuzzOps = []fuzzOp{
 	{"PopBytesInto", opPopBytesInto},
 	{"Claim", opClaim},
 	{"Peek", opPeek},
+	{"Take+Ack", opTakeAck},
 }
 
 // batchValue is the j-th value of a batch chosen by arg: of every size in
@@ -762,4 +764,40 @@ func TestWriteFuzzCorpus(t *testing.T) {
 		write("FuzzOps", i, fmt.Sprintf("byte(%q)", cfg), fmt.Sprintf("byte(%q)", length), fmt.Sprintf("byte(%q)", size),
 			fmt.Sprintf("[]byte(%q)", randomProgram(rng, 200)))
 	}
+}
+
+// opTakeAck takes the next item under a lease and acknowledges it, or,
+// when arg's top bit is set, gives it back (it stays next, and counts one
+// more delivery when taken again).
+func opTakeAck(s *opsState, arg byte) {
+	i := int(arg) % len(s.readers)
+	v, l, err := s.readers[i].Take()
+	if !s.queue {
+		require.ErrorIs(s.t, err, scb.ErrUnsupported, "Take on Broadcast")
+		return
+	}
+	item, want := s.next(i)
+	if want == nil {
+		if _, ok := modelDecode(item); !ok {
+			want = scb.ErrRange
+		}
+	}
+	s.check("Take", err, want)
+	if want != nil {
+		return
+	}
+	wv, _ := modelDecode(item)
+	require.Equal(s.t, wv, v, "Take")
+	if s.taken == nil {
+		s.taken = map[uint64]int{}
+	}
+	s.taken[s.tail]++
+	require.Equal(s.t, s.tail, l.Pos(), "Take: position")
+	require.Equal(s.t, s.taken[s.tail], l.Deliveries(), "Take: deliveries of position %d", s.tail)
+	if arg&0x80 != 0 {
+		require.NoError(s.t, l.GiveBack())
+		return
+	}
+	require.NoError(s.t, l.Ack())
+	s.advance(i)
 }
