@@ -48,6 +48,16 @@ type Info struct {
 	WriterPid int
 	ReaderPid int
 
+	// Taken counts, in Queue mode, the unread items that readers have
+	// taken and not consumed: being read, leased, or given back and
+	// waiting to be taken again (Returned counts those). Leases counts the
+	// leases outstanding by holder: a Flock reader's holder slot + 1, or 1
+	// for the Atomic reader. A holder that died is counted until a reader
+	// that takes finds it gone and takes its items back.
+	Taken    int
+	Returned int
+	Leases   map[int]int
+
 	// ReadersWaiting and WritersWaiting count the times blocking calls
 	// went to sleep in the kernel, waiting for items or for room, since the
 	// other side last woke them (on Linux; elsewhere they poll, and the
@@ -136,9 +146,9 @@ func statFile(name string, c config) (Info, error) {
 		return Info{}, err
 	}
 	defer f.Close()
-	// Map the header page read-only to load the cursors atomically: a
-	// plain read(2) may copy a cursor that is being stored byte by byte.
-	hdr, err := mmap.MapRegion(f, layout.HeaderSize, mmap.RDONLY, 0, 0)
+	// Map the header page, and a Queue's state words, read-only to load
+	// them atomically: a plain read(2) may copy a word being stored.
+	hdr, err := mmap.MapRegion(f, int(g.SlotsOffset()), mmap.RDONLY, 0, 0)
 	if err != nil {
 		return Info{}, fmt.Errorf("map the header of %s: %w", f.Name(), err)
 	}
@@ -178,7 +188,38 @@ func statFile(name string, c config) (Info, error) {
 	}
 	info.Consumed = tail
 	info.Unread = int(head - tail)
+	ring := layout.NewRing(base, g)
+	info.Taken, info.Returned, info.Leases = takenOf(&ring, tail, head)
 	return info, nil
+}
+
+// takenOf counts, in the Queue buffer ring whose read and write cursors
+// were tail and head, the items taken and not consumed, those of them
+// given back, and the leases by holder token.
+func takenOf(ring *layout.Ring, tail, head uint64) (taken, returned int, leases map[int]int) {
+	end := min(max(atomic.LoadUint64(ring.TCur), tail), head)
+	for p := tail; p < end; {
+		w := layout.State(atomic.LoadUint64(ring.State(p)))
+		if !w.Of(p, ring.Length) {
+			p++
+			continue
+		}
+		n := span(w)
+		switch w.Kind() {
+		case layout.Returned:
+			returned++
+		case layout.Leased:
+			if leases == nil {
+				leases = map[int]int{}
+			}
+			leases[int(w.Token())]++
+		}
+		if w.Kind() != layout.Done {
+			taken += int(n)
+		}
+		p += n
+	}
+	return taken, returned, leases
 }
 
 // listDir stats every *.scb file with a valid buffer name in c.Dir.

@@ -385,3 +385,67 @@ func takeAtOnce(t *testing.T, s scb.Strategy, length, readers int, mixed bool, p
 		require.Equal(t, 1, n, "item %x", v)
 	}
 }
+
+// TestStatCountsLeases: Stat counts the items taken and not consumed, those
+// given back, and the leases by holder, while readers hold them; a dead
+// holder's leases (here a closed reader's, given back by Close) are
+// counted as given back until taken again.
+func TestStatCountsLeases(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := newOpts(t, s, scb.Queue)
+		w := create(t, "st", o)
+		r1 := openReader(t, "st", at(o))
+		for i := range 6 {
+			require.NoError(t, w.Push(uint64(i)))
+		}
+		info, err := scb.Stat("st", at(o))
+		require.NoError(t, err)
+		assert.Zero(t, info.Taken)
+		assert.Zero(t, info.Returned)
+		assert.Empty(t, info.Leases)
+
+		var held []scb.Lease
+		for range 3 {
+			_, l, err := r1.Take()
+			require.NoError(t, err)
+			held = append(held, l)
+		}
+		require.NoError(t, held[0].Ack())
+		info, err = scb.Stat("st", at(o))
+		require.NoError(t, err)
+		assert.Equal(t, 2, info.Taken)
+		assert.Equal(t, 5, info.Unread, "leased items are unread until acknowledged")
+		require.Len(t, info.Leases, 1)
+		for _, n := range info.Leases {
+			assert.Equal(t, 2, n)
+		}
+
+		if s == scb.Flock {
+			r2 := openReader(t, "st", at(o))
+			_, _, err = r2.Take()
+			require.NoError(t, err)
+			info, err = scb.Stat("st", at(o))
+			require.NoError(t, err)
+			assert.Equal(t, 3, info.Taken)
+			assert.Len(t, info.Leases, 2, "one entry per holder")
+		}
+
+		require.NoError(t, held[1].GiveBack())
+		info, err = scb.Stat("st", at(o))
+		require.NoError(t, err)
+		assert.Equal(t, 1, info.Returned)
+		require.NoError(t, r1.Close())
+		info, err = scb.Stat("st", at(o))
+		require.NoError(t, err)
+		assert.Equal(t, 2, info.Returned, "Close gave its lease back")
+		assert.Equal(t, info.Taken-info.Returned, sum(info.Leases))
+	})
+}
+
+func sum(m map[int]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -123,8 +125,13 @@ var statCommand = &command{
 Stat describes the buffer NAME: its geometry, mode and strategy, file and
 size, how many items were ever written and read, and how many are unread
 (for a broadcast buffer, how many the ring holds, and how many were
-overwritten). It reads the file without attaching to the buffer, so it works
-while other processes use it; the counts are a snapshot.`,
+overwritten). For a queue it also shows the unread items readers have taken
+and not yet consumed (being read, leased, or given back to be taken again)
+and the leases outstanding by holder: a holder is a reader handle, numbered
+by its holder slot in the buffer. A holder that died is counted until a
+reader that takes finds it gone and takes its items back. Stat reads the
+file without attaching to the buffer, so it works while other processes use
+it; the counts are a snapshot.`,
 	examples: `
 scb stat jobs
 scb stat jobs --json | jq .unread`,
@@ -163,6 +170,8 @@ func runStat(c *call) error {
 	} else {
 		row("consumed", "%d", info.Consumed)
 		row("unread", "%d of %d (%s)", info.Unread, info.Length, percent(info.Unread, info.Length))
+		row("taken", "%s", takenState(info))
+		row("leases", "%s", leaseState(info))
 	}
 	row("stream", "%s", streamState(info))
 	row("writer", "%s", attached(info.WriterPid, info.Strategy == scb.Atomic))
@@ -171,6 +180,33 @@ func runStat(c *call) error {
 	}
 	row("asleep", "%d readers, %d writers", info.ReadersWaiting, info.WritersWaiting)
 	return w.Flush()
+}
+
+// takenState says how many unread items readers have taken, and how many
+// of those were given back (or taken back from a holder that died).
+func takenState(i scb.Info) string {
+	if i.Returned == 0 {
+		return fmt.Sprintf("%d (being read or leased)", i.Taken)
+	}
+	return fmt.Sprintf("%d (%d given back, to be taken again first)", i.Taken, i.Returned)
+}
+
+// leaseState lists the leases outstanding by holder, in holder order.
+func leaseState(i scb.Info) string {
+	if len(i.Leases) == 0 {
+		return "none"
+	}
+	holders := slices.Sorted(maps.Keys(i.Leases))
+	var b strings.Builder
+	n := 0
+	for _, h := range holders {
+		n += i.Leases[h]
+	}
+	fmt.Fprintf(&b, "%d:", n)
+	for _, h := range holders {
+		fmt.Fprintf(&b, " holder %d has %d;", h, i.Leases[h])
+	}
+	return strings.TrimSuffix(b.String(), ";")
 }
 
 // streamState says whether a writer ended the stream.
@@ -211,6 +247,11 @@ type infoJSON struct {
 	Ended       bool      `json:"ended"`
 	WriterPid   int       `json:"writer_pid,omitempty"`
 	ReaderPid   int       `json:"reader_pid,omitempty"`
+	// Taken, Returned and Leases are scb.Info's (Queue only); JSON writes
+	// Leases' holder keys as strings.
+	Taken    int         `json:"taken"`
+	Returned int         `json:"returned"`
+	Leases   map[int]int `json:"leases,omitempty"`
 	// ReadersWaiting and WritersWaiting are scb.Info's sleeper counts.
 	ReadersWaiting int `json:"readers_waiting"`
 	WritersWaiting int `json:"writers_waiting"`
@@ -234,6 +275,9 @@ func infoJSONOf(i scb.Info) infoJSON {
 		Ended:       i.Ended,
 		WriterPid:   i.WriterPid,
 		ReaderPid:   i.ReaderPid,
+		Taken:       i.Taken,
+		Returned:    i.Returned,
+		Leases:      i.Leases,
 
 		ReadersWaiting: i.ReadersWaiting,
 		WritersWaiting: i.WritersWaiting,

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"strconv"
 	"time"
 
@@ -426,7 +428,7 @@ func isSpace(c byte) bool {
 
 var popCommand = &command{
 	name:    "pop",
-	usage:   "NAME [-n N] [--wait] [--timeout D] [--follow] [--bytes]",
+	usage:   "NAME [-n N] [--wait] [--timeout D] [--follow] [--bytes] [--lease [-- COMMAND...]]",
 	summary: "pop items and print them, one per line",
 	help: `
 Pop reads items from the buffer NAME and prints them on standard output, one
@@ -455,6 +457,17 @@ broadcast buffer nothing is consumed: each pop starts at the oldest item the
 buffer still holds. If the writer overwrites items before pop reads them, pop
 says how many were lost on standard error and goes on.
 
+With --lease (a queue only) pop takes each item under a lease and
+acknowledges it only once it has written it out, so an item is not lost
+when pop is killed or its output cannot be written: it goes, first, to the
+next reader that takes. With a command after --, pop runs the command once
+per item instead of printing it, with the item on the command's standard
+input (as pop would print it) and its position and deliveries in the
+environment (SCB_POS, SCB_DELIVERIES); the item is acknowledged when the
+command exits with status 0, and given back otherwise, and pop then stops
+with status 1, naming the command's status. An item delivered again (its first holder died
+or gave it back) has SCB_DELIVERIES above 1 and the same SCB_POS.
+
 A buffer file of another user in a directory anyone can write to, such as
 /dev/shm, is refused unless --allow-other-owner is given: whoever planted it
 there controls what it holds.`,
@@ -464,7 +477,8 @@ scb pop jobs -n 100
 scb pop jobs --wait --timeout 10s
 scb pop jobs --follow | while read v; do echo "got $v"; done
 while v=$(scb pop jobs); do echo "$v"; done     # drain a queue
-scb pop --bytes lines -n 10`,
+scb pop --bytes lines -n 10
+scb pop jobs --follow --lease -- sh -c 'process "$(cat)"'   # each job done, or given back`,
 	run: runPop,
 }
 
@@ -475,13 +489,17 @@ func runPop(c *call) error {
 	timeout := c.durationFlag("timeout", 0, "wait at most `D` in all, such as 2s (implies --wait)")
 	follow := c.flags.Bool("follow", false, "keep printing items as they arrive, until interrupted")
 	asBytes := c.flags.Bool("bytes", false, "print each item's raw bytes instead of an integer")
+	lease := c.flags.Bool("lease", false, "take each item under a lease, acknowledged once written out (or once the command after -- succeeds)")
 	other := c.otherOwnerFlag()
-	if err := c.parse("NAME"); err != nil {
+	if err := c.parse("NAME", "[COMMAND...]"); err != nil {
 		return err
 	}
-	name := c.args[0]
+	name, command := c.args[0], c.args[1:]
 	if *follow && c.isSet("n") {
 		return c.usagef("--follow prints every item; it takes no -n")
+	}
+	if len(command) > 0 && !*lease {
+		return c.usagef("a command after -- needs --lease")
 	}
 
 	ctx := c.ctx
@@ -516,12 +534,22 @@ func runPop(c *call) error {
 	out := bufio.NewWriterSize(c.stdout, 64<<10)
 	line := make([]byte, 0, 32)
 
-	// pop reads one item into line, waiting or not.
+	// pop reads one item into line, waiting or not; with --lease it keeps
+	// the item's lease in held, for done.
+	var held scb.Lease
 	pop := func(wait bool) error {
 		var v uint64
 		var k int
 		var err error
 		switch {
+		case *lease && *asBytes && wait:
+			k, held, err = r.TakeBytesWait(ctx, item)
+		case *lease && *asBytes:
+			k, held, err = r.TakeBytes(item)
+		case *lease && wait:
+			v, held, err = r.TakeWait(ctx)
+		case *lease:
+			v, held, err = r.Take()
 		case *asBytes && wait:
 			k, err = r.PopBytesWait(ctx, item)
 		case *asBytes:
@@ -572,6 +600,19 @@ func runPop(c *call) error {
 			popErr = err
 			break
 		}
+		if *lease {
+			// The item is acknowledged only once it is written out (or
+			// the command succeeded), and given back otherwise.
+			if err := c.deliver(out, line, command, held); err != nil {
+				held.GiveBack()
+				return c.fail(name, err)
+			}
+			if err := held.Ack(); err != nil {
+				return c.fail(name, err)
+			}
+			printed++
+			continue
+		}
 		if _, err := out.Write(line); err != nil {
 			return c.fail(name, fmt.Errorf("write standard output: %w", err))
 		}
@@ -607,4 +648,37 @@ func unwrapScb(err error) error {
 		return se.Err
 	}
 	return err
+}
+
+// deliver hands a leased item on: it writes line out and flushes it, or,
+// with a command, runs the command with line on its standard input and the
+// lease's position and deliveries in its environment. It fails unless the
+// item got out: then the caller gives the item back.
+func (c *call) deliver(out *bufio.Writer, line []byte, command []string, l scb.Lease) error {
+	if len(command) == 0 {
+		if _, err := out.Write(line); err != nil {
+			return fmt.Errorf("write standard output: %w", err)
+		}
+		if err := out.Flush(); err != nil {
+			return fmt.Errorf("write standard output: %w", err)
+		}
+		return nil
+	}
+	if err := out.Flush(); err != nil {
+		return fmt.Errorf("write standard output: %w", err)
+	}
+	cmd := exec.CommandContext(c.ctx, command[0], command[1:]...)
+	cmd.Stdin = bytes.NewReader(line)
+	cmd.Stdout, cmd.Stderr = c.stdout, c.stderr
+	cmd.Env = append(os.Environ(),
+		"SCB_POS="+strconv.FormatUint(l.Pos(), 10),
+		"SCB_DELIVERIES="+strconv.Itoa(l.Deliveries()))
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return fmt.Errorf("%s: %w (item at position %d given back)", command[0], err, l.Pos())
+		}
+		return err
+	}
+	return nil
 }
