@@ -132,6 +132,23 @@ func forEachStrategy(t *testing.T, f func(t *testing.T, s scb.Strategy)) {
 	}
 }
 
+// needLeases skips a leased-read test of a Flock buffer where there are
+// no holder locks (macOS, the BSDs), after checking that Take says so with
+// ErrUnsupported.
+func needLeases(t *testing.T, s scb.Strategy) {
+	t.Helper()
+	if s != scb.Flock || scb.LockWords {
+		return
+	}
+	o := newOpts(t, s, scb.Queue)
+	w := create(t, "noleases", o)
+	r := openReader(t, "noleases", at(o))
+	require.NoError(t, w.Push(1))
+	_, _, err := r.Take()
+	require.ErrorIs(t, err, scb.ErrUnsupported)
+	t.Skip("no holder locks on this platform: Flock readers take under the file lock, without leases")
+}
+
 // forEachMode runs f as a subtest "<mode>" for every mode.
 func forEachMode(t *testing.T, f func(t *testing.T, m scb.Mode)) {
 	t.Helper()

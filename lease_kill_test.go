@@ -81,9 +81,7 @@ func TestReaderKilledAtEveryStep(t *testing.T) {
 		{"giveback", "returned", true},
 	}
 	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
-		if s == scb.Flock && !scb.LockWords {
-			t.Skip("no holder locks on this platform: Flock readers take under the file lock, without leases")
-		}
+		needLeases(t, s)
 		for _, c := range cases {
 			t.Run(c.how+"/"+c.step, func(t *testing.T) {
 				if c.how == "pop" && s == scb.Atomic {

@@ -23,6 +23,7 @@ import (
 
 func TestLeaseAckAndGiveBack(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		needLeases(t, s)
 		o := newOpts(t, s, scb.Queue)
 		o.Length = 4
 		w := create(t, "lease", o)
@@ -74,6 +75,7 @@ func TestLeaseAckAndGiveBack(t *testing.T) {
 // finds the ring full until they are acknowledged.
 func TestLeasesKeepTheirSlots(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		needLeases(t, s)
 		o := newOpts(t, s, scb.Queue)
 		o.Length = 2
 		w := create(t, "full", o)
@@ -97,6 +99,7 @@ func TestLeasesKeepTheirSlots(t *testing.T) {
 // still holds; the next reader gets them first.
 func TestCloseGivesLeasesBack(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		needLeases(t, s)
 		o := newOpts(t, s, scb.Queue)
 		w := create(t, "close", o)
 		for i := range 3 {
@@ -132,6 +135,7 @@ func TestCloseGivesLeasesBack(t *testing.T) {
 
 func TestLeaseForms(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		needLeases(t, s)
 		o := newOpts(t, s, scb.Queue)
 		o.ItemSize = 16
 		w := create(t, "forms", o)
@@ -189,6 +193,7 @@ func TestLeasesNeedAQueue(t *testing.T) {
 
 func TestLeasesIterator(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		needLeases(t, s)
 		o := newOpts(t, s, scb.Queue)
 		w := create(t, "iter", o)
 		r := openReader(t, "iter", at(o))
@@ -259,6 +264,9 @@ func TestReadersTakeAtOnce(t *testing.T) {
 	for _, length := range []int{2, 3, 16, 100} {
 		for _, mixed := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%d/mixed=%v", length, mixed), func(t *testing.T) {
+				if mixed {
+					needLeases(t, scb.Flock)
+				}
 				takeAtOnce(t, scb.Flock, length, 3, mixed, per)
 			})
 		}
@@ -392,6 +400,7 @@ func takeAtOnce(t *testing.T, s scb.Strategy, length, readers int, mixed bool, p
 // counted as given back until taken again.
 func TestStatCountsLeases(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		needLeases(t, s)
 		o := newOpts(t, s, scb.Queue)
 		w := create(t, "st", o)
 		r1 := openReader(t, "st", at(o))

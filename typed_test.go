@@ -447,6 +447,7 @@ func TestTypedHugeTypes(t *testing.T) {
 // without allocating.
 func TestTypedTake(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		needLeases(t, s)
 		o := newOpts(t, s, scb.Queue)
 		o.ItemSize = 26
 		w := create(t, "t", o)
