@@ -200,7 +200,7 @@ func takenOf(ring *layout.Ring, tail, head uint64) (taken, returned int, leases 
 	end := min(max(atomic.LoadUint64(ring.TCur), tail), head)
 	for p := tail; p < end; {
 		w := layout.State(atomic.LoadUint64(ring.State(p)))
-		if !w.Of(p, ring.Length) {
+		if !w.Of(p, ring.Laps) {
 			p++
 			continue
 		}

@@ -90,6 +90,20 @@ func BenchmarkOps(b *testing.B) {
 					}
 				}
 			})
+			b.Run("push-take-ack-8B", func(b *testing.B) {
+				for i := range b.N {
+					if err := w8.PushWait(ctx, uint64(i)); err != nil {
+						b.Fatal(err)
+					}
+					_, l, err := r8.TakeWait(ctx)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := l.Ack(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		})
 	}
 }

@@ -317,7 +317,7 @@ func (r *queueReader) empty() (bool, mark) {
 	if idle && t > rr {
 		// A returned item whose count a dying reader did not bump holds
 		// the read cursor (takeReturned finds it there).
-		if w := layout.State(atomic.LoadUint64(r.ring.State(rr))); w.Of(rr, r.ring.Length) && w.Kind() == layout.Returned {
+		if w := layout.State(atomic.LoadUint64(r.ring.State(rr))); w.Of(rr, r.ring.Laps) && w.Kind() == layout.Returned {
 			idle = false
 		}
 	}

@@ -124,7 +124,7 @@ const anywhere = ^uint64(0)
 // anywhere): where the first untaken item is elsewhere it takes nothing
 // and returns ErrEmpty.
 func (c *queueReader) takeNewAt(k int, lease bool, at uint64) (p uint64, n int, err error) {
-	length := c.ring.Length
+	laps := c.ring.Laps
 	for {
 		e := atomic.LoadUint64(c.ring.End) // first: see refresh
 		rr, t, h, err := c.cursors()
@@ -153,7 +153,7 @@ func (c *queueReader) takeNewAt(k int, lease bool, at uint64) (p uint64, n int, 
 			n = int(min(uint64(k), h-p, 255))
 		}
 		w := layout.State(atomic.LoadUint64(c.state(p)))
-		if !w.Of(p, length) {
+		if !w.Of(p, laps) {
 			// The word is another item's: an earlier one's (p is
 			// untaken), unless this reader slept while the ring moved on
 			// and the slot now holds a later item. The read cursor tells:
@@ -161,9 +161,9 @@ func (c *queueReader) takeNewAt(k int, lease bool, at uint64) (p uint64, n int, 
 			if atomic.LoadUint64(c.ring.RCur) > p {
 				continue
 			}
-			mark := layout.StateOf(layout.Leased, p, length, c.token, 1)
+			mark := layout.StateOf(layout.Leased, p, laps, c.token, 1)
 			if !lease {
-				mark = layout.StateOf(runKind, p, length, c.token, n)
+				mark = layout.StateOf(runKind, p, laps, c.token, n)
 			}
 			if atomic.CompareAndSwapUint64(c.state(p), uint64(w), uint64(mark)) {
 				if takeStep != nil {
@@ -176,7 +176,7 @@ func (c *queueReader) takeNewAt(k int, lease bool, at uint64) (p uint64, n int, 
 				return p, n, nil
 			}
 			w = layout.State(atomic.LoadUint64(c.state(p)))
-			if !w.Of(p, length) {
+			if !w.Of(p, laps) {
 				continue // the slot moved on: start again from the cursors
 			}
 		}
@@ -191,21 +191,21 @@ func (c *queueReader) takeNewAt(k int, lease bool, at uint64) (p uint64, n int, 
 // moves.
 func (c *queueReader) takeReturned(lease bool) (p uint64, deliveries int, ok bool) {
 	returns := atomic.LoadUint32(c.ring.Returns)
-	length := c.ring.Length
+	laps := c.ring.Laps
 	rr := atomic.LoadUint64(c.ring.RCur)
 	if returns == c.returns.Load() {
 		// Nothing given back since this reader last looked, unless a
 		// reader died between marking an item Returned and counting it:
 		// then the item ends at the read cursor, which it holds, and is
 		// found there.
-		if w := layout.State(atomic.LoadUint64(c.state(rr))); !w.Of(rr, length) || w.Kind() != layout.Returned {
+		if w := layout.State(atomic.LoadUint64(c.state(rr))); !w.Of(rr, laps) || w.Kind() != layout.Returned {
 			return 0, 0, false
 		}
 	}
 	end := max(atomic.LoadUint64(c.ring.TCur), rr)
 	for p = rr; p < end; {
 		w := layout.State(atomic.LoadUint64(c.state(p)))
-		if !w.Of(p, length) {
+		if !w.Of(p, laps) {
 			p++ // (only inside a run, which the walk skips: the cursors moved)
 			continue
 		}
@@ -213,7 +213,7 @@ func (c *queueReader) takeReturned(lease bool) (p uint64, deliveries int, ok boo
 			// A lease, also for a plain read, so that the item keeps its
 			// deliveries if the read gives it back.
 			d := w.Deliveries() + 1
-			mark := layout.StateOf(layout.Leased, p, length, c.token, d)
+			mark := layout.StateOf(layout.Leased, p, laps, c.token, d)
 			if atomic.CompareAndSwapUint64(c.state(p), uint64(w), uint64(mark)) {
 				return p, d, true
 			}
@@ -228,19 +228,19 @@ func (c *queueReader) takeReturned(lease bool) (p uint64, deliveries int, ok boo
 // retake takes item p for a plain read if it is Returned, as a run of
 // one, and reports whether it did.
 func (c *queueReader) retake(p uint64) bool {
-	length := c.ring.Length
+	laps := c.ring.Laps
 	w := layout.State(atomic.LoadUint64(c.state(p)))
-	if !w.Of(p, length) || w.Kind() != layout.Returned {
+	if !w.Of(p, laps) || w.Kind() != layout.Returned {
 		return false
 	}
-	return atomic.CompareAndSwapUint64(c.state(p), uint64(w), uint64(layout.StateOf(layout.Leased, p, length, c.token, w.Deliveries()+1)))
+	return atomic.CompareAndSwapUint64(c.state(p), uint64(w), uint64(layout.StateOf(layout.Leased, p, laps, c.token, w.Deliveries()+1)))
 }
 
 // done marks the n items from p, taken by this handle, consumed (one word:
 // Done with the count), and moves the read cursor past Done items. It
 // reports whether the read cursor moved.
 func (c *queueReader) done(p uint64, n int) (bool, error) {
-	atomic.StoreUint64(c.state(p), uint64(layout.StateOf(layout.Done, p, c.ring.Length, 0, n)))
+	atomic.StoreUint64(c.state(p), uint64(layout.StateOf(layout.Done, p, c.ring.Laps, 0, n)))
 	return c.advance()
 }
 
@@ -248,9 +248,9 @@ func (c *queueReader) done(p uint64, n int) (bool, error) {
 // It fails with ErrNotClaimed if the word does not say so (acknowledged
 // or given back already).
 func (c *queueReader) ack(p uint64, d int) (bool, error) {
-	length := c.ring.Length
-	leased := layout.StateOf(layout.Leased, p, length, c.token, d)
-	if !atomic.CompareAndSwapUint64(c.state(p), uint64(leased), uint64(layout.StateOf(layout.Done, p, length, 0, 1))) {
+	laps := c.ring.Laps
+	leased := layout.StateOf(layout.Leased, p, laps, c.token, d)
+	if !atomic.CompareAndSwapUint64(c.state(p), uint64(leased), uint64(layout.StateOf(layout.Done, p, laps, 0, 1))) {
 		return false, ErrNotClaimed
 	}
 	if takeStep != nil {
@@ -263,12 +263,12 @@ func (c *queueReader) ack(p uint64, d int) (bool, error) {
 // Returned: the next taker gets it first. With d one less, the item counts
 // as not delivered (a read that could not return it).
 func (c *queueReader) giveBack(p uint64, d int, uncount bool) error {
-	length := c.ring.Length
-	leased := layout.StateOf(layout.Leased, p, length, c.token, d)
+	laps := c.ring.Laps
+	leased := layout.StateOf(layout.Leased, p, laps, c.token, d)
 	if uncount {
 		d--
 	}
-	if !atomic.CompareAndSwapUint64(c.state(p), uint64(leased), uint64(layout.StateOf(layout.Returned, p, length, 0, d))) {
+	if !atomic.CompareAndSwapUint64(c.state(p), uint64(leased), uint64(layout.StateOf(layout.Returned, p, laps, 0, d))) {
 		return ErrNotClaimed
 	}
 	if takeStep != nil {
@@ -298,14 +298,14 @@ func (c *queueReader) unrun(p uint64, n, i int) (bool, error) {
 // given back (Returned, not counting the delivery: a returned item taken
 // again for a plain read, marked Leased, keeps the deliveries it had).
 func (c *queueReader) settleItem(q uint64, consumed bool) {
-	length := c.ring.Length
-	s := layout.StateOf(layout.Done, q, length, 0, 1)
+	laps := c.ring.Laps
+	s := layout.StateOf(layout.Done, q, laps, 0, 1)
 	if !consumed {
 		d := 0
-		if w := layout.State(atomic.LoadUint64(c.state(q))); w.Of(q, length) && w.Kind() == layout.Leased {
+		if w := layout.State(atomic.LoadUint64(c.state(q))); w.Of(q, laps) && w.Kind() == layout.Leased {
 			d = w.Deliveries() - 1
 		}
-		s = layout.StateOf(layout.Returned, q, length, 0, d)
+		s = layout.StateOf(layout.Returned, q, laps, 0, d)
 	}
 	atomic.StoreUint64(c.state(q), uint64(s))
 }
@@ -317,7 +317,7 @@ func (c *queueReader) settleItem(q uint64, consumed bool) {
 // sequentially consistent, as are the mover's compare-and-swap and its
 // load of R, so one of the two sees the other.
 func (c *queueReader) advance() (bool, error) {
-	length := c.ring.Length
+	laps := c.ring.Laps
 	moved := false
 	for {
 		rr := atomic.LoadUint64(c.ring.RCur)
@@ -326,7 +326,7 @@ func (c *queueReader) advance() (bool, error) {
 		}
 		c.rseen = rr
 		w := layout.State(atomic.LoadUint64(c.state(rr)))
-		if !w.Of(rr, length) || w.Kind() != layout.Done {
+		if !w.Of(rr, laps) || w.Kind() != layout.Done {
 			return moved, nil
 		}
 		next := rr + span(w)
@@ -422,13 +422,13 @@ func (c *queueReader) reclaim(all bool) int {
 // deadHolder returns the token of a holder, other than this handle and
 // those in skip, that holds an item between R and T.
 func (c *queueReader) deadHolder(all bool, skip []uint16) (uint16, bool) {
-	length := c.ring.Length
+	laps := c.ring.Laps
 	rr := atomic.LoadUint64(c.ring.RCur)
 	end := max(atomic.LoadUint64(c.ring.TCur), rr)
 next:
 	for p := rr; p < end; {
 		w := layout.State(atomic.LoadUint64(c.state(p)))
-		if !w.Of(p, length) {
+		if !w.Of(p, laps) {
 			p++
 			continue
 		}
@@ -459,7 +459,7 @@ func frontier(ring *layout.Ring) {
 			return
 		}
 		w := layout.State(atomic.LoadUint64(ring.State(p)))
-		if !w.Of(p, ring.Length) || atomic.LoadUint64(ring.RCur) > p {
+		if !w.Of(p, ring.Laps) || atomic.LoadUint64(ring.RCur) > p {
 			return
 		}
 		casMax(ring.TCur, p+span(w))
@@ -474,14 +474,14 @@ func frontier(ring *layout.Ring) {
 // (any) every holder but itself is gone, whatever the token.
 func leasesOf(ring *layout.Ring, token uint16, any bool) int {
 	frontier(ring)
-	length := ring.Length
+	laps := ring.Laps
 	rr := atomic.LoadUint64(ring.RCur)
 	end := max(atomic.LoadUint64(ring.TCur), rr)
 	n := 0
 	for p := rr; p < end; {
 		sp := ring.State(p)
 		w := layout.State(atomic.LoadUint64(sp))
-		if !w.Of(p, length) {
+		if !w.Of(p, laps) {
 			p++
 			continue
 		}
@@ -493,11 +493,11 @@ func leasesOf(ring *layout.Ring, token uint16, any bool) int {
 		d := w.Deliveries()
 		if k == runKind {
 			for j := cover - 1; j >= 1; j-- {
-				atomic.StoreUint64(ring.State(p+j), uint64(layout.StateOf(layout.Returned, p+j, length, 0, 1)))
+				atomic.StoreUint64(ring.State(p+j), uint64(layout.StateOf(layout.Returned, p+j, laps, 0, 1)))
 			}
 			d = 1
 		}
-		if atomic.CompareAndSwapUint64(sp, uint64(w), uint64(layout.StateOf(layout.Returned, p, length, 0, d))) {
+		if atomic.CompareAndSwapUint64(sp, uint64(w), uint64(layout.StateOf(layout.Returned, p, laps, 0, d))) {
 			n += int(cover)
 		}
 		p += cover

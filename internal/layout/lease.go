@@ -1,5 +1,7 @@
 package layout
 
+import "math/bits"
+
 // A Queue buffer's items are taken, one slot at a time, by marking the
 // slot's state word (the states array after the header page, one uint64
 // per slot). A taker marks a slot before it moves the take cursor past
@@ -43,38 +45,58 @@ const (
 // MaxToken is the largest holder token a state word holds.
 const MaxToken = 1<<tokenBits - 1
 
-// Lap returns the lap field of item n of a ring of length slots: 1 for
-// the first pass, and never 0, so that a zero word (a new file) is no
-// item's.
-func Lap(n, length uint64) uint64 { return (n/length)%lapMod + 1 }
-
-// prevLap returns the lap field of the item that held item n's slot
-// before it (0 for the first pass).
-func prevLap(n, length uint64) uint64 {
-	if n < length {
-		return 0
-	}
-	return Lap(n-length, length)
+// Laps numbers the passes over a ring of one length. A taker works out an
+// item's lap several times per item, so a ring whose length is a power of
+// two shifts instead of dividing (a 64-bit division costs tens of cycles).
+type Laps struct {
+	length uint64
+	shift  uint8 // log2(length) if length is a power of two, else divide
+	pow2   bool
 }
 
-// StateOf returns the word of kind for item n (of a ring of length slots),
-// held by token, taken deliveries times (saturating at 255).
-func StateOf(kind uint64, n, length uint64, token uint16, deliveries int) State {
+// NewLaps returns the laps of a ring of length slots (length > 0).
+func NewLaps(length uint64) Laps {
+	l := Laps{length: length}
+	if length&(length-1) == 0 {
+		l.pow2, l.shift = true, uint8(bits.TrailingZeros64(length))
+	}
+	return l
+}
+
+// Lap returns the lap field of item n: 1 for the first pass, and never 0,
+// so that a zero word (a new file) is no item's.
+func (l Laps) Lap(n uint64) uint64 {
+	q := n >> l.shift
+	if !l.pow2 {
+		q = n / l.length
+	}
+	// q % lapMod without dividing: 2^38 is 1 modulo 2^38-1, so q is
+	// q&lapMod + q>>38 modulo lapMod, a sum below 2*lapMod.
+	m := q&lapMod + q>>(64-lapShift)
+	if m >= lapMod {
+		m -= lapMod
+	}
+	return m + 1
+}
+
+// StateOf returns the word of kind for item n (of a ring whose laps are
+// l), held by token, taken deliveries times (saturating at 255).
+func StateOf(kind uint64, n uint64, l Laps, token uint16, deliveries int) State {
 	d := uint64(min(max(deliveries, 0), maxCount))
-	return State(Lap(n, length)<<lapShift | d<<countShift | uint64(token)<<tokenShift | kind)
+	return State(l.Lap(n)<<lapShift | d<<countShift | uint64(token)<<tokenShift | kind)
 }
 
 // Untaken returns the word of item n's slot before anyone took item n:
 // the previous item's Done, or zero on the first pass.
-func Untaken(n, length uint64) State {
-	if n < length {
+func Untaken(n uint64, l Laps) State {
+	if n < l.length {
 		return 0
 	}
-	return State(prevLap(n, length)<<lapShift | Done)
+	return State(l.Lap(n-l.length)<<lapShift | Done)
 }
 
 // Of reports whether s is about item n.
-func (s State) Of(n, length uint64) bool { return uint64(s)>>lapShift == Lap(n, length) }
+func (s State) Of(n uint64, l Laps) bool { return uint64(s)>>lapShift == l.Lap(n) }
 
 // Kind returns the kind of s.
 func (s State) Kind() uint64 { return uint64(s) & (1<<kindBits - 1) }

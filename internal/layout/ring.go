@@ -31,6 +31,7 @@ type Ring struct {
 
 	Length   uint64
 	Mask     uint64 // Length-1 when Length is a power of two, else 0
+	Laps     Laps   // item numbers to laps, for state words
 	SlotSize uintptr
 	LenOff   uintptr // offset of the item length in a slot
 	DataOff  uintptr // offset of the item bytes in a slot
@@ -59,6 +60,7 @@ func NewRing(base unsafe.Pointer, g Geometry) Ring {
 		WriterPid:   At32(base, OffWriterPid),
 		ReaderPid:   At32(base, OffReaderPid),
 		Length:      g.Length,
+		Laps:        NewLaps(g.Length),
 		SlotSize:    uintptr(g.SlotSize),
 		LenOff:      uintptr(LenOffset(g.Broadcast())),
 		DataOff:     uintptr(DataOffset(uint64(g.ItemSize), g.Broadcast())),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"strings"
@@ -90,6 +91,32 @@ func TestMPMC(t *testing.T) {
 	assert.Error(t, err, "Atomic takes one writer")
 }
 
+// TestMPMCTake moves items to readers that take each under a lease and
+// acknowledge it: one Atomic reader, or three Flock readers. The readers
+// check each writer's order, and the parent the count and the sum.
+func TestMPMCTake(t *testing.T) {
+	cases := []struct {
+		via              bench.Via
+		writers, readers int
+	}{
+		{bench.Atomic, 1, 1},
+		{bench.Flock, 1, 3},
+		{bench.Flock, 2, 2},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%s/%d+%d", c.via, c.writers, c.readers), func(t *testing.T) {
+			d, err := bench.MPMCTake(c.via, c.writers, c.readers, 3001, t.TempDir())
+			if errors.Is(err, bench.ErrUnsupported) {
+				t.Skipf("%s is not available on %s", c.via, runtime.GOOS)
+			}
+			require.NoError(t, err)
+			assert.Positive(t, d)
+		})
+	}
+	_, err := bench.MPMCTake(bench.Pipe, 1, 1, 100, t.TempDir())
+	assert.Error(t, err, "a pipe has no leases")
+}
+
 // TestRunReport runs the whole suite with tiny counts and checks the
 // report's shape: every row has scb and its baselines, the rows come to
 // the Row function as they are measured, and the table and JSON render.
@@ -106,19 +133,24 @@ func TestRunReport(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Positive(t, steps)
-	require.Len(t, rep.Rows, 23)
+	require.Len(t, rep.Rows, 25)
 	assert.Equal(t, rep.Rows, streamed)
 	assert.Equal(t, bench.Load, rep.Counts.Load)
 	for _, r := range rep.Rows {
 		assert.NotEmpty(t, r.ID)
-		if runtime.GOOS == "windows" && strings.Contains(r.ID, "mpmc") {
+		if runtime.GOOS == "windows" && (strings.Contains(r.ID, "mpmc") || r.ID == "lease") {
 			continue // MPMC needs pipes passed to child processes, which os/exec cannot do there
 		}
 		assert.Positive(t, r.Values["scb"], "%s %s", r.Figure, r.Strategy)
-		if strings.Contains(r.ID, "mpmc") {
+		switch {
+		case strings.Contains(r.ID, "mpmc"):
 			assert.Equal(t, "flock", r.Strategy, "MPMC is Flock only")
 			assert.NotContains(t, r.Values, "bare")
-		} else {
+		case r.ID == "lease":
+			assert.Positive(t, r.Values["popwait"], "%s %s", r.Figure, r.Strategy)
+			assert.Positive(t, r.Ratios["popwait"], "%s %s", r.Figure, r.Strategy)
+			assert.Contains(t, r.Target, "popwait")
+		default:
 			assert.Positive(t, r.Values["bare"], "%s %s", r.Figure, r.Strategy)
 			assert.Positive(t, r.Ratios["bare"], "%s %s", r.Figure, r.Strategy)
 		}

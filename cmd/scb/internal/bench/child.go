@@ -39,6 +39,7 @@ type job struct {
 	Warm  int    // (for an MPMC writer, its number)
 	Shape Shape
 	Wait  Wait
+	Take  bool // an MPMC reader: TakeWait and Ack instead of PopWait
 }
 
 // RunChild runs the measurement job (or any other role of package child)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/platform"
 )
 
 // The MPMC measurement: writers processes push 8-byte items into one queue
@@ -32,12 +33,33 @@ const (
 )
 
 // MPMC moves n 8-byte items from writers processes to readers processes
-// over via (Flock, Pipe or Socket) and returns the time from the moment
-// all of them are attached to the last item received. There is no
+// over via (Flock, Pipe or Socket; Atomic for one writer and one reader)
+// and returns the time from the moment all of them are attached to the
+// last item received. The scb readers read with PopWait. There is no
 // warm-up: the processes start together.
 func MPMC(via Via, writers, readers, n int, dir string) (time.Duration, error) {
+	return mpmc(via, writers, readers, n, false, dir)
+}
+
+// MPMCTake is MPMC with scb readers that take each item under a lease
+// (TakeWait) and acknowledge it (Lease.Ack): the cost of at-least-once
+// delivery over PopWait's at-most-once.
+func MPMCTake(via Via, writers, readers, n int, dir string) (time.Duration, error) {
+	if via != Atomic && via != Flock {
+		return 0, fmt.Errorf("bench: %s has no leases", via)
+	}
+	if via == Flock && !platform.HolderLocks {
+		return 0, fmt.Errorf("%w: Flock leases need holder locks", ErrUnsupported)
+	}
+	return mpmc(via, writers, readers, n, true, dir)
+}
+
+func mpmc(via Via, writers, readers, n int, take bool, dir string) (time.Duration, error) {
 	if writers < 1 || readers < 1 || n < writers {
 		return 0, fmt.Errorf("bench: MPMC with %d writers, %d readers and %d items", writers, readers, n)
+	}
+	if via == Atomic && (writers > 1 || readers > 1) {
+		return 0, fmt.Errorf("bench: %s takes one writer and one Queue reader, not %d and %d", via, writers, readers)
 	}
 	// The children block reading go until the parent closes its end.
 	goR, goW, err := os.Pipe()
@@ -53,7 +75,7 @@ func MPMC(via Via, writers, readers, n int, dir string) (time.Duration, error) {
 		wantSum, count uint64
 	)
 	switch via {
-	case Flock:
+	case Atomic, Flock:
 		var cleanup func()
 		d, cleanup, err = tempDir(dir)
 		if err != nil {
@@ -61,9 +83,25 @@ func MPMC(via Via, writers, readers, n int, dir string) (time.Duration, error) {
 		}
 		defer cleanup()
 		name = "mpmc"
-		w, err := scb.Create(name, &scb.Options{Dir: d, Strategy: scb.Flock, Mode: scb.Queue, Length: ringLength(8)})
+		w, err := scb.Create(name, &scb.Options{Dir: d, Strategy: strategyOf(via), Mode: scb.Queue, Length: ringLength(8)})
 		if err != nil {
 			return 0, err
+		}
+		if via == Atomic {
+			// The one writer is a child: give the role up, and send the
+			// stop items through a writer opened once it is done.
+			if err := w.Close(); err != nil {
+				return 0, err
+			}
+			send = func(v uint64) error {
+				w, err := scb.OpenWriter(name, &scb.Options{Dir: d})
+				if err != nil {
+					return err
+				}
+				defer w.Close()
+				return w.PushWait(context.Background(), v)
+			}
+			break
 		}
 		defer w.Close()
 		send = w.Push
@@ -116,7 +154,7 @@ func MPMC(via Via, writers, readers, n int, dir string) (time.Duration, error) {
 		}
 	}
 	for range readers {
-		if err := startOne(job{Role: "mpmc-read", Via: string(via), Dir: d, Name: name}, rfile); err != nil {
+		if err := startOne(job{Role: "mpmc-read", Via: string(via), Dir: d, Name: name, Take: take}, rfile); err != nil {
 			killAll()
 			return 0, err
 		}
@@ -174,7 +212,7 @@ func mpmcChild(j job) error {
 		send func(uint64) error
 		recv func() (uint64, error)
 	)
-	if Via(j.Via) == Flock {
+	if via := Via(j.Via); via == Atomic || via == Flock {
 		o := &scb.Options{Dir: j.Dir}
 		if j.Role == "mpmc-write" {
 			w, err := scb.OpenWriter(j.Name, o)
@@ -190,6 +228,15 @@ func mpmcChild(j job) error {
 			}
 			defer r.Close()
 			recv = func() (uint64, error) { return r.PopWait(ctx) }
+			if j.Take {
+				recv = func() (uint64, error) {
+					v, l, err := r.TakeWait(ctx)
+					if err != nil {
+						return 0, err
+					}
+					return v, l.Ack()
+				}
+			}
 		}
 	} else {
 		f := os.NewFile(4, "data")

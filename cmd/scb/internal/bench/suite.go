@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -87,6 +89,7 @@ var Groups = []struct{ Name, Holds string }{
 	{"4k", "4 KiB items, copied and zero-copy"},
 	{"rt", "round trips: spinning, PopWait, sleeping"},
 	{"mpmc", "2 writers + 2 readers and 4 + 4, each a process (Flock only)"},
+	{"lease", "leased reads (TakeWait + Ack) against PopWait: Atomic 1 writer + 1 reader, Flock 1 + 3"},
 	{"oversub", fmt.Sprintf("1 per call, batches, 2 + 2, beside %d CPU-bound processes", Load)},
 }
 
@@ -99,6 +102,7 @@ type cell struct {
 	rt               bool
 	wait             Wait
 	writers, readers int
+	take             bool // MPMC readers take under leases (MPMCTake)
 	load             int
 }
 
@@ -210,6 +214,21 @@ func figures() []figure {
 	for _, k := range []int{2, 4} {
 		c, base := mpmc(k, 0)
 		add("mpmc", figure{id: fmt.Sprintf("mpmc%d", k), name: fmt.Sprintf("%d writers + %d readers, 8 B", k, k), strategy: Flock, scb: c, base: base})
+	}
+	for _, s := range both {
+		readers := 1
+		if s == Flock {
+			readers = 3
+		}
+		plain := cell{via: s, shape: small, writers: 1, readers: readers}
+		leased := plain
+		leased.take = true
+		add("lease", figure{id: "lease", name: fmt.Sprintf("1 writer + %s, TakeWait + Ack, 8 B", count(readers, "reader")), strategy: s, scb: leased,
+			base: map[string]cell{
+				"popwait": plain,
+				"pipe":    {via: Pipe, shape: small, writers: 1, readers: readers},
+				"socket":  {via: Socket, shape: small, writers: 1, readers: readers},
+			}})
 	}
 	for _, s := range both {
 		add("oversub", figure{id: "oversub-small", name: "8 B items, 1 per call, oversubscribed", strategy: s,
@@ -326,11 +345,18 @@ func Run(cfg Config) (*Report, error) {
 	return rep, nil
 }
 
+// mapValues returns m's cells in column order, then those of baselines
+// without a column (such as "popwait") in key order.
 func mapValues(m map[string]cell) []cell {
 	var cs []cell
 	for _, c := range columns {
 		if v, ok := m[c.key]; ok {
 			cs = append(cs, v)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if !slices.ContainsFunc(columns, func(c struct{ key, head string }) bool { return c.key == k }) {
+			cs = append(cs, m[k])
 		}
 	}
 	return cs
@@ -351,12 +377,23 @@ func (c cell) describe() string {
 		what += ", zero-copy"
 	}
 	if c.writers > 0 {
-		what = fmt.Sprintf("%d writers + %d readers, %s", c.writers, c.readers, what)
+		what = fmt.Sprintf("%s + %s, %s", count(c.writers, "writer"), count(c.readers, "reader"), what)
+	}
+	if c.take {
+		what += ", TakeWait + Ack"
 	}
 	if c.load > 0 {
 		what += fmt.Sprintf(", beside %d spinning processes", c.load)
 	}
 	return fmt.Sprintf("%s, %s", c.via, what)
+}
+
+// count says n things: "1 reader", "3 readers".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 func measure(c cell, n Counts, dir string, res *result) error {
@@ -371,7 +408,11 @@ func measure(c cell, n Counts, dir string, res *result) error {
 		defer stop()
 	}
 	if c.writers > 0 {
-		d, err := MPMC(c.via, c.writers, c.readers, n.Contended, dir)
+		run := MPMC
+		if c.take {
+			run = MPMCTake
+		}
+		d, err := run(c.via, c.writers, c.readers, n.Contended, dir)
 		if err != nil {
 			return err
 		}
@@ -479,6 +520,8 @@ func (f figure) target(r Row) (string, *bool) {
 		goals = []goal{{"bare", false, 1.5}}
 	case f.strategy == Atomic && f.id == "rt-sleep" && runtime.GOOS == "linux":
 		goals = []goal{{"pipe", false, 0.5}}
+	case f.id == "lease":
+		goals = []goal{{"popwait", true, 0.5}}
 	}
 	if goals == nil {
 		return "", nil
@@ -487,16 +530,24 @@ func (f figure) target(r Row) (string, *bool) {
 	var parts []string
 	for _, g := range goals {
 		ratio, ok := r.Ratios[g.key]
+		part := fmt.Sprintf("≤%gx %s", g.want, g.key)
 		if g.min {
-			parts = append(parts, fmt.Sprintf("≥%gx %s", g.want, g.key))
+			part = fmt.Sprintf("≥%gx %s", g.want, g.key)
 			met = met && ok && ratio >= g.want
 		} else {
-			parts = append(parts, fmt.Sprintf("≤%gx %s", g.want, g.key))
 			met = met && ok && ratio <= g.want
 		}
+		if !slices.Contains(ratioColumns, g.key) && ok {
+			// A baseline with no column of its own: its ratio here.
+			part += fmt.Sprintf(" (%s)", fmtRatio(ratio))
+		}
+		parts = append(parts, part)
 	}
 	return strings.Join(parts, ", "), &met
 }
+
+// ratioColumns are the baselines whose ratios the table has columns for.
+var ratioColumns = []string{"pipe", "bare", "copy"}
 
 // WriteTable prints the report as a table for people: WriteHeader, then
 // WriteRow for each row.
@@ -527,6 +578,7 @@ func (rep *Report) WriteHeader(out io.Writer) error {
 		c.Small, c.Medium, c.Large, c.LargeSize, c.RoundTrips, c.Contended)
 	fmt.Fprintln(out, "Round trips: p50 in every column, then p99/p999 for scb; ratios are scb ÷ baseline (for round trips, lower is better).")
 	fmt.Fprintln(out, "MPMC rows (N writers + N readers, each a process) are Flock only: Atomic allows one writer and one Queue reader.")
+	fmt.Fprintln(out, "Lease rows take and acknowledge each item; their target compares them with PopWait on the same processes (popwait).")
 	fmt.Fprintf(out, "Oversubscribed rows run scb and each baseline beside %d CPU-bound processes on the same cores.\n", c.Load)
 	fmt.Fprintf(out, "%-*s %-8s %-9s", figureWidth, "figure", "strategy", "unit")
 	for _, col := range columns {
@@ -543,10 +595,10 @@ func WriteRow(out io.Writer, r Row) error {
 	for _, c := range columns {
 		fmt.Fprintf(&b, " %*s", cellWidth, num(r.Values, c.key))
 	}
-	for _, k := range []string{"pipe", "bare", "copy"} {
+	for _, k := range ratioColumns {
 		v := "-"
 		if x, ok := r.Ratios[k]; ok {
-			v = ratio(x)
+			v = fmtRatio(x)
 		}
 		fmt.Fprintf(&b, " %7s", v)
 	}
@@ -582,7 +634,7 @@ func num(m map[string]float64, k string) string {
 	return fmt.Sprintf("%.2f", v)
 }
 
-func ratio(v float64) string {
+func fmtRatio(v float64) string {
 	switch {
 	case v < 0.1:
 		return fmt.Sprintf("%.3fx", v)

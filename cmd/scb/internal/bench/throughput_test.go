@@ -82,3 +82,34 @@ func BenchmarkRoundTrip(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLease compares reading under leases (TakeWait, then Ack) with
+// PopWait on the same processes: one Atomic reader, or three Flock readers
+// of one writer.
+func BenchmarkLease(b *testing.B) {
+	cases := []struct {
+		via     bench.Via
+		readers int
+	}{
+		{bench.Atomic, 1},
+		{bench.Flock, 3},
+	}
+	for _, c := range cases {
+		for _, take := range []bool{false, true} {
+			read, run := "PopWait", bench.MPMC
+			if take {
+				read, run = "TakeWait+Ack", bench.MPMCTake
+			}
+			b.Run(fmt.Sprintf("%s/1+%d/%s", c.via, c.readers, read), func(b *testing.B) {
+				d, err := run(c.via, 1, c.readers, max(b.N, 1), b.TempDir())
+				if errors.Is(err, bench.ErrUnsupported) {
+					b.Skip(err)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(b.N)/d.Seconds(), "items/s")
+			})
+		}
+	}
+}
