@@ -20,7 +20,8 @@ import (
 // queueWriter is a Queue writer's cursor.
 type queueWriter struct {
 	writeState
-	tail uint64 // the read cursor as last seen
+	tail     uint64        // the read cursor as last seen
+	tailSeen atomic.Uint64 // tail, for full, which runs outside the handle's gate
 }
 
 // reload reads the shared cursors into the writer's copies. A writer
@@ -29,7 +30,23 @@ type queueWriter struct {
 // finding the cursor below it means the file was damaged (writers only
 // move it forward). An owner loads only at attach and after misuse, whose
 // torn copies prove nothing (raced has its check).
+//
+// A shared writer loads only the write cursor when the read cursor as
+// last seen still leaves the write cursor in range: the read cursor only
+// grows, so the old value understates the room, and next loads it again
+// once the ring looks full. Readers move the read cursor on every item;
+// not loading it keeps its line with them.
 func (w *queueWriter) reload() error {
+	if !w.own {
+		h := atomic.LoadUint64(w.ring.WCur)
+		if h < w.pub {
+			return wentBack("write", w.pub, h)
+		}
+		if h-w.tail <= w.ring.Length {
+			w.head, w.pub = h, h
+			return nil
+		}
+	}
 	t, h, err := loadCursors(&w.ring)
 	switch {
 	case err != nil:
@@ -38,6 +55,7 @@ func (w *queueWriter) reload() error {
 		return wentBack("write", w.pub, h)
 	}
 	w.head, w.tail, w.pub = h, t, h
+	w.tailSeen.Store(t)
 	return nil
 }
 
@@ -58,6 +76,9 @@ func loadCursors(ring *layout.Ring) (t, h uint64, err error) {
 
 func (w *queueWriter) full() (bool, mark) {
 	h := atomic.LoadUint64(w.ring.WCur) // first: the read cursor only grows towards it
+	if h-w.tailSeen.Load() < w.ring.Length {
+		return false, mark{} // room, by the read cursor as last seen
+	}
 	t := atomic.LoadUint64(w.ring.RCur)
 	return h-t == w.ring.Length && w.ring.Sound(), mark{cursor: h - w.ring.Length}
 }
@@ -71,6 +92,7 @@ func (w *queueWriter) next() (unsafe.Pointer, error) {
 			return nil, w.badCursors(t)
 		}
 		w.tail = t
+		w.tailSeen.Store(t)
 		if n-t >= w.ring.Length {
 			return nil, ErrFull
 		}
@@ -307,7 +329,8 @@ func (r *queueReader) seen() mark {
 }
 
 // empty reports, without the side taken, that nothing is untaken or
-// returned right now.
+// returned right now. Only readers whose strategy locks (Flock where files
+// lock) ask before an attempt; the others find out by attempting.
 func (r *queueReader) empty() (bool, mark) {
 	ret := atomic.LoadUint32(r.ring.Returns)
 	rr := atomic.LoadUint64(r.ring.RCur) // first: the others only grow past it
@@ -316,8 +339,11 @@ func (r *queueReader) empty() (bool, mark) {
 	idle := max(t, rr) >= h && atomic.LoadUint64(r.ring.End) == 0 && ret == r.returns.Load() && r.ring.Sound()
 	if idle && t > rr {
 		// A returned item whose count a dying reader did not bump holds
-		// the read cursor (takeReturned finds it there).
-		if w := layout.State(atomic.LoadUint64(r.ring.State(rr))); w.Of(rr, r.ring.Laps) && w.Kind() == layout.Returned {
+		// the read cursor (takeReturned finds it there). Where Flock
+		// readers take under the file lock (the only readers that look
+		// before they attempt), an item taken while nobody holds the lock
+		// is a dead reader's, which the attempt takes back.
+		if w := layout.State(atomic.LoadUint64(r.ring.State(rr))); !r.holders || w.Of(rr, r.ring.Laps) && w.Kind() == layout.Returned {
 			idle = false
 		}
 	}

@@ -59,8 +59,11 @@ type taker struct {
 	fd      uintptr       // the buffer file, whose holder byte locks prove deaths
 	holders bool          // holder locks exist: tokens other than this handle's can be asked
 	rseen   uint64        // the largest read cursor seen: it only grows
+	hseen   uint64        // the largest write cursor seen: it only grows
 	returns atomic.Uint32 // the returns counter as of this handle's last look for returned items
 	swept   int64         // when this handle last asked holders whether they live (wait.Monotonic)
+	sweptR  uint64        // the read cursor at this handle's last attempt
+	unswept int           // attempts since this handle last looked at the clock
 }
 
 // state returns the word of item n's slot.
@@ -85,7 +88,7 @@ func (c *queueReader) cursors() (rr, t, h uint64, err error) {
 		}
 		return c.cursors() // the cursors moved between the loads
 	}
-	c.rseen = rr
+	c.rseen, c.hseen = rr, max(c.hseen, h)
 	return rr, t, h, nil
 }
 
@@ -136,6 +139,7 @@ func (c *queueReader) takeNewAt(k int, lease bool, at uint64) (p uint64, n int, 
 			return 0, 0, ErrEmpty
 		}
 		if p >= h {
+			c.head = h // what a wait waits to move (seen)
 			if !c.ring.Sound() {
 				// A file zeroed under the reader must not look empty.
 				return 0, 0, errOverwritten
@@ -191,17 +195,15 @@ func (c *queueReader) takeNewAt(k int, lease bool, at uint64) (p uint64, n int, 
 // moves.
 func (c *queueReader) takeReturned(lease bool) (p uint64, deliveries int, ok bool) {
 	returns := atomic.LoadUint32(c.ring.Returns)
-	laps := c.ring.Laps
-	rr := atomic.LoadUint64(c.ring.RCur)
 	if returns == c.returns.Load() {
 		// Nothing given back since this reader last looked, unless a
 		// reader died between marking an item Returned and counting it:
-		// then the item ends at the read cursor, which it holds, and is
-		// found there.
-		if w := layout.State(atomic.LoadUint64(c.state(rr))); !w.Of(rr, laps) || w.Kind() != layout.Returned {
-			return 0, 0, false
-		}
+		// then the item ends at the read cursor, which it holds, and
+		// sweep (or, for the Atomic reader, attaching) finds it there.
+		return 0, 0, false
 	}
+	laps := c.ring.Laps
+	rr := atomic.LoadUint64(c.ring.RCur)
 	end := max(atomic.LoadUint64(c.ring.TCur), rr)
 	for p = rr; p < end; {
 		w := layout.State(atomic.LoadUint64(c.state(p)))
@@ -238,8 +240,17 @@ func (c *queueReader) retake(p uint64) bool {
 
 // done marks the n items from p, taken by this handle, consumed (one word:
 // Done with the count), and moves the read cursor past Done items. It
-// reports whether the read cursor moved.
+// reports whether the read cursor moved. At the front (the read cursor
+// at p) it moves the read cursor past them at once instead, leaving their
+// word: nobody else moves the read cursor past items not Done, and words
+// behind the read cursor are never read as this lap's.
 func (c *queueReader) done(p uint64, n int) (bool, error) {
+	if atomic.LoadUint64(c.ring.RCur) == p && p+uint64(n) <= c.hseen &&
+		atomic.CompareAndSwapUint64(c.ring.RCur, p, p+uint64(n)) {
+		c.rseen = p + uint64(n)
+		_, err := c.advance() // items after them that others made Done
+		return true, err
+	}
 	atomic.StoreUint64(c.state(p), uint64(layout.StateOf(layout.Done, p, c.ring.Laps, 0, n)))
 	return c.advance()
 }
@@ -330,8 +341,12 @@ func (c *queueReader) advance() (bool, error) {
 			return moved, nil
 		}
 		next := rr + span(w)
-		if next > atomic.LoadUint64(c.ring.WCur) {
-			return moved, corruptf("item %d is consumed with %d after it, past the write cursor", rr, span(w)-1)
+		if next > c.hseen {
+			// Past the write cursor as last seen (it only grows: one
+			// load of the writer's line per item is enough).
+			if c.hseen = max(c.hseen, atomic.LoadUint64(c.ring.WCur)); next > c.hseen {
+				return moved, corruptf("item %d is consumed with %d after it, past the write cursor", rr, span(w)-1)
+			}
 		}
 		if atomic.CompareAndSwapUint64(c.ring.RCur, rr, next) {
 			moved = true
@@ -342,30 +357,52 @@ func (c *queueReader) advance() (bool, error) {
 
 // sweepEvery is how often a Flock reader asks the holders of the items it
 // finds taken between R and T whether they live (two system calls each):
-// at most this often, before an attempt to read.
-const sweepEvery = time.Millisecond
+// at most this often, before an attempt to read. sweepAttempts is how many
+// attempts it makes, while the read cursor moves, between two looks at the
+// clock.
+const (
+	sweepEvery    = time.Millisecond
+	sweepAttempts = 64
+)
 
 // sweep takes back what holders that are gone hold, for a Flock reader:
 // under the file lock (no holder locks) every item taken is a dead
 // reader's; otherwise it asks the holders, while items are taken, at most
-// every sweepEvery. So a reader that takes gets the items of a holder
-// that died before newer ones, unless it last asked less than sweepEvery
-// ago.
+// every sweepEvery. It looks at the clock when the read cursor has not
+// moved since its last attempt (an item at the front is held, or nothing
+// came), else every sweepAttempts attempts: the clock costs tens of
+// nanoseconds on some machines. So a reader that takes gets the items of
+// a holder that died before newer ones, unless it asked less than
+// sweepEvery ago, or they are not at the front and it made fewer than
+// sweepAttempts attempts since it last looked.
 func (c *queueReader) sweep() {
 	if !c.holders {
 		c.reclaim(true)
 		return
 	}
-	frontier(&c.ring) // a reader that died between marking and moving T
-	rr := atomic.LoadUint64(c.ring.RCur)
-	if atomic.LoadUint64(c.ring.TCur) <= rr {
-		return // nothing taken
+	rr := atomic.LoadUint64(c.ring.RCur) // the attempt loads it next anyway
+	if rr != c.sweptR && c.unswept < sweepAttempts {
+		c.sweptR = rr
+		c.unswept++
+		return
 	}
+	c.sweptR, c.unswept = rr, 0
 	now := wait.Monotonic()
 	if now-c.swept < int64(sweepEvery) {
 		return
 	}
 	c.swept = now
+	frontier(&c.ring) // a reader that died between marking and moving T
+	rr = atomic.LoadUint64(c.ring.RCur)
+	if atomic.LoadUint64(c.ring.TCur) <= rr {
+		return // nothing taken
+	}
+	if w := layout.State(atomic.LoadUint64(c.state(rr))); w.Of(rr, c.ring.Laps) && w.Kind() == layout.Returned {
+		// Given back, or taken back, by a reader that died before
+		// counting it (takeReturned looks only when the count moves):
+		// look once.
+		c.returns.Store(atomic.LoadUint32(c.ring.Returns) - 1)
+	}
 	c.reclaim(false)
 }
 

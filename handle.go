@@ -43,6 +43,7 @@ type handle struct {
 	g       *guard      // a handle that does not own its side: its goroutines and Close
 	cur     reloader    // the role's cursor, reloaded after take when the side is shared
 	own     bool        // st.owns()
+	looks   bool        // st.locks(): run looks whether an attempt could proceed before taking the lock
 	readers roleWatch   // an Atomic Queue writer's view of the reader role (orphaned)
 	name    string
 	lentErr error       // what an operation returns while a Claim or Peek is outstanding
@@ -61,7 +62,7 @@ func (h *handle) init(b *mapping, r role, d direction, c config, lentErr error) 
 	h.lay = b.lay
 	h.b = b
 	h.st = st
-	h.own = st.owns()
+	h.own, h.looks = st.owns(), st.locks()
 	if !h.own {
 		h.g = &guard{gate: newGate()}
 	}
@@ -114,7 +115,7 @@ func (h *handle) wrap(op string, err error) error {
 // then; otherwise
 // it waits until that cursor moves and tries again, until an attempt
 // reports anything else or ctx is done. Where taking the side is costly (a
-// strategy that does not own it), idle first looks without it whether the
+// strategy that locks it), idle first looks without it whether the
 // operation could proceed.
 //
 // The methods come as method values of an operation on the caller's stack,
@@ -139,6 +140,8 @@ func (h *handle) run(ctx context.Context, blocked error, idle func() (bool, mark
 				// that there is no room or no item.
 				return h.leave(&ws, h.lentErr)
 			}
+		}
+		if h.looks {
 			stuck, seen = idle()
 		}
 		if !stuck {

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -138,4 +139,43 @@ func TestReaderKilledAtEveryStep(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestWaiterTakesADeadHoldersItem: a Flock reader already waiting in
+// TakeWait when the holder of the only item dies gets the item, delivered
+// twice at its position, without a new item to wake it: a waiting reader
+// sweeps for dead holders each time its bounded sleep ends.
+func TestWaiterTakesADeadHoldersItem(t *testing.T) {
+	needLeases(t, scb.Flock)
+	o := newOpts(t, scb.Flock, scb.Queue)
+	w := create(t, "dead", o)
+	r := openReader(t, "dead", at(o))
+	require.NoError(t, w.Push(100))
+	p := childtest.Start(t, "take-step", map[string]string{
+		"DIR": o.Dir, "NAME": "dead", "HOW": "take", "STEP": "leased",
+	})
+	p.Expect("at")
+
+	type got struct {
+		v, pos uint64
+		d      int
+		err    error
+	}
+	ch := make(chan got, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+	defer cancel()
+	go func() {
+		v, l, err := r.TakeWait(ctx)
+		if err == nil {
+			err = l.Ack()
+		}
+		ch <- got{v, l.Pos(), l.Deliveries(), err}
+	}()
+	select {
+	case g := <-ch:
+		t.Fatalf("TakeWait returned %+v while the child held the only item", g)
+	case <-time.After(50 * time.Millisecond): // asleep, most likely
+	}
+	p.Kill()
+	assert.Equal(t, got{100, 0, 2, nil}, <-ch)
 }

@@ -69,6 +69,10 @@ func sideOf(b *mapping, r role) side {
 //     goroutine at a time. A handle that does not own its side reloads
 //     its copies after every take and may be used by several goroutines
 //     (the handle's guard serialises them: a lock belongs to the handle).
+//   - locks reports whether take takes a lock for the operation, so that
+//     a handle looks whether it could proceed before it takes one (idle);
+//     false where the side is owned, or where take takes nothing (a Flock
+//     Queue reader, which takes items without a lock).
 //   - detach gives up what the handle took for its life, once, after
 //     every call on the handle has returned.
 //   - token is what the handle marks the Queue items it takes with
@@ -79,6 +83,7 @@ type strategy interface {
 	take(ctx context.Context) error
 	give()
 	owns() bool
+	locks() bool
 	detach() error
 	token() uint16
 }

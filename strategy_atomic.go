@@ -81,6 +81,8 @@ func newAtomicStrategy(b *mapping, r role) (*atomicStrategy, error) {
 
 func (s *atomicStrategy) owns() bool { return true }
 
+func (s *atomicStrategy) locks() bool { return false }
+
 // token is 1: the one Queue reader marks the items it takes with it.
 func (s *atomicStrategy) token() uint16 { return 1 }
 

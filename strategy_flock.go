@@ -130,6 +130,8 @@ func newFlockStrategy(b *mapping, sd side, closing *atomic.Bool, y *wait.Yielder
 
 func (s *flockStrategy) owns() bool { return false }
 
+func (s *flockStrategy) locks() bool { return s.mode != useNone }
+
 // token is the holder slot + 1 where there are holder locks, else 0: what
 // this handle marks the items it takes with.
 func (s *flockStrategy) token() uint16 { return uint16(s.tok) }
