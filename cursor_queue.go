@@ -20,8 +20,12 @@ import (
 // queueWriter is a Queue writer's cursor.
 type queueWriter struct {
 	writeState
-	tail     uint64        // the read cursor as last seen
-	tailSeen atomic.Uint64 // tail, for full, which runs outside the handle's gate
+	tail uint64 // the read cursor as last seen
+	// tailSeen is tail for full, which runs outside the handle's gate. It
+	// lives apart from the cursor: on 386 the 64-bit atomics are calls
+	// that let their argument escape, and a field's address would take
+	// the cursor, and every item passed through it, to the heap.
+	tailSeen *atomic.Uint64
 }
 
 // reload reads the shared cursors into the writer's copies. A writer

@@ -46,7 +46,7 @@ func newWriter(b *mapping, c config) (*Writer, error) {
 	if b.geo.Broadcast() {
 		w.c.b = &broadcastWriter{writeState: ws}
 	} else {
-		w.q = queueWriter{writeState: ws}
+		w.q = queueWriter{writeState: ws, tailSeen: new(atomic.Uint64)}
 		w.c.q, fast = &w.q, w.lay.ItemSize == 8
 	}
 	if err := w.attach(w.c.reloader(), fast); err != nil {
