@@ -500,3 +500,66 @@ func ExampleWriter_CloseWrite() {
 	// end of stream; sum 5050
 	// ended: true
 }
+
+// A leased read: the item is consumed only when the lease is
+// acknowledged. An item given back (or left by a reader that died) comes
+// to the next reader that takes, first, at the same position, with one
+// more delivery.
+func ExampleReader_Take() {
+	dir, cleanup := tempDir()
+	defer cleanup()
+	w, _ := scb.Create("jobs", &scb.Options{Dir: dir})
+	defer w.Close()
+	r, _ := scb.OpenReader("jobs", &scb.Options{Dir: dir})
+	defer r.Close()
+	w.Push(10)
+	w.Push(11)
+
+	v, l, _ := r.Take()
+	fmt.Println(v, l.Pos(), l.Deliveries(), w.Len())
+	l.GiveBack() // could not process it
+
+	v, l, _ = r.Take()
+	fmt.Println(v, l.Pos(), l.Deliveries())
+	fmt.Println(l.Ack(), w.Len())
+	fmt.Println(errors.Is(l.Ack(), scb.ErrNotClaimed))
+	// Output:
+	// 10 0 1 2
+	// 10 0 2
+	// <nil> 1
+	// true
+}
+
+// Exactly-once effects: a consumer records each effect with its item's
+// position and skips a position it applied already, so an item delivered
+// again after its first holder died is acknowledged, not applied twice.
+func ExampleReader_Leases() {
+	dir, cleanup := tempDir()
+	defer cleanup()
+	w, _ := scb.Create("jobs", &scb.Options{Dir: dir})
+	defer w.Close()
+	for _, v := range []uint64{7, 8, 9} {
+		w.Push(v)
+	}
+	w.CloseWrite()
+	r, _ := scb.OpenReader("jobs", &scb.Options{Dir: dir})
+	defer r.Close()
+
+	applied := map[uint64]uint64{1: 8} // position 1 was applied by a worker that died before Ack
+	for l, err := range r.Leases(context.Background()) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		if _, ok := applied[l.Pos()]; !ok {
+			applied[l.Pos()] = l.Value()
+			fmt.Println("applied", l.Value(), "at", l.Pos())
+		}
+		l.Ack()
+	}
+	fmt.Println(len(applied), "effects")
+	// Output:
+	// applied 7 at 0
+	// applied 9 at 2
+	// 3 effects
+}

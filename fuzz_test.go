@@ -181,6 +181,17 @@ func FuzzOpen(f *testing.F) {
 			_, err = r.PopBytesWait(ctx, buf)
 			cancel()
 			allowed(t, "PopBytesWait", err, popErrs...)
+			// Leases read the state words past the header, as found.
+			_, l, err := r.Take()
+			allowed(t, "Take", err, append(popErrs, scb.ErrUnsupported)...)
+			if err == nil {
+				allowed(t, "Ack", l.Ack(), scb.ErrCorrupt)
+			}
+			_, l, err = r.Take()
+			allowed(t, "Take", err, append(popErrs, scb.ErrUnsupported)...)
+			if err == nil {
+				allowed(t, "GiveBack", l.GiveBack(), scb.ErrCorrupt)
+			}
 			if n := r.Len(); n < 0 || n > r.Cap() {
 				t.Fatalf("reader Len %d, Cap %d", n, r.Cap())
 			}
