@@ -20,10 +20,12 @@
 // the caller's slice and allocates nothing; an item may be shorter than
 // ItemSize and keeps its length. Calls ending in Wait block, with a context,
 // until they can proceed; the others never wait for room or items and
-// report [ErrFull] or [ErrEmpty]. (With the Flock strategy every call does
-// wait for the file lock, which another handle holds for a microsecond or so
-// per operation, or for as long as it keeps a Claim or Peek open: such a
-// wait ends with the call's context or the handle's Close, not otherwise.)
+// report [ErrFull] or [ErrEmpty]. (With the Flock strategy a writer's call
+// does wait for the writers' lock, which another writer holds for a
+// microsecond or so per operation, or for as long as it keeps a Claim
+// open; so does every call where there are no holder locks (macOS, the
+// BSDs), which lock the buffer file. Such a wait ends with the call's
+// context or the handle's Close, not otherwise.)
 //
 // Every byte-item read sizes its destination by its capacity, not its
 // length: PopBytes copies into dst[:cap(dst)] and returns the length n of
@@ -67,11 +69,46 @@
 //
 // [Writer.PushMany], [Reader.PopInto] and their byte-item forms
 // [Writer.PushBytesMany] and [Reader.PopBytesInto] move many items per call
-// with one cursor update (and, with Flock, one lock), which is several
-// times faster than one call per item. For large items in a Queue buffer,
-// [Writer.Claim] hands out the next slot's bytes to fill in place and
-// [Writer.Commit] publishes them; [Reader.Peek] shows the next item in place
-// and [Reader.Release] consumes it. The slices are only valid until then.
+// with one cursor update (and, with Flock, one lock or one mark), which is
+// several times faster than one call per item. For large items in a Queue
+// buffer, [Writer.Claim] hands out the next slot's bytes to fill in place
+// and [Writer.Commit] publishes them; [Reader.Peek] takes the next item
+// under a lease and shows it in place, and [Reader.Release] consumes it.
+// The slices are only valid until then.
+//
+// # Delivery: leases and positions
+//
+// A plain read (Pop, PopInto, the iterators) consumes its item before it
+// returns: delivery is at most once. A reader that dies between that and
+// using the item loses it.
+//
+// A leased read delivers at least once. [Reader.Take] (and TakeWait,
+// TakeBytes, TakeBytesWait, [TypedReader.Take], the [Reader.Leases]
+// iterator) takes the next item of a Queue buffer under a [Lease]; the item
+// is consumed only when the lease is acknowledged ([Lease.Ack]). A reader
+// that cannot process an item gives it back ([Lease.GiveBack]); a reader
+// that dies, at any instruction, leaves its leased items to be taken back:
+// both go to the next reader that takes, before newer items. No clock is
+// involved: a holder's death is proved by the kernel releasing its lock
+// (below). [Lease.Deliveries] counts how many times the item was delivered,
+// so a program can set aside an item that keeps killing its workers.
+// Leased items keep their slots, so a writer waits for them as for unread
+// items: back-pressure stays honest. A Reader may hold any number of
+// leases at once, up to the buffer's Length.
+//
+// Every item has a position: its sequence number since the buffer was
+// created, the same for every delivery of it. [Lease.Pos] is a leased
+// item's; [Reader.Pos] is that of the item (or the first item of the
+// batch) the Reader's last read returned, in both modes. A consumer that
+// records, with each effect, the position it applied, and skips positions
+// it applied already, makes its effects exactly once; the position is also
+// an offset to commit.
+//
+// With the Flock strategy readers take items without a lock: each marks
+// the item's state word in the file by compare-and-swap, with its holder
+// token. That needs holder locks (Linux and Windows); elsewhere Flock
+// readers take under the file lock, and leases are not offered
+// ([ErrUnsupported]).
 //
 // # Waiting
 //
@@ -127,12 +164,13 @@
 // at a time and, for a Queue, one reader at a time; a second gets [ErrBusy].
 // Broadcast buffers take any number of readers.
 //
-// With the [Flock] strategy every operation holds a lock for its duration,
-// writers one lock and Queue readers another, so any number of writers and
-// readers in any number of processes may share a buffer; in Queue mode
-// each item still goes to exactly one reader. On Linux and Windows the
-// locks are words in the header, taken by compare-and-swap with no system
-// call when free; elsewhere every operation locks the buffer file.
+// With the [Flock] strategy any number of writers and readers in any number
+// of processes may share a buffer; in Queue mode each item still goes to
+// exactly one reader. Every write holds the writers' lock for its duration.
+// On Linux and Windows that lock is a word in the header, taken by
+// compare-and-swap with no system call when free, and Queue readers take
+// no lock at all (they mark the items they take, above); elsewhere every
+// operation locks the buffer file.
 //
 // Both strategies hold their roles and file locks with flock(2)
 // (LockFileEx on Windows), and prove Flock's lock words free with byte
@@ -151,9 +189,10 @@
 // shared cursors on separate cache lines; internal/layout documents the layout.
 // Openers take the geometry from the header, and refuse a file whose magic,
 // version, checksum or size is wrong with [ErrCorrupt] before mapping it.
-// This is format version 2 (the Flock strategy's lock words): files made
-// by a version of this package that wrote version 1 are refused, and it
-// refuses this package's files; recreate buffers when upgrading.
+// This is format version 3 (a Queue buffer's take cursor and the state
+// word of each slot, after the header page): files made by a version of
+// this package that wrote an earlier version are refused, and such a
+// version refuses this package's files; recreate buffers when upgrading.
 // Buffers last until [Remove]; Close only detaches.
 //
 // # End of stream and liveness
@@ -194,14 +233,16 @@
 //     In Broadcast mode a push into a full ring has started overwriting the
 //     oldest item, which is gone too: a reader that had not read it gets an
 //     [*OverrunError] counting it. A Queue reader killed in the middle of a
-//     pop loses nothing if it died before its store (the next reader gets
+//     pop loses nothing if it died before consuming (the next reader gets
 //     that item), and the items that call was returning if it died after:
 //     they are consumed, but the application never had them. No item is
-//     ever delivered twice, torn, or out of order. A batch call (PushMany,
-//     PopInto and their kin) publishes or consumes all its items with one
-//     store, so for it the whole batch is what is in doubt. A Broadcast
-//     reader's cursor is its own, so its death changes nothing for the
-//     others.
+//     ever delivered twice by plain reads, torn, or out of order (a Flock
+//     reader that dies mid-pop leaves its items to be taken back, first,
+//     by the next reader). A batch call (PushMany, PopInto and their kin)
+//     publishes or consumes all its items with one store, so for it the
+//     whole batch is what is in doubt. Leased reads lose nothing (see
+//     Delivery). A Broadcast reader's cursor is its own, so its death
+//     changes nothing for the others.
 //   - Roles are held with flock(2) (LockFileEx on Windows), which the
 //     kernel releases when a process dies, so a replacement takes the role
 //     at once. Flock's lock words are proved dead by byte locks the kernel
@@ -211,9 +252,20 @@
 //     it into place complete, so a Create killed half-way leaves no buffer
 //     (Remove deletes its temporary file).
 //   - A process stopped (SIGSTOP, a debugger) while it holds a Flock lock
-//     stalls every other user of that buffer until it resumes; only death
+//     stalls the other users of that side of the buffer (writers; every
+//     user where Flock locks the file) until it resumes; only death
 //     releases a lock. Their calls keep trying, and a Wait call's context or
-//     the handle's Close ends the attempt.
+//     the handle's Close ends the attempt. A stopped reader's leases, or a
+//     Flock reader stopped in the middle of a read, keep their items (and
+//     slots) until it resumes or dies; other readers take the items after
+//     them meanwhile.
+//   - Taken back "before newer items" holds once a reader looks: a Flock
+//     reader asks the holders of the taken items whether they live at most
+//     once a millisecond, when the front of the queue has not moved since
+//     its last read or every 64 reads, so a few newer items can come
+//     before a dead holder's. A reader waiting for items asks each time its
+//     bounded sleep ends (within 100 ms on Linux). Deliveries saturate at
+//     255.
 //   - A process killed while sleeping in a blocking call leaves its
 //     registration as a sleeper in the header, which costs the other side
 //     one wake-up system call, once: a wake-up claims every registration.

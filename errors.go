@@ -84,8 +84,10 @@ var (
 	ErrRange = errors.New("value out of range for the item size")
 
 	// ErrNotClaimed is returned by Commit or Abort without an outstanding
-	// Claim, and by Release without an outstanding Peek.
-	ErrNotClaimed = errors.New("no claimed slot or peeked item")
+	// Claim, by Release without an outstanding Peek, and by Lease.Ack or
+	// Lease.GiveBack of a lease that has ended (acknowledged, given back,
+	// or taken back from a holder found dead) or of the zero Lease.
+	ErrNotClaimed = errors.New("no claimed slot, peeked item or lease")
 
 	// ErrRemoved is returned by a blocking call (one ending in Wait) whose
 	// buffer was removed, or replaced by a new buffer of the same name,

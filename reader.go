@@ -225,14 +225,19 @@ func (r *Reader) PopMany(n int) ([]uint64, error) {
 // it; Release consumes it. It returns ErrEmpty at once when there is nothing
 // to read.
 //
+// The item is taken as Take takes it, under a lease: if this process dies
+// before Release, the item goes to the next reader that takes, and with
+// the Flock strategy other readers go on taking the items after it
+// meanwhile. Where Flock has no holder locks (macOS, the BSDs) the buffer
+// file stays locked instead, for every other handle, in this process or
+// another, until Release (a call on another handle in the same goroutine
+// would wait for ever), so keep it short there.
+//
 // The rules: one peek at a time per Reader; until Release, the Reader's
-// other reading calls return an error matching ErrBusy, and with the Flock
-// strategy the buffer stays locked for every other handle, in this process
-// or another (a call on another handle in the same goroutine would wait
-// for ever), so keep it short. The slice must not be used, and must not be
-// written, after Release or Close. Broadcast buffers do not support
-// zero-copy reads (ErrUnsupported): their items can be overwritten while
-// being read.
+// other reading calls return an error matching ErrBusy. The slice must
+// not be used, and must not be written, after Release or Close. Broadcast
+// buffers do not support zero-copy reads (ErrUnsupported): their items
+// can be overwritten while being read.
 func (r *Reader) Peek() ([]byte, error) {
 	return r.peekWait(noWait)
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Compares scb with Boost.Interprocess message_queue on the workloads of
-# issue 11: runs `scb bench` (its matching figures, one run each time) and
+# issues 11 and 16 (whose targets for Flock 2 + 2 it holds: 1.2x, and 1x
+# oversubscribed): runs `scb bench` (its matching figures, one run each time) and
 # the Boost peer (peer.cpp) alternately, R times each, and prints one table
 # of medians with the ratio scb / Boost and the target each row is held to.
 # For round trips (µs, lower is better) the ratio is scb's p50 / Boost's.
@@ -40,13 +41,13 @@ flock/1k 1k -
 atomic/rt-block rt-block <=0.5
 atomic/rt-sleep rt-block -
 flock/rt-block rt-block -
-flock/mpmc2 mpmc2 >=1
+flock/mpmc2 mpmc2 >=1.2
 flock/mpmc4 mpmc4 -
 atomic/oversub-small oversub-small >=1
 flock/oversub-small oversub-small -
 atomic/oversub-batch oversub-batch >=1
 flock/oversub-batch oversub-batch -
-flock/oversub-mpmc2 oversub-mpmc2 >=0.5'
+flock/oversub-mpmc2 oversub-mpmc2 >=1'
 
 for r in $(seq 1 "$runs"); do
 	# Alternate which goes first, so that neither always runs on a
