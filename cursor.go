@@ -236,7 +236,7 @@ func (c readCursor) pos() uint64 {
 // available returns how many items could be read now, at most Length.
 func (c readCursor) available() int {
 	if c.q != nil {
-		return queueUnread(&c.q.ring)
+		return c.q.ring.Unread()
 	}
 	return c.b.available()
 }

@@ -245,14 +245,7 @@ func (w *queueWriter) commit(n int) error {
 	return w.publish()
 }
 
-func (w *queueWriter) unread() int { return queueUnread(&w.ring) }
-
-// queueUnread returns the unread items of a Queue buffer.
-func queueUnread(ring *layout.Ring) int {
-	t := atomic.LoadUint64(ring.RCur) // first: the write cursor only grows past it
-	h := atomic.LoadUint64(ring.WCur)
-	return int(min(h-t, ring.Length))
-}
+func (w *queueWriter) unread() int { return w.ring.Unread() }
 
 // queueReader is a Queue reader's cursor. It reads one of two ways:
 //

@@ -222,7 +222,7 @@ func (w *waiter) wakeNow(d direction) {
 
 // wake is wakeNow once it found a sleeper registered.
 func (w *waiter) wake(d direction) {
-	if d == roomWait && w.lay.Length-uint64(queueUnread(w.lay)) < w.roomShare() {
+	if d == roomWait && w.lay.Length-uint64(w.lay.Unread()) < w.roomShare() {
 		return
 	}
 	word, _ := w.word(d)

@@ -59,3 +59,25 @@ func TestStateWords(t *testing.T) {
 		}
 	}
 }
+
+// TestUnread: a Queue buffer's unread items are the write cursor less the
+// read cursor, and never more than Length, whatever torn pair is loaded.
+func TestUnread(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		rcur, wcur   uint64
+		length, want uint64
+	}{
+		{"empty", 5, 5, 8, 0},
+		{"some", 5, 8, 8, 3},
+		{"full", 5, 13, 8, 8},
+		{"more than Length", 5, 20, 8, 8},
+		{"read past written", 9, 5, 8, 8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, w := tc.rcur, tc.wcur
+			ring := layout.Ring{RCur: &r, WCur: &w, Length: tc.length}
+			assert.Equal(t, int(tc.want), ring.Unread())
+		})
+	}
+}

@@ -104,6 +104,14 @@ func (r *Ring) Sound() bool {
 	return atomic.LoadUint64((*uint64)(r.Base)) == r.magic
 }
 
+// Unread returns the unread items of a Queue buffer: the write cursor less
+// the read cursor, at most Length (a torn pair of loads is not trusted).
+func (r *Ring) Unread() int {
+	t := atomic.LoadUint64(r.RCur) // first: the write cursor only grows past it
+	h := atomic.LoadUint64(r.WCur)
+	return int(min(h-t, r.Length))
+}
+
 // ItemLen returns the length recorded in slot s. The caller checks it
 // against ItemSize, as a uint32, before using it: converted to int first,
 // a damaged length could turn negative on a 32-bit platform.
