@@ -204,7 +204,7 @@ func (c *queueReader) takeReturned(lease bool) (p uint64, deliveries int, ok boo
 	}
 	laps := c.ring.Laps
 	rr := atomic.LoadUint64(c.ring.RCur)
-	end := max(atomic.LoadUint64(c.ring.TCur), rr)
+	end := takenEnd(&c.ring, rr)
 	for p = rr; p < end; {
 		w := layout.State(atomic.LoadUint64(c.state(p)))
 		if !w.Of(p, laps) {
@@ -461,7 +461,7 @@ func (c *queueReader) reclaim(all bool) int {
 func (c *queueReader) deadHolder(all bool, skip []uint16) (uint16, bool) {
 	laps := c.ring.Laps
 	rr := atomic.LoadUint64(c.ring.RCur)
-	end := max(atomic.LoadUint64(c.ring.TCur), rr)
+	end := takenEnd(&c.ring, rr)
 next:
 	for p := rr; p < end; {
 		w := layout.State(atomic.LoadUint64(c.state(p)))
@@ -482,6 +482,14 @@ next:
 		return tok, true
 	}
 	return 0, false
+}
+
+// takenEnd returns where the items taken past the read cursor rr end: the
+// take cursor, but never past the write cursor or Length items past rr,
+// whatever a damaged header says, so that the walks over them stay
+// within the ring.
+func takenEnd(ring *layout.Ring, rr uint64) uint64 {
+	return min(max(atomic.LoadUint64(ring.TCur), rr), atomic.LoadUint64(ring.WCur), rr+ring.Length)
 }
 
 // frontier moves T past the marks at max(T, R): items a reader marked and
@@ -513,7 +521,7 @@ func leasesOf(ring *layout.Ring, token uint16, any bool) int {
 	frontier(ring)
 	laps := ring.Laps
 	rr := atomic.LoadUint64(ring.RCur)
-	end := max(atomic.LoadUint64(ring.TCur), rr)
+	end := takenEnd(ring, rr)
 	n := 0
 	for p := rr; p < end; {
 		sp := ring.State(p)
