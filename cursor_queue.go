@@ -267,6 +267,7 @@ type queueReader struct {
 	returnsAt atomic.Uint32 // the returns counter as the last attempt began
 	peekAt    uint64        // the peeked item's position
 	peekD     int           // and its deliveries
+	peekSole  bool          // the Peek was made on the sole path
 }
 
 // reload reads the shared cursors into the reader's copies, for the sole
@@ -763,6 +764,9 @@ func (r *queueReader) settleLease(p uint64, d int, consume bool) (bool, error) {
 }
 
 func (r *queueReader) peek() ([]byte, error) {
+	if r.sole {
+		return r.peekAtR()
+	}
 	p, d, err := r.take()
 	if err != nil {
 		return nil, err
@@ -780,7 +784,41 @@ func (r *queueReader) peek() ([]byte, error) {
 }
 
 func (r *queueReader) release() (bool, error) {
+	if r.peekSole {
+		// As a plain read on the sole path: R moves past the item. Its
+		// Leased word stays behind R, where no walk looks.
+		r.peekSole = false
+		r.held--
+		r.pos++
+		if err := r.free(); err != nil {
+			return false, err
+		}
+		return true, nil
+	}
 	return r.settleLease(r.peekAt, r.peekD, true)
+}
+
+// peekAtR is peek on the sole path, the Atomic reader's (the only reader)
+// with nothing taken past R: the item at R is marked Leased by this
+// handle with a plain store (nobody else takes) and stays at R. If the
+// reader dies before Release, the reader that attaches next takes the
+// item back, with one more delivery, as it would a lease; Release moves R
+// past it with one compare-and-swap, as a plain read does.
+func (r *queueReader) peekAtR() ([]byte, error) {
+	s, err := r.at()
+	if err != nil {
+		return nil, err
+	}
+	p := r.pos
+	l := r.ring.ItemLen(s)
+	if l > uint32(r.ring.ItemSize) {
+		return nil, corruptf("item %d has length %d, item size is %d", p, l, r.ring.ItemSize)
+	}
+	atomic.StoreUint64(r.state(p), uint64(layout.StateOf(layout.Leased, p, r.ring.Laps, r.token, 1)))
+	r.held++
+	r.peekSole = true
+	r.peekAt, r.peekD, r.first = p, 1, p
+	return r.ring.Item(s, int(l)), nil
 }
 
 // close gives back the leases this handle still holds, before it gives

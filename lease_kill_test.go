@@ -29,7 +29,8 @@ func init() {
 // "leased": the lease is the child's, as while it processes the item),
 // "pop" reads it with Pop ("marked", "take-moved"), "ack" takes and
 // acknowledges it ("acked"), "giveback" takes and gives it back
-// ("returned").
+// ("returned"), "peek" peeks at it and stops ("peeked": the zero-copy
+// read is the child's, not yet released).
 func childTakeStep(ctx context.Context, name string, o *scb.Options) error {
 	step, how := param("STEP"), param("HOW")
 	stop := func() {
@@ -49,6 +50,12 @@ func childTakeStep(ctx context.Context, name string, o *scb.Options) error {
 	case "pop":
 		_, err = r.Pop()
 		return err
+	case "peek":
+		if _, err := r.Peek(); err != nil {
+			return err
+		}
+		stop()
+		return ctx.Err()
 	case "take":
 		if _, _, err := r.Take(); err != nil {
 			return err
@@ -80,6 +87,7 @@ func TestReaderKilledAtEveryStep(t *testing.T) {
 		{"pop", "take-moved", true},
 		{"ack", "acked", false},
 		{"giveback", "returned", true},
+		{"peek", "peeked", true},
 	}
 	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
 		needLeases(t, s)
