@@ -7,6 +7,7 @@ package scb
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -163,8 +164,17 @@ func statFile(name string, c config) (Info, error) {
 			return Info{}, err
 		}
 	}
+	ring := layout.NewRing(base, g)
+	// The end word before a second load of the write cursor, as a reader
+	// loads them (endOrEmpty).
+	e := atomic.LoadUint64(ring.End)
+	switch err := endOrEmpty(&ring, e, atomic.LoadUint64(ring.WCur)); err {
+	case io.EOF, ErrEmpty:
+	default:
+		return Info{}, err
+	}
 	info := Info{
-		Ended:     atomic.LoadUint64(layout.At64(base, layout.OffEnd)) != 0,
+		Ended:     e != 0,
 		WriterPid: livePid(layout.At32(base, layout.OffWriterPid)),
 		ReaderPid: livePid(layout.At32(base, layout.OffReaderPid)),
 		Name:      name,
@@ -188,7 +198,6 @@ func statFile(name string, c config) (Info, error) {
 	}
 	info.Consumed = tail
 	info.Unread = int(head - tail)
-	ring := layout.NewRing(base, g)
 	info.Taken, info.Returned, info.Leases = takenOf(&ring, tail, head)
 	return info, nil
 }

@@ -5,7 +5,9 @@ package scb_test
 // the test goes through the same page cache any process would.
 
 import (
+	"context"
 	"encoding/binary"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -172,6 +174,14 @@ func TestDamageWhileOpen(t *testing.T) {
 				r2.Close()
 			}
 		}},
+		// An end-of-stream word saying the stream ended after more items
+		// than were ever written is damage, never a clean end; so is one
+		// saying it ended after fewer than were written (a writer that
+		// reopens the stream sets the word to 0 before it writes).
+		{"end word past the items written", scb.Queue, func(e env) { endWord(e.t, e.path, e.w, e.r, 0xDEADBEEFDEADBEEF) }},
+		{"end word past the items written to Broadcast", scb.Broadcast, func(e env) { endWord(e.t, e.path, e.w, e.r, 0xDEADBEEFDEADBEEF) }},
+		{"end word below the items written", scb.Queue, func(e env) { endWord(e.t, e.path, e.w, e.r, 2) }},
+		{"end word below the items written to Broadcast", scb.Broadcast, func(e env) { endWord(e.t, e.path, e.w, e.r, 2) }},
 		{"fixed header overwritten", scb.Queue, func(e env) {
 			// Handles keep the geometry they validated at open, so the
 			// damage cannot mislead them. Flock handles check the magic
@@ -202,6 +212,41 @@ func TestDamageWhileOpen(t *testing.T) {
 			})
 		}
 	}
+}
+
+// endWord pushes three items, has r read them, plants word as the end of
+// stream, and checks that r's reads, waiting or not, and its iterator get
+// ErrCorrupt, not io.EOF; once the word is 0 again the stream goes on.
+func endWord(t *testing.T, path string, w *scb.Writer, r *scb.Reader, word uint64) {
+	for i := range 3 {
+		require.NoError(t, w.Push(uint64(i)))
+	}
+	for range 3 {
+		_, err := r.Pop()
+		require.NoError(t, err)
+	}
+	poke(t, path, layout.OffEnd, word, 8)
+	_, err := r.Pop()
+	require.ErrorIs(t, err, scb.ErrCorrupt, "not a clean end")
+	assert.NotErrorIs(t, err, io.EOF)
+	assert.Contains(t, err.Error(), "end-of-stream word")
+	ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+	defer cancel()
+	_, err = r.PopWait(ctx)
+	require.ErrorIs(t, err, scb.ErrCorrupt, "a waiting read says so too, without waiting for ctx")
+	_, err = scb.Stat("d", &scb.Options{Dir: filepath.Dir(path)})
+	require.ErrorIs(t, err, scb.ErrCorrupt, "Stat does not report it as ended")
+	assert.Contains(t, err.Error(), "end-of-stream word")
+	var last error
+	for _, err := range r.Values(ctx) {
+		last = err
+	}
+	require.ErrorIs(t, last, scb.ErrCorrupt, "the iterator ends with the error")
+	poke(t, path, layout.OffEnd, 0, 8)
+	require.NoError(t, w.Push(3))
+	v, err := r.Pop()
+	require.NoError(t, err, "the word repaired, the stream goes on")
+	assert.Equal(t, uint64(3), v)
 }
 
 func isAny(err error, targets ...error) bool {

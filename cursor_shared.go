@@ -90,12 +90,29 @@ type readState struct {
 func (r *readState) caughtUp(e, h uint64) error {
 	r.head = h
 	if r.pos >= h {
-		if e != 0 {
-			return io.EOF
-		}
-		return ErrEmpty
+		return endOrEmpty(&r.ring, e, h)
 	}
 	return nil
+}
+
+// endOrEmpty is what a reader that read every item written (h) returns,
+// from the end-of-stream word e loaded before h: io.EOF if the stream
+// ended there, ErrEmpty if it is open, ErrCorrupt for a word no writer
+// could have stored. A writer stores n+1 once its n-th item is published,
+// and a writer that reopens the stream stores 0 before it writes, so while
+// the word says n+1 the write cursor says n: a word past h is damage, and
+// so is a word below h that is still there once h was loaded (below h and
+// gone, a writer reopened the stream meanwhile).
+func endOrEmpty(ring *layout.Ring, e, h uint64) error {
+	switch {
+	case e == 0:
+		return ErrEmpty
+	case e-1 == h:
+		return io.EOF
+	case e-1 < h && atomic.LoadUint64(ring.End) != e:
+		return ErrEmpty
+	}
+	return corruptf("end-of-stream word %#x says the stream ended after %d items, but %d were written", e, e-1, h)
 }
 
 // decode reads the item in slot s, item pos, into dst or as a uint64

@@ -1,7 +1,6 @@
 package scb
 
 import (
-	"io"
 	"sync/atomic"
 	"time"
 
@@ -144,10 +143,7 @@ func (c *queueReader) takeNewAt(k int, lease bool, at uint64) (p uint64, n int, 
 				// A file zeroed under the reader must not look empty.
 				return 0, 0, errOverwritten
 			}
-			if e != 0 {
-				return 0, 0, io.EOF
-			}
-			return 0, 0, ErrEmpty
+			return 0, 0, endOrEmpty(&c.ring, e, h)
 		}
 		if !c.ring.Sound() {
 			return 0, 0, errOverwritten
