@@ -30,9 +30,14 @@ func lockWordOf(base unsafe.Pointer, sd side) lockWord {
 	return lockWord{at(layout.OffReadLock), wait.Word{Seq: at(layout.OffReadLockSeq), Waiters: at(layout.OffReadLockWaiters)}}
 }
 
-// lock takes the lock if it is free, and reports whether it did.
+// lock takes the lock if it is free, and reports whether it did. The
+// caller does not hold it (a handle's goroutines take its lock one at a
+// time), so a word that already holds the caller's token was stored by no
+// correct process (damage, or an edit): the lock is the caller's, rather
+// than a lock it would wait on for ever.
 func (l lockWord) lock(token uint32) bool {
-	return atomic.LoadUint32(l.word) == 0 && atomic.CompareAndSwapUint32(l.word, 0, token)
+	v := atomic.LoadUint32(l.word)
+	return v == token || v == 0 && atomic.CompareAndSwapUint32(l.word, 0, token)
 }
 
 // unlock frees the lock if token holds it, and wakes its sleepers. It

@@ -51,3 +51,29 @@ func TestLockWordHolderRule(t *testing.T) {
 	require.Equal(t, token, again.st.(*flockStrategy).tok)
 	require.Zero(t, atomic.LoadUint32(word), "the claimer of a dead holder's slot frees its lock")
 }
+
+// TestLockWordOwnToken: a lock word holding the token of the very handle
+// that takes it, while that handle does not hold the lock, is a word no
+// correct process stored (a handle's goroutines take its lock one at a
+// time): the handle takes the lock at once instead of waiting on itself,
+// in non-waiting and waiting calls.
+func TestLockWordOwnToken(t *testing.T) {
+	o := &Options{Dir: t.TempDir(), Strategy: Flock}
+	w, err := Create("words", o)
+	require.NoError(t, err)
+	defer w.Close()
+	word := lockWordOf(w.lay.Base, writeSide).word
+	own := w.st.(*flockStrategy).tok
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	for name, push := range map[string]func() error{
+		"Push":     func() error { return w.Push(1) },
+		"PushWait": func() error { return w.PushWait(ctx, 2) },
+	} {
+		atomic.StoreUint32(word, own)
+		start := time.Now()
+		require.NoError(t, push(), name)
+		require.Less(t, time.Since(start), 100*time.Millisecond, name)
+		require.Zero(t, atomic.LoadUint32(word), "%s: released after the push", name)
+	}
+}
