@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime"
+
+	"github.com/gofrs/flock"
 
 	"github.com/sharedcbuff/scb/internal/layout"
 	"github.com/sharedcbuff/scb/internal/platform"
@@ -113,4 +116,38 @@ func (w roleWatch) close() {
 	if w.f != nil {
 		w.f.Close()
 	}
+}
+
+// removeFreeLockFile removes the role lock file at path unless a handle
+// holds it. It takes the lock first, without waiting, and unlinks the file
+// while it holds it (Windows deletes no open file: there it lets go
+// first). Something other than a regular file is no lock anyone can hold
+// (openers refuse it): it is removed as it is.
+func removeFreeLockFile(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.Mode().IsRegular() {
+		fl := flock.New(path, flock.SetFlag(os.O_RDONLY|platform.LockOpenFlags))
+		ok, err := fl.TryLock()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil || !ok {
+			return err
+		}
+		defer fl.Unlock()
+		if fi, err = fl.Stat(); err != nil || !names(path, fi) {
+			return err // another Remove unlinked it
+		}
+		if runtime.GOOS == "windows" {
+			fl.Unlock()
+		}
+	}
+	_, err = unlink(path)
+	return err
 }

@@ -99,3 +99,38 @@ func dirNames(t *testing.T, dir string) []string {
 	}
 	return names
 }
+
+// TestRemovedBuffersHoldersCleanUp: Remove leaves the role lock files that
+// the attached handles hold (deleting a held one would let a second holder
+// attach), and each handle deletes its own when it closes, once its buffer
+// is gone from the name: nothing is left behind, whether the name is free
+// or taken by a new buffer. A reader that called Remove itself once left
+// NAME.scb.<id>.rlock behind for good.
+func TestRemovedBuffersHoldersCleanUp(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows removes no buffer that a handle has open (TestLifecycle)")
+	}
+	for _, recreate := range []bool{false, true} {
+		t.Run(map[bool]string{false: "name free", true: "name taken again"}[recreate], func(t *testing.T) {
+			o := &scb.Options{Dir: t.TempDir()}
+			w, err := scb.Create("x", o)
+			require.NoError(t, err)
+			r, err := scb.OpenReader("x", o)
+			require.NoError(t, err)
+			require.NoError(t, scb.Remove("x", o), "by a process that holds the reader role")
+			assert.Len(t, dirNames(t, o.Dir), 2, "the held role lock files stay while they are held")
+			var again *scb.Writer
+			if recreate {
+				again, err = scb.Create("x", o)
+				require.NoError(t, err)
+			}
+			require.NoError(t, w.Close())
+			require.NoError(t, r.Close())
+			if recreate {
+				require.NoError(t, again.Close())
+				require.NoError(t, scb.Remove("x", o))
+			}
+			assert.Empty(t, dirNames(t, o.Dir), "each handle deleted its own")
+		})
+	}
+}

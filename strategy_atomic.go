@@ -26,6 +26,8 @@ import (
 type atomicStrategy struct {
 	role *flock.Flock // nil for a Broadcast reader, which needs no role lock
 	pid  *uint32      // the header's word for the role's process id; nil for a Broadcast reader
+	b    *mapping
+	path string // the role lock file's
 }
 
 func newAtomicStrategy(b *mapping, r role) (*atomicStrategy, error) {
@@ -76,7 +78,7 @@ func newAtomicStrategy(b *mapping, r role) (*atomicStrategy, error) {
 	}
 	// Record the process holding the role, for Stat and ErrBusy's message.
 	atomic.StoreUint32(pid, uint32(os.Getpid()))
-	return &atomicStrategy{role: fl, pid: pid}, nil
+	return &atomicStrategy{role: fl, pid: pid, b: b, path: path}, nil
 }
 
 func (s *atomicStrategy) owns() bool { return true }
@@ -90,11 +92,22 @@ func (s *atomicStrategy) token() uint16 { return 1 }
 func (s *atomicStrategy) take(context.Context) error { return nil }
 func (s *atomicStrategy) give()                      {}
 
-// detach gives up the role lock, if the role has one.
+// detach gives up the role lock, if the role has one. If Remove took the
+// buffer's name meanwhile it left the lock file, which this handle held
+// (deleting a held one would let a second holder attach); nobody can open
+// the buffer any more, so the file goes now, unless another handle of the
+// removed buffer holds it (removeFreeLockFile). A failure to delete it is
+// not the caller's: the next Remove of the name deletes leftovers.
 func (s *atomicStrategy) detach() error {
 	if s.role == nil {
 		return nil
 	}
 	atomic.CompareAndSwapUint32(s.pid, uint32(os.Getpid()), 0)
-	return s.role.Unlock()
+	if err := s.role.Unlock(); err != nil {
+		return err
+	}
+	if !s.b.creating && !isSameFile(s.b.file, s.b.path) {
+		_ = removeFreeLockFile(s.path)
+	}
+	return nil
 }
