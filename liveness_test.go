@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/sharedcbuff/scb"
 	"github.com/sharedcbuff/scb/internal/child/childtest"
+	"github.com/sharedcbuff/scb/internal/layout"
 )
 
 func init() {
@@ -84,4 +86,27 @@ func TestErrBusyNamesTheHolder(t *testing.T) {
 	_, err = scb.OpenReader("busy", at(o))
 	require.ErrorIs(t, err, scb.ErrBusy)
 	assert.Contains(t, err.Error(), want)
+}
+
+// TestStatPidWordsNoProcessHas: a pid word that no process id can be
+// (0xFFFFFFFF, 0x80000000: negative as a pid_t, where kill(-1, 0) asks
+// about every process) is not reported as an attached process, by Stat or
+// by ErrBusy's message.
+func TestStatPidWordsNoProcessHas(t *testing.T) {
+	for _, word := range []uint64{0xFFFFFFFF, 0x80000000} {
+		t.Run(fmt.Sprintf("%#x", word), func(t *testing.T) {
+			o := newOpts(t, scb.Atomic, scb.Queue)
+			w := create(t, "pids", o)
+			path := filepath.Join(o.Dir, "pids.scb")
+			poke(t, path, layout.OffReaderPid, word, 4)
+			info, err := scb.Stat("pids", at(o))
+			require.NoError(t, err)
+			assert.Zero(t, info.ReaderPid)
+			poke(t, path, layout.OffWriterPid, word, 4)
+			_, err = scb.OpenWriter("pids", at(o))
+			require.ErrorIs(t, err, scb.ErrBusy)
+			assert.Contains(t, err.Error(), "another process or handle holds", "the writer is w, whose pid word was overwritten")
+			require.NoError(t, w.Push(1))
+		})
+	}
 }
