@@ -110,6 +110,7 @@ func TestRemovedBuffersHoldersCleanUp(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("Windows removes no buffer that a handle has open (TestLifecycle)")
 	}
+	needAtomic(t) // (the role lock files are the Atomic strategy's)
 	for _, recreate := range []bool{false, true} {
 		t.Run(map[bool]string{false: "name free", true: "name taken again"}[recreate], func(t *testing.T) {
 			o := &scb.Options{Dir: t.TempDir()}
