@@ -177,8 +177,8 @@ func statFile(name string, c config) (Info, error) {
 	}
 	info := Info{
 		Ended:     e != 0,
-		WriterPid: livePid(layout.At32(base, layout.OffWriterPid)),
-		ReaderPid: livePid(layout.At32(base, layout.OffReaderPid)),
+		WriterPid: holderPid(lockName(f.Name(), g.ID, writerLockExt), layout.At32(base, layout.OffWriterPid)),
+		ReaderPid: holderPid(lockName(f.Name(), g.ID, readerLockExt), layout.At32(base, layout.OffReaderPid)),
 		Name:      name,
 		Path:      f.Name(),
 		Length:    int(g.Length),
@@ -367,16 +367,6 @@ func removeStaleTemp(path string) (bool, error) {
 		return false, err
 	}
 	return unlink(path)
-}
-
-// livePid returns the process id in a header's pid word if that process
-// is alive, else 0.
-func livePid(word *uint32) int {
-	pid := int(atomic.LoadUint32(word))
-	if !platform.ProcessAlive(pid) {
-		return 0
-	}
-	return pid
 }
 
 // removeLockFiles removes the role lock files of name in dir that nothing

@@ -2,7 +2,9 @@ package scb_test
 
 import (
 	"bufio"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -14,6 +16,8 @@ import (
 
 	"github.com/sharedcbuff/scb"
 	"github.com/sharedcbuff/scb/internal/child"
+	"github.com/sharedcbuff/scb/internal/child/childtest"
+	"github.com/sharedcbuff/scb/internal/layout"
 )
 
 // TestStatZombieIsNotAttached: a writer SIGKILLed and not yet reaped by
@@ -61,4 +65,28 @@ func isZombie(t *testing.T, pid int) bool {
 	require.NoError(t, err)
 	s := string(b)
 	return strings.HasPrefix(s[strings.LastIndexByte(s, ')')+1:], " Z")
+}
+
+// TestStatNamesTheLockHolder: with the pid word of a held role overwritten
+// with the id of another live process (this one), Stat and ErrBusy name
+// the process the kernel lists as holding the role's lock, not the word's.
+func TestStatNamesTheLockHolder(t *testing.T) {
+	needAtomic(t, "hold-writer")
+	o := newOpts(t, scb.Atomic, scb.Queue)
+	w := create(t, "held", o)
+	require.NoError(t, w.Close())
+	c := childtest.Start(t, "hold-writer", map[string]string{"DIR": o.Dir, "NAME": "held"})
+	cpid, err := strconv.Atoi(c.Expect("ready"))
+	require.NoError(t, err)
+	poke(t, filepath.Join(o.Dir, "held.scb"), layout.OffWriterPid, uint64(os.Getpid()), 4)
+	info, err := scb.Stat("held", at(o))
+	require.NoError(t, err)
+	assert.Equal(t, cpid, info.WriterPid, "the lock's holder, not the pid word's process")
+	_, err = scb.OpenWriter("held", at(o))
+	require.ErrorIs(t, err, scb.ErrBusy)
+	assert.Contains(t, err.Error(), fmt.Sprintf("process %d holds", cpid))
+	c.Kill()
+	info, err = scb.Stat("held", at(o))
+	require.NoError(t, err)
+	assert.Zero(t, info.WriterPid, "nobody holds the lock, whatever the word says")
 }

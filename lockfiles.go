@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/gofrs/flock"
 
@@ -150,4 +151,20 @@ func removeFreeLockFile(path string) error {
 	}
 	_, err = unlink(path)
 	return err
+}
+
+// holderPid returns the process that holds the role whose lock file is
+// lockPath and whose header pid word is word, or 0 if none is known. Where
+// the kernel lists who holds a lock (Linux), that is the answer: the pid
+// word may be stale, or edited. Elsewhere it is the pid word's process, if
+// that is alive (which a recycled id also is).
+func holderPid(lockPath string, word *uint32) int {
+	if pid, known := platform.FlockHolder(lockPath); known {
+		return pid
+	}
+	pid := int(atomic.LoadUint32(word))
+	if !platform.ProcessAlive(pid) {
+		return 0
+	}
+	return pid
 }

@@ -49,7 +49,7 @@ func newAtomicStrategy(b *mapping, r role) (*atomicStrategy, error) {
 	}
 	if !ok {
 		holder := "another process or handle"
-		if p := int(atomic.LoadUint32(pid)); platform.ProcessAlive(p) {
+		if p := holderPid(path, pid); p != 0 {
 			holder = fmt.Sprintf("process %d", p)
 		}
 		return nil, fmt.Errorf("%w: another %s is attached (%s holds %s)", ErrBusy, r, holder, path)
