@@ -42,12 +42,13 @@ type Info struct {
 
 	// WriterPid and ReaderPid are the process ids of the attached writer
 	// and Queue reader of an Atomic buffer, the roles it has one holder
-	// for; 0 when none is attached (a holder that died is not, nor, on
-	// Linux, one that died and was not reaped yet), and for a Flock buffer
-	// or Broadcast readers, whose handles are not recorded. The id is the
-	// one the holder recorded, checked only for a live process: a process
-	// that died and whose id was given to another one meanwhile is
-	// reported as that process.
+	// for; 0 when none is attached (a holder that died is not), and for a
+	// Flock buffer or Broadcast readers, whose handles are not recorded.
+	// On Linux it is the process the kernel lists as holding the role's
+	// lock. Elsewhere it is the id the holder recorded in the header, if a
+	// process with that id is alive: one that was given the id of a
+	// holder that died is reported in its place, and on macOS and the
+	// BSDs so is a holder that died and was not reaped yet.
 	WriterPid int
 	ReaderPid int
 

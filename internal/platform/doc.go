@@ -57,7 +57,8 @@
 //	  (plan9, js/wasm, wasip1: every file operation returns errors.ErrUnsupported)
 //
 //	shmdir_unix.go: the check /dev/shm and /private/tmp must pass (linux, darwin)
-//	proc: proc_unix.go (with proc_linux.go or proc_unix_other.go for zombies), proc_windows.go, proc_other.go (the fallback)
+//	proc: proc_unix.go (with proc_linux.go, which reads zombies and lock holders from /proc, or
+//	proc_unix_other.go), proc_windows.go, proc_other.go (the fallback)
 //
 //	386, amd64, arm64, loong64, mips64(le), ppc64(le), riscv64, s390x: atomic64_lockfree.go
 //	every other GOARCH (arm, mips(le), wasm, ...): atomic64_emulated.go
