@@ -94,9 +94,9 @@ func Stat(name string, opts *Options) (Info, error) {
 //
 // Handles that still have the buffer open keep working on it on Unix, as
 // with any removed file, and keep their roles: Remove never deletes a role
-// lock file that a handle holds. A later Remove of the name deletes it once
-// it is free, as it does the empty lock file that an opener racing Remove
-// may leave. On Windows Remove fails while the buffer is open anywhere.
+// lock file that a handle holds. The handle deletes it when it closes, and
+// a later Remove of the name deletes one that is free, as it does the empty
+// lock file that an opener racing Remove may leave. On Windows Remove fails while the buffer is open anywhere.
 //
 // Under concurrency, with other processes using the same name:
 //   - Remove takes the buffer file away from its name with one rename, so
