@@ -40,17 +40,21 @@ type Info struct {
 	Unread   int         // Queue: items waiting to be read; Broadcast: items held in the ring
 	Ended    bool        // a writer ended the stream (Writer.CloseWrite) and none attached since
 
-	// WriterPid and ReaderPid are the process ids of the attached writer
-	// and Queue reader of an Atomic buffer, the roles it has one holder
-	// for; 0 when none is attached (a holder that died is not), and for a
-	// Flock buffer or Broadcast readers, whose handles are not recorded.
-	// On Linux it is the process the kernel lists as holding the role's
-	// lock. Elsewhere it is the id the holder recorded in the header, if a
-	// process with that id is alive: one that was given the id of a
-	// holder that died is reported in its place, and on macOS and the
-	// BSDs so is a holder that died and was not reaped yet.
+	// WriterPid and ReaderPid are the process ids of an attached writer
+	// and an attached Queue reader (for Flock, which takes many, of one of
+	// them: Holders lists them all), 0 when none is attached. A handle
+	// counts as attached only while the kernel holds its holder lock,
+	// which it drops when the handle closes or its process dies; a pid
+	// recorded in the file is never believed on its own. Where there are
+	// no holder locks (every platform but Linux and Windows) nothing
+	// proves a holder, and both are 0.
 	WriterPid int
 	ReaderPid int
+
+	// Holders lists the attached handles, each proved by its holder lock
+	// (Linux and Windows; elsewhere the list is empty), in holder slot
+	// order.
+	Holders []Holder
 
 	// Taken counts, in Queue mode, the unread items that readers have
 	// taken and not consumed: being read, leased, or given back and
@@ -62,15 +66,24 @@ type Info struct {
 	Returned int
 	Leases   map[int]int
 
-	// ReadersWaiting and WritersWaiting count the times blocking calls
-	// went to sleep in the kernel, waiting for items or for room, since the
-	// other side last woke them (on Linux; elsewhere they poll, and the
-	// counts stay 0). Non-zero means someone sleeps or slept and was not
-	// yet woken: a call that woke by its own timeout, or a process killed
-	// while asleep, stays counted until the next wake-up, which costs the
-	// other side one system call.
+	// ReadersWaiting and WritersWaiting count the blocking calls of
+	// attached handles that are asleep in the kernel right now, waiting
+	// for items or for room (Holder.Asleep summed by role). Only Linux
+	// sleeps until woken; elsewhere waiting calls poll, and both are 0.
 	ReadersWaiting int
 	WritersWaiting int
+}
+
+// Holder is one handle attached to a buffer, as Stat found it: its holder
+// lock was held when Stat asked the kernel.
+type Holder struct {
+	Token  int       // the holder slot + 1: what its leases are counted under in Info.Leases
+	Writer bool      // a writer; else a reader
+	Pid    int       // its process; 0 if the process it recorded is not the one running under that id now
+	Since  time.Time // when it attached
+	Asleep int       // its blocking calls asleep in the kernel right now
+	Lag    uint64    // a Broadcast reader: items written that it has not read yet
+	Lost   uint64    // a Broadcast reader: items overwritten before it read them
 }
 
 // Stat describes the buffer called name without attaching to it: it takes
@@ -177,23 +190,20 @@ func statFile(name string, c config) (Info, error) {
 		return Info{}, err
 	}
 	info := Info{
-		Ended:     e != 0,
-		WriterPid: holderPid(lockName(f.Name(), g.ID, writerLockExt), layout.At32(base, layout.OffWriterPid)),
-		ReaderPid: holderPid(lockName(f.Name(), g.ID, readerLockExt), layout.At32(base, layout.OffReaderPid)),
-		Name:      name,
-		Path:      f.Name(),
-		Length:    int(g.Length),
-		ItemSize:  int(g.ItemSize),
-		Strategy:  Strategy(g.Strategy),
-		Mode:      Mode(g.Mode),
-		Size:      fi.Size(),
-		Perm:      fi.Mode().Perm(),
-		Created:   time.Unix(0, g.Created),
-		Written:   head,
-		// The waiter counts are only kept where blocking calls sleep on a
-		// futex (Linux); see wait.go.
-		ReadersWaiting: int(atomic.LoadUint32(layout.At32(base, layout.OffDataWaiters))),
-		WritersWaiting: int(atomic.LoadUint32(layout.At32(base, layout.OffRoomWaiters))),
+		Ended:    e != 0,
+		Name:     name,
+		Path:     f.Name(),
+		Length:   int(g.Length),
+		ItemSize: int(g.ItemSize),
+		Strategy: Strategy(g.Strategy),
+		Mode:     Mode(g.Mode),
+		Size:     fi.Size(),
+		Perm:     fi.Mode().Perm(),
+		Created:  time.Unix(0, g.Created),
+		Written:  head,
+	}
+	if err := info.addHolders(f.Fd(), base, head); err != nil {
+		return Info{}, fmt.Errorf("ask who holds %s: %w", f.Name(), err)
 	}
 	if g.Broadcast() {
 		info.Unread = int(min(head, g.Length))
@@ -203,6 +213,36 @@ func statFile(name string, c config) (Info, error) {
 	info.Unread = int(head - tail)
 	info.Taken, info.Returned, info.Leases = takenOf(&ring, tail, head)
 	return info, nil
+}
+
+// addHolders fills in the attached handles of the buffer whose file is
+// open as fd and whose header is mapped at base, and whose write cursor
+// was head.
+func (info *Info) addHolders(fd uintptr, base unsafe.Pointer, head uint64) error {
+	return liveHolders(fd, base, 0, func(hi holderInfo) {
+		h := Holder{
+			Token:  hi.token,
+			Writer: hi.role == layout.HolderWriter,
+			Pid:    hi.pid,
+			Since:  time.Unix(0, hi.since),
+			Asleep: int(hi.asleep),
+		}
+		switch {
+		case h.Writer:
+			info.WritersWaiting += h.Asleep
+			if info.WriterPid == 0 {
+				info.WriterPid = h.Pid
+			}
+		default:
+			info.ReadersWaiting += h.Asleep
+			if info.Mode == Broadcast {
+				h.Lag, h.Lost = head-min(hi.pos, head), hi.lost
+			} else if info.ReaderPid == 0 {
+				info.ReaderPid = h.Pid
+			}
+		}
+		info.Holders = append(info.Holders, h)
+	})
 }
 
 // takenOf counts, in the Queue buffer ring whose read and write cursors

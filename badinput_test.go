@@ -271,7 +271,7 @@ func badFiles(good []byte) []struct {
 	}{
 		{"zero-length file", "smaller than", []byte{}},
 		{"shorter than the fixed fields", "smaller than", good[:40]},
-		{"header page only", "file is 4096 bytes", good[:layout.HeaderSize]},
+		{"header only", fmt.Sprintf("file is %d bytes", layout.HeaderSize), good[:layout.HeaderSize]},
 		{"one byte short", "header says", good[:len(good)-1]},
 		{"one page long", "header says", append(slices.Clone(good), make([]byte, 4096)...)},
 		{"all zeros", "magic", make([]byte, len(good))},

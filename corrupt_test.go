@@ -34,6 +34,21 @@ func poke(t testing.TB, path string, off int64, v uint64, size int) {
 	require.NoError(t, err)
 }
 
+// peekWord reads the size-byte (4 or 8) word at off of the file at path.
+func peekWord(t testing.TB, path string, off int64, size int) uint64 {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	b := make([]byte, 8)
+	_, err = f.ReadAt(b[:size], off)
+	require.NoError(t, err)
+	if size == 4 {
+		return uint64(binary.NativeEndian.Uint32(b))
+	}
+	return binary.NativeEndian.Uint64(b)
+}
+
 // isFlock reports whether the buffer file at path was made with the Flock
 // strategy, from its header.
 func isFlock(path string) bool {

@@ -107,6 +107,7 @@ type broadcastReader struct {
 	lostN atomic.Uint64
 	snap  atomic.Uint64 // pos as of the last operation, for available
 	fence uint32        // scratch word for loadFence
+	hold  holder        // the reader's holder line, where Stat finds its progress
 }
 
 // newBroadcastReader starts a reader at the oldest item the ring holds,
@@ -217,7 +218,8 @@ func (r *broadcastReader) stale(seq uint64) error {
 }
 
 // settle turns a stale first read into an overrun, and records the
-// position for available. Nothing shared moves.
+// position for available and in the reader's holder line (for Stat).
+// Nothing shared moves.
 func (r *broadcastReader) settle(got int, err error) (bool, error) {
 	switch {
 	case got > 0:
@@ -226,6 +228,7 @@ func (r *broadcastReader) settle(got int, err error) (bool, error) {
 		err = r.skip()
 	}
 	r.snap.Store(r.pos)
+	r.hold.progress(r.pos, r.lostN.Load())
 	return false, err
 }
 

@@ -189,8 +189,9 @@
 // shared cursors on separate cache lines; internal/layout documents the layout.
 // Openers take the geometry from the header, and refuse a file whose magic,
 // version, checksum or size is wrong with [ErrCorrupt] before mapping it.
-// This is format version 3 (a Queue buffer's take cursor and the state
-// word of each slot, after the header page): files made by a version of
+// This is format version 4 (a holder table after the header page, which
+// records every attached handle; version 3 brought a Queue buffer's take
+// cursor and the state word of each slot): files made by a version of
 // this package that wrote an earlier version are refused, and such a
 // version refuses this package's files; recreate buffers when upgrading.
 // Buffers last until [Remove]; Close only detaches.
@@ -200,9 +201,14 @@
 // [Writer.CloseWrite] ends the stream: readers read every item written
 // before it and then get io.EOF, unwrapped, from every read, blocking ones
 // at once, and the iterators end. A writer that attaches later opens the
-// stream again. [Stat] reports whether the stream ended, and the process
-// ids of an Atomic buffer's attached writer and Queue reader (a holder
-// that died is not attached); [ErrBusy] names the holder.
+// stream again. [Stat] reports whether the stream ended, and who is
+// attached: every handle, of every role, strategy and mode, with its
+// process, when it attached and what it waits for (Info.Holders). A
+// handle counts as attached only while the kernel holds its holder lock, a
+// byte lock that goes with the handle's file or process (Linux and
+// Windows; elsewhere Stat proves nobody and lists nobody); a process id
+// read from the file is never believed on its own. [ErrBusy] names a
+// role's holder only when its lock proves it.
 // [OpenReaderWait] and [OpenWriterWait] wait for the buffer to exist and
 // the role to be free, so a standby consumer takes over when the active
 // one closes or dies; [CreateOrOpen] is for producers that may start

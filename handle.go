@@ -40,11 +40,13 @@ type handle struct {
 	lay     layout.Ring // the buffer's geometry and shared words
 	b       *mapping    // nil once closed
 	st      strategy    // the side's lock
-	g       *guard      // a handle that does not own its side: its goroutines and Close
-	cur     reloader    // the role's cursor, reloaded after take when the side is shared
-	own     bool        // st.owns()
-	looks   bool        // st.locks(): run looks whether an attempt could proceed before taking the lock
-	readers roleWatch   // an Atomic Queue writer's view of the reader role (orphaned)
+	holder  holder      // the handle's holder slot (holders.go), where there are holder locks
+	role    role
+	g       *guard    // a handle that does not own its side: its goroutines and Close
+	cur     reloader  // the role's cursor, reloaded after take when the side is shared
+	own     bool      // st.owns()
+	looks   bool      // st.locks(): run looks whether an attempt could proceed before taking the lock
+	readers roleWatch // an Atomic Queue writer's view of the reader role (orphaned)
 	name    string
 	lentErr error       // what an operation returns while a Claim or Peek is outstanding
 	lent    atomic.Bool // a Claim or Peek is outstanding (read without the gate by run)
@@ -55,10 +57,16 @@ type handle struct {
 // init fills in h for b and a role whose blocking calls wait in direction
 // d, and attaches the side's strategy. The role then calls attach.
 func (h *handle) init(b *mapping, r role, d direction, c config, lentErr error) error {
-	st, err := newStrategy(b, r, &h.closing, &h.y)
+	hd, err := claimHolder(b)
 	if err != nil {
 		return err
 	}
+	st, err := newStrategy(b, r, hd.token(), &h.closing, &h.y)
+	if err != nil {
+		hd.release()
+		return err
+	}
+	h.holder, h.role, h.waiter.hold = hd, r, hd
 	h.lay = b.lay
 	h.b = b
 	h.st = st
@@ -75,18 +83,31 @@ func (h *handle) init(b *mapping, r role, d direction, c config, lentErr error) 
 
 // attach finishes opening with the role's cursor: a handle that owns its
 // side loads the cursor now, once (nobody else moves it), and enables the
-// inline path if fastOK. On error the role is given up.
+// inline path if fastOK. On error the role is given up. Then the handle is
+// attached: its holder line says so, and the buffer counts it.
 func (h *handle) attach(cur reloader, fastOK bool) error {
 	h.cur = cur
 	if h.own {
 		if err := cur.reload(); err != nil {
 			h.st.detach()
+			h.holder.release()
 			return err
 		}
 	}
 	h.fastOK = fastOK && h.own
 	h.fast = h.fastOK
+	h.holder.attached(h.role)
+	atomic.AddUint32(h.attachCount(h.role), 1)
 	return nil
+}
+
+// attachCount returns the header's count of the handles of role r that
+// ever attached.
+func (h *handle) attachCount(r role) *uint32 {
+	if r == roleWriter {
+		return layout.At32(h.lay.Base, layout.OffWriters)
+	}
+	return layout.At32(h.lay.Base, layout.OffReaders)
 }
 
 // Cap returns the buffer's Length: the number of slots.
@@ -383,6 +404,7 @@ func (h *handle) close() error {
 	}
 	h.cur.close()
 	err := h.st.detach()
+	h.holder.release()
 	h.readers.close()
 	if cerr := h.b.close(); err == nil {
 		err = cerr
@@ -402,12 +424,12 @@ func (h *handle) close() error {
 
 // newStrategy attaches a handle of role r to b with b's strategy. closing
 // is the handle's flag that ends its waits, y its yield back-off.
-func newStrategy(b *mapping, r role, closing *atomic.Bool, y *wait.Yielder) (strategy, error) {
+func newStrategy(b *mapping, r role, token uint32, closing *atomic.Bool, y *wait.Yielder) (strategy, error) {
 	switch Strategy(b.geo.Strategy) {
 	case Atomic:
 		return newAtomicStrategy(b, r)
 	case Flock:
-		return newFlockStrategy(b, sideOf(b, r), closing, y)
+		return newFlockStrategy(b, sideOf(b, r), token, closing, y)
 	}
 	return nil, corruptf("strategy %d", b.geo.Strategy)
 }

@@ -64,6 +64,16 @@ func needAtomic(t testing.TB, roles ...string) {
 	}
 }
 
+// needLockWords skips t where there are no holder locks (every platform
+// but Linux and Windows): nothing proves who is attached there, and Stat
+// lists nobody. roles are the child roles the test would start.
+func needLockWords(t testing.TB, roles ...string) {
+	t.Helper()
+	if !scb.LockWords {
+		childtest.Skip(t, "no holder locks on "+runtime.GOOS, roles...)
+	}
+}
+
 // skipUnsupported skips t, with the reason, when err, from a Create, is
 // ErrUnsupported because the Atomic strategy is not offered here (see
 // needAtomic); anywhere else the caller's check of err fails as usual.

@@ -76,10 +76,11 @@ func isZombie(t *testing.T, pid int) bool {
 	return strings.HasPrefix(s[strings.LastIndexByte(s, ')')+1:], " Z")
 }
 
-// TestStatNamesTheLockHolder: with the pid word of a held role overwritten
-// with the id of another live process (this one), Stat and ErrBusy name
-// the process the kernel lists as holding the role's lock, not the word's.
-func TestStatNamesTheLockHolder(t *testing.T) {
+// TestStatChecksTheHolderStartTime: a holder line whose pid was edited to
+// that of another live process (this one), or whose recorded start time
+// is not its process's (a recycled pid looks the same), names no process,
+// in Stat or in ErrBusy, while the lock still proves the holder attached.
+func TestStatChecksTheHolderStartTime(t *testing.T) {
 	needAtomic(t, "hold-writer")
 	o := newOpts(t, scb.Atomic, scb.Queue)
 	w := create(t, "held", o)
@@ -87,15 +88,38 @@ func TestStatNamesTheLockHolder(t *testing.T) {
 	c := childtest.Start(t, "hold-writer", map[string]string{"DIR": o.Dir, "NAME": "held"})
 	cpid, err := strconv.Atoi(c.Expect("ready"))
 	require.NoError(t, err)
-	poke(t, filepath.Join(o.Dir, "held.scb"), layout.OffWriterPid, uint64(os.Getpid()), 4)
 	info, err := scb.Stat("held", at(o))
 	require.NoError(t, err)
-	assert.Equal(t, cpid, info.WriterPid, "the lock's holder, not the pid word's process")
-	_, err = scb.OpenWriter("held", at(o))
-	require.ErrorIs(t, err, scb.ErrBusy)
-	assert.Contains(t, err.Error(), fmt.Sprintf("process %d holds", cpid))
+	require.Len(t, info.Holders, 1)
+	h := info.Holders[0]
+	require.Equal(t, cpid, h.Pid)
+	line := int64(layout.OffHolders + (h.Token-1)*layout.HolderSize)
+	path := filepath.Join(o.Dir, "held.scb")
+	for _, edit := range []struct {
+		why      string
+		off      int64
+		v        uint64
+		size     int
+		notNamed int
+	}{
+		{"pid of another live process", layout.HolderPid, uint64(os.Getpid()), 4, os.Getpid()},
+		{"start time not the process's", layout.HolderStart, 12345, 8, cpid},
+	} {
+		t.Run(edit.why, func(t *testing.T) {
+			poke(t, path, line+edit.off, edit.v, edit.size)
+			info, err := scb.Stat("held", at(o))
+			require.NoError(t, err)
+			require.Len(t, info.Holders, 1, "the lock proves a holder")
+			assert.Zero(t, info.Holders[0].Pid)
+			assert.Zero(t, info.WriterPid)
+			_, err = scb.OpenWriter("held", at(o))
+			require.ErrorIs(t, err, scb.ErrBusy)
+			assert.NotContains(t, err.Error(), fmt.Sprintf("process %d", edit.notNamed))
+		})
+	}
 	c.Kill()
 	info, err = scb.Stat("held", at(o))
 	require.NoError(t, err)
-	assert.Zero(t, info.WriterPid, "nobody holds the lock, whatever the word says")
+	assert.Zero(t, info.WriterPid, "nobody holds the lock, whatever the line says")
+	assert.Empty(t, info.Holders)
 }

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -35,6 +36,7 @@ func childHoldWriter(ctx context.Context, name string, o *scb.Options) error {
 }
 
 func TestStatShowsAttachedRoles(t *testing.T) {
+	needLockWords(t, "hold-writer")
 	needAtomic(t, "hold-writer")
 	o := newOpts(t, scb.Atomic, scb.Queue)
 	pid := os.Getpid()
@@ -66,17 +68,132 @@ func TestStatShowsAttachedRoles(t *testing.T) {
 	assert.Zero(t, stat().WriterPid, "a dead holder is not attached")
 }
 
-func TestStatPidsUnknownForFlock(t *testing.T) {
-	o := newOpts(t, scb.Flock, scb.Queue)
-	create(t, "live", o)
-	openReader(t, "live", at(o))
-	info, err := scb.Stat("live", at(o))
-	require.NoError(t, err)
-	assert.Zero(t, info.WriterPid)
-	assert.Zero(t, info.ReaderPid)
+// TestStatListsHolders: every attached handle, of every strategy and mode,
+// is listed with its role and process while it is attached, and not once
+// it closed or its process died.
+func TestStatListsHolders(t *testing.T) {
+	needLockWords(t, "hold-writer")
+	for _, tc := range []struct {
+		s scb.Strategy
+		m scb.Mode
+	}{{scb.Flock, scb.Queue}, {scb.Flock, scb.Broadcast}, {scb.Atomic, scb.Queue}, {scb.Atomic, scb.Broadcast}} {
+		t.Run(fmt.Sprintf("%v/%v", tc.s, tc.m), func(t *testing.T) {
+			if tc.s == scb.Atomic {
+				needAtomic(t, "hold-writer")
+			}
+			o := newOpts(t, tc.s, tc.m)
+			w := create(t, "live", o)
+			require.NoError(t, w.Push(1))
+			require.NoError(t, w.Push(2))
+			before := time.Now()
+			r1 := openReader(t, "live", at(o))
+			var readers []*scb.Reader
+			readers = append(readers, r1)
+			if tc.m == scb.Broadcast || tc.s == scb.Flock {
+				readers = append(readers, openReader(t, "live", at(o)))
+			}
+			_, err := r1.Pop()
+			require.NoError(t, err)
+			info, err := scb.Stat("live", at(o))
+			require.NoError(t, err)
+			require.Len(t, info.Holders, 1+len(readers))
+			writers := 0
+			for _, h := range info.Holders {
+				assert.Equal(t, os.Getpid(), h.Pid)
+				assert.Positive(t, h.Token)
+				if h.Writer {
+					writers++
+					continue
+				}
+				assert.False(t, h.Since.Before(before.Add(-time.Second)), "since %v", h.Since)
+			}
+			assert.Equal(t, 1, writers)
+			assert.Equal(t, os.Getpid(), info.WriterPid)
+			for _, r := range readers {
+				require.NoError(t, r.Close())
+			}
+			info, err = scb.Stat("live", at(o))
+			require.NoError(t, err)
+			require.Len(t, info.Holders, 1, "closed readers are gone")
+			assert.True(t, info.Holders[0].Writer)
+			require.NoError(t, w.Close())
+
+			// Another process's writer, until it is killed.
+			c := childtest.Start(t, "hold-writer", map[string]string{"DIR": o.Dir, "NAME": "live"})
+			cpid, err := strconv.Atoi(c.Expect("ready"))
+			require.NoError(t, err)
+			info, err = scb.Stat("live", at(o))
+			require.NoError(t, err)
+			require.Len(t, info.Holders, 1)
+			assert.Equal(t, cpid, info.Holders[0].Pid)
+			c.Kill()
+			info, err = scb.Stat("live", at(o))
+			require.NoError(t, err)
+			assert.Empty(t, info.Holders, "a dead holder is not attached")
+		})
+	}
 }
 
+// TestStatBroadcastReaderProgress: a Broadcast reader's line says how far
+// behind the writer it is and how many items it lost.
+func TestStatBroadcastReaderProgress(t *testing.T) {
+	needLockWords(t)
+	o := newOpts(t, scb.Atomic, scb.Broadcast)
+	o.Length = 4
+	w := create(t, "tap", o)
+	r := openReader(t, "tap", at(o))
+	for i := range 6 {
+		require.NoError(t, w.Push(uint64(i)))
+	}
+	_, err := r.Pop()
+	require.ErrorIs(t, err, scb.ErrOverrun)
+	_, err = r.Pop()
+	require.NoError(t, err)
+	info, err := scb.Stat("tap", at(o))
+	require.NoError(t, err)
+	var got []scb.Holder
+	for _, h := range info.Holders {
+		if !h.Writer {
+			got = append(got, h)
+		}
+	}
+	require.Len(t, got, 1)
+	assert.EqualValues(t, 3, got[0].Lag, "items 3, 4 and 5 are unread")
+	assert.EqualValues(t, 2, got[0].Lost, "items 0 and 1 were overwritten")
+}
+
+// TestStatBelievesNoFreeLine: a holder line whose lock nobody holds (what
+// a dead holder leaves, or an edit) is not an attached handle, whatever it
+// says; a live line whose pid no process can have names none.
+func TestStatBelievesNoFreeLine(t *testing.T) {
+	needLockWords(t)
+	o := newOpts(t, scb.Flock, scb.Queue)
+	w := create(t, "pids", o)
+	info, err := scb.Stat("pids", at(o))
+	require.NoError(t, err)
+	require.Len(t, info.Holders, 1)
+	own := info.Holders[0].Token
+	path := filepath.Join(o.Dir, "pids.scb")
+	free := own%layout.MaxHolders + 1 // another slot, which nobody holds
+	line := func(tok int) int64 { return int64(layout.OffHolders + (tok-1)*layout.HolderSize) }
+	poke(t, path, line(free)+layout.HolderRole, layout.HolderReader, 4)
+	poke(t, path, line(free)+layout.HolderPid, uint64(os.Getpid()), 4)
+	for _, word := range []uint64{0xFFFFFFFF, 0x80000000, 1} {
+		poke(t, path, line(own)+layout.HolderPid, word, 4)
+		info, err = scb.Stat("pids", at(o))
+		require.NoError(t, err)
+		require.Len(t, info.Holders, 1, "only the writer's line is proved")
+		assert.Equal(t, own, info.Holders[0].Token)
+		if runtime.GOOS == "linux" {
+			// There the start time tells the line's process apart.
+			assert.Zero(t, info.Holders[0].Pid, "pid word %#x", word)
+		}
+		assert.Zero(t, info.ReaderPid)
+	}
+	require.NoError(t, w.Push(1))
+}
 func TestErrBusyNamesTheHolder(t *testing.T) {
+	needLockWords(t)
 	o := newOpts(t, scb.Atomic, scb.Queue)
 	create(t, "busy", o)
 	openReader(t, "busy", at(o))
@@ -87,31 +204,4 @@ func TestErrBusyNamesTheHolder(t *testing.T) {
 	_, err = scb.OpenReader("busy", at(o))
 	require.ErrorIs(t, err, scb.ErrBusy)
 	assert.Contains(t, err.Error(), want)
-}
-
-// TestStatPidWordsNoProcessHas: a pid word that no process id can be
-// (0xFFFFFFFF, 0x80000000: negative as a pid_t, where kill(-1, 0) asks
-// about every process) is not reported as an attached process, by Stat or
-// by ErrBusy's message.
-func TestStatPidWordsNoProcessHas(t *testing.T) {
-	for _, word := range []uint64{0xFFFFFFFF, 0x80000000} {
-		t.Run(fmt.Sprintf("%#x", word), func(t *testing.T) {
-			o := newOpts(t, scb.Atomic, scb.Queue)
-			w := create(t, "pids", o)
-			path := filepath.Join(o.Dir, "pids.scb")
-			poke(t, path, layout.OffReaderPid, word, 4)
-			info, err := scb.Stat("pids", at(o))
-			require.NoError(t, err)
-			assert.Zero(t, info.ReaderPid)
-			poke(t, path, layout.OffWriterPid, word, 4)
-			_, err = scb.OpenWriter("pids", at(o))
-			require.ErrorIs(t, err, scb.ErrBusy)
-			assert.NotContains(t, err.Error(), strconv.FormatUint(word, 10), "the writer is w, whose pid word was overwritten")
-			if runtime.GOOS == "linux" {
-				// There the kernel says who holds the lock.
-				assert.Contains(t, err.Error(), fmt.Sprintf("process %d holds", os.Getpid()))
-			}
-			require.NoError(t, w.Push(1))
-		})
-	}
 }

@@ -10,7 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
-	"sync/atomic"
+	"unsafe"
 
 	"github.com/gofrs/flock"
 
@@ -153,18 +153,19 @@ func removeFreeLockFile(path string) error {
 	return err
 }
 
-// holderPid returns the process that holds the role whose lock file is
-// lockPath and whose header pid word is word, or 0 if none is known. Where
-// the kernel lists who holds a lock (Linux), that is the answer: the pid
-// word may be stale, or edited. Elsewhere it is the pid word's process, if
-// that is alive (which a recycled id also is).
-func holderPid(lockPath string, word *uint32) int {
-	if pid, known := platform.FlockHolder(lockPath); known {
-		return pid
+// rolePid returns the process of a live holder of role r of the buffer
+// mapped at base, whose file is open as fd, other than self (a token), or 0
+// if none is proved alive.
+func rolePid(fd uintptr, base unsafe.Pointer, self uint32, r role) int {
+	code := uint32(layout.HolderReader)
+	if r == roleWriter {
+		code = layout.HolderWriter
 	}
-	pid := int(atomic.LoadUint32(word))
-	if !platform.ProcessAlive(pid) {
-		return 0
-	}
+	pid := 0
+	liveHolders(fd, base, self, func(hi holderInfo) {
+		if hi.role == code && pid == 0 {
+			pid = hi.pid
+		}
+	})
 	return pid
 }

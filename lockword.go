@@ -1,8 +1,6 @@
 package scb
 
 import (
-	"fmt"
-	"os"
 	"sync/atomic"
 	"unsafe"
 
@@ -46,42 +44,6 @@ func (l lockWord) unlock(token uint32) bool {
 	ok := atomic.CompareAndSwapUint32(l.word, token, 0)
 	l.wake.Wake()
 	return ok
-}
-
-// maxHolders is the number of holder slots: of handles of one buffer that
-// can be open at once with the lock-word protocol. A token (slot + 1) fits
-// the 16 bits a slot's state word has for it (internal/layout).
-const maxHolders = layout.MaxToken
-
-// holderNext spreads the slots of one process's handles.
-var holderNext atomic.Uint32
-
-// claimHolder takes a free holder slot for the handle whose buffer file is
-// open as fd, and returns the handle's token: the slot + 1. It starts
-// looking at a place derived from the process id, so that processes
-// seldom try each other's slots. A slot is free when nobody holds its byte
-// lock; if a lock word still holds the slot's token, its holder died (or
-// closed its file) while holding it, and claimHolder frees it.
-func claimHolder(fd uintptr, base unsafe.Pointer) (uint32, error) {
-	start := (uint32(os.Getpid())*2654435761 + holderNext.Add(1)) % maxHolders
-	for i := range uint32(maxHolders) {
-		slot := (start + i) % maxHolders
-		ok, err := platform.LockHolder(fd, slot)
-		if err != nil {
-			return 0, err
-		}
-		if !ok {
-			continue
-		}
-		token := slot + 1
-		for _, sd := range []side{writeSide, readSide} {
-			if l := lockWordOf(base, sd); atomic.LoadUint32(l.word) == token {
-				l.unlock(token)
-			}
-		}
-		return token, nil
-	}
-	return 0, fmt.Errorf("%w: all %d lock holder slots are taken", ErrBusy, maxHolders)
 }
 
 // reclaim takes the lock from holder, a token found in it for longer than

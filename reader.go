@@ -42,6 +42,8 @@ func newReader(b *mapping, c config) (*Reader, error) {
 	fast := false
 	if b.geo.Broadcast() {
 		r.c.b = newBroadcastReader(r.lay, r.own, c.SkipBacklog)
+		r.c.b.hold = r.holder
+		r.holder.progress(r.c.b.pos, 0)
 	} else {
 		r.q = queueReader{readState: readState{ring: r.lay, own: r.own}}
 		r.c.q, fast = &r.q, r.lay.ItemSize >= 8

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync/atomic"
 
 	"github.com/gofrs/flock"
 
@@ -25,19 +24,17 @@ import (
 // keeps a new one out.
 type atomicStrategy struct {
 	role *flock.Flock // nil for a Broadcast reader, which needs no role lock
-	pid  *uint32      // the header's word for the role's process id; nil for a Broadcast reader
 	b    *mapping
 	path string // the role lock file's
 }
 
 func newAtomicStrategy(b *mapping, r role) (*atomicStrategy, error) {
 	var ext string
-	var pid *uint32
 	switch sideOf(b, r) {
 	case writeSide:
-		ext, pid = writerLockExt, b.lay.WriterPid
+		ext = writerLockExt
 	case readSide:
-		ext, pid = readerLockExt, b.lay.ReaderPid
+		ext = readerLockExt
 	default:
 		return &atomicStrategy{}, nil
 	}
@@ -49,7 +46,7 @@ func newAtomicStrategy(b *mapping, r role) (*atomicStrategy, error) {
 	}
 	if !ok {
 		holder := "another process or handle"
-		if p := holderPid(path, pid); p != 0 {
+		if p := rolePid(b.file.Fd(), b.lay.Base, 0, r); p != 0 {
 			holder = fmt.Sprintf("process %d", p)
 		}
 		return nil, fmt.Errorf("%w: another %s is attached (%s holds %s)", ErrBusy, r, holder, path)
@@ -76,9 +73,7 @@ func newAtomicStrategy(b *mapping, r role) (*atomicStrategy, error) {
 		fl.Unlock()
 		return nil, fmt.Errorf("%w in %s (removed while it was being opened)", ErrNotExist, b.dir)
 	}
-	// Record the process holding the role, for Stat and ErrBusy's message.
-	atomic.StoreUint32(pid, uint32(os.Getpid()))
-	return &atomicStrategy{role: fl, pid: pid, b: b, path: path}, nil
+	return &atomicStrategy{role: fl, b: b, path: path}, nil
 }
 
 func (s *atomicStrategy) owns() bool { return true }
@@ -102,7 +97,6 @@ func (s *atomicStrategy) detach() error {
 	if s.role == nil {
 		return nil
 	}
-	atomic.CompareAndSwapUint32(s.pid, uint32(os.Getpid()), 0)
 	if err := s.role.Unlock(); err != nil {
 		return err
 	}

@@ -98,10 +98,11 @@ const (
 	useNone                 // nothing: a reader, where there are lock words (Queue readers take without a lock, cursor_take.go)
 )
 
-// newFlockStrategy claims the handle's holder slot where there are lock
-// words. It loads nothing: the handle reloads the cursors under the lock,
-// and without it they can move between two loads.
-func newFlockStrategy(b *mapping, sd side, closing *atomic.Bool, y *wait.Yielder) (*flockStrategy, error) {
+// newFlockStrategy takes, where there are lock words, the handle's token:
+// its holder slot + 1 (holders.go), which the handle claimed. It loads
+// nothing: the handle reloads the cursors under the lock, and without it
+// they can move between two loads.
+func newFlockStrategy(b *mapping, sd side, token uint32, closing *atomic.Bool, y *wait.Yielder) (*flockStrategy, error) {
 	s := &flockStrategy{
 		fd:      b.file.Fd(),
 		file:    wait.Word{Seq: b.lay.LockSeq, Waiters: b.lay.LockWaiters},
@@ -110,10 +111,6 @@ func newFlockStrategy(b *mapping, sd side, closing *atomic.Bool, y *wait.Yielder
 	}
 	if !platform.HolderLocks {
 		return s, nil
-	}
-	token, err := claimHolder(s.fd, b.lay.Base)
-	if err != nil {
-		return nil, err
 	}
 	s.tok, s.mode = token, useNone
 	if sd == writeSide {
@@ -264,17 +261,12 @@ func (s *flockStrategy) ended(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// detach unlocks the side if a Claim or Peek still keeps it, and
-// then the holder slot (closing the file would drop it too). It runs once
-// every call has returned.
+// detach unlocks the side if a Claim or Peek still keeps it; the handle
+// then gives its holder slot up. It runs once every call has returned.
 func (s *flockStrategy) detach() error {
 	if s.held {
 		s.held = false
 		s.side.unlock(s.tok)
-	}
-	if s.tok != 0 {
-		platform.UnlockHolder(s.fd, s.tok-1)
-		s.tok = 0
 	}
 	return nil
 }

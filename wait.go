@@ -51,6 +51,7 @@ type waiter struct {
 	closing  atomic.Bool  // set by Close, so that waits end with ErrClosed
 	slept    atomic.Int32 // recent waits that ended asleep (await spins less after them)
 	y        wait.Yielder // the yield back-off of the handle's waits, its lock waits included
+	hold     holder       // the handle's holder line, which counts its calls asleep (Stat)
 }
 
 // word returns the wake-up word of direction d and the cursor whose
@@ -179,10 +180,12 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 	if w.waits == roomWait {
 		limit = min(limit, cmp.Or(roomLimit, roomDelay))
 	}
+	w.hold.asleep(1)
 	word.Sleep(&ws.State, func() bool {
 		return moved() || w.closing.Load() || ctx.Err() != nil ||
 			w.waits == dataWait && atomic.LoadUint64(w.lay.End) != 0 // the stream ended: retry, to return io.EOF
 	}, limit)
+	w.hold.asleep(-1)
 	if n := w.slept.Load(); n < 8 {
 		w.slept.Store(n + 1) // (goroutines of a shared handle may race here: any count will do)
 	}

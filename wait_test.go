@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"testing"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/sharedcbuff/scb"
 	"github.com/sharedcbuff/scb/internal/child/childtest"
+	"github.com/sharedcbuff/scb/internal/layout"
 )
 
 func TestWaitCallsHonourContext(t *testing.T) {
@@ -365,31 +367,38 @@ func TestNoLostWakeUps(t *testing.T) {
 	})
 }
 
+// TestKilledSleeperCostsOneWakeUp: a reader killed asleep is no sleeper
+// for Stat at once (its holder lock went with it), and its registration on
+// the wake-up word costs the writer one wake-up, not one per push.
 func TestKilledSleeperCostsOneWakeUp(t *testing.T) {
 	skipWithoutFutexes(t)
 	o := &scb.Options{Dir: t.TempDir()}
 	w := create(t, "sleepy", o)
 	c := childtest.Start(t, "pop-sleepy", map[string]string{"DIR": o.Dir, "NAME": "sleepy", "N": "1000"})
 	c.Expect("ready")
-	waiting := func() int {
+	path := filepath.Join(o.Dir, "sleepy.scb")
+	asleep := func() int {
 		info, err := scb.Stat("sleepy", at(o))
 		require.NoError(t, err)
 		return info.ReadersWaiting
 	}
+	registered := func() uint32 { return uint32(peekWord(t, path, layout.OffDataWaiters, 4)) }
 	deadline := time.Now().Add(waitBound)
-	for waiting() == 0 {
+	for asleep() == 0 {
 		require.True(t, time.Now().Before(deadline), "the reader never went to sleep")
 		time.Sleep(time.Millisecond)
 	}
+	require.Positive(t, registered())
 	c.Kill()
+	assert.Zero(t, asleep(), "a dead reader is no sleeper")
 	// The dead sleeper's registration is still there; the first push
 	// claims it (one wake-up for nobody), and the pushes after it find
 	// nobody to wake.
-	require.Positive(t, waiting())
+	require.Positive(t, registered())
 	require.NoError(t, w.Push(1))
-	assert.Zero(t, waiting(), "a push left the dead sleeper registered: every later push would make a system call")
+	assert.Zero(t, registered(), "a push left the dead sleeper registered: every later push would make a system call")
 	require.NoError(t, w.Push(2))
-	assert.Zero(t, waiting())
+	assert.Zero(t, registered())
 }
 
 // removedBound is how soon a waiting call must report ErrRemoved: the
@@ -537,4 +546,53 @@ func TestCrossProcessSubscriberSeesRemoval(t *testing.T) {
 		assert.Equal(t, 10, n, "items read before the removal was reported")
 		c.Wait()
 	})
+}
+
+// TestStatSleepersAreLive: Stat counts the calls asleep now. A call that
+// slept and gave up (its context ended, nobody woke it) is not counted
+// once it returned, though its registration on the wake-up word stays
+// until the other side next wakes; it once was, as "asleep 1 readers".
+func TestStatSleepersAreLive(t *testing.T) {
+	skipWithoutFutexes(t)
+	for _, s := range []scb.Strategy{scb.Atomic, scb.Flock} {
+		t.Run(s.String(), func(t *testing.T) {
+			if s == scb.Atomic {
+				needAtomic(t)
+			}
+			o := newOpts(t, s, scb.Queue)
+			o.Length = 2
+			w := create(t, "sleepy", o)
+			r := openReader(t, "sleepy", at(o))
+			stat := func() scb.Info {
+				t.Helper()
+				info, err := scb.Stat("sleepy", at(o))
+				require.NoError(t, err)
+				return info
+			}
+			for _, side := range []struct {
+				name  string
+				wait  func(ctx context.Context) error
+				count func(scb.Info) int
+			}{
+				{"reader", func(ctx context.Context) error { _, err := r.PopWait(ctx); return err }, func(i scb.Info) int { return i.ReadersWaiting }},
+				{"writer", func(ctx context.Context) error {
+					for w.Push(0) == nil {
+					}
+					return w.PushWait(ctx, 1)
+				}, func(i scb.Info) int { return i.WritersWaiting }},
+			} {
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan error, 1)
+				go func() { done <- side.wait(ctx) }()
+				deadline := time.Now().Add(waitBound)
+				for side.count(stat()) != 1 {
+					require.True(t, time.Now().Before(deadline), "the %s never went to sleep", side.name)
+					time.Sleep(time.Millisecond)
+				}
+				cancel()
+				require.ErrorIs(t, <-done, context.Canceled)
+				assert.Zero(t, side.count(stat()), "the %s returned: nobody sleeps", side.name)
+			}
+		})
+	}
 }

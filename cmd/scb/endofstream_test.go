@@ -56,7 +56,7 @@ func TestStatShowsAttachedWriter(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "stat never showed the waiting push's pid")
 		time.Sleep(5 * time.Millisecond)
 	}
-	assert.Contains(t, ok(t, dir, "", "stat", "jobs"), "attached, pid")
+	assert.Regexp(t, `#\d+ +writer, pid \d+`, ok(t, dir, "", "stat", "jobs"))
 	assert.Equal(t, "1\n", ok(t, dir, "", "pop", "jobs"))
 	code, _ := p.Exit()
 	assert.Equal(t, 0, code)

@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -69,6 +72,10 @@ func TestStatLeases(t *testing.T) {
 	out := ok(t, dir, "", "stat", "q")
 	assert.Contains(t, out, "taken      3 (1 given back, to be taken again first)")
 	assert.Regexp(t, `leases     2: holder \d+ has 1; holder \d+ has 1\n`, out)
+	if runtime.GOOS == "linux" || runtime.GOOS == "windows" {
+		assert.Contains(t, out, "holders    0 writers, 2 readers\n")
+		assert.Regexp(t, fmt.Sprintf(`  #\d+ +reader, pid %d, since [^,]+, 1 lease\n`, os.Getpid()), out)
+	}
 
 	var info struct {
 		Taken    int            `json:"taken"`

@@ -657,7 +657,7 @@ func TestCreateStat(t *testing.T) {
 	out := ok(t, dir, "", "stat", "jobs", "--json")
 	var fields map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &fields), out)
-	assert.Len(t, fields, 18, "every field of infoJSON but the pids of attached holders and the leases (none), and no other")
+	assert.Len(t, fields, 19, "every field of infoJSON but the pids of attached holders and the leases (none), and no other")
 	var info statJSON
 	require.NoError(t, json.Unmarshal([]byte(out), &info))
 	assert.WithinRange(t, info.Created, before, time.Now().Add(time.Second))
@@ -734,7 +734,7 @@ func TestLs(t *testing.T) {
 	r := runScb(t, dir, "", "ls")
 	assert.Equal(t, 1, r.code)
 	assert.Equal(t, out, r.stdout)
-	assert.Equal(t, `scb: ls "junk": corrupt buffer file: file is 12 bytes, smaller than the 4096-byte header`+"\n", r.stderr)
+	assert.Equal(t, `scb: ls "junk": corrupt buffer file: file is 12 bytes, smaller than the 36864-byte header`+"\n", r.stderr)
 }
 
 func TestRm(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -174,9 +175,9 @@ func runStat(c *call) error {
 		row("leases", "%s", leaseState(info))
 	}
 	row("stream", "%s", streamState(info))
-	row("writer", "%s", attached(info.WriterPid, info.Strategy == scb.Atomic))
-	if info.Mode == scb.Queue {
-		row("reader", "%s", attached(info.ReaderPid, info.Strategy == scb.Atomic))
+	row("holders", "%s", holderSummary(info))
+	for _, h := range info.Holders {
+		row(fmt.Sprintf("  #%d", h.Token), "%s", holderState(info, h)) // the token: "holder N" of leases
 	}
 	row("asleep", "%d readers, %d writers", info.ReadersWaiting, info.WritersWaiting)
 	return w.Flush()
@@ -217,16 +218,60 @@ func streamState(i scb.Info) string {
 	return "open"
 }
 
-// attached describes a role's holder: its process id where the buffer
-// records it (the Atomic strategy's single-holder roles).
-func attached(pid int, known bool) string {
-	switch {
-	case !known:
-		return "not recorded (Flock handles hold nothing between operations)"
-	case pid == 0:
+// holdersKnown reports whether Stat can prove who is attached here: where
+// there are holder locks (scb.Info.Holders).
+const holdersKnown = runtime.GOOS == "linux" || runtime.GOOS == "windows"
+
+// holderSummary counts the attached handles by role.
+func holderSummary(i scb.Info) string {
+	if !holdersKnown {
+		return "not known on " + runtime.GOOS + " (no holder locks)"
+	}
+	if len(i.Holders) == 0 {
 		return "none attached"
 	}
-	return fmt.Sprintf("attached, pid %d", pid)
+	writers := 0
+	for _, h := range i.Holders {
+		if h.Writer {
+			writers++
+		}
+	}
+	return fmt.Sprintf("%s, %s", plural(writers, "writer"), plural(len(i.Holders)-writers, "reader"))
+}
+
+// holderState describes one attached handle.
+func holderState(i scb.Info, h scb.Holder) string {
+	var b strings.Builder
+	b.WriteString("reader")
+	if h.Writer {
+		b.Reset()
+		b.WriteString("writer")
+	}
+	if h.Pid != 0 {
+		fmt.Fprintf(&b, ", pid %d", h.Pid)
+	} else {
+		b.WriteString(", process unknown")
+	}
+	fmt.Fprintf(&b, ", since %s", h.Since.Format(time.RFC3339))
+	switch {
+	case h.Writer:
+	case i.Mode == scb.Broadcast:
+		fmt.Fprintf(&b, ", %d behind, %d lost", h.Lag, h.Lost)
+	default:
+		fmt.Fprintf(&b, ", %s", plural(i.Leases[h.Token], "lease"))
+	}
+	if h.Asleep > 0 {
+		fmt.Fprintf(&b, ", %d asleep", h.Asleep)
+	}
+	return b.String()
+}
+
+// plural says "1 writer" or "2 writers".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // infoJSON is the JSON form of scb.Info, for stat and ls.
@@ -252,9 +297,23 @@ type infoJSON struct {
 	Taken    int         `json:"taken"`
 	Returned int         `json:"returned"`
 	Leases   map[int]int `json:"leases,omitempty"`
+	// Holders are scb.Info's: the attached handles.
+	Holders []holderJSON `json:"holders"`
 	// ReadersWaiting and WritersWaiting are scb.Info's sleeper counts.
 	ReadersWaiting int `json:"readers_waiting"`
 	WritersWaiting int `json:"writers_waiting"`
+}
+
+// holderJSON is the JSON form of scb.Holder.
+type holderJSON struct {
+	Token  int       `json:"token"`
+	Role   string    `json:"role"`
+	Pid    int       `json:"pid,omitempty"`
+	Since  time.Time `json:"since"`
+	Asleep int       `json:"asleep"`
+	Leases int       `json:"leases,omitempty"`
+	Lag    uint64    `json:"lag,omitempty"`
+	Lost   uint64    `json:"lost,omitempty"`
 }
 
 func infoJSONOf(i scb.Info) infoJSON {
@@ -279,9 +338,23 @@ func infoJSONOf(i scb.Info) infoJSON {
 		Returned:    i.Returned,
 		Leases:      i.Leases,
 
+		Holders: holdersJSON(i),
+
 		ReadersWaiting: i.ReadersWaiting,
 		WritersWaiting: i.WritersWaiting,
 	}
+}
+
+func holdersJSON(i scb.Info) []holderJSON {
+	hs := []holderJSON{}
+	for _, h := range i.Holders {
+		role := "reader"
+		if h.Writer {
+			role = "writer"
+		}
+		hs = append(hs, holderJSON{Token: h.Token, Role: role, Pid: h.Pid, Since: h.Since, Asleep: h.Asleep, Leases: i.Leases[h.Token], Lag: h.Lag, Lost: h.Lost})
+	}
+	return hs
 }
 
 // overwritten returns how many items a Broadcast buffer has overwritten

@@ -20,10 +20,11 @@ import (
 	"math/bits"
 )
 
-// The file format, version 3. Every offset is a constant that does not
+// The file format, version 4. Every offset is a constant that does not
 // depend on the architecture.
 //
-// The file is one header page of HeaderSize bytes, then, in Queue mode, the
+// The file is a header of HeaderSize bytes (a page of fixed fields, cursors
+// and words, then the holder table, holders.go), then, in Queue mode, the
 // state words of the slots (one uint64 per slot, lease.go; StatesSize bytes
 // in all, a multiple of 64), then Length slots of SlotSize bytes, from
 // SlotsOffset. The header's first 128-byte line holds the fixed fields,
@@ -59,8 +60,9 @@ import (
 // in all ItemSize bytes, zero-padded in front when ItemSize is above 8
 // (PutUint and GetUint).
 const (
-	HeaderSize = 4096 // the header page; slots start at this offset
-	LineSize   = 128  // one cache line pair: cursors never share one
+	HeaderSize = OffHolders + MaxHolders*HolderSize // the header page and the holder table; state words or slots start here
+	PageSize   = 4096                               // the header page: fixed fields, cursors and words
+	LineSize   = 128                                // one cache line pair: cursors never share one
 
 	// Fixed fields (line 0).
 	OffMagic     = 0  // [8]byte Magic
@@ -91,9 +93,9 @@ const (
 	OffLockWaiters = 5*LineSize + 4 // uint32 Flock where files lock: lockers sleeping on OffLockSeq
 
 	// The stream's state and who is attached, rarely written.
-	OffEnd       = 6 * LineSize    // uint64 0 while the stream is open; n+1 once it ended after item n-1
-	OffWriterPid = 6*LineSize + 8  // uint32 Atomic: the attached writer's process id, 0 when none
-	OffReaderPid = 6*LineSize + 12 // uint32 Atomic Queue: the attached reader's process id, 0 when none
+	OffEnd     = 6 * LineSize    // uint64 0 while the stream is open; n+1 once it ended after item n-1
+	OffWriters = 6*LineSize + 8  // uint32 writers that ever attached (who is attached now is the holder table's)
+	OffReaders = 6*LineSize + 12 // uint32 readers that ever attached
 
 	// Flock's lock words, one line per side: the word is 0 while the side
 	// is free, else its holder's token (holder slot + 1); lockers sleep on
@@ -123,11 +125,13 @@ const (
 	// line, and that line's size.
 	LineAlign = 64
 
-	// Version 3: Queue items are taken under state words, with a take
-	// cursor and leases; version 2 had neither. Version 2: Flock takes
+	// Version 4: a holder table records every attached handle, and the
+	// header counts the writers and readers that ever attached. Version 3:
+	// Queue items are taken under state words, with a take cursor and
+	// leases; version 2 had neither. Version 2: Flock takes
 	// lock words instead of a file lock per operation, which processes of
 	// version 1 would not respect.
-	Version       = 3
+	Version       = 4
 	ByteOrderMark = 0x01020304
 
 	// MaxItemSize keeps a slot's size in a uint32 and any single item

@@ -26,8 +26,6 @@ type Ring struct {
 	LockSeq     *uint32 // wake-up word of Flock lockers, where files lock
 	LockWaiters *uint32
 	End         *uint64 // 0 while the stream is open, items+1 once it ended
-	WriterPid   *uint32
-	ReaderPid   *uint32
 
 	Length   uint64
 	Mask     uint64 // Length-1 when Length is a power of two, else 0
@@ -57,8 +55,6 @@ func NewRing(base unsafe.Pointer, g Geometry) Ring {
 		LockSeq:     At32(base, OffLockSeq),
 		LockWaiters: At32(base, OffLockWaiters),
 		End:         At64(base, OffEnd),
-		WriterPid:   At32(base, OffWriterPid),
-		ReaderPid:   At32(base, OffReaderPid),
 		Length:      g.Length,
 		Laps:        NewLaps(g.Length),
 		SlotSize:    uintptr(g.SlotSize),

@@ -35,10 +35,12 @@
 //	HolderLocks  whether LockHolder works
 //	LockHolder(fd uintptr, slot uint32) (bool, error)  take slot's byte lock if free
 //	UnlockHolder(fd uintptr, slot uint32) error
+//	HolderHeld(fd uintptr, slot uint32) (bool, error)  whether another file holds it
 //
-// proc: whether a recorded process id is alive, for Stat's liveness.
+// proc: when a process started, so that a holder's recorded process id is
+// not believed of a process that was given the id later.
 //
-//	ProcessAlive(pid int) bool
+//	ProcStart(pid int) uint64  0 where it cannot tell
 //
 // atomic64 (by GOARCH, not GOOS): whether the Atomic strategy is offered.
 //
@@ -57,8 +59,8 @@
 //	  (plan9, js/wasm, wasip1: every file operation returns errors.ErrUnsupported)
 //
 //	shmdir_unix.go: the check /dev/shm and /private/tmp must pass (linux, darwin)
-//	proc: proc_unix.go (with proc_linux.go, which reads zombies and lock holders from /proc, or
-//	proc_unix_other.go), proc_windows.go, proc_other.go (the fallback)
+//	proc: proc_linux.go (/proc/PID/stat), proc_windows.go (GetProcessTimes),
+//	proc_unix_other.go and proc_other.go (cannot tell)
 //
 //	386, amd64, arm64, loong64, mips64(le), ppc64(le), riscv64, s390x: atomic64_lockfree.go
 //	every other GOARCH (arm, mips(le), wasm, ...): atomic64_emulated.go

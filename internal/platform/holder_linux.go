@@ -44,3 +44,22 @@ func UnlockHolder(fd uintptr, slot uint32) error {
 	lk := unix.Flock_t{Type: unix.F_UNLCK, Start: holderBase + int64(slot), Len: 1}
 	return unix.FcntlFlock(fd, unix.F_OFD_SETLK, &lk)
 }
+
+// HolderHeld reports whether another open file holds slot's byte lock. It
+// asks with a shared lock, which a descriptor open only for reading may
+// take, and drops it at once.
+func HolderHeld(fd uintptr, slot uint32) (bool, error) {
+	lk := unix.Flock_t{Type: unix.F_RDLCK, Start: holderBase + int64(slot), Len: 1}
+	for {
+		err := unix.FcntlFlock(fd, unix.F_OFD_SETLK, &lk)
+		switch {
+		case err == nil:
+			return false, UnlockHolder(fd, slot)
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EACCES):
+			return true, nil
+		}
+		return false, err
+	}
+}

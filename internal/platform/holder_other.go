@@ -19,3 +19,8 @@ func LockHolder(fd uintptr, slot uint32) (bool, error) {
 
 // UnlockHolder has nothing to unlock.
 func UnlockHolder(fd uintptr, slot uint32) error { return nil }
+
+// HolderHeld is not offered here.
+func HolderHeld(fd uintptr, slot uint32) (bool, error) {
+	return false, errors.ErrUnsupported
+}

@@ -47,3 +47,17 @@ func LockHolder(fd uintptr, slot uint32) (bool, error) {
 func UnlockHolder(fd uintptr, slot uint32) error {
 	return windows.UnlockFileEx(windows.Handle(fd), 0, 1, 0, holderRange(slot))
 }
+
+// HolderHeld reports whether another handle holds slot's byte lock. It
+// asks with a shared lock, which a handle open only for reading may take,
+// and drops it at once.
+func HolderHeld(fd uintptr, slot uint32) (bool, error) {
+	err := windows.LockFileEx(windows.Handle(fd), windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, holderRange(slot))
+	switch {
+	case err == nil:
+		return false, UnlockHolder(fd, slot)
+	case errors.Is(err, windows.ERROR_LOCK_VIOLATION):
+		return true, nil
+	}
+	return false, err
+}

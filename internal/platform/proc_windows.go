@@ -2,31 +2,25 @@
 
 package platform
 
-// Processes on Windows: whether a process id recorded in a header is alive.
+// Processes on Windows: when a process started, to tell it from one that
+// was given its id later.
 
-import (
-	"errors"
+import "golang.org/x/sys/windows"
 
-	"golang.org/x/sys/windows"
-)
-
-// stillActive is the exit code GetExitCodeProcess reports while a process
-// runs (STILL_ACTIVE).
-const stillActive = 259
-
-// ProcessAlive reports whether a process with id pid is running.
-func ProcessAlive(pid int) bool {
+// ProcStart returns when process pid was created (a FILETIME: 100 ns
+// units since 1601), or 0 if it cannot tell.
+func ProcStart(pid int) uint64 {
 	if pid <= 0 {
-		return false
+		return 0
 	}
 	h, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, uint32(pid))
 	if err != nil {
-		return errors.Is(err, windows.ERROR_ACCESS_DENIED)
+		return 0
 	}
 	defer windows.CloseHandle(h)
-	var code uint32
-	return windows.GetExitCodeProcess(h, &code) == nil && code == stillActive
+	var created, exited, kernel, user windows.Filetime
+	if windows.GetProcessTimes(h, &created, &exited, &kernel, &user) != nil {
+		return 0
+	}
+	return uint64(created.HighDateTime)<<32 | uint64(created.LowDateTime)
 }
-
-// FlockHolder cannot ask who holds a lock here: never known.
-func FlockHolder(string) (int, bool) { return 0, false }
