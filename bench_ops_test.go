@@ -90,6 +90,26 @@ func BenchmarkOps(b *testing.B) {
 					}
 				}
 			})
+			wb, err := scb.Create("opsb", &scb.Options{Dir: dir, Strategy: s, Mode: scb.Broadcast, Length: 256})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer wb.Close()
+			rb, err := scb.OpenReader("opsb", &scb.Options{Dir: dir})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer rb.Close()
+			b.Run("broadcast-push-pop-8B", func(b *testing.B) {
+				for i := range b.N {
+					if err := wb.Push(uint64(i)); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := rb.PopWait(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 			b.Run("push-take-ack-8B", func(b *testing.B) {
 				for i := range b.N {
 					if err := w8.PushWait(ctx, uint64(i)); err != nil {

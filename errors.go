@@ -99,6 +99,22 @@ var (
 	// until its context is done. Non-blocking calls do not report it.
 	ErrRemoved = errors.New("buffer was removed")
 
+	// ErrWriterGone is returned by a Reader's blocking call (one ending in
+	// Wait, and the iterators) that waits for items when every writer of
+	// its stream is gone, closed or dead, without ending the stream
+	// (Writer.CloseWrite), and none attached within Options.Grace. It is
+	// never io.EOF: the stream did not end, it was cut. A stream that never
+	// had a writer is waited for as long as the call's context allows. The
+	// reader may wait again: a writer that attaches later continues the
+	// stream. Only where there are holder locks (Linux, Windows): elsewhere
+	// nothing proves a writer gone, and the call waits on.
+	ErrWriterGone = errors.New("every writer is gone")
+
+	// ErrReaderGone is ErrWriterGone's counterpart for a Queue Writer's
+	// blocking call that waits for room when every reader that ever
+	// attached is gone and none attached within Options.Grace.
+	ErrReaderGone = errors.New("every reader is gone")
+
 	// ErrClosed is returned by every operation on a Writer or Reader after
 	// Close.
 	ErrClosed error = &wrapped{"buffer handle is closed", fs.ErrClosed}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"sync/atomic"
+	"time"
 
 	"github.com/sharedcbuff/scb/internal/layout"
 	"github.com/sharedcbuff/scb/internal/wait"
@@ -42,11 +43,12 @@ type handle struct {
 	st      strategy    // the side's lock
 	holder  holder      // the handle's holder slot (holders.go), where there are holder locks
 	role    role
-	g       *guard    // a handle that does not own its side: its goroutines and Close
-	cur     reloader  // the role's cursor, reloaded after take when the side is shared
-	own     bool      // st.owns()
-	looks   bool      // st.locks(): run looks whether an attempt could proceed before taking the lock
-	readers roleWatch // an Atomic Queue writer's view of the reader role (orphaned)
+	grace   time.Duration // Options.Grace, defaulted
+	g       *guard        // a handle that does not own its side: its goroutines and Close
+	cur     reloader      // the role's cursor, reloaded after take when the side is shared
+	own     bool          // st.owns()
+	looks   bool          // st.locks(): run looks whether an attempt could proceed before taking the lock
+	readers roleWatch     // an Atomic Queue writer's view of the reader role (orphaned)
 	name    string
 	lentErr error       // what an operation returns while a Claim or Peek is outstanding
 	lent    atomic.Bool // a Claim or Peek is outstanding (read without the gate by run)
@@ -67,6 +69,7 @@ func (h *handle) init(b *mapping, r role, d direction, c config, lentErr error) 
 		return err
 	}
 	h.holder, h.role, h.waiter.hold = hd, r, hd
+	h.grace = c.Grace
 	h.lay = b.lay
 	h.b = b
 	h.st = st
@@ -174,8 +177,13 @@ func (h *handle) run(ctx context.Context, blocked error, idle func() (bool, mark
 		if ctx == noWait {
 			return h.leave(&ws, blocked)
 		}
-		if ws.checkDue() && h.orphaned() {
-			return h.leave(&ws, ErrRemoved)
+		if ws.checkDue() {
+			if h.orphaned() {
+				return h.leave(&ws, ErrRemoved)
+			}
+			if err := h.peersGone(&ws); err != nil {
+				return h.leave(&ws, err)
+			}
 		}
 		if err := h.await(ctx, &ws, seen); err != nil {
 			return h.leave(&ws, err)
@@ -318,6 +326,46 @@ func (h *handle) orphaned() bool {
 		return false
 	}
 	return h.waits == dataWait || h.readers.gone()
+}
+
+// peersGone returns ErrWriterGone (a reader waiting for items) or
+// ErrReaderGone (a Queue writer waiting for room) once the peers the call
+// waits on have been gone for the handle's grace: the buffer had a peer of
+// that role once (for writers, one that wrote), and no live holder of it is
+// attached now. A reader of a
+// stream that ended is not cut off: it retries, and gets io.EOF. Where
+// there are no holder locks it never reports.
+func (h *handle) peersGone(ws *waitState) error {
+	if h.grace < 0 || h.holder.token() == 0 {
+		return nil
+	}
+	peer, gone := roleReader, ErrReaderGone
+	if h.waits == dataWait {
+		peer, gone = roleWriter, ErrWriterGone
+		if atomic.LoadUint64(h.lay.End) != 0 {
+			return nil
+		}
+	}
+	if atomic.LoadUint32(h.attachCount(peer)) == 0 || peer == roleWriter && atomic.LoadUint64(h.lay.WCur) == 0 {
+		// No peer yet (a writer that wrote nothing, such as Create's
+		// in a program that only sets the buffer up, does not count):
+		// wait for the first.
+		ws.gone = time.Time{}
+		return nil
+	}
+	live, err := anyLive(h.b.file.Fd(), h.lay.Base, h.holder.token(), peer)
+	if err != nil || live {
+		ws.gone = time.Time{}
+		return nil
+	}
+	now := time.Now()
+	if ws.gone.IsZero() {
+		ws.gone = now
+	}
+	if now.Sub(ws.gone) < h.grace {
+		return nil
+	}
+	return gone
 }
 
 // leave ends a call admitted by run: it ends its waiting, if it waited,

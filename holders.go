@@ -88,14 +88,9 @@ func (h holder) token() uint32 { return h.tok }
 // attached records the handle's role in its line: from now on it is
 // listed as a holder.
 func (h holder) attached(r role) {
-	if h.tok == 0 {
-		return
+	if h.tok != 0 {
+		atomic.StoreUint32(h.u32(layout.HolderRole), roleCode(r))
 	}
-	code := uint32(layout.HolderReader)
-	if r == roleWriter {
-		code = layout.HolderWriter
-	}
-	atomic.StoreUint32(h.u32(layout.HolderRole), code)
 }
 
 // asleep counts one of the handle's calls going to sleep in the kernel
@@ -178,12 +173,19 @@ func liveHolders(fd uintptr, base unsafe.Pointer, self uint32, f func(holderInfo
 	return nil
 }
 
-// anyLive reports whether a live holder other than self has role code
-// role.
-func anyLive(fd uintptr, base unsafe.Pointer, self, role uint32) (bool, error) {
+// roleCode is how a holder line records role r.
+func roleCode(r role) uint32 {
+	if r == roleWriter {
+		return layout.HolderWriter
+	}
+	return layout.HolderReader
+}
+
+// anyLive reports whether a live holder other than self has role r.
+func anyLive(fd uintptr, base unsafe.Pointer, self uint32, r role) (bool, error) {
 	found := false
 	err := liveHolders(fd, base, self, func(hi holderInfo) {
-		found = found || hi.role == role
+		found = found || hi.role == roleCode(r)
 	})
 	return found, err
 }

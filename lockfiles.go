@@ -157,13 +157,9 @@ func removeFreeLockFile(path string) error {
 // mapped at base, whose file is open as fd, other than self (a token), or 0
 // if none is proved alive.
 func rolePid(fd uintptr, base unsafe.Pointer, self uint32, r role) int {
-	code := uint32(layout.HolderReader)
-	if r == roleWriter {
-		code = layout.HolderWriter
-	}
 	pid := 0
 	liveHolders(fd, base, self, func(hi holderInfo) {
-		if hi.role == code && pid == 0 {
+		if hi.role == roleCode(r) && pid == 0 {
 			pid = hi.pid
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/sharedcbuff/scb/internal/layout"
 	"github.com/sharedcbuff/scb/internal/platform"
@@ -144,6 +145,24 @@ type Options struct {
 	// every wait. It applies to the handle being opened.
 	Spin int
 
+	// Grace is how long a blocking call of the handle being opened waits,
+	// once every peer it needs is gone, for another to attach: a reader
+	// waiting for items, once every writer is gone (closed or dead)
+	// without ending the stream, then returns ErrWriterGone; a Queue
+	// writer waiting for room, once every reader is gone, ErrReaderGone. A
+	// peer that attaches within the grace (a standby waiting in
+	// OpenWriterWait or OpenReaderWait, say) continues the stream, and the
+	// call never notices. A buffer that never had a peer of that role (for
+	// writers: never had an item written) is waited on without limit: a
+	// reader may start before its writer, or after Create's writer set
+	// the buffer up and closed. Zero
+	// means 500 ms, so that the error comes within about 0.7 s of the last
+	// peer's death (a waiting call looks every 100 ms or so); negative
+	// means wait for a peer for ever. Where there are no holder locks
+	// (every platform but Linux and Windows) nothing proves a peer gone,
+	// and calls wait for ever.
+	Grace time.Duration
+
 	// AllowOtherOwner lets the openers attach to a buffer file owned by
 	// another user in a world-writable sticky directory such as /dev/shm or
 	// /tmp. By default such a file is refused with ErrUntrusted, because
@@ -151,10 +170,12 @@ type Options struct {
 	AllowOtherOwner bool
 }
 
-// The defaults Create applies to a zero Length and ItemSize.
+// The defaults Create applies to a zero Length and ItemSize, and the
+// openers to a zero Grace.
 const (
 	defaultLength   = 1024
 	defaultItemSize = 8
+	defaultGrace    = 500 * time.Millisecond
 )
 
 // config is Options with defaults applied; the caller's Options are never
@@ -175,6 +196,9 @@ func (o *Options) config() config {
 	c.perm = c.Perm.Perm()
 	if c.perm == 0 {
 		c.perm = 0o600
+	}
+	if c.Grace == 0 {
+		c.Grace = defaultGrace
 	}
 	return c
 }

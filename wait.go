@@ -89,6 +89,7 @@ type waitState struct {
 	wait.State
 	spin    int           // Options.Spin
 	checked time.Time     // when the call last checked that its buffer is still there
+	gone    time.Time     // when the call first found every peer gone (zero while one is attached)
 	stop    func() bool   // stops the context.AfterFunc that wakes a canceled sleeper
 	fired   chan struct{} // closed when that function has finished
 }

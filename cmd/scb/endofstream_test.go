@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"runtime"
 	"testing"
 	"time"
 
@@ -59,5 +60,32 @@ func TestStatShowsAttachedWriter(t *testing.T) {
 	assert.Regexp(t, `#\d+ +writer, pid \d+`, ok(t, dir, "", "stat", "jobs"))
 	assert.Equal(t, "1\n", ok(t, dir, "", "pop", "jobs"))
 	code, _ := p.Exit()
+	assert.Equal(t, 0, code)
+}
+
+// TestPopGrace: pop --follow --grace D exits 1, saying the writers are
+// gone, once the writer that wrote has been gone for D without ending the
+// stream; without --grace it waits for the next writer (scb push comes and
+// goes).
+func TestPopGrace(t *testing.T) {
+	if runtime.GOOS != "linux" && runtime.GOOS != "windows" {
+		t.Skip("no holder locks on " + runtime.GOOS + ": nothing proves a writer gone")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	ok(t, dir, "", "create", "jobs")
+	ok(t, dir, "", "push", "jobs", "1", "2")
+	p := start(t, dir, "pop", "--follow", "--grace", "200ms", "jobs")
+	assert.Equal(t, []string{"1", "2"}, p.Lines(2))
+	code, rest := p.Exit()
+	assert.Equal(t, 1, code)
+	assert.Empty(t, rest)
+	assert.Equal(t, `scb: pop "jobs": every writer is gone`+"\n", p.Stderr())
+
+	waiting := start(t, dir, "pop", "--follow", "jobs")
+	time.Sleep(700 * time.Millisecond) // past the library's default grace
+	ok(t, dir, "", "push", "jobs", "3", "--end")
+	assert.Equal(t, []string{"3"}, waiting.Lines(1))
+	code, _ = waiting.Exit()
 	assert.Equal(t, 0, code)
 }

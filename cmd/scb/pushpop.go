@@ -19,7 +19,7 @@ import (
 
 var pushCommand = &command{
 	name:    "push",
-	usage:   "NAME VALUE... [--wait] [--timeout D] [--end]\nNAME - [--wait] [--timeout D] [--end]\n--bytes NAME [--wait] [--timeout D] [--end]",
+	usage:   "NAME VALUE... [--wait] [--timeout D] [--grace D] [--end]\nNAME - [--wait] [--timeout D] [--grace D] [--end]\n--bytes NAME [--wait] [--timeout D] [--grace D] [--end]",
 	summary: "push integers, or lines of standard input, into a buffer",
 	help: `
 Push writes items into the buffer NAME, in order. Each VALUE is an unsigned
@@ -35,7 +35,9 @@ before it were pushed; push reads no further, and never holds more of the
 input than an item's worth.
 
 A full queue is an error (exit status 1) unless --wait or --timeout is given:
-then push waits for a reader to make room, for at most --timeout D in all.
+then push waits for a reader to make room, for at most --timeout D in all;
+with --grace D it gives up (exit status 1, "every reader is gone") once
+every reader of the queue has been gone for D.
 A broadcast buffer is never full: the oldest item is overwritten.
 
 With --end, push ends the stream once every item is pushed: readers read the
@@ -61,6 +63,7 @@ func runPush(c *call) error {
 	wait := c.flags.Bool("wait", false, "wait for room while the buffer is full")
 	timeout := c.durationFlag("timeout", 0, "wait for room for at most `D` in all, such as 2s (implies --wait)")
 	end := c.flags.Bool("end", false, "end the stream after the last item: readers then get end of stream (pop --follow exits)")
+	grace := c.durationFlag("grace", 0, "waiting, fail once every reader has been gone for `D` (default: wait for the next reader)")
 	other := c.otherOwnerFlag()
 	if err := c.parse("NAME", "[VALUE...]"); err != nil {
 		return err
@@ -85,7 +88,7 @@ func runPush(c *call) error {
 		}
 	}
 
-	w, err := scb.OpenWriter(name, &scb.Options{Dir: c.dir, AllowOtherOwner: *other})
+	w, err := scb.OpenWriter(name, &scb.Options{Dir: c.dir, AllowOtherOwner: *other, Grace: graceOf(*grace)})
 	if err != nil {
 		return c.fail(name, err)
 	}
@@ -428,7 +431,7 @@ func isSpace(c byte) bool {
 
 var popCommand = &command{
 	name:    "pop",
-	usage:   "NAME [-n N] [--wait] [--timeout D] [--follow] [--bytes] [--lease [-- COMMAND...]]",
+	usage:   "NAME [-n N] [--wait] [--timeout D] [--grace D] [--follow] [--bytes] [--lease [-- COMMAND...]]",
 	summary: "pop items and print them, one per line",
 	help: `
 Pop reads items from the buffer NAME and prints them on standard output, one
@@ -445,7 +448,11 @@ pop also waits for the buffer to be created, and for an Atomic queue's
 reader role while another reader holds it. If the buffer
 is removed, or replaced by a new buffer of the same name, a waiting pop
 prints the items it can still read, says "buffer was removed" and exits
-with status 1.
+with status 1. A writer that comes and goes (scb push is one) leaves the
+stream open, and a waiting pop waits for the next; with --grace D it
+instead says so ("every writer is gone") and exits with status 1 once every
+writer has been gone for D without ending the stream (closed, or killed),
+where the platform can tell (Linux, Windows).
 
 When there was nothing to print (the buffer was empty, or the stream ended),
 pop prints nothing and exits with status 3, so that a script can loop on it.
@@ -476,10 +483,21 @@ scb pop jobs
 scb pop jobs -n 100
 scb pop jobs --wait --timeout 10s
 scb pop jobs --follow | while read v; do echo "got $v"; done
+scb pop jobs --follow --grace 1s     # and exit 1 if the producer dies
 while v=$(scb pop jobs); do echo "$v"; done     # drain a queue
 scb pop --bytes lines -n 10
 scb pop jobs --follow --lease -- sh -c 'process "$(cat)"'   # each job done, or given back`,
 	run: runPop,
+}
+
+// graceOf turns --grace into Options.Grace: the command's default is to
+// wait for the next writer (or reader) for ever, as its own push and pop
+// come and go.
+func graceOf(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }
 
 // runPop prints items of one buffer.
@@ -490,6 +508,7 @@ func runPop(c *call) error {
 	follow := c.flags.Bool("follow", false, "keep printing items as they arrive, until interrupted")
 	asBytes := c.flags.Bool("bytes", false, "print each item's raw bytes instead of an integer")
 	lease := c.flags.Bool("lease", false, "take each item under a lease, acknowledged once written out (or once the command after -- succeeds)")
+	grace := c.durationFlag("grace", 0, "waiting, fail once every writer has been gone for `D` without ending the stream (default: wait for the next writer)")
 	other := c.otherOwnerFlag()
 	if err := c.parse("NAME", "[COMMAND...]"); err != nil {
 		return err
@@ -512,7 +531,7 @@ func runPop(c *call) error {
 
 	// Waiting, pop also waits for the buffer to appear (and for the reader
 	// role, which an Atomic queue gives one reader at a time).
-	opts := &scb.Options{Dir: c.dir, AllowOtherOwner: *other}
+	opts := &scb.Options{Dir: c.dir, AllowOtherOwner: *other, Grace: graceOf(*grace)}
 	var r *scb.Reader
 	var err error
 	if waiting {
