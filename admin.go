@@ -39,6 +39,10 @@ type Info struct {
 	Consumed uint64      // Queue: items read since creation; Broadcast: 0 (readers keep their own cursors)
 	Unread   int         // Queue: items waiting to be read; Broadcast: items held in the ring
 	Ended    bool        // a writer ended the stream (Writer.CloseWrite) and none attached since
+	// Generation numbers the stream's runs: 0 for the first, one more
+	// each time a writer attaches to an ended stream and so opens it
+	// again (see the package documentation's runs).
+	Generation int
 
 	// WriterPid and ReaderPid are the process ids of an attached writer
 	// and an attached Queue reader (for Flock, which takes many, of one of
@@ -190,17 +194,18 @@ func statFile(name string, c config) (Info, error) {
 		return Info{}, err
 	}
 	info := Info{
-		Ended:    e != 0,
-		Name:     name,
-		Path:     f.Name(),
-		Length:   int(g.Length),
-		ItemSize: int(g.ItemSize),
-		Strategy: Strategy(g.Strategy),
-		Mode:     Mode(g.Mode),
-		Size:     fi.Size(),
-		Perm:     fi.Mode().Perm(),
-		Created:  time.Unix(0, g.Created),
-		Written:  head,
+		Ended:      e != 0,
+		Generation: int(atomic.LoadUint32(ring.Run)),
+		Name:       name,
+		Path:       f.Name(),
+		Length:     int(g.Length),
+		ItemSize:   int(g.ItemSize),
+		Strategy:   Strategy(g.Strategy),
+		Mode:       Mode(g.Mode),
+		Size:       fi.Size(),
+		Perm:       fi.Mode().Perm(),
+		Created:    time.Unix(0, g.Created),
+		Written:    head,
 	}
 	if err := info.addHolders(f.Fd(), base, head); err != nil {
 		return Info{}, fmt.Errorf("ask who holds %s: %w", f.Name(), err)

@@ -136,7 +136,7 @@ func (r *broadcastReader) close() {}
 // refresh reloads the write cursor; ErrEmpty if nothing is past pos, or
 // io.EOF if moreover the stream ended.
 func (r *broadcastReader) refresh() error {
-	e := atomic.LoadUint64(r.ring.End) // first, as queueReader.refresh says
+	e := r.end() // first, as queueReader.refresh says
 	h := atomic.LoadUint64(r.ring.WCur)
 	if h < r.head {
 		return wentBack("write", r.head, h)

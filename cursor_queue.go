@@ -334,7 +334,7 @@ func (r *queueReader) empty() (bool, mark) {
 	rr := atomic.LoadUint64(r.ring.RCur) // first: the others only grow past it
 	t := atomic.LoadUint64(r.ring.TCur)
 	h := atomic.LoadUint64(r.ring.WCur)
-	idle := max(t, rr) >= h && atomic.LoadUint64(r.ring.End) == 0 && ret == r.returns.Load() && r.ring.Sound()
+	idle := max(t, rr) >= h && r.end() == 0 && ret == r.returns.Load() && r.ring.Sound()
 	if idle && t > rr {
 		// A returned item whose count a dying reader did not bump holds
 		// the read cursor (takeReturned finds it there). Where Flock
@@ -354,7 +354,7 @@ func (r *queueReader) refresh() error {
 	// The end mark first: the writer stores it after its last item's
 	// write cursor, so with the mark set the cursor loaded next covers
 	// every item of the stream.
-	e := atomic.LoadUint64(r.ring.End)
+	e := r.end()
 	h := atomic.LoadUint64(r.ring.WCur)
 	if h < r.pos || h-r.pos > r.ring.Length {
 		// Damage, if the shared cursors disagree too; else the reader's

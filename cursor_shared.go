@@ -82,6 +82,55 @@ type readState struct {
 	pos   uint64      // the next item number to read
 	head  uint64      // the write cursor as last seen
 	first uint64      // the position of the first item of the last read (Reader.Pos)
+	// oldRun is, for a reader that attached to a stream that had ended
+	// with nothing left for it, that run + 1: the end of that run is not
+	// this reader's, which waits for the next run. 0 otherwise.
+	oldRun atomic.Uint32
+}
+
+// end loads the end-of-stream word as this reader sees it: 0 while it
+// waits for the run after the ended one it attached to (oldRun). A writer
+// that opens an ended stream again clears the word before it bumps the
+// run, so the run is loaded first: once it moved on, the word loaded
+// after it is the new run's.
+func (r *readState) end() uint64 {
+	if old := r.oldRun.Load(); old != 0 {
+		if atomic.LoadUint32(r.ring.Run)+1 == old {
+			return 0
+		}
+		r.oldRun.Store(0)
+	}
+	return atomic.LoadUint64(r.ring.End)
+}
+
+// joinRun decides, as the reader attaches, which run it belongs to: if the
+// stream has ended, the reader has nothing left to read of it (unread
+// reports whether it has), and no writer of that run is attached any more
+// (writerHere, asked last: it asks the kernel), the next one. It reports
+// whether it did.
+func (r *readState) joinRun(unread bool, writerHere func() bool) bool {
+	run := atomic.LoadUint32(r.ring.Run) // first: see end
+	if atomic.LoadUint64(r.ring.End) == 0 || unread || writerHere() {
+		return false
+	}
+	r.oldRun.Store(run + 1)
+	return true
+}
+
+// awaitsRun reports whether the reader still waits for the run after the
+// ended one it attached to.
+func (r *readState) awaitsRun() bool {
+	old := r.oldRun.Load()
+	return old != 0 && atomic.LoadUint32(r.ring.Run)+1 == old
+}
+
+// reopen opens the stream again for a writer that attaches, if it ended:
+// it clears the end word, then bumps the run (in that order: see
+// readState.end).
+func reopen(ring *layout.Ring) {
+	if e := atomic.LoadUint64(ring.End); e != 0 && atomic.CompareAndSwapUint64(ring.End, e, 0) {
+		atomic.AddUint32(ring.Run, 1)
+	}
 }
 
 // caughtUp records h, the write cursor just loaded with the end mark e,

@@ -128,7 +128,7 @@ const anywhere = ^uint64(0)
 func (c *queueReader) takeNewAt(k int, lease bool, at uint64) (p uint64, n int, err error) {
 	laps := c.ring.Laps
 	for {
-		e := atomic.LoadUint64(c.ring.End) // first: see refresh
+		e := c.end() // first: see refresh
 		rr, t, h, err := c.cursors()
 		if err != nil {
 			return 0, 0, err

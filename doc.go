@@ -201,7 +201,28 @@
 // [Writer.CloseWrite] ends the stream: readers read every item written
 // before it and then get io.EOF, unwrapped, from every read, blocking ones
 // at once, and the iterators end. A writer that attaches later opens the
-// stream again. [Stat] reports whether the stream ended, and who is
+// stream again: a new run (Info.Generation counts them). A reader that
+// attaches to an ended stream belongs to the ended run if it has items
+// of it left to read (a Queue's unread items; what a Broadcast ring still
+// holds, unless SkipBacklog), or while a writer of that run is still
+// attached: it reads them and gets io.EOF. Otherwise the run is over for
+// everyone, and the reader belongs to the next one: its blocking reads and
+// iterators wait for the next writer instead of ending at once, so a
+// program run twice on one name with the calls of a single run
+// (CreateOrOpen, CloseWrite, OpenReaderWait, Values) works even when the
+// second run's consumer starts first. (Where holder locks cannot tell
+// whether a writer is attached, every platform but Linux and Windows, a
+// reader belongs to the ended run.) A program whose late readers must see
+// the end of a run that nobody writes to any more keeps a writer attached
+// until they are done, or removes the buffer when the run ends: then a
+// reader of the next run waits in OpenReaderWait for the next Create.
+// A reader blocked waiting for items whose writers are all gone, closed or
+// dead, without an end of stream, gets [ErrWriterGone] after
+// Options.Grace (a standby writer that takes over within it continues the
+// stream); a Queue writer blocked on a full ring whose readers are all
+// gone, [ErrReaderGone].
+//
+// [Stat] reports whether the stream ended, and who is
 // attached: every handle, of every role, strategy and mode, with its
 // process, when it attached and what it waits for (Info.Holders). A
 // handle counts as attached only while the kernel holds its holder lock, a

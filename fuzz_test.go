@@ -107,9 +107,17 @@ func openSeeds(tb testing.TB, dir string) []fuzzOpenSeed {
 	return seeds
 }
 
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // fuzzFile lays out the file FuzzOpen opens: header over the start of a
-// zeroed header page, then body repeated over the slots, in a file of the
-// size the header records (when small enough) plus delta.
+// zeroed header page, then body repeated over the holder table and the
+// slots, in a file of the size the header records (when small enough) plus
+// delta.
 func fuzzFile(header, body []byte, delta int16) []byte {
 	size := int64(len(header)) + int64(len(body))
 	if len(header) >= layout.OffFileSize+8 {
@@ -120,8 +128,8 @@ func fuzzFile(header, body []byte, delta int16) []byte {
 	size = min(max(size+int64(delta), 0), maxFuzzFile+4096)
 	data := make([]byte, size)
 	copy(data, header)
-	if len(body) > 0 && size > layout.HeaderSize {
-		for off := layout.HeaderSize; off < len(data); off += len(body) {
+	if len(body) > 0 && size > layout.PageSize {
+		for off := layout.PageSize; off < len(data); off += len(body) {
 			copy(data[off:], body)
 		}
 	}
@@ -161,6 +169,20 @@ func FuzzOpen(f *testing.F) {
 		if (rerr == nil) != (werr == nil) && !errors.Is(rerr, scb.ErrUnsupported) {
 			// Both validate the same header the same way.
 			t.Fatalf("OpenReader said %v but OpenWriter %v", rerr, werr)
+		}
+		if info, err := scb.Stat("fz", o); err == nil {
+			// The holder lines are what the body made them, but for the
+			// handles just attached: only those are proved.
+			attached := 0
+			for _, h := range info.Holders {
+				if h.Token < 1 || h.Token > layout.MaxHolders || h.Lag > info.Written {
+					t.Fatalf("holder %+v of %+v", h, info)
+				}
+				attached++
+			}
+			if want := btoi(r != nil) + btoi(w != nil); scb.LockWords && attached != want {
+				t.Fatalf("Stat lists %d holders, %d handles are attached: %+v", attached, want, info.Holders)
+			}
 		}
 		popErrs := []error{scb.ErrEmpty, scb.ErrCorrupt, scb.ErrOverrun, scb.ErrRange, io.ErrShortBuffer, context.DeadlineExceeded}
 		pop := func() {

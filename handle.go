@@ -342,7 +342,10 @@ func (h *handle) peersGone(ws *waitState) error {
 	peer, gone := roleReader, ErrReaderGone
 	if h.waits == dataWait {
 		peer, gone = roleWriter, ErrWriterGone
-		if atomic.LoadUint64(h.lay.End) != 0 {
+		if h.view != nil && (h.view.end() != 0 || h.view.awaitsRun()) {
+			// An ended stream is io.EOF, not gone; a reader waiting
+			// for the next run waits for its first writer.
+			ws.gone = time.Time{}
 			return nil
 		}
 	}

@@ -43,7 +43,15 @@ func newReader(b *mapping, c config) (*Reader, error) {
 	if b.geo.Broadcast() {
 		r.c.b = newBroadcastReader(r.lay, r.own, c.SkipBacklog)
 		r.c.b.hold = r.holder
+		if r.c.b.joinRun(r.c.b.pos < atomic.LoadUint64(r.lay.WCur), r.writerHere) {
+			// An ended run's items are its readers': this one starts
+			// with the next run.
+			r.c.b.pos = atomic.LoadUint64(r.lay.WCur)
+			r.c.b.head = r.c.b.pos
+			r.c.b.snap.Store(r.c.b.pos)
+		}
 		r.holder.progress(r.c.b.pos, 0)
+		r.view = &r.c.b.readState
 	} else {
 		r.q = queueReader{readState: readState{ring: r.lay, own: r.own}}
 		r.c.q, fast = &r.q, r.lay.ItemSize >= 8
@@ -56,8 +64,21 @@ func newReader(b *mapping, c config) (*Reader, error) {
 		// The Atomic reader takes back what a reader before it left
 		// taken (all); a Flock reader asks the holders.
 		r.q.attachTaker(r.st.token(), b.file.Fd(), !r.own && platform.HolderLocks, r.own)
+		r.q.joinRun(atomic.LoadUint64(r.lay.RCur) < atomic.LoadUint64(r.lay.WCur), r.writerHere)
+		r.view = &r.q.readState
 	}
 	return r, nil
+}
+
+// writerHere reports whether a writer is attached, where holder locks can
+// prove it; where they cannot, it says yes: a reader then never takes an
+// ended stream for a past run.
+func (r *Reader) writerHere() bool {
+	if !platform.HolderLocks {
+		return true
+	}
+	live, err := anyLive(r.b.file.Fd(), r.lay.Base, r.holder.token(), roleWriter)
+	return live || err != nil
 }
 
 // do runs op: once with ctx noWait, otherwise until it reads something,

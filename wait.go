@@ -52,6 +52,7 @@ type waiter struct {
 	slept    atomic.Int32 // recent waits that ended asleep (await spins less after them)
 	y        wait.Yielder // the yield back-off of the handle's waits, its lock waits included
 	hold     holder       // the handle's holder line, which counts its calls asleep (Stat)
+	view     *readState   // a reader's: its view of the end of stream (nil for a writer)
 }
 
 // word returns the wake-up word of direction d and the cursor whose
@@ -184,7 +185,7 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 	w.hold.asleep(1)
 	word.Sleep(&ws.State, func() bool {
 		return moved() || w.closing.Load() || ctx.Err() != nil ||
-			w.waits == dataWait && atomic.LoadUint64(w.lay.End) != 0 // the stream ended: retry, to return io.EOF
+			w.view != nil && w.view.end() != 0 // the stream ended: retry, to return io.EOF
 	}, limit)
 	w.hold.asleep(-1)
 	if n := w.slept.Load(); n < 8 {

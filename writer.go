@@ -52,8 +52,8 @@ func newWriter(b *mapping, c config) (*Writer, error) {
 	if err := w.attach(w.c.reloader(), fast); err != nil {
 		return nil, err
 	}
-	// A writer opens the stream, again if CloseWrite ended it.
-	atomic.StoreUint64(w.lay.End, 0)
+	// A writer opens the stream, again if CloseWrite ended it: a new run.
+	reopen(&w.lay)
 	return w, nil
 }
 
@@ -236,9 +236,11 @@ func (w *Writer) Close() error { return w.close() }
 // blocking ones at once. An outstanding Claim is dropped first, as by
 // Abort.
 //
-// A writer that attaches later (OpenWriter) opens the stream again: its
-// items are read after the io.EOF that readers were given, by readers
-// that read on. With the Flock strategy the stream ends for every writer:
+// A writer that attaches later (OpenWriter) opens the stream again, as a
+// new run (Info.Generation): its items are read after the io.EOF that
+// readers were given, by readers that read on, and by readers that
+// attached to the ended run with nothing left of it (see the package
+// documentation's end of stream). With the Flock strategy the stream ends for every writer:
 // items that other attached writers push afterwards are still read
 // before io.EOF. On a closed Writer, CloseWrite returns an error matching
 // ErrClosed.

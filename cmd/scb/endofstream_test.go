@@ -28,7 +28,7 @@ func TestEndOfStream(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(ok(t, dir, "", "stat", "jobs", "--json")), &info))
 	assert.Equal(t, true, info["ended"])
 	assert.Contains(t, info, "readers_waiting")
-	assert.Contains(t, ok(t, dir, "", "stat", "jobs"), "stream     ended")
+	assert.Contains(t, ok(t, dir, "", "stat", "jobs"), "stream     ended, run 0 (")
 	assert.Contains(t, ok(t, dir, "", "ls"), "ended")
 
 	// Nothing left: a plain pop says empty (status 3); a new writer opens
@@ -36,7 +36,7 @@ func TestEndOfStream(t *testing.T) {
 	assert.Equal(t, exitEmpty, runScb(t, dir, "", "pop", "jobs").code)
 	ok(t, dir, "", "push", "jobs", "4")
 	assert.Equal(t, "4\n", ok(t, dir, "", "pop", "jobs"))
-	assert.Contains(t, ok(t, dir, "", "stat", "jobs"), "stream     open")
+	assert.Contains(t, ok(t, dir, "", "stat", "jobs"), "stream     open, run 1\n")
 }
 
 // TestStatShowsAttachedWriter: stat names the process that holds an Atomic

@@ -657,7 +657,7 @@ func TestCreateStat(t *testing.T) {
 	out := ok(t, dir, "", "stat", "jobs", "--json")
 	var fields map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &fields), out)
-	assert.Len(t, fields, 19, "every field of infoJSON but the pids of attached holders and the leases (none), and no other")
+	assert.Len(t, fields, 20, "every field of infoJSON but the pids of attached holders and the leases (none), and no other")
 	var info statJSON
 	require.NoError(t, json.Unmarshal([]byte(out), &info))
 	assert.WithinRange(t, info.Created, before, time.Now().Add(time.Second))

@@ -210,12 +210,13 @@ func leaseState(i scb.Info) string {
 	return strings.TrimSuffix(b.String(), ";")
 }
 
-// streamState says whether a writer ended the stream.
+// streamState says whether a writer ended the stream, and which run it
+// is.
 func streamState(i scb.Info) string {
 	if i.Ended {
-		return "ended (readers get end of stream once they have read the rest)"
+		return fmt.Sprintf("ended, run %d (readers get end of stream once they have read the rest; a writer that attaches starts run %d)", i.Generation, i.Generation+1)
 	}
-	return "open"
+	return fmt.Sprintf("open, run %d", i.Generation)
 }
 
 // holdersKnown reports whether Stat can prove who is attached here: where
@@ -290,6 +291,7 @@ type infoJSON struct {
 	Unread      int       `json:"unread"`
 	Overwritten uint64    `json:"overwritten"`
 	Ended       bool      `json:"ended"`
+	Generation  int       `json:"generation"`
 	WriterPid   int       `json:"writer_pid,omitempty"`
 	ReaderPid   int       `json:"reader_pid,omitempty"`
 	// Taken, Returned and Leases are scb.Info's (Queue only); JSON writes
@@ -332,6 +334,7 @@ func infoJSONOf(i scb.Info) infoJSON {
 		Unread:      i.Unread,
 		Overwritten: overwritten(i),
 		Ended:       i.Ended,
+		Generation:  i.Generation,
 		WriterPid:   i.WriterPid,
 		ReaderPid:   i.ReaderPid,
 		Taken:       i.Taken,

@@ -256,7 +256,17 @@ func coordinate(ctx context.Context, dir string, jobs int, kill time.Duration) e
 			return fmt.Errorf("producer %d: %w", i+1, err)
 		}
 	}
-	if err := w.CloseWrite(); err != nil { // the producers are done: end the stream, once
+	// The producers are done: end the stream, once, through a second
+	// handle, keeping w attached until the workers are done. A worker
+	// started after the last job was acknowledged (in place of one killed
+	// at the very end) then still belongs to this run and gets its end;
+	// with no writer attached it would take the ended, drained stream for
+	// a past run and wait for the next one.
+	end, err := scb.OpenWriter("jobs", opts)
+	if err != nil {
+		return err
+	}
+	if err := end.CloseWrite(); err != nil {
 		return err
 	}
 	// Kill on while the workers work, until every job has its effect.

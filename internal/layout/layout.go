@@ -96,6 +96,7 @@ const (
 	OffEnd     = 6 * LineSize    // uint64 0 while the stream is open; n+1 once it ended after item n-1
 	OffWriters = 6*LineSize + 8  // uint32 writers that ever attached (who is attached now is the holder table's)
 	OffReaders = 6*LineSize + 12 // uint32 readers that ever attached
+	OffRun     = 6*LineSize + 16 // uint32 the stream's run: 0, then one more each time a writer opens an ended stream again
 
 	// Flock's lock words, one line per side: the word is 0 while the side
 	// is free, else its holder's token (holder slot + 1); lockers sleep on
@@ -125,8 +126,9 @@ const (
 	// line, and that line's size.
 	LineAlign = 64
 
-	// Version 4: a holder table records every attached handle, and the
-	// header counts the writers and readers that ever attached. Version 3:
+	// Version 4: a holder table records every attached handle, the
+	// header counts the writers and readers that ever attached, and
+	// numbers the stream's runs. Version 3:
 	// Queue items are taken under state words, with a take cursor and
 	// leases; version 2 had neither. Version 2: Flock takes
 	// lock words instead of a file lock per operation, which processes of

@@ -26,6 +26,7 @@ type Ring struct {
 	LockSeq     *uint32 // wake-up word of Flock lockers, where files lock
 	LockWaiters *uint32
 	End         *uint64 // 0 while the stream is open, items+1 once it ended
+	Run         *uint32 // the stream's run, bumped by a writer that opens an ended stream again
 
 	Length   uint64
 	Mask     uint64 // Length-1 when Length is a power of two, else 0
@@ -55,6 +56,7 @@ func NewRing(base unsafe.Pointer, g Geometry) Ring {
 		LockSeq:     At32(base, OffLockSeq),
 		LockWaiters: At32(base, OffLockWaiters),
 		End:         At64(base, OffEnd),
+		Run:         At32(base, OffRun),
 		Length:      g.Length,
 		Laps:        NewLaps(g.Length),
 		SlotSize:    uintptr(g.SlotSize),
