@@ -104,6 +104,12 @@ func TestFitWatchLine(t *testing.T) {
 	}
 	// Not on a terminal, the line is the full one.
 	assert.Equal(t, tests[0].want, watchLine(qPrev, q, time.Second, barWidth))
+
+	// Who is attached, and asleep, comes last, and goes first.
+	q.Holders = []scb.Holder{{Token: 1, Writer: true}, {Token: 2}, {Token: 3}}
+	q.ReadersWaiting = 2
+	assert.Equal(t, tests[0].want+"  attached 1w 2r  2 asleep", watchLine(qPrev, q, time.Second, barWidth))
+	assert.Equal(t, "jobs  412/1024 40%  in 12.3k/s  out 11.9k/s  attached 1w 2r", fitWatchLine(qPrev, q, time.Second, 64))
 }
 
 // TestTermWidth: without a terminal to ask, the width is $COLUMNS, else 80.

@@ -22,7 +22,9 @@ var watchCommand = &command{
 Watch shows the buffer NAME on one line, refreshed a few times a second: the
 fill level as a bar (unread items of a queue, held items of a broadcast
 buffer), the items per second written (in) and, for a queue, read (out), and
-for a broadcast buffer how many items were overwritten since it was made. It
+for a broadcast buffer how many items were overwritten since it was made;
+then, where the platform can prove it (Linux, Windows), how many writers and
+readers are attached and how many of their calls sleep waiting now. It
 only reads the buffer's file (as stat does) and takes no role, so it never
 disturbs the processes using it.
 
@@ -126,7 +128,29 @@ func watchLine(prev, info scb.Info, dt time.Duration, barLen int) string {
 	} else {
 		fmt.Fprintf(&b, "  out %s", rate(prev.Consumed, info.Consumed, dt))
 	}
+	for _, f := range holderFields(info) {
+		b.WriteString("  " + f)
+	}
 	return b.String()
+}
+
+// holderFields says who is attached ("attached 1w 3r") and how many of
+// their calls sleep now ("2 asleep"), if anyone is attached.
+func holderFields(info scb.Info) []string {
+	if len(info.Holders) == 0 {
+		return nil
+	}
+	w := 0
+	for _, h := range info.Holders {
+		if h.Writer {
+			w++
+		}
+	}
+	fields := []string{fmt.Sprintf("attached %dw %dr", w, len(info.Holders)-w)}
+	if n := info.ReadersWaiting + info.WritersWaiting; n > 0 {
+		fields = append(fields, fmt.Sprintf("%d asleep", n))
+	}
+	return fields
 }
 
 // fitWatchLine is watchLine made to fit in width characters (any, if width
@@ -152,6 +176,7 @@ func fitWatchLine(prev, info scb.Info, dt time.Duration, width int) string {
 	} else {
 		fields = append(fields, "out "+strings.TrimSpace(rate(prev.Consumed, info.Consumed, dt)))
 	}
+	fields = append(fields, holderFields(info)...)
 	for n := len(fields); n > 1; n-- {
 		if line := strings.Join(fields[:n], "  "); len(line) <= width {
 			return line
