@@ -24,6 +24,28 @@ func init() {
 	role("push-hold", childPushHold)
 	role("standby-writer", childStandbyWriter)
 	role("pop-hold", childPopHold)
+	role("standby-reader", childStandbyReader)
+}
+
+// childStandbyReader says "ready", waits for the reader role
+// (OpenReaderWait), then pops N items and says "read" and their sum.
+func childStandbyReader(ctx context.Context, name string, o *scb.Options) error {
+	fmt.Println("ready")
+	r, err := scb.OpenReaderWait(ctx, name, o)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	sum := uint64(0)
+	for range paramInt("N") {
+		v, err := r.PopWait(ctx)
+		if err != nil {
+			return err
+		}
+		sum += v
+	}
+	fmt.Println("read", sum)
+	return nil
 }
 
 // childPushHold attaches a writer, pushes items FROM to FROM+N-1, says
@@ -294,6 +316,43 @@ func TestReaderGone(t *testing.T) {
 		assert.EqualValues(t, 2, v)
 		require.NoError(t, <-done)
 		assert.Equal(t, strconv.Itoa(4), strconv.Itoa(len(drain(t, r))))
+	})
+}
+
+// TestStandbyReaderTakesOver: a Queue writer blocked on a full ring whose
+// reader is SIGKILLed goes on with no error when a standby reader, waiting
+// in OpenReaderWait (for the Atomic strategy's one reader role), takes
+// over within the grace.
+func TestStandbyReaderTakesOver(t *testing.T) {
+	needLockWords(t, "pop-hold", "standby-reader")
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := newOpts(t, s, scb.Queue)
+		o.Length = 4
+		w := create(t, "relay", o)
+		first := childtest.Start(t, "pop-hold", map[string]string{"DIR": o.Dir, "NAME": "relay", "N": "2"})
+		ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+		defer cancel()
+		for i := range uint64(6) { // 2 for the first reader, then the ring is full
+			require.NoError(t, w.PushWait(ctx, i))
+		}
+		first.Expect("ready")
+		standby := childtest.Start(t, "standby-reader", map[string]string{"DIR": o.Dir, "NAME": "relay", "N": "8"})
+		standby.Expect("ready")
+		done := make(chan error, 1)
+		go func() {
+			for i := uint64(6); i < 10; i++ {
+				if err := w.PushWait(ctx, i); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+		time.Sleep(50 * time.Millisecond) // the writer waits for room
+		first.Kill()
+		require.NoError(t, <-done, "the standby took over within the grace")
+		assert.Equal(t, strconv.Itoa(2+3+4+5+6+7+8+9), standby.Expect("read"))
+		standby.Wait()
 	})
 }
 
