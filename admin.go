@@ -72,8 +72,8 @@ type Info struct {
 
 	// ReadersWaiting and WritersWaiting count the blocking calls of
 	// attached handles that are asleep in the kernel right now, waiting
-	// for items or for room (Holder.Asleep summed by role). Only Linux
-	// sleeps until woken; elsewhere waiting calls poll, and both are 0.
+	// for items or for room (Holder.Asleep summed by role), where Stat
+	// proves holders (Linux, Windows); elsewhere both are 0.
 	ReadersWaiting int
 	WritersWaiting int
 }
@@ -81,17 +81,21 @@ type Info struct {
 // Holder is one handle attached to a buffer, as Stat found it: its holder
 // lock was held when Stat asked the kernel.
 type Holder struct {
-	Token  int       // the holder slot + 1: what its leases are counted under in Info.Leases
+	Token  int       // the holder slot + 1; a Flock reader's leases are counted under it in Info.Leases
 	Writer bool      // a writer; else a reader
-	Pid    int       // its process; 0 if the process it recorded is not the one running under that id now
+	Pid    int       // its process; 0 if the process running under the id it recorded did not start when it says, or that cannot be read
 	Since  time.Time // when it attached
 	Asleep int       // its blocking calls asleep in the kernel right now
+	Leases int       // a Queue reader: its leases outstanding
 	Lag    uint64    // a Broadcast reader: items written that it has not read yet
 	Lost   uint64    // a Broadcast reader: items overwritten before it read them
 }
 
 // Stat describes the buffer called name without attaching to it: it takes
-// no role and no lock, and never changes the file.
+// no role and never changes the file. To prove who is attached it asks the
+// kernel about each holder's byte lock: on Linux a question that takes
+// nothing; on Windows a shared lock on the byte, dropped at once (a handle
+// attaching in that instant takes another slot).
 func Stat(name string, opts *Options) (Info, error) {
 	if err := checkName(name); err != nil {
 		return Info{}, opError("stat", name, err)
@@ -217,6 +221,16 @@ func statFile(name string, c config) (Info, error) {
 	info.Consumed = tail
 	info.Unread = int(head - tail)
 	info.Taken, info.Returned, info.Leases = takenOf(&ring, tail, head)
+	for i, h := range info.Holders {
+		switch {
+		case h.Writer:
+		case info.Strategy == Atomic:
+			h.Leases = info.Leases[1] // the one reader's mark (atomicStrategy.token)
+		default:
+			h.Leases = info.Leases[h.Token]
+		}
+		info.Holders[i] = h
+	}
 	return info, nil
 }
 
@@ -224,11 +238,11 @@ func statFile(name string, c config) (Info, error) {
 // open as fd and whose header is mapped at base, and whose write cursor
 // was head.
 func (info *Info) addHolders(fd uintptr, base unsafe.Pointer, head uint64) error {
-	return liveHolders(fd, base, 0, func(hi holderInfo) {
+	return liveHolders(fd, base, 0, 0, func(hi holderInfo) {
 		h := Holder{
 			Token:  hi.token,
 			Writer: hi.role == layout.HolderWriter,
-			Pid:    hi.pid,
+			Pid:    hi.provenPid(),
 			Since:  time.Unix(0, hi.since),
 			Asleep: int(hi.asleep),
 		}

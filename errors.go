@@ -95,8 +95,9 @@ var (
 	// item left to read, or a Writer of an Atomic Queue buffer that no
 	// reader holds (none can attach any more: the name leads elsewhere).
 	// The call notices within about a quarter of a second. A Flock Writer
-	// cannot know whether readers are still attached, and keeps waiting
-	// until its context is done. Non-blocking calls do not report it.
+	// does not check for readers this way; it gets ErrReaderGone once its
+	// readers are gone, where holder locks prove it, else waits until its
+	// context is done. Non-blocking calls do not report it.
 	ErrRemoved = errors.New("buffer was removed")
 
 	// ErrWriterGone is returned by a Reader's blocking call (one ending in

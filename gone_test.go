@@ -275,10 +275,63 @@ func TestWriterGoneRules(t *testing.T) {
 		defer forever.Close()
 		_, err = forever.PopWait(context.Background())
 		require.NoError(t, err)
-		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 1200*time.Millisecond) // past the default grace and a check
 		defer cancel()
 		_, err = forever.PopWait(ctx)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
+	})
+}
+
+// TestGraceWaitsForAStandby: a reader whose grace is longer than the gap
+// before the next writer attaches reads on without an error; one whose
+// grace is shorter gets ErrWriterGone first.
+func TestGraceWaitsForAStandby(t *testing.T) {
+	needLockWords(t)
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		for _, tc := range []struct {
+			grace time.Duration
+			gone  bool
+		}{{2 * time.Second, false}, {150 * time.Millisecond, true}} {
+			t.Run(tc.grace.String(), func(t *testing.T) {
+				o := newOpts(t, s, scb.Queue)
+				w := create(t, "gap", o)
+				require.NoError(t, w.Push(1))
+				require.NoError(t, w.Close())
+				ro := *at(o)
+				ro.Grace = tc.grace
+				r, err := scb.OpenReader("gap", &ro)
+				require.NoError(t, err)
+				defer r.Close()
+				_, err = r.Pop()
+				require.NoError(t, err)
+				type result struct {
+					v   uint64
+					err error
+				}
+				got := make(chan result, 1)
+				start := time.Now()
+				go func() {
+					v, err := r.PopWait(context.Background())
+					got <- result{v, err}
+				}()
+				select {
+				case res := <-got:
+					require.True(t, tc.gone, "returned %v, %v before the standby came", res.v, res.err)
+					require.ErrorIs(t, res.err, scb.ErrWriterGone)
+					assert.GreaterOrEqual(t, time.Since(start), tc.grace)
+					return
+				case <-time.After(900 * time.Millisecond): // past the default grace, within 2 s
+				}
+				require.False(t, tc.gone, "no ErrWriterGone within 900 ms, grace %v", tc.grace)
+				w, err = scb.OpenWriter("gap", at(o))
+				require.NoError(t, err)
+				defer w.Close()
+				require.NoError(t, w.Push(2))
+				res := <-got
+				require.NoError(t, res.err)
+				assert.EqualValues(t, 2, res.v)
+			})
+		}
 	})
 }
 

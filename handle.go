@@ -99,6 +99,13 @@ func (h *handle) attach(cur reloader, fastOK bool) error {
 	}
 	h.fastOK = fastOK && h.own
 	h.fast = h.fastOK
+	if h.role == roleWriter {
+		// A writer opens the stream, again if CloseWrite ended it: a
+		// new run. Before its holder line says it is attached, so that
+		// a reader that finds a writer attached to an ended stream finds
+		// one of that run (readState.joinRun).
+		reopen(&h.lay)
+	}
 	h.holder.attached(h.role)
 	atomic.AddUint32(h.attachCount(h.role), 1)
 	return nil

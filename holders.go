@@ -54,6 +54,11 @@ func claimHolder(b *mapping) (holder, error) {
 	for i := range uint32(maxHolders) {
 		slot := (start + i) % maxHolders
 		ok, err := platform.LockHolder(fd, slot)
+		if err != nil && Strategy(b.geo.Strategy) == Atomic {
+			// A file system without byte-range locks: the Atomic
+			// strategy works without holder slots, proving nobody.
+			return holder{}, nil
+		}
 		if err != nil {
 			return holder{}, err
 		}
@@ -125,18 +130,35 @@ type holderInfo struct {
 	token  int
 	role   uint32
 	asleep uint32
-	pid    int // 0 if the line's process is not the one its start time names
+	pid    int    // as the line says (provenPid checks it)
+	start  uint64 // the line's process start time
 	since  int64
 	pos    uint64
 	lost   uint64
 }
 
+// provenPid returns the line's pid if the process running under it now
+// started when the line says (where the platform tells start times), else
+// 0: the id was recycled, or the line edited, or the start time cannot be
+// read (another user's process on Windows, another pid namespace).
+func (hi holderInfo) provenPid() int {
+	if hi.start != 0 && platform.ProcStart(hi.pid) != hi.start {
+		return 0
+	}
+	return hi.pid
+}
+
 // liveHolders calls f for each holder line of the buffer mapped at base,
-// whose file is open as fd, that a live holder's lock proves, except the
-// caller's own (self, a token; 0 for none). A line whose lock is free is a
-// dead holder's and is skipped. It asks the kernel once per line that
-// records a role, so it is for Stat and for waits that check now and then.
-func liveHolders(fd uintptr, base unsafe.Pointer, self uint32, f func(holderInfo)) error {
+// whose file is open as fd, that records role want (0: any) and that a
+// live holder's lock proves, except the caller's own (self, a token; 0 for
+// none). A line whose lock is free is a dead holder's and is skipped. It
+// asks the kernel once per line of that role, so it is for Stat and for
+// waits that check now and then.
+//
+// A line is filled in by its holder after it took the lock, so a dead
+// holder's line may be read, for an instant, as the new holder's: a
+// moment's stale role, which the next look corrects.
+func liveHolders(fd uintptr, base unsafe.Pointer, self, want uint32, f func(holderInfo)) error {
 	if !platform.HolderLocks {
 		return nil
 	}
@@ -146,7 +168,7 @@ func liveHolders(fd uintptr, base unsafe.Pointer, self uint32, f func(holderInfo
 		}
 		h := holder{line: layout.Holder(base, slot)}
 		role := atomic.LoadUint32(h.u32(layout.HolderRole))
-		if role == 0 {
+		if role == 0 || want != 0 && role != want {
 			continue
 		}
 		held, err := platform.HolderHeld(fd, slot)
@@ -161,12 +183,10 @@ func liveHolders(fd uintptr, base unsafe.Pointer, self uint32, f func(holderInfo
 			role:   role,
 			asleep: atomic.LoadUint32(h.u32(layout.HolderAsleep)),
 			pid:    int(atomic.LoadUint32(h.u32(layout.HolderPid))),
+			start:  atomic.LoadUint64(h.u64(layout.HolderStart)),
 			since:  int64(atomic.LoadUint64(h.u64(layout.HolderSince))),
 			pos:    atomic.LoadUint64(h.u64(layout.HolderPos)),
 			lost:   atomic.LoadUint64(h.u64(layout.HolderLost)),
-		}
-		if start := atomic.LoadUint64(h.u64(layout.HolderStart)); start != 0 && platform.ProcStart(hi.pid) != start {
-			hi.pid = 0 // not the process the line names: recycled, or edited
 		}
 		f(hi)
 	}
@@ -184,8 +204,6 @@ func roleCode(r role) uint32 {
 // anyLive reports whether a live holder other than self has role r.
 func anyLive(fd uintptr, base unsafe.Pointer, self uint32, r role) (bool, error) {
 	found := false
-	err := liveHolders(fd, base, self, func(hi holderInfo) {
-		found = found || hi.role == roleCode(r)
-	})
+	err := liveHolders(fd, base, self, roleCode(r), func(holderInfo) { found = true })
 	return found, err
 }

@@ -57,7 +57,9 @@ func orBackground(ctx context.Context) context.Context {
 //		use(v)
 //	}
 //
-// The loop waits for items until ctx is done (a nil ctx means no limit).
+// The loop waits for items until ctx is done (a nil ctx means no limit),
+// or every writer has been gone for Options.Grace (ErrWriterGone, yielded
+// as other errors are).
 // It ends without an error at the end of the stream (a read returning an
 // error that matches io.EOF). An overrun in Broadcast mode is yielded as
 // the error (matching ErrOverrun; the value is 0) and the loop continues

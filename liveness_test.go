@@ -205,3 +205,29 @@ func TestErrBusyNamesTheHolder(t *testing.T) {
 	require.ErrorIs(t, err, scb.ErrBusy)
 	assert.Contains(t, err.Error(), want)
 }
+
+// TestStatHolderLeases: a Queue reader's holder says how many leases it
+// holds, for the Atomic strategy's one reader (whose leases are marked 1,
+// not its token) as for Flock readers.
+func TestStatHolderLeases(t *testing.T) {
+	needLockWords(t)
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := newOpts(t, s, scb.Queue)
+		w := create(t, "jobs", o)
+		for i := range uint64(3) {
+			require.NoError(t, w.Push(i))
+		}
+		r := openReader(t, "jobs", at(o))
+		for range 2 {
+			_, _, err := r.Take()
+			require.NoError(t, err)
+		}
+		info, err := scb.Stat("jobs", at(o))
+		require.NoError(t, err)
+		leases := map[bool]int{}
+		for _, h := range info.Holders {
+			leases[h.Writer] += h.Leases
+		}
+		assert.Equal(t, map[bool]int{false: 2, true: 0}, leases)
+	})
+}

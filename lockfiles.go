@@ -158,9 +158,9 @@ func removeFreeLockFile(path string) error {
 // if none is proved alive.
 func rolePid(fd uintptr, base unsafe.Pointer, self uint32, r role) int {
 	pid := 0
-	liveHolders(fd, base, self, func(hi holderInfo) {
-		if hi.role == roleCode(r) && pid == 0 {
-			pid = hi.pid
+	liveHolders(fd, base, self, roleCode(r), func(hi holderInfo) {
+		if pid == 0 {
+			pid = hi.provenPid()
 		}
 	})
 	return pid

@@ -15,7 +15,8 @@ import (
 //
 // Every call that can find the buffer empty comes in two forms: one that
 // returns ErrEmpty at once, and one ending in Wait that waits for an item
-// until its context is done.
+// until its context is done, the stream ends (io.EOF), or every writer has
+// been gone for Options.Grace (ErrWriterGone).
 //
 // A Reader of the Atomic strategy must be used by one goroutine at a time
 // (Close included); one of the Flock strategy is safe for concurrent use.
@@ -43,13 +44,9 @@ func newReader(b *mapping, c config) (*Reader, error) {
 	if b.geo.Broadcast() {
 		r.c.b = newBroadcastReader(r.lay, r.own, c.SkipBacklog)
 		r.c.b.hold = r.holder
-		if r.c.b.joinRun(r.c.b.pos < atomic.LoadUint64(r.lay.WCur), r.writerHere) {
-			// An ended run's items are its readers': this one starts
-			// with the next run.
-			r.c.b.pos = atomic.LoadUint64(r.lay.WCur)
-			r.c.b.head = r.c.b.pos
-			r.c.b.snap.Store(r.c.b.pos)
-		}
+		// A reader that joins the next run starts where the ended one
+		// ended: its position is the write cursor already.
+		r.c.b.joinRun(r.c.b.pos < atomic.LoadUint64(r.lay.WCur), r.writerHere)
 		r.holder.progress(r.c.b.pos, 0)
 		r.view = &r.c.b.readState
 	} else {

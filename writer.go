@@ -16,7 +16,8 @@ import (
 //
 // Every call that can find a Queue buffer full comes in two forms: one that
 // returns ErrFull at once, and one ending in Wait that waits for room until
-// its context is done.
+// its context is done or every reader has been gone for Options.Grace
+// (ErrReaderGone).
 //
 // A Writer of the Atomic strategy must be used by one goroutine at a time
 // (Close included); one of the Flock strategy is safe for concurrent use.
@@ -52,8 +53,6 @@ func newWriter(b *mapping, c config) (*Writer, error) {
 	if err := w.attach(w.c.reloader(), fast); err != nil {
 		return nil, err
 	}
-	// A writer opens the stream, again if CloseWrite ended it: a new run.
-	reopen(&w.lay)
 	return w, nil
 }
 

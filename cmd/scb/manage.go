@@ -259,7 +259,7 @@ func holderState(i scb.Info, h scb.Holder) string {
 	case i.Mode == scb.Broadcast:
 		fmt.Fprintf(&b, ", %d behind, %d lost", h.Lag, h.Lost)
 	default:
-		fmt.Fprintf(&b, ", %s", plural(i.Leases[h.Token], "lease"))
+		fmt.Fprintf(&b, ", %s", plural(h.Leases, "lease"))
 	}
 	if h.Asleep > 0 {
 		fmt.Fprintf(&b, ", %d asleep", h.Asleep)
@@ -355,7 +355,7 @@ func holdersJSON(i scb.Info) []holderJSON {
 		if h.Writer {
 			role = "writer"
 		}
-		hs = append(hs, holderJSON{Token: h.Token, Role: role, Pid: h.Pid, Since: h.Since, Asleep: h.Asleep, Leases: i.Leases[h.Token], Lag: h.Lag, Lost: h.Lost})
+		hs = append(hs, holderJSON{Token: h.Token, Role: role, Pid: h.Pid, Since: h.Since, Asleep: h.Asleep, Leases: h.Leases, Lag: h.Lag, Lost: h.Lost})
 	}
 	return hs
 }

@@ -10,8 +10,9 @@ import "unsafe"
 // clears the line before it lets the byte go. So a line tells who holds
 // the slot only while the slot's byte lock is held: a line whose lock is
 // free is what a holder that died left behind, and is not believed. The
-// holder's token (its slot + 1) is what its Queue reads mark items with
-// and what a Flock lock word holds.
+// holder's token (its slot + 1) is what a Flock handle's Queue reads mark
+// items with and what a Flock lock word holds (the Atomic strategy's one
+// reader marks items with 1).
 //
 // Each line is its holder's alone: the holder writes it, everyone else
 // only reads it, so that its updates (a Broadcast reader's position, a

@@ -46,19 +46,20 @@ func UnlockHolder(fd uintptr, slot uint32) error {
 }
 
 // HolderHeld reports whether another open file holds slot's byte lock. It
-// asks with a shared lock, which a descriptor open only for reading may
-// take, and drops it at once.
+// asks (F_OFD_GETLK) without taking anything: taking and dropping a lock
+// to find out would drop one that fd itself holds on the byte (a handle
+// that takes back a dead holder's leases holds its byte meanwhile), as
+// locks of one open file do not conflict with each other. A lock fd holds
+// reports as free, which is what it is to everyone else.
 func HolderHeld(fd uintptr, slot uint32) (bool, error) {
 	lk := unix.Flock_t{Type: unix.F_RDLCK, Start: holderBase + int64(slot), Len: 1}
 	for {
-		err := unix.FcntlFlock(fd, unix.F_OFD_SETLK, &lk)
+		err := unix.FcntlFlock(fd, unix.F_OFD_GETLK, &lk)
 		switch {
 		case err == nil:
-			return false, UnlockHolder(fd, slot)
+			return lk.Type != unix.F_UNLCK, nil
 		case errors.Is(err, unix.EINTR):
 			continue
-		case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EACCES):
-			return true, nil
 		}
 		return false, err
 	}
