@@ -195,8 +195,18 @@ func TestDamageWhileOpen(t *testing.T) {
 		// reopens the stream sets the word to 0 before it writes).
 		{"end word past the items written", scb.Queue, func(e env) { endWord(e.t, e.path, e.w, e.r, 0xDEADBEEFDEADBEEF) }},
 		{"end word past the items written to Broadcast", scb.Broadcast, func(e env) { endWord(e.t, e.path, e.w, e.r, 0xDEADBEEFDEADBEEF) }},
-		{"end word below the items written", scb.Queue, func(e env) { endWord(e.t, e.path, e.w, e.r, 2) }},
-		{"end word below the items written to Broadcast", scb.Broadcast, func(e env) { endWord(e.t, e.path, e.w, e.r, 2) }},
+		// (With Flock a word below the items written is what a writer
+		// pushing after another ended the stream leaves: TestFlockPushAfterEnd.)
+		{"end word below the items written", scb.Queue, func(e env) {
+			if !isFlock(e.path) {
+				endWord(e.t, e.path, e.w, e.r, 2)
+			}
+		}},
+		{"end word below the items written to Broadcast", scb.Broadcast, func(e env) {
+			if !isFlock(e.path) {
+				endWord(e.t, e.path, e.w, e.r, 2)
+			}
+		}},
 		{"fixed header overwritten", scb.Queue, func(e env) {
 			// Handles keep the geometry they validated at open, so the
 			// damage cannot mislead them. Flock handles check the magic

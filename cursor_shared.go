@@ -151,12 +151,14 @@ func (r *readState) caughtUp(e, h uint64) error {
 // and a writer that reopens the stream stores 0 before it writes, so while
 // the word says n+1 the write cursor says n: a word past h is damage, and
 // so is a word below h that is still there once h was loaded (below h and
-// gone, a writer reopened the stream meanwhile).
+// gone, a writer reopened the stream meanwhile). Except with the Flock
+// strategy: there other writers still attached push on after one ended
+// the stream, and their items are read before io.EOF.
 func endOrEmpty(ring *layout.Ring, e, h uint64) error {
 	switch {
 	case e == 0:
 		return ErrEmpty
-	case e-1 == h:
+	case e-1 == h, e-1 < h && ring.Shared:
 		return io.EOF
 	case e-1 < h && atomic.LoadUint64(ring.End) != e:
 		return ErrEmpty

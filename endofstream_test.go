@@ -209,3 +209,34 @@ func TestEOFIsNotAnError(t *testing.T) {
 	assert.True(t, err == io.EOF)
 	assert.True(t, errors.Is(err, io.EOF))
 }
+
+// TestFlockPushAfterEnd: with the Flock strategy, items that another
+// attached writer pushes after one writer ended the stream are read before
+// io.EOF, as CloseWrite says; readers once got ErrCorrupt ("end-of-stream
+// word ... but 2 were written") instead.
+func TestFlockPushAfterEnd(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.String(), func(t *testing.T) {
+			o := newOpts(t, scb.Flock, m)
+			w1 := create(t, "late", o)
+			w2, err := scb.OpenWriter("late", at(o))
+			require.NoError(t, err)
+			defer w2.Close()
+			r := openReader(t, "late", at(o))
+			require.NoError(t, w1.Push(1))
+			require.NoError(t, w1.CloseWrite())
+			require.NoError(t, w2.Push(2))
+			var got []uint64
+			for v, err := range r.Values(context.Background()) {
+				require.NoError(t, err)
+				got = append(got, v)
+			}
+			assert.Equal(t, []uint64{1, 2}, got)
+			_, err = r.Pop()
+			require.ErrorIs(t, err, io.EOF)
+			info, err := scb.Stat("late", at(o))
+			require.NoError(t, err)
+			assert.True(t, info.Ended)
+		})
+	}
+}

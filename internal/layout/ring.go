@@ -35,6 +35,7 @@ type Ring struct {
 	LenOff   uintptr // offset of the item length in a slot
 	DataOff  uintptr // offset of the item bytes in a slot
 	ItemSize int
+	Shared   bool   // the Flock strategy: several writers share the write cursor
 	magic    uint64 // the header's first word at open, for Sound
 }
 
@@ -63,6 +64,7 @@ func NewRing(base unsafe.Pointer, g Geometry) Ring {
 		LenOff:      uintptr(LenOffset(g.Broadcast())),
 		DataOff:     uintptr(DataOffset(uint64(g.ItemSize), g.Broadcast())),
 		ItemSize:    int(g.ItemSize),
+		Shared:      g.Strategy == StrategyFlock,
 	}
 	r.magic = atomic.LoadUint64((*uint64)(base))
 	if g.Length&(g.Length-1) == 0 {
