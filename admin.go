@@ -341,7 +341,7 @@ func removeFiles(name string, c config) error {
 		return err
 	}
 	if !gone && stale == 0 {
-		return fmt.Errorf("%w in %s", ErrNotExist, c.Dir)
+		return notExist(name, c.Dir)
 	}
 	return nil
 }

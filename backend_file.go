@@ -75,7 +75,7 @@ func openChecked(name string, c config, write bool) (*os.File, layout.Geometry, 
 	f, err := openNoFollow(path, write)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, layout.Geometry{}, nil, fmt.Errorf("%w in %s", ErrNotExist, c.Dir)
+			return nil, layout.Geometry{}, nil, notExist(name, c.Dir)
 		}
 		return nil, layout.Geometry{}, nil, err
 	}

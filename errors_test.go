@@ -183,3 +183,25 @@ func TestParseStrategyAndMode(t *testing.T) {
 	assert.Equal(t, "Mode(7)", scb.Mode(7).String())
 	assert.Equal(t, "Strategy(0)", scb.Strategy(0).String())
 }
+
+// TestNotExistHintsAtTheExtension: opening "jobs.scb" when the buffer is
+// "jobs" says that names carry no extension, and which name to use.
+func TestNotExistHintsAtTheExtension(t *testing.T) {
+	o := &scb.Options{Dir: t.TempDir()}
+	create(t, "jobs", o)
+	for _, call := range []struct {
+		name string
+		f    func() error
+	}{
+		{"OpenReader", func() error { _, err := scb.OpenReader("jobs.scb", o); return err }},
+		{"OpenWriter", func() error { _, err := scb.OpenWriter("jobs.scb", o); return err }},
+		{"Stat", func() error { _, err := scb.Stat("jobs.scb", o); return err }},
+		{"Remove", func() error { return scb.Remove("jobs.scb", o) }},
+	} {
+		err := call.f()
+		require.ErrorIs(t, err, scb.ErrNotExist, call.name)
+		assert.Contains(t, err.Error(), `(names carry no ".scb": the buffer in jobs.scb is called "jobs")`, call.name)
+	}
+	_, err := scb.OpenReader("nope", o)
+	assert.NotContains(t, err.Error(), "names carry", "no hint without the extension")
+}

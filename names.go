@@ -67,6 +67,16 @@ func checkName(name string) error {
 	return nil
 }
 
+// notExist is ErrNotExist for the buffer name in dir, with a hint when the
+// name ends in the file's extension: names carry none (jobs, not
+// jobs.scb), and jobs.scb is the buffer file jobs.scb.scb.
+func notExist(name, dir string) error {
+	if base, ok := strings.CutSuffix(name, fileExt); ok && base != "" {
+		return fmt.Errorf("%w in %s (names carry no %q: the buffer in %s.scb is called %q)", ErrNotExist, dir, fileExt, base, base)
+	}
+	return fmt.Errorf("%w in %s", ErrNotExist, dir)
+}
+
 // lockName returns the name of a role lock file of the buffer with header
 // id at path: jobs.scb.<16 hex digits>.wlock. A buffer created again under
 // the same name has another id, so it never shares a role lock with one

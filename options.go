@@ -28,9 +28,13 @@ const (
 	// releases when a process dies.
 	Atomic Strategy = iota + 1
 
-	// Flock guards every operation with an exclusive file lock on the
-	// buffer, so any number of writers and readers, in any number of
-	// processes and goroutines, may share it.
+	// Flock lets any number of writers and readers, in any number of
+	// processes and goroutines, share the buffer. On Linux and Windows
+	// writers take turns through a lock word in the mapping (no system
+	// call unless one waits) whose holder's death the kernel proves with a
+	// byte lock, and Queue readers take items with a compare-and-swap,
+	// without a lock; elsewhere every operation takes an exclusive flock(2)
+	// on the buffer file. The name is historical.
 	Flock
 )
 

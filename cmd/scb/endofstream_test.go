@@ -89,3 +89,15 @@ func TestPopGrace(t *testing.T) {
 	code, _ = waiting.Exit()
 	assert.Equal(t, 0, code)
 }
+
+// TestPushEndAlone: push --end without a value ends the stream (it once
+// said "missing VALUE"; it took "-" and an empty standard input).
+func TestPushEndAlone(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ok(t, dir, "", "create", "jobs")
+	ok(t, dir, "", "push", "jobs", "7")
+	ok(t, dir, "", "push", "jobs", "--end")
+	assert.Equal(t, "7\n", ok(t, dir, "", "pop", "jobs", "--follow"), "pop --follow reads 7 and ends with the stream")
+	assert.Contains(t, ok(t, dir, "", "stat", "jobs"), "stream     ended, run 0 (")
+}

@@ -34,7 +34,9 @@ A queue delivers each item to one reader, in order, and makes a writer wait
 (or fail) when it is full. A broadcast buffer gives every reader every item
 and overwrites the oldest item when it is full. The atomic strategy is
 lock-free with one writer (and, for a queue, one reader) at a time; flock
-takes a file lock per operation and allows any number of each.
+allows any number of each: on Linux and Windows writers take turns through
+a lock word in the buffer and readers take items without a lock (no system
+call unless one waits); elsewhere it takes a file lock per operation.
 
 The permission (--perm) is octal whether or not it starts with 0 or 0o:
 660, 0660 and 0o660 are the same. A permission that lets the group or

@@ -19,7 +19,7 @@ import (
 
 var pushCommand = &command{
 	name:    "push",
-	usage:   "NAME VALUE... [--wait] [--timeout D] [--grace D] [--end]\nNAME - [--wait] [--timeout D] [--grace D] [--end]\n--bytes NAME [--wait] [--timeout D] [--grace D] [--end]",
+	usage:   "NAME VALUE... [--wait] [--timeout D] [--grace D] [--end]\nNAME - [--wait] [--timeout D] [--grace D] [--end]\n--bytes NAME [--wait] [--timeout D] [--grace D] [--end]\nNAME --end",
 	summary: "push integers, or lines of standard input, into a buffer",
 	help: `
 Push writes items into the buffer NAME, in order. Each VALUE is an unsigned
@@ -52,7 +52,8 @@ scb push jobs 1 2 3
 seq 1 100000 | scb push jobs --wait -
 printf 'hello\nworld\n' | scb push --bytes lines
 scb push jobs 42 --timeout 5s
-seq 1 100 | scb push jobs --wait --end -     # and pop --follow ends after 100`,
+seq 1 100 | scb push jobs --wait --end -     # and pop --follow ends after 100
+scb push jobs --end                          # end the stream, pushing nothing`,
 	run: runPush,
 }
 
@@ -76,7 +77,7 @@ func runPush(c *call) error {
 		return c.usagef("with --bytes the items come from standard input, not the command line")
 	case *asBytes:
 		fromStdin = true
-	case len(values) == 0:
+	case len(values) == 0 && !*end:
 		return c.usagef("missing VALUE")
 	case !fromStdin:
 		for _, v := range values {
