@@ -341,3 +341,43 @@ func testPopIntoMatchesPop(t *testing.T, size, length, at int) {
 	assert.Equal(t, want, got)
 	assert.Equal(t, wantErr, gotErr)
 }
+
+// TestPopManyWait: it waits while nothing is ready, then returns what is
+// ready, up to n; a done context ends the wait, the end of stream is
+// io.EOF; PopMany says ErrEmpty where it would wait.
+func TestPopManyWait(t *testing.T) {
+	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
+		o := newOpts(t, s, m)
+		w := create(t, "many", o)
+		r := openReader(t, "many", at(o))
+		got, err := r.PopMany(3)
+		require.Equal(t, scb.ErrEmpty, err)
+		assert.Empty(t, got)
+		go func() {
+			time.Sleep(20 * time.Millisecond)
+			w.PushMany([]uint64{1, 2, 3, 4})
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+		defer cancel()
+		got, err = r.PopManyWait(ctx, 3)
+		require.NoError(t, err)
+		require.NotEmpty(t, got)
+		for len(got) < 3 { // the four may have come in two batches
+			more, err := r.PopManyWait(ctx, 3-len(got))
+			require.NoError(t, err)
+			got = append(got, more...)
+		}
+		assert.Equal(t, []uint64{1, 2, 3}, got)
+		got, err = r.PopManyWait(ctx, 10)
+		require.NoError(t, err)
+		assert.Equal(t, []uint64{4}, got)
+
+		short, cancelShort := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		defer cancelShort()
+		_, err = r.PopManyWait(short, 10)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.NoError(t, w.CloseWrite())
+		_, err = r.PopManyWait(ctx, 10)
+		require.ErrorIs(t, err, io.EOF)
+	})
+}

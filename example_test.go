@@ -103,6 +103,27 @@ func ExampleReader_PopWait() {
 	// true
 }
 
+// PopManyWait takes what is ready in one call, waiting only while nothing
+// is; PopMany says ErrEmpty, as Pop does.
+func ExampleReader_PopManyWait() {
+	dir, cleanup := tempDir()
+	defer cleanup()
+	o := &scb.Options{Dir: dir}
+	w, _ := scb.Create("batch", o)
+	defer w.Close()
+	r, _ := scb.OpenReader("batch", o)
+	defer r.Close()
+
+	_, err := r.PopMany(10)
+	fmt.Println(err == scb.ErrEmpty)
+	w.PushMany([]uint64{1, 2, 3})
+	vs, err := r.PopManyWait(context.Background(), 10)
+	fmt.Println(vs, err)
+	// Output:
+	// true
+	// [1 2 3] <nil>
+}
+
 // Byte items may be shorter than ItemSize; reads go into the caller's
 // buffer without allocating.
 func ExampleWriter_PushBytes() {

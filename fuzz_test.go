@@ -621,6 +621,9 @@ func opPopMany(s *opsState, arg byte) {
 	for len(want) < n {
 		item, e := s.next(i)
 		if e == scb.ErrEmpty {
+			if len(want) == 0 {
+				wantErr = e // nothing ready: as Pop says
+			}
 			break
 		}
 		if e != nil {

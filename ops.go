@@ -199,7 +199,9 @@ func (op *rop) attempt() (outcome, error) {
 			got = 1
 		}
 	case opMany:
-		op.vs = make([]uint64, min(op.max, c.available()))
+		// At least one: with nothing ready the read says why (ErrEmpty,
+		// io.EOF), and an item that came meanwhile is read.
+		op.vs = make([]uint64, max(1, min(op.max, c.available())))
 		fallthrough
 	case opUints:
 		got, err = c.readUints(op.vs)

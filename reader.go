@@ -215,13 +215,25 @@ func (r *Reader) PopBytesIntoWait(ctx context.Context, bufs [][]byte) (int, erro
 }
 
 // PopMany reads up to n items that are ready now, in order, and returns
-// them in a new slice; with none ready it returns an empty slice and nil.
+// them in a new slice; with none ready it returns an empty slice and
+// ErrEmpty, unwrapped, as Pop does (io.EOF at the end of the stream).
 // Having read some items, it stops without an error at one it cannot
 // return (one that does not hold a uint64, or in Broadcast mode one that
 // was overwritten), which the next read reports; if the first is such an
-// item it reports it now. n <= 0 returns an empty slice (or ErrClosed).
-// PopInto does the same without allocating.
+// item it reports it now. n <= 0 returns an empty slice and nil (or
+// ErrClosed). PopInto does the same without allocating.
 func (r *Reader) PopMany(n int) ([]uint64, error) {
+	return r.popMany(noWait, n)
+}
+
+// PopManyWait is PopMany that waits, until ctx is done, while nothing is
+// ready (and as Reader says for the end of stream and writers gone); then
+// it returns what is ready, up to n items.
+func (r *Reader) PopManyWait(ctx context.Context, n int) ([]uint64, error) {
+	return r.popMany(orBackground(ctx), n)
+}
+
+func (r *Reader) popMany(ctx context.Context, n int) ([]uint64, error) {
 	if n <= 0 {
 		if err := r.admit(); err != nil {
 			return nil, r.wrap("pop", err)
@@ -230,14 +242,11 @@ func (r *Reader) PopMany(n int) ([]uint64, error) {
 		return []uint64{}, nil
 	}
 	op := rop{kind: opMany, max: n}
-	err := r.do(noWait, "pop", &op)
-	if err != nil && err != ErrEmpty {
-		return op.vs[:op.n], err
-	}
+	err := r.do(ctx, "pop", &op)
 	if op.vs == nil {
 		op.vs = []uint64{}
 	}
-	return op.vs[:op.n], nil
+	return op.vs[:op.n], err
 }
 
 // Peek gives zero-copy access to the next item of a Queue buffer: it

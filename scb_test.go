@@ -43,8 +43,8 @@ func TestPopManyReturnsUpToNInOrder(t *testing.T) {
 		r := openReader(t, "jobs", at(o))
 
 		got, err := r.PopMany(5)
-		require.NoError(t, err)
-		assert.Empty(t, got, "nothing ready: empty slice")
+		require.Equal(t, scb.ErrEmpty, err, "nothing ready: ErrEmpty, unwrapped, as Pop says")
+		assert.Empty(t, got)
 		assert.NotNil(t, got)
 
 		for i := range 10 {

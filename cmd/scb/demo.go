@@ -408,7 +408,7 @@ func consume(c *call) error {
 	next := uint64(0)
 	for next < uint64(*items) {
 		vs, err := stream.PopMany(4096)
-		if err == nil && len(vs) == 0 {
+		if err == scb.ErrEmpty {
 			var v uint64
 			v, err = stream.PopWait(c.ctx)
 			vs = append(vs, v)
