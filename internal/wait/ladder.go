@@ -67,12 +67,12 @@ type Yielder struct {
 // when the caller should stop yielding and sleep: the cores are
 // oversubscribed, now or recently.
 func (y *Yielder) Yield() bool {
-	now := monotonic()
+	now := clock()
 	if now < y.busyUntil.Load() {
 		return false
 	}
 	yieldNow()
-	if monotonic()-now > slowYield {
+	if clock()-now > slowYield {
 		d := min(max(2*y.busyFor.Load(), minBusy), maxBusy)
 		y.busyFor.Store(d)
 		y.busyUntil.Store(now + d)

@@ -6,7 +6,6 @@ package wait
 
 import (
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,8 +13,14 @@ import (
 
 func TestYieldBacksOffWhenCoresAreBusy(t *testing.T) {
 	defer func(f func()) { yieldNow = f }(yieldNow)
+	defer func(f func() int64) { clock = f }(clock)
+	// A clock of the test's: a fast yield takes no time, a slow one twice
+	// slowYield, whatever the machine does meanwhile (under emulation a
+	// real clock once made a fast yield slow).
+	var t0 int64 = 1
+	clock = func() int64 { return t0 }
 	yields := 0
-	slow := func() { yields++; time.Sleep(time.Duration(2 * slowYield)) }
+	slow := func() { yields++; t0 += 2 * slowYield }
 	fast := func() { yields++ }
 	var h Yielder
 
