@@ -124,6 +124,33 @@ func ExampleReader_PopManyWait() {
 	// [1 2 3] <nil>
 }
 
+// Look shows what a buffer holds next, with positions, without attaching
+// and without consuming: beside the one reader of an Atomic queue here.
+func ExampleLook() {
+	dir, cleanup := tempDir()
+	defer cleanup()
+	o := &scb.Options{Dir: dir, ItemSize: 5}
+	w, _ := scb.Create("mail", o)
+	defer w.Close()
+	r, _ := scb.OpenReader("mail", o)
+	defer r.Close()
+	for _, s := range []string{"hi", "there"} {
+		w.PushBytes([]byte(s))
+	}
+
+	items, _ := scb.Look("mail", 10, o)
+	for _, it := range items {
+		fmt.Printf("%d %s\n", it.Pos, it.Data)
+	}
+	buf := make([]byte, 5)
+	n, _ := r.PopBytes(buf)
+	fmt.Printf("read %s\n", buf[:n])
+	// Output:
+	// 0 hi
+	// 1 there
+	// read hi
+}
+
 // Byte items may be shorter than ItemSize; reads go into the caller's
 // buffer without allocating.
 func ExampleWriter_PushBytes() {

@@ -162,6 +162,15 @@ func FuzzOpen(f *testing.F) {
 
 		_, serr := scb.Stat("fz", o)
 		allowed(t, "Stat", serr, scb.ErrCorrupt, scb.ErrUnsupported)
+		if items, err := scb.Look("fz", 4, o); err == nil {
+			for _, it := range items {
+				if len(it.Data) > layout.MaxItemSize {
+					t.Fatalf("Look: item %d of %d bytes", it.Pos, len(it.Data))
+				}
+			}
+		} else {
+			allowed(t, "Look", err, scb.ErrCorrupt, scb.ErrUnsupported)
+		}
 		r, rerr := scb.OpenReader("fz", o)
 		allowed(t, "OpenReader", rerr, scb.ErrCorrupt, scb.ErrUnsupported)
 		w, werr := scb.OpenWriter("fz", o)

@@ -87,6 +87,7 @@ var commands = []*command{
 	createCommand,
 	pushCommand,
 	popCommand,
+	peekCommand,
 	statCommand,
 	lsCommand,
 	rmCommand,

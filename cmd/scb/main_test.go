@@ -174,7 +174,7 @@ func counting(from, to int) string {
 	return b.String()
 }
 
-var visible = []string{"create", "push", "pop", "stat", "ls", "rm", "watch", "demo"}
+var visible = []string{"create", "push", "pop", "peek", "stat", "ls", "rm", "watch", "demo"}
 
 func TestHelp(t *testing.T) {
 	t.Parallel()
