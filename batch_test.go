@@ -353,7 +353,9 @@ func TestPopManyWait(t *testing.T) {
 		got, err := r.PopMany(3)
 		require.Equal(t, scb.ErrEmpty, err)
 		assert.Empty(t, got)
+		pushed := make(chan struct{})
 		go func() {
+			defer close(pushed)
 			time.Sleep(20 * time.Millisecond)
 			w.PushMany([]uint64{1, 2, 3, 4})
 		}()
@@ -371,6 +373,7 @@ func TestPopManyWait(t *testing.T) {
 		got, err = r.PopManyWait(ctx, 10)
 		require.NoError(t, err)
 		assert.Equal(t, []uint64{4}, got)
+		<-pushed // the writer is this goroutine's again (an Atomic handle is one goroutine's at a time)
 
 		short, cancelShort := context.WithTimeout(context.Background(), 30*time.Millisecond)
 		defer cancelShort()
