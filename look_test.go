@@ -114,7 +114,9 @@ func TestLookWhileBusy(t *testing.T) {
 				}
 			}
 		}()
+		read := make(chan struct{})
 		go func() {
+			defer close(read)
 			buf := make([]byte, 4096)
 			for ctx.Err() == nil {
 				r.PopBytes(buf)
@@ -133,6 +135,7 @@ func TestLookWhileBusy(t *testing.T) {
 			looks++
 		}
 		<-done
+		<-read // before r closes
 		assert.Positive(t, looks)
 	})
 }
