@@ -62,7 +62,17 @@ func CreateOrOpen(name string, opts *Options) (*Writer, error) {
 	var err error
 	for range 100 {
 		var w *Writer
-		if w, err = Create(name, opts); !errors.Is(err, ErrExist) {
+		w, err = Create(name, opts)
+		if errors.Is(err, ErrUnsupported) {
+			// Options this platform cannot create with (the default
+			// Atomic strategy on arm, say) may still open a buffer
+			// that exists.
+			if w, oerr := OpenWriter(name, opts); !errors.Is(oerr, ErrNotExist) {
+				return w, oerr
+			}
+			return nil, err
+		}
+		if !errors.Is(err, ErrExist) {
 			return w, err
 		}
 		if w, err = OpenWriter(name, opts); !errors.Is(err, ErrNotExist) {

@@ -141,3 +141,23 @@ func TestCreateOrOpen(t *testing.T) {
 		assert.ErrorIs(t, err, scb.ErrMismatch)
 	})
 }
+
+// TestCreateOrOpenWhereAtomicIsNotOffered: on an architecture without the
+// Atomic strategy (arm), CreateOrOpen with default options opens an
+// existing Flock buffer rather than fail because it could not create an
+// Atomic one; with no buffer it says why it cannot create.
+func TestCreateOrOpenWhereAtomicIsNotOffered(t *testing.T) {
+	dir := t.TempDir()
+	if w, err := scb.Create("probe", &scb.Options{Dir: dir}); err == nil {
+		w.Close()
+		t.Skip("the Atomic strategy is offered here: nothing to fall back from")
+	}
+	_, err := scb.CreateOrOpen("q", &scb.Options{Dir: dir})
+	require.ErrorIs(t, err, scb.ErrUnsupported)
+	w, err := scb.Create("q", &scb.Options{Dir: dir, Strategy: scb.Flock})
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	w, err = scb.CreateOrOpen("q", &scb.Options{Dir: dir})
+	require.NoError(t, err, "the Flock buffer exists: open it")
+	require.NoError(t, w.Close())
+}

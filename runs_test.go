@@ -23,10 +23,11 @@ func init() {
 	role("run-consumer", childRunConsumer)
 }
 
-// childRunProducer is a log shipper's producer: CreateOrOpen, items FROM
-// to FROM+N-1, CloseWrite.
+// childRunProducer is a log shipper's producer: CreateOrOpen (of a
+// STRATEGY buffer), items FROM to FROM+N-1, CloseWrite.
 func childRunProducer(ctx context.Context, name string, o *scb.Options) error {
 	o.Length = 16
+	o.Strategy = scb.Strategy(paramInt("STRATEGY"))
 	w, err := scb.CreateOrOpen(name, o)
 	if err != nil {
 		return err
@@ -76,14 +77,7 @@ func TestSecondRunConsumerFirst(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
 		dir := t.TempDir()
 		env := func(from, n int) map[string]string {
-			return map[string]string{"DIR": dir, "NAME": "logs", "FROM": strconv.Itoa(from), "N": strconv.Itoa(n)}
-		}
-		if s == scb.Flock {
-			// The first run's producer creates the buffer: make it a
-			// Flock one.
-			w, err := scb.Create("logs", &scb.Options{Dir: dir, Strategy: scb.Flock, Length: 16})
-			require.NoError(t, err)
-			require.NoError(t, w.Close())
+			return map[string]string{"DIR": dir, "NAME": "logs", "FROM": strconv.Itoa(from), "N": strconv.Itoa(n), "STRATEGY": strconv.Itoa(int(s))}
 		}
 		for run, from := range []int{1000, 5000} {
 			consumer := childtest.Start(t, "run-consumer", env(0, 0))
