@@ -214,6 +214,7 @@ func TestReaderWaitsForFirstWriter(t *testing.T) {
 		require.ErrorIs(t, err, context.DeadlineExceeded, "no writer yet: wait, not ErrWriterGone")
 		w2, err := scb.OpenWriter("early", at(o))
 		require.NoError(t, err)
+		defer w2.Close() // Windows cannot remove a file still mapped
 		require.NoError(t, w2.Push(7))
 		v, err := r.PopWait(context.Background())
 		require.NoError(t, err)
