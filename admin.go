@@ -26,19 +26,22 @@ import (
 // Info describes a buffer, as read from its file by Stat or List. The
 // counts are a snapshot that may be stale by the time they are used.
 type Info struct {
-	Name     string      // the buffer's name
-	Path     string      // the buffer's file
-	Length   int         // slots
-	ItemSize int         // largest item in bytes
-	Strategy Strategy    // coordination scheme
-	Mode     Mode        // delivery model
-	Size     int64       // file size in bytes
-	Perm     fs.FileMode // the file's permission bits
-	Created  time.Time   // when Create made it
-	Written  uint64      // items written since creation
-	Consumed uint64      // Queue: items read since creation; Broadcast: 0 (readers keep their own cursors)
-	Unread   int         // Queue: items waiting to be read; Broadcast: items held in the ring
-	Ended    bool        // a writer ended the stream (Writer.CloseWrite) and none attached since
+	Name     string // the buffer's name
+	Path     string // the buffer's file
+	Length   int    // slots
+	ItemSize int    // largest item in bytes
+	// FixedSize says every item is exactly ItemSize bytes (the slots
+	// record no length; see Options.FixedSize).
+	FixedSize bool
+	Strategy  Strategy    // coordination scheme
+	Mode      Mode        // delivery model
+	Size      int64       // file size in bytes
+	Perm      fs.FileMode // the file's permission bits
+	Created   time.Time   // when Create made it
+	Written   uint64      // items written since creation
+	Consumed  uint64      // Queue: items read since creation; Broadcast: 0 (readers keep their own cursors)
+	Unread    int         // Queue: items waiting to be read; Broadcast: items held in the ring
+	Ended     bool        // a writer ended the stream (Writer.CloseWrite) and none attached since
 	// Generation numbers the stream's runs: 0 for the first, one more
 	// each time a writer attaches to an ended stream and so opens it
 	// again (see the package documentation's runs).
@@ -204,6 +207,7 @@ func statFile(name string, c config) (Info, error) {
 		Path:       f.Name(),
 		Length:     int(g.Length),
 		ItemSize:   int(g.ItemSize),
+		FixedSize:  g.Fixed,
 		Strategy:   Strategy(g.Strategy),
 		Mode:       Mode(g.Mode),
 		Size:       fi.Size(),

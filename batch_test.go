@@ -224,58 +224,63 @@ func TestNoAllocations(t *testing.T) {
 		t.Skip("the race detector allocates")
 	}
 	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
-		o := newOpts(t, s, scb.Queue)
-		o.Length = 256
-		w := create(t, "a", o)
-		r := openReader(t, "a", at(o))
-		ctx := context.Background()
-		vs, dst := make([]uint64, 64), make([]uint64, 64)
-		p, buf := make([]byte, 8), make([]byte, 8)
-		items, bufs := [][]byte{p, p}, [][]byte{make([]byte, 0, 8), make([]byte, 0, 8)}
-		calls := map[string]func(){
-			"Push/Pop":         func() { w.Push(1); r.Pop() },
-			"PushWait/PopWait": func() { w.PushWait(ctx, 1); r.PopWait(ctx) },
-			"PushBytes/PopBytes": func() {
-				w.PushBytes(p)
-				r.PopBytes(buf)
-			},
-			"PushMany/PopInto": func() { w.PushMany(vs); r.PopInto(dst) },
-			"PushManyWait/PopIntoWait": func() {
-				w.PushManyWait(ctx, vs)
-				r.PopIntoWait(ctx, dst)
-			},
-			"PushBytesMany/PopBytesInto": func() { w.PushBytesMany(items); r.PopBytesInto(bufs) },
-			"Claim/Peek": func() {
-				w.Claim()
-				w.Commit(8)
-				r.Peek()
-				r.Release()
-			},
-			"empty and full": func() { r.Pop(); r.PopInto(dst) },
-			"Take/Ack": func() {
-				w.Push(1)
-				_, l, _ := r.Take()
-				l.Ack()
-			},
-			"TakeWait/GiveBack/Ack": func() {
-				w.PushWait(ctx, 1)
-				_, l, _ := r.TakeWait(ctx)
-				l.GiveBack()
-				_, l, _ = r.TakeWait(ctx)
-				l.Ack()
-			},
-			"TakeBytes/Ack": func() {
-				w.PushBytes(p)
-				_, l, _ := r.TakeBytes(buf)
-				l.Ack()
-			},
-		}
-		for name, f := range calls {
-			f() // warm up
-			assert.Zero(t, testing.AllocsPerRun(100, f), name)
-		}
-		require.Zero(t, r.Len(), "every call above left the buffer as it found it")
+		t.Run("lengths", func(t *testing.T) { testNoAllocations(t, s, false) })
+		t.Run("fixed", func(t *testing.T) { testNoAllocations(t, s, true) })
 	})
+}
+
+func testNoAllocations(t *testing.T, s scb.Strategy, fixed bool) {
+	o := newOpts(t, s, scb.Queue)
+	o.Length, o.FixedSize = 256, fixed
+	w := create(t, "a", o)
+	r := openReader(t, "a", at(o))
+	ctx := context.Background()
+	vs, dst := make([]uint64, 64), make([]uint64, 64)
+	p, buf := make([]byte, 8), make([]byte, 8)
+	items, bufs := [][]byte{p, p}, [][]byte{make([]byte, 0, 8), make([]byte, 0, 8)}
+	calls := map[string]func(){
+		"Push/Pop":         func() { w.Push(1); r.Pop() },
+		"PushWait/PopWait": func() { w.PushWait(ctx, 1); r.PopWait(ctx) },
+		"PushBytes/PopBytes": func() {
+			w.PushBytes(p)
+			r.PopBytes(buf)
+		},
+		"PushMany/PopInto": func() { w.PushMany(vs); r.PopInto(dst) },
+		"PushManyWait/PopIntoWait": func() {
+			w.PushManyWait(ctx, vs)
+			r.PopIntoWait(ctx, dst)
+		},
+		"PushBytesMany/PopBytesInto": func() { w.PushBytesMany(items); r.PopBytesInto(bufs) },
+		"Claim/Peek": func() {
+			w.Claim()
+			w.Commit(8)
+			r.Peek()
+			r.Release()
+		},
+		"empty and full": func() { r.Pop(); r.PopInto(dst) },
+		"Take/Ack": func() {
+			w.Push(1)
+			_, l, _ := r.Take()
+			l.Ack()
+		},
+		"TakeWait/GiveBack/Ack": func() {
+			w.PushWait(ctx, 1)
+			_, l, _ := r.TakeWait(ctx)
+			l.GiveBack()
+			_, l, _ = r.TakeWait(ctx)
+			l.Ack()
+		},
+		"TakeBytes/Ack": func() {
+			w.PushBytes(p)
+			_, l, _ := r.TakeBytes(buf)
+			l.Ack()
+		},
+	}
+	for name, f := range calls {
+		f() // warm up
+		assert.Zero(t, testing.AllocsPerRun(100, f), name)
+	}
+	require.Zero(t, r.Len(), "every call above left the buffer as it found it")
 }
 
 // raceEnabled is set by race_test.go in builds with the race detector.

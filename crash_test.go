@@ -384,8 +384,8 @@ func killCheck(t *testing.T, c *childtest.Proc) {
 // every item is read or counted lost. Only an item whose push had not yet
 // published it disappears.
 func TestKillWriterLoop(t *testing.T) {
-	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
-		o := &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: m, Length: 8, ItemSize: itemSize}
+	forEachLayout(t, func(t *testing.T, s scb.Strategy, m scb.Mode, fixed bool) {
+		o := &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: m, Length: 8, ItemSize: itemSize, FixedSize: fixed}
 		w, err := scb.Create("k", o)
 		skipUnsupported(t, err)
 		require.NoError(t, err)
@@ -453,8 +453,8 @@ func TestKillWriterLoop(t *testing.T) {
 // the rest; in Broadcast mode a persistent reader in the parent is not
 // disturbed by the deaths.
 func TestKillReaderLoop(t *testing.T) {
-	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
-		o := &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: m, Length: 8, ItemSize: itemSize}
+	forEachLayout(t, func(t *testing.T, s scb.Strategy, m scb.Mode, fixed bool) {
+		o := &scb.Options{Dir: t.TempDir(), Strategy: s, Mode: m, Length: 8, ItemSize: itemSize, FixedSize: fixed}
 		w, err := scb.Create("k", o)
 		skipUnsupported(t, err)
 		require.NoError(t, err)

@@ -69,6 +69,19 @@ func (c writeCursor) itemSize() int {
 	return c.b.ring.ItemSize
 }
 
+// fits reports whether an item of n bytes can ever be written: at most
+// ItemSize bytes, exactly ItemSize with fixed-size items.
+func (c writeCursor) fits(n int) bool {
+	var size int
+	var fixed bool
+	if c.q != nil {
+		size, fixed = c.q.ring.ItemSize, c.q.ring.Fixed
+	} else {
+		size, fixed = c.b.ring.ItemSize, c.b.ring.Fixed
+	}
+	return n == size || n < size && !fixed
+}
+
 // putUint, putBytes and putUints write items into the slots past the
 // write cursor, invisible until publish: ErrFull when there is no room,
 // ErrRange or ErrTooLarge for an item that can never fit. putUints

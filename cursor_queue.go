@@ -161,10 +161,18 @@ func (w *queueWriter) putUints(vs []uint64) (int, error) {
 				run := int(min(uint64(k-done), w.ring.Length-idx))
 				step, lenOff, dataOff := w.ring.SlotSize, w.ring.LenOff, w.ring.DataOff // locals: the stores below could alias w
 				p := unsafe.Add(w.ring.Slots, uintptr(idx)*step)
-				for _, v := range vs[done : done+run] {
-					*(*uint32)(unsafe.Add(p, lenOff)) = 8
-					binary.BigEndian.PutUint64(unsafe.Slice((*byte)(unsafe.Add(p, dataOff)), 8), v)
-					p = unsafe.Add(p, step)
+				if w.ring.Fixed {
+					// The slots are the items, back to back.
+					d := unsafe.Slice((*[8]byte)(unsafe.Add(p, dataOff)), run)
+					for i, v := range vs[done : done+run] {
+						binary.BigEndian.PutUint64(d[i][:], v)
+					}
+				} else {
+					for _, v := range vs[done : done+run] {
+						*(*uint32)(unsafe.Add(p, lenOff)) = 8
+						binary.BigEndian.PutUint64(unsafe.Slice((*byte)(unsafe.Add(p, dataOff)), 8), v)
+						p = unsafe.Add(p, step)
+					}
 				}
 				done += run
 				w.head += uint64(run)
@@ -512,6 +520,18 @@ func (r *queueReader) walk(p uint64, out []uint64) int {
 		s := unsafe.Add(r.ring.Slots, uintptr(idx)*step)
 		o := out[got : got+run]
 		n := 0
+		if r.ring.Fixed {
+			if r.ring.ItemSize != 8 {
+				break // no item is 8 bytes long
+			}
+			// Every item is 8 bytes, with nothing between them.
+			d := unsafe.Slice((*[8]byte)(unsafe.Add(s, dataOff)), run)
+			for i := range o {
+				o[i] = binary.BigEndian.Uint64(d[i][:])
+			}
+			got += run
+			continue
+		}
 		for ; n < len(o) && *(*uint32)(unsafe.Add(s, lenOff)) == 8; n++ {
 			o[n] = binary.BigEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(s, dataOff)), 8))
 			s = unsafe.Add(s, step)

@@ -47,8 +47,11 @@ func (w *writeState) checkUint(v uint64) error {
 }
 
 func (w *writeState) checkBytes(n int) error {
-	if n > w.ring.ItemSize {
+	switch {
+	case n > w.ring.ItemSize:
 		return w.tooLarge(n)
+	case n < w.ring.ItemSize && w.ring.Fixed:
+		return fmt.Errorf("%w: %d bytes, this buffer's items are all %d bytes (FixedSize)", ErrRange, n, w.ring.ItemSize)
 	}
 	return nil
 }

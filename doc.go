@@ -189,9 +189,10 @@
 // shared cursors on separate cache lines; internal/layout documents the layout.
 // Openers take the geometry from the header, and refuse a file whose magic,
 // version, checksum or size is wrong with [ErrCorrupt] before mapping it.
-// This is format version 4 (a holder table after the header page, which
-// records every attached handle; version 3 brought a Queue buffer's take
-// cursor and the state word of each slot): files made by a version of
+// This is format version 5 (slots without lengths for fixed-size items;
+// version 4 brought a holder table after the header page, which records
+// every attached handle, and version 3 a Queue buffer's take cursor and
+// the state word of each slot): files made by a version of
 // this package that wrote an earlier version are refused, and such a
 // version refuses this package's files; recreate buffers when upgrading.
 // Buffers last until [Remove]; Close only detaches.

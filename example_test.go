@@ -356,7 +356,7 @@ type Reading struct {
 func ExampleTypedWriter() {
 	dir, cleanup := tempDir()
 	defer cleanup()
-	o := &scb.Options{Dir: dir, ItemSize: 26}
+	o := &scb.Options{Dir: dir, ItemSize: 26, FixedSize: true}
 	w, _ := scb.Create("sensors", o)
 	defer w.Close()
 	r, _ := scb.OpenReader("sensors", o)
@@ -392,6 +392,28 @@ func ExampleTypedWriter() {
 	// {Sensor:3 Time:1700000000000000000 Value:21.5 Flags:0}
 	// {Sensor:4 Time:1700000001000000000 Value:-4.25 Flags:1}
 	// true
+}
+
+// Integers and records are all one size: with FixedSize the slots keep
+// no item length, so an 8-byte item takes 8 bytes instead of 16. A byte
+// item of another size is refused.
+func ExampleOptions_fixedSize() {
+	dir, cleanup := tempDir()
+	defer cleanup()
+	w, err := scb.Create("ids", &scb.Options{Dir: dir, Length: 4096, FixedSize: true})
+	if err != nil {
+		panic(err)
+	}
+	defer w.Close()
+	w.PushMany([]uint64{10, 11, 12})
+	err = w.PushBytes([]byte("short"))
+	fmt.Println(errors.Is(err, scb.ErrRange))
+
+	info, _ := scb.Stat("ids", &scb.Options{Dir: dir})
+	fmt.Println(info.FixedSize, info.Unread)
+	// Output:
+	// true
+	// true 3
 }
 
 // Zero-copy: Claim lends the next slot to fill in place, Commit publishes

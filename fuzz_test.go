@@ -258,6 +258,7 @@ type opsState struct {
 	length   uint64
 	itemSize int
 	queue    bool
+	fixed    bool // Options.FixedSize: byte items of another size are refused
 
 	writers []*scb.Writer
 	readers []*scb.Reader
@@ -390,8 +391,7 @@ func opPushBytesMany(s *opsState, arg byte) {
 	var want error
 	wantN := 0
 	for _, it := range items {
-		if len(it) > s.itemSize {
-			want = scb.ErrTooLarge
+		if want = s.sizeWant(len(it)); want != nil {
 			break
 		}
 		if want = s.pushWant(slices.Clone(it)); want != nil {
@@ -453,6 +453,14 @@ func opClaim(s *opsState, arg byte) {
 		return
 	}
 	n := int(arg>>1) % (s.itemSize + 1)
+	if s.fixed && n < s.itemSize {
+		require.ErrorIs(s.t, w.Commit(n), scb.ErrRange, "Commit of %d bytes, fixed size %d", n, s.itemSize)
+		if arg&2 == 0 {
+			require.NoError(s.t, w.Abort(), "the claim stayed open")
+			return
+		}
+		n = s.itemSize
+	}
 	item := slices.Clone(p[:n])
 	require.NoError(s.t, w.Commit(n))
 	require.NoError(s.t, s.pushWant(item))
@@ -519,6 +527,19 @@ func (s *opsState) check(op string, got, want error) {
 	}
 }
 
+// sizeWant is the model's answer to writing an item of n bytes, before
+// the room: ErrTooLarge above ItemSize, ErrRange below it with fixed-size
+// items, else nil.
+func (s *opsState) sizeWant(n int) error {
+	switch {
+	case n > s.itemSize:
+		return scb.ErrTooLarge
+	case n < s.itemSize && s.fixed:
+		return scb.ErrRange
+	}
+	return nil
+}
+
 // pushWant is the model's answer to pushing item: nil (and the item is
 // added) or ErrFull.
 func (s *opsState) pushWant(item []byte) error {
@@ -549,10 +570,8 @@ func opPushBytes(s *opsState, arg byte) {
 			p[i] = byte(int(arg) + i + len(s.items))
 		}
 	}
-	var want error
-	if len(p) > s.itemSize {
-		want = scb.ErrTooLarge
-	} else {
+	want := s.sizeWant(len(p))
+	if want == nil {
 		want = s.pushWant(slices.Clone(p))
 	}
 	s.check("PushBytes", w.PushBytes(p), want)
@@ -712,9 +731,13 @@ func opReopenReader(s *opsState, arg byte) {
 }
 
 // runOps runs prog (pairs of operation and argument bytes) on a buffer of
-// the configuration cfg selects: bit 0 the strategy, bit 1 the mode.
+// the configuration cfg selects: bit 0 the strategy, bit 1 the mode, bit
+// 2 fixed-size items.
 func runOps(t *testing.T, cfg, length, itemSize byte, prog []byte) {
 	s := &opsState{t: t, length: 2 + uint64(length%7), itemSize: 1 + int(itemSize%20)}
+	if os.Getenv("SCB_FUZZ_DUMP") != "" {
+		t.Logf("DUMP %d %d %d %q", cfg, length, itemSize, prog)
+	}
 	st, m := scb.Atomic, scb.Queue
 	if cfg&1 != 0 {
 		st = scb.Flock
@@ -722,8 +745,8 @@ func runOps(t *testing.T, cfg, length, itemSize byte, prog []byte) {
 	if cfg&2 != 0 {
 		m = scb.Broadcast
 	}
-	s.queue = m == scb.Queue
-	s.o = &scb.Options{Dir: t.TempDir(), Strategy: st, Mode: m, Length: int(s.length), ItemSize: s.itemSize}
+	s.queue, s.fixed = m == scb.Queue, cfg&4 != 0
+	s.o = &scb.Options{Dir: t.TempDir(), Strategy: st, Mode: m, Length: int(s.length), ItemSize: s.itemSize, FixedSize: s.fixed}
 	w, err := scb.Create("ops", s.o)
 	if errors.Is(err, scb.ErrUnsupported) {
 		t.Skip(err)
@@ -774,7 +797,7 @@ func randomProgram(rng *rand.Rand, n int) []byte {
 
 func FuzzOps(f *testing.F) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for cfg := range byte(4) {
+	for cfg := range byte(8) {
 		for k := range 8 {
 			f.Add(cfg, byte(k), byte(rng.UintN(256)), randomProgram(rng, 100+50*k))
 		}
@@ -804,8 +827,11 @@ func TestWriteFuzzCorpus(t *testing.T) {
 		write("FuzzOpen", i, fmt.Sprintf("[]byte(%q)", s.header), fmt.Sprintf("[]byte(%q)", s.body), fmt.Sprintf("int16(%d)", s.delta))
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
-	for i := range 16 {
+	for i := range 24 {
 		cfg, length, size := byte(i%4), byte(rng.UintN(7)), byte(rng.UintN(20))
+		if i >= 16 {
+			cfg = byte(i % 8) // fixed-size items, bit 2
+		}
 		write("FuzzOps", i, fmt.Sprintf("byte(%q)", cfg), fmt.Sprintf("byte(%q)", length), fmt.Sprintf("byte(%q)", size),
 			fmt.Sprintf("[]byte(%q)", randomProgram(rng, 200)))
 	}

@@ -129,6 +129,22 @@ func forEach(t *testing.T, f func(t *testing.T, s scb.Strategy, m scb.Mode)) {
 	}
 }
 
+// forEachLayout runs f as forEach does, for each slot layout too:
+// "<strategy>/<mode>/lengths" with lengths in the slots, and
+// "<strategy>/<mode>/fixed" with fixed-size items (Options.FixedSize).
+func forEachLayout(t *testing.T, f func(t *testing.T, s scb.Strategy, m scb.Mode, fixed bool)) {
+	t.Helper()
+	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
+		for _, fixed := range []bool{false, true} {
+			name := "lengths"
+			if fixed {
+				name = "fixed"
+			}
+			t.Run(name, func(t *testing.T) { f(t, s, m, fixed) })
+		}
+	})
+}
+
 // forEachStrategy runs f as a subtest "<strategy>" for every strategy.
 func forEachStrategy(t *testing.T, f func(t *testing.T, s scb.Strategy)) {
 	t.Helper()
@@ -186,9 +202,9 @@ func skipOnWindows(t *testing.T, reason string, roles ...string) {
 }
 
 // slotSize is the size of a slot of mode m holding items of up to
-// itemSize bytes (internal/layout).
+// itemSize bytes, with their lengths (internal/layout).
 func slotSize(itemSize int, m scb.Mode) int {
-	return int(layout.SlotSize(uint64(itemSize), m == scb.Broadcast))
+	return int(layout.SlotSize(uint64(itemSize), m == scb.Broadcast, false))
 }
 
 // slotLen is the offset of the item length in a slot of mode m.

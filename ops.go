@@ -60,11 +60,11 @@ func (op *wop) idle() (bool, mark) {
 	case opUint:
 		ok = layout.FitsUint(op.v, size)
 	case opBytes:
-		ok = len(op.p) <= size
+		ok = op.c.fits(len(op.p))
 	case opUints:
 		ok = op.n < len(op.vs) && layout.FitsUint(op.vs[op.n], size)
 	case opBytesMany:
-		ok = op.n < len(op.ps) && len(op.ps[op.n]) <= size
+		ok = op.n < len(op.ps) && op.c.fits(len(op.ps[op.n]))
 	}
 	if !ok {
 		return false, mark{}

@@ -51,7 +51,9 @@ func newReader(b *mapping, c config) (*Reader, error) {
 		r.view = &r.c.b.readState
 	} else {
 		r.q = queueReader{readState: readState{ring: r.lay, own: r.own}}
-		r.c.q, fast = &r.q, r.lay.ItemSize >= 8
+		// Pop's inline path reads 8-byte items: any item whose length
+		// says 8, or every item where all are 8 bytes.
+		r.c.q, fast = &r.q, r.lay.ItemSize >= 8 && (!r.lay.Fixed || r.lay.ItemSize == 8)
 		r.returns = r.lay.Returns // a returned item ends a wait for items too
 	}
 	if err := r.attach(r.c.reloader(), fast); err != nil {
@@ -110,7 +112,7 @@ func (r *Reader) Pop() (uint64, error) {
 			}
 		}
 		s := r.lay.Slot(n)
-		if n < q.head && *(*uint32)(unsafe.Add(s, layout.QueueLen)) == 8 {
+		if n < q.head && (r.lay.Fixed || *(*uint32)(unsafe.Add(s, layout.QueueLen)) == 8) {
 			v := binary.BigEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(s, r.lay.DataOff)), 8))
 			q.pos, q.first = n+1, n
 			if !atomic.CompareAndSwapUint64(r.lay.RCur, n, n+1) {

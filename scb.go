@@ -45,7 +45,7 @@ func create(name string, opts *Options) (*Writer, error) {
 	if m == 0 {
 		m = Queue
 	}
-	g, err := geometryFor(length, itemSize, s, m)
+	g, err := geometryFor(length, itemSize, s, m, c.FixedSize)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"sync"
 	"unsafe"
+
+	"github.com/sharedcbuff/scb/internal/layout"
 )
 
 // TypedWriter writes values of a fixed-size type T as items: each value is
@@ -46,6 +48,9 @@ func NewTypedWriter[T any](w *Writer) (*TypedWriter[T], error) {
 		return nil, optionsf("NewTypedWriter: nil Writer")
 	}
 	c, err := codecFor[T](w.name, w.lay.ItemSize)
+	if err == nil {
+		err = c.fits(w.name, &w.lay)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -59,6 +64,9 @@ func NewTypedReader[T any](r *Reader) (*TypedReader[T], error) {
 		return nil, optionsf("NewTypedReader: nil Reader")
 	}
 	c, err := codecFor[T](r.name, r.lay.ItemSize)
+	if err == nil {
+		err = c.fits(r.name, &r.lay)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -309,6 +317,15 @@ func codecFor[T any](name string, itemSize int) (*codec, error) {
 	n := max(itemSize, c.size)
 	c.pool.New = func() any { b := make([]byte, n); return &b }
 	return c, nil
+}
+
+// fits refuses a type smaller than the items of a buffer of fixed-size
+// items (codecFor refused one larger).
+func (c *codec) fits(name string, lay *layout.Ring) error {
+	if lay.Fixed && c.size != lay.ItemSize {
+		return opError("typed", name, fmt.Errorf("%w: %w: %s is %d bytes, this buffer's items are all %d bytes (FixedSize)", ErrInvalidOptions, ErrRange, c.name, c.size, lay.ItemSize))
+	}
+	return nil
 }
 
 // tooLarge reports a T that does not fit in an item.

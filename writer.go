@@ -86,7 +86,9 @@ func (w *Writer) Push(v uint64) error {
 		}
 		if n-q.tail < w.lay.Length {
 			s := w.lay.Slot(n)
-			*(*uint32)(unsafe.Add(s, layout.QueueLen)) = 8
+			if !w.lay.Fixed {
+				*(*uint32)(unsafe.Add(s, layout.QueueLen)) = 8
+			}
 			binary.BigEndian.PutUint64(unsafe.Slice((*byte)(unsafe.Add(s, w.lay.DataOff)), 8), v)
 			q.head = n + 1
 			if !atomic.CompareAndSwapUint64(w.lay.WCur, n, n+1) {
@@ -124,7 +126,8 @@ func (w *Writer) PushWait(ctx context.Context, v uint64) error {
 }
 
 // PushBytes writes p as one item. p may be shorter than ItemSize (the
-// length is kept); longer is ErrTooLarge. Like Push it never blocks and
+// length is kept), except in a buffer of fixed-size items
+// (Options.FixedSize), where shorter is ErrRange; longer is ErrTooLarge. Like Push it never blocks and
 // returns ErrFull when a Queue buffer is full.
 func (w *Writer) PushBytes(p []byte) error {
 	op := wop{kind: opBytes, p: p}
@@ -206,7 +209,9 @@ func (w *Writer) claimWait(ctx context.Context) ([]byte, error) {
 }
 
 // Commit publishes the claimed slot as an item of its first n bytes.
-// n above ItemSize is ErrTooLarge and keeps the claim open.
+// n above ItemSize is ErrTooLarge, and n below it in a buffer of
+// fixed-size items (Options.FixedSize) is ErrRange; both keep the claim
+// open.
 func (w *Writer) Commit(n int) error {
 	return w.wrap("commit", w.finish((&commitOp{c: w.c, n: n}).attempt))
 }

@@ -25,7 +25,8 @@ once, for the Atomic and the Flock strategy; then 2 writers + 2 readers and
 Flock only: Atomic takes one writer and one Queue reader); then 8-byte items
 one per call, in batches and 2 + 2 again, each transport beside 4 CPU-bound
 processes (copies of this program spinning, killed after each measurement)
-on the same cores. Every figure is the median of several runs, with its
+on the same cores. scb's buffers hold fixed-size items (scb create --fixed),
+as integers and records would. Every figure is the median of several runs, with its
 ratios to the pipe and to the bare loop, and the target it is held to where
 it has one.
 

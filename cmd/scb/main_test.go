@@ -646,6 +646,27 @@ type statJSON struct {
 	Overwritten uint64    `json:"overwritten"`
 }
 
+// TestCreateFixed makes a buffer of fixed-size items: stat says so, an
+// integer goes through, and an item of another size is refused.
+func TestCreateFixed(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ok(t, dir, "", "create", "ids", "--fixed")
+	assert.Regexp(t, `(?m)^item size +8 bytes, every item \(fixed\)$`, ok(t, dir, "", "stat", "ids"))
+	var info struct {
+		FixedSize bool `json:"fixed_size"`
+		Size      int64
+	}
+	require.NoError(t, json.Unmarshal([]byte(ok(t, dir, "", "stat", "ids", "--json")), &info))
+	assert.True(t, info.FixedSize)
+	assert.Equal(t, int64(36864+1024*8+1024*8), info.Size, "header, state words, 8-byte slots")
+	ok(t, dir, "", "push", "ids", "42")
+	assert.Equal(t, "42\n", ok(t, dir, "", "pop", "ids"))
+	r := runScb(t, dir, "abc\n", "push", "--bytes", "ids")
+	assert.NotZero(t, r.code)
+	assert.Contains(t, r.stderr, "3 bytes, this buffer's items are all 8 bytes")
+}
+
 func TestCreateStat(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -657,7 +678,7 @@ func TestCreateStat(t *testing.T) {
 	out := ok(t, dir, "", "stat", "jobs", "--json")
 	var fields map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &fields), out)
-	assert.Len(t, fields, 20, "every field of infoJSON but the pids of attached holders and the leases (none), and no other")
+	assert.Len(t, fields, 21, "every field of infoJSON but the pids of attached holders and the leases (none), and no other")
 	var info statJSON
 	require.NoError(t, json.Unmarshal([]byte(out), &info))
 	assert.WithinRange(t, info.Created, before, time.Now().Add(time.Second))

@@ -55,6 +55,7 @@ func runCreate(c *call) error {
 	o := c.bufferOptions()
 	c.intVar(&o.Length, "length", 1024, "the number of slots, `N` (at least 2)", 2, "slots")
 	c.intVar(&o.ItemSize, "item-size", 8, "the largest item, `B` bytes (at least 1; 8 holds any integer)", 1, "byte")
+	c.flags.BoolVar(&o.FixedSize, "fixed", false, "every item is exactly --item-size bytes: slots keep no length (faster for integers and records)")
 	c.flags.Func("strategy", "atomic or flock (default atomic)", func(s string) (err error) {
 		o.Strategy, err = scb.ParseStrategy(s)
 		return causeOnly(err)
@@ -162,7 +163,11 @@ func runStat(c *call) error {
 	row("mode", "%s", info.Mode)
 	row("strategy", "%s", info.Strategy)
 	row("length", "%d slots", info.Length)
-	row("item size", "%d bytes", info.ItemSize)
+	if info.FixedSize {
+		row("item size", "%d bytes, every item (fixed)", info.ItemSize)
+	} else {
+		row("item size", "%d bytes", info.ItemSize)
+	}
 	row("file size", "%d bytes (%s)", info.Size, humanBytes(info.Size))
 	row("perm", "%#o", info.Perm)
 	row("created", "%s", info.Created.Format(time.RFC3339))
@@ -285,6 +290,7 @@ type infoJSON struct {
 	Strategy    string    `json:"strategy"`
 	Length      int       `json:"length"`
 	ItemSize    int       `json:"item_size"`
+	FixedSize   bool      `json:"fixed_size"`
 	Size        int64     `json:"size"`
 	Perm        string    `json:"perm"`
 	Created     time.Time `json:"created"`
@@ -328,6 +334,7 @@ func infoJSONOf(i scb.Info) infoJSON {
 		Strategy:    i.Strategy.String(),
 		Length:      i.Length,
 		ItemSize:    i.ItemSize,
+		FixedSize:   i.FixedSize,
 		Size:        i.Size,
 		Perm:        fmt.Sprintf("%#o", i.Perm),
 		Created:     i.Created,

@@ -20,7 +20,7 @@ import (
 	"math/bits"
 )
 
-// The file format, version 4. Every offset is a constant that does not
+// The file format, version 5. Every offset is a constant that does not
 // depend on the architecture.
 //
 // The file is a header of HeaderSize bytes (a page of fixed fields, cursors
@@ -37,24 +37,34 @@ import (
 // mark records; so are the wake-up words and the slot headers below. A file
 // made on a machine with the other byte order is refused.
 //
-// A slot is a slot header followed by ItemSize bytes of item. Queue slots
-// need only the item's length; Broadcast slots also carry a sequence
-// number, with which a reader detects that the writer overwrote the item
-// while it was reading it. For items of 64 bytes or more the slot header
-// takes a whole 64-byte line and slots are a multiple of 64 bytes, so that
-// every item starts on a cache line (copying 4 KiB items that straddle
-// lines is about a third slower); smaller slots are a multiple of 8:
+// A slot is a slot header followed by ItemSize bytes of item. The header
+// has the item's length, unless the buffer's items all have one size
+// (SlotsFixed: every item is ItemSize bytes); Broadcast slots also carry a
+// sequence number, with which a reader detects that the writer overwrote
+// the item while it was reading it. So a fixed-size Queue slot has no
+// header at all: an 8-byte item takes 8 bytes. For items of 64 bytes or
+// more a slot header takes a whole 64-byte line and slots are a multiple
+// of 64 bytes, so that every item starts on a cache line (copying 4 KiB
+// items that straddle lines is about a third slower); smaller slots are a
+// multiple of 8:
 //
-//	Queue:
+//	Queue, SlotsVariable:
 //	 0 len  uint32  the item's length, at most ItemSize
 //	 4 -    uint32  reserved, zero
 //	 8 item [ItemSize]byte      (at 64 when ItemSize >= 64)
 //
-//	Broadcast:
+//	Queue, SlotsFixed:
+//	 0 item [ItemSize]byte
+//
+//	Broadcast, SlotsVariable:
 //	 0 seq  uint64  2n+2 once item n is in the slot, 2n+1 while it is written
 //	 8 len  uint32  the item's length, at most ItemSize
 //	12 -    uint32  reserved, zero
 //	16 item [ItemSize]byte      (at 64 when ItemSize >= 64)
+//
+//	Broadcast, SlotsFixed:
+//	 0 seq  uint64  as above
+//	 8 item [ItemSize]byte      (at 64 when ItemSize >= 64)
 //
 // An item is opaque bytes, except that integer items are stored big-endian
 // in all ItemSize bytes, zero-padded in front when ItemSize is above 8
@@ -73,6 +83,7 @@ const (
 	OffSlotSize  = 28 // uint32 bytes per slot
 	OffStrategy  = 32 // uint8 strategy code (StrategyAtomic, StrategyFlock)
 	OffMode      = 33 // uint8 mode code (ModeQueue, ModeBroadcast)
+	OffSlotKind  = 34 // uint8 slot layout code (SlotsVariable, SlotsFixed)
 	OffSlots     = 40 // uint64 offset of slot 0 (SlotsOffset)
 	OffFileSize  = 48 // uint64 total file size
 	OffCreated   = 56 // int64 creation time, Unix nanoseconds
@@ -121,19 +132,21 @@ const (
 	BroadcastSeq  = 0  // uint64 sequence number
 	BroadcastLen  = 8  // uint32 item length
 	BroadcastData = 16 // item bytes
+	FixedSeqData  = 8  // Broadcast, SlotsFixed: item bytes
 
 	// LineAlign is the item size from which items start on a 64-byte
 	// line, and that line's size.
 	LineAlign = 64
 
-	// Version 4: a holder table records every attached handle, the
+	// Version 5: a buffer whose items all have one size keeps no
+	// length in its slots (SlotsFixed). Version 4: a holder table records every attached handle, the
 	// header counts the writers and readers that ever attached, and
 	// numbers the stream's runs. Version 3:
 	// Queue items are taken under state words, with a take cursor and
 	// leases; version 2 had neither. Version 2: Flock takes
 	// lock words instead of a file lock per operation, which processes of
 	// version 1 would not respect.
-	Version       = 4
+	Version       = 5
 	ByteOrderMark = 0x01020304
 
 	// MaxItemSize keeps a slot's size in a uint32 and any single item
@@ -148,6 +161,8 @@ const (
 	StrategyFlock  = 2
 	ModeQueue      = 1
 	ModeBroadcast  = 2
+	SlotsVariable  = 1 // each slot records its item's length
+	SlotsFixed     = 2 // every item is ItemSize bytes: slots record no length
 )
 
 // Magic opens every buffer file.
@@ -172,6 +187,7 @@ type Geometry struct {
 	SlotSize uint32
 	Strategy uint8 // StrategyAtomic or StrategyFlock
 	Mode     uint8 // ModeQueue or ModeBroadcast
+	Fixed    bool  // SlotsFixed: every item is ItemSize bytes
 	FileSize uint64
 	Created  int64  // Unix nanoseconds
 	ID       uint64 // random per buffer: a recreated name gets new lock files
@@ -186,11 +202,11 @@ func ValidStrategy(s uint8) bool { return s == StrategyAtomic || s == StrategyFl
 func ValidMode(m uint8) bool     { return m == ModeQueue || m == ModeBroadcast }
 
 // NewGeometry computes the layout of a buffer of length slots for items
-// of up to itemSize bytes, and reports false if its file size overflows.
-// The caller has checked the shape: length at least 2, itemSize from 1 to
-// MaxItemSize, valid codes.
-func NewGeometry(length uint64, itemSize uint32, strategy, mode uint8) (Geometry, bool) {
-	slot := SlotSize(uint64(itemSize), mode == ModeBroadcast)
+// of up to itemSize bytes (of exactly itemSize bytes if fixed), and
+// reports false if its file size overflows. The caller has checked the
+// shape: length at least 2, itemSize from 1 to MaxItemSize, valid codes.
+func NewGeometry(length uint64, itemSize uint32, strategy, mode uint8, fixed bool) (Geometry, bool) {
+	slot := SlotSize(uint64(itemSize), mode == ModeBroadcast, fixed)
 	size, ok := FileSize(length, slot, mode == ModeBroadcast)
 	if !ok {
 		return Geometry{}, false
@@ -201,23 +217,29 @@ func NewGeometry(length uint64, itemSize uint32, strategy, mode uint8) (Geometry
 		SlotSize: uint32(slot),
 		Strategy: strategy,
 		Mode:     mode,
+		Fixed:    fixed,
 		FileSize: size,
 	}, true
 }
 
 // DataOffset returns where the item starts in a slot for items of up to
-// itemSize bytes.
-func DataOffset(itemSize uint64, broadcast bool) uint64 {
+// itemSize bytes (exactly itemSize bytes if fixed).
+func DataOffset(itemSize uint64, broadcast, fixed bool) uint64 {
 	switch {
+	case fixed && !broadcast:
+		return 0
 	case itemSize >= LineAlign:
 		return LineAlign
+	case broadcast && fixed:
+		return FixedSeqData
 	case broadcast:
 		return BroadcastData
 	}
 	return QueueData
 }
 
-// LenOffset returns where the item's length is in a slot.
+// LenOffset returns where the item's length is in a slot that records
+// one (SlotsVariable).
 func LenOffset(broadcast bool) uint64 {
 	if broadcast {
 		return BroadcastLen
@@ -226,9 +248,9 @@ func LenOffset(broadcast bool) uint64 {
 }
 
 // SlotSize returns the bytes a slot takes for items of up to itemSize
-// bytes.
-func SlotSize(itemSize uint64, broadcast bool) uint64 {
-	size := DataOffset(itemSize, broadcast) + itemSize
+// bytes (exactly itemSize bytes if fixed).
+func SlotSize(itemSize uint64, broadcast, fixed bool) uint64 {
+	size := DataOffset(itemSize, broadcast, fixed) + itemSize
 	if itemSize >= LineAlign {
 		return (size + LineAlign - 1) &^ (LineAlign - 1)
 	}
@@ -281,6 +303,10 @@ func (g Geometry) Encode(b []byte) {
 	le.PutUint32(b[OffSlotSize:], g.SlotSize)
 	b[OffStrategy] = g.Strategy
 	b[OffMode] = g.Mode
+	b[OffSlotKind] = SlotsVariable
+	if g.Fixed {
+		b[OffSlotKind] = SlotsFixed
+	}
 	le.PutUint64(b[OffSlots:], g.SlotsOffset())
 	le.PutUint64(b[OffFileSize:], g.FileSize)
 	le.PutUint64(b[OffCreated:], uint64(g.Created))
@@ -319,6 +345,7 @@ func Decode(b []byte, fileSize int64) (Geometry, error) {
 		SlotSize: le.Uint32(b[OffSlotSize:]),
 		Strategy: b[OffStrategy],
 		Mode:     b[OffMode],
+		Fixed:    b[OffSlotKind] == SlotsFixed,
 		FileSize: le.Uint64(b[OffFileSize:]),
 		Created:  int64(le.Uint64(b[OffCreated:])),
 		ID:       le.Uint64(b[OffID:]),
@@ -332,7 +359,9 @@ func Decode(b []byte, fileSize int64) (Geometry, error) {
 		return Geometry{}, fmt.Errorf("strategy %d", g.Strategy)
 	case !ValidMode(g.Mode):
 		return Geometry{}, fmt.Errorf("mode %d", g.Mode)
-	case uint64(g.SlotSize) != SlotSize(uint64(g.ItemSize), g.Broadcast()):
+	case b[OffSlotKind] != SlotsVariable && b[OffSlotKind] != SlotsFixed:
+		return Geometry{}, fmt.Errorf("slot layout %d", b[OffSlotKind])
+	case uint64(g.SlotSize) != SlotSize(uint64(g.ItemSize), g.Broadcast(), g.Fixed):
 		return Geometry{}, fmt.Errorf("slot size %d for item size %d", g.SlotSize, g.ItemSize)
 	}
 	size, ok := FileSize(g.Length, uint64(g.SlotSize), g.Broadcast())

@@ -38,45 +38,82 @@ func TestLayoutLines(t *testing.T) {
 	}
 }
 
-// TestSlotLayout checks the slot geometry for both modes over a range of
-// item sizes: items fit, words are aligned for atomics, and items of 64
-// bytes or more start on a 64-byte line in every slot.
+// TestSlotLayout checks the slot geometry for both modes and both slot
+// layouts over a range of item sizes: items fit, words are aligned for
+// atomics, and items of 64 bytes or more start on a 64-byte line in every
+// slot.
 func TestSlotLayout(t *testing.T) {
 	for _, broadcast := range []bool{false, true} {
-		for _, item := range []uint64{1, 7, 8, 9, 63, 64, 65, 100, 4096, 4097, 1 << 20} {
-			t.Run(fmt.Sprintf("broadcast=%v/%d", broadcast, item), func(t *testing.T) {
-				slot, data := SlotSize(item, broadcast), DataOffset(item, broadcast)
-				assert.GreaterOrEqual(t, slot, data+item, "the item fits")
-				assert.Zero(t, slot%8, "slots keep 8-byte alignment")
-				lenOff := uint64(QueueLen)
-				if broadcast {
-					lenOff = BroadcastLen
-					assert.Less(t, uint64(BroadcastSeq)+8, data+1, "the sequence word comes before the item")
-				}
-				assert.LessOrEqual(t, lenOff+4, data, "the length comes before the item")
-				if item >= LineAlign {
-					for i := range uint64(5) {
-						assert.Zero(t, (HeaderSize+i*slot+data)%LineAlign, "slot %d's item starts a line", i)
+		for _, fixed := range []bool{false, true} {
+			for _, item := range []uint64{1, 7, 8, 9, 63, 64, 65, 100, 4096, 4097, 1 << 20} {
+				t.Run(fmt.Sprintf("broadcast=%v/fixed=%v/%d", broadcast, fixed, item), func(t *testing.T) {
+					slot, data := SlotSize(item, broadcast, fixed), DataOffset(item, broadcast, fixed)
+					assert.GreaterOrEqual(t, slot, data+item, "the item fits")
+					assert.Zero(t, slot%8, "slots keep 8-byte alignment")
+					if broadcast {
+						assert.LessOrEqual(t, uint64(BroadcastSeq)+8, data, "the sequence word comes before the item")
 					}
-				} else {
-					assert.Less(t, slot, data+item+8, "small slots are not padded beyond 8-byte alignment")
-				}
-			})
+					if !fixed {
+						assert.LessOrEqual(t, LenOffset(broadcast)+4, data, "the length comes before the item")
+					}
+					if item >= LineAlign {
+						for i := range uint64(5) {
+							assert.Zero(t, (HeaderSize+i*slot+data)%LineAlign, "slot %d's item starts a line", i)
+						}
+					} else {
+						assert.Less(t, slot, data+item+8, "small slots are not padded beyond 8-byte alignment")
+					}
+				})
+			}
 		}
 	}
-	assert.Equal(t, uint64(16), SlotSize(8, false), "a uint64 item takes 16 bytes in a Queue")
-	assert.Equal(t, uint64(24), SlotSize(8, true))
-	assert.Equal(t, uint64(4160), SlotSize(4096, false))
+	for _, c := range []struct {
+		item             uint64
+		broadcast, fixed bool
+		want             uint64
+	}{
+		{8, false, false, 16}, // a uint64 item with its length
+		{8, true, false, 24},
+		{8, false, true, 8}, // fixed: the item alone
+		{8, true, true, 16}, // and the sequence word
+		{12, false, true, 16},
+		{4096, false, false, 4160},
+		{4096, false, true, 4096},
+		{4096, true, true, 4160},
+	} {
+		assert.Equal(t, c.want, SlotSize(c.item, c.broadcast, c.fixed), "item %d broadcast %v fixed %v", c.item, c.broadcast, c.fixed)
+	}
 }
 
 // TestHeaderRoundTrip encodes a geometry and decodes it back.
 func TestHeaderRoundTrip(t *testing.T) {
-	g, ok := NewGeometry(100, 4096, StrategyFlock, ModeBroadcast)
+	for _, fixed := range []bool{false, true} {
+		g, ok := NewGeometry(100, 4096, StrategyFlock, ModeBroadcast, fixed)
+		require.True(t, ok)
+		g.Created, g.ID = 1234567890, 0xfeedface
+		b := make([]byte, HeaderSize)
+		g.Encode(b)
+		got, err := Decode(b, int64(g.FileSize))
+		require.NoError(t, err)
+		assert.Equal(t, g, got)
+	}
+}
+
+// TestDecodeSlotKind refuses a slot layout code the format does not
+// define, and reads both that it does.
+func TestDecodeSlotKind(t *testing.T) {
+	g, ok := NewGeometry(16, 8, StrategyAtomic, ModeQueue, true)
 	require.True(t, ok)
-	g.Created, g.ID = 1234567890, 0xfeedface
-	b := make([]byte, HeaderSize)
-	g.Encode(b)
-	got, err := Decode(b, int64(g.FileSize))
-	require.NoError(t, err)
-	assert.Equal(t, g, got)
+	for code, want := range map[byte]string{0: "slot layout 0", SlotsVariable: "slot size", SlotsFixed: "", 3: "slot layout 3"} {
+		b := make([]byte, HeaderSize)
+		g.Encode(b)
+		b[OffSlotKind] = code
+		Seal(b)
+		_, err := Decode(b, int64(g.FileSize))
+		if want == "" {
+			assert.NoError(t, err)
+		} else {
+			assert.ErrorContains(t, err, want, "code %d", code)
+		}
+	}
 }

@@ -35,6 +35,7 @@ type Ring struct {
 	LenOff   uintptr // offset of the item length in a slot
 	DataOff  uintptr // offset of the item bytes in a slot
 	ItemSize int
+	Fixed    bool   // SlotsFixed: every item is ItemSize bytes, slots record no length
 	Shared   bool   // the Flock strategy: several writers share the write cursor
 	magic    uint64 // the header's first word at open, for Sound
 }
@@ -62,8 +63,9 @@ func NewRing(base unsafe.Pointer, g Geometry) Ring {
 		Laps:        NewLaps(g.Length),
 		SlotSize:    uintptr(g.SlotSize),
 		LenOff:      uintptr(LenOffset(g.Broadcast())),
-		DataOff:     uintptr(DataOffset(uint64(g.ItemSize), g.Broadcast())),
+		DataOff:     uintptr(DataOffset(uint64(g.ItemSize), g.Broadcast(), g.Fixed)),
 		ItemSize:    int(g.ItemSize),
+		Fixed:       g.Fixed,
 		Shared:      g.Strategy == StrategyFlock,
 	}
 	r.magic = atomic.LoadUint64((*uint64)(base))
@@ -112,16 +114,23 @@ func (r *Ring) Unread() int {
 	return int(min(h-t, r.Length))
 }
 
-// ItemLen returns the length recorded in slot s. The caller checks it
-// against ItemSize, as a uint32, before using it: converted to int first,
-// a damaged length could turn negative on a 32-bit platform.
+// ItemLen returns the length recorded in slot s, or ItemSize in a buffer
+// of fixed-size items. The caller checks it against ItemSize, as a
+// uint32, before using it: converted to int first, a damaged length could
+// turn negative on a 32-bit platform.
 func (r *Ring) ItemLen(s unsafe.Pointer) uint32 {
+	if r.Fixed {
+		return uint32(r.ItemSize)
+	}
 	return *(*uint32)(unsafe.Add(s, r.LenOff))
 }
 
-// SetItemLen records the length of the item in slot s.
+// SetItemLen records the length of the item in slot s; in a buffer of
+// fixed-size items n is ItemSize, and nothing is recorded.
 func (r *Ring) SetItemLen(s unsafe.Pointer, n int) {
-	*(*uint32)(unsafe.Add(s, r.LenOff)) = uint32(n)
+	if !r.Fixed {
+		*(*uint32)(unsafe.Add(s, r.LenOff)) = uint32(n)
+	}
 }
 
 // Item returns the first n bytes of slot s's item area; n <= ItemSize.

@@ -83,7 +83,7 @@ func mpmc(via Via, writers, readers, n int, take bool, dir string) (time.Duratio
 		}
 		defer cleanup()
 		name = "mpmc"
-		w, err := scb.Create(name, &scb.Options{Dir: d, Strategy: strategyOf(via), Mode: scb.Queue, Length: ringLength(8)})
+		w, err := scb.Create(name, &scb.Options{Dir: d, Strategy: strategyOf(via), Mode: scb.Queue, Length: ringLength(8), FixedSize: true})
 		if err != nil {
 			return 0, err
 		}

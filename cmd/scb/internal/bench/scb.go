@@ -22,7 +22,7 @@ func scbThroughput(via Via, s Shape, n int, dir string) (time.Duration, error) {
 		return 0, err
 	}
 	defer cleanup()
-	o := &scb.Options{Dir: d, Strategy: strategyOf(via), ItemSize: s.Size, Length: ringLength(s.Size)}
+	o := &scb.Options{Dir: d, Strategy: strategyOf(via), ItemSize: s.Size, Length: ringLength(s.Size), FixedSize: true}
 	w, err := scb.Create("tp", o)
 	if err != nil {
 		return 0, err
@@ -193,7 +193,7 @@ func scbRoundTrip(via Via, wait Wait, n int, dir string) ([]time.Duration, error
 		return nil, err
 	}
 	defer cleanup()
-	o := &scb.Options{Dir: d, Strategy: strategyOf(via), Length: 64}
+	o := &scb.Options{Dir: d, Strategy: strategyOf(via), Length: 64, FixedSize: true}
 	if wait == Sleep {
 		o.Spin = -1
 	}
