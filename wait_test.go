@@ -596,3 +596,103 @@ func TestStatSleepersAreLive(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchesWakeNappingReadersOnce: a Queue reader's first sleep in a
+// blocking call is a nap, and a writer's batch that leaves less than a
+// quarter of the ring unread does not wake it (its registration on the
+// wake-up word is left unclaimed): the reader finds the items when the
+// nap ends. A batch that fills a quarter, a single item, and any item once
+// the reader sleeps past its nap wake it at once.
+func TestBatchesWakeNappingReadersOnce(t *testing.T) {
+	skipWithoutFutexes(t)
+	// A nap long enough for the test to act while it lasts, on a loaded
+	// machine too; a nap that ends before the batch fails the test.
+	const nap = 80 * time.Millisecond // below wait.MaxSleep, which bounds every sleep
+	defer scb.SetNap(nap)()
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := newOpts(t, s, scb.Queue)
+		o.Length, o.FixedSize = 64, true
+		w := create(t, "nap", o)
+		r, err := scb.OpenReader("nap", &scb.Options{Dir: o.Dir, Spin: -1}) // sleep at once
+		require.NoError(t, err)
+		defer r.Close()
+		path := filepath.Join(o.Dir, "nap.scb")
+		registered := func() uint64 { return peekWord(t, path, layout.OffDataWaiters, 4) }
+		deep := func() uint64 { return peekWord(t, path, layout.OffDataDeep, 4) }
+
+		// pop starts a blocking read of up to 64 items once the last
+		// one's registration was claimed, and returns when it is asleep.
+		pop := func() <-chan []uint64 {
+			got := make(chan []uint64, 1)
+			before := registered()
+			go func() {
+				dst := make([]uint64, 64)
+				n, err := r.PopIntoWait(context.Background(), dst)
+				assert.NoError(t, err)
+				got <- dst[:n]
+			}()
+			deadline := time.Now().Add(waitBound)
+			for registered() == before {
+				require.True(t, time.Now().Before(deadline), "the reader never slept")
+				time.Sleep(50 * time.Microsecond)
+			}
+			return got
+		}
+		receive := func(got <-chan []uint64) []uint64 {
+			select {
+			case vs := <-got:
+				return vs
+			case <-time.After(waitBound):
+				t.Fatal("the reader was never woken")
+				return nil
+			}
+		}
+		batch := func(from, n uint64) []uint64 {
+			vs := make([]uint64, n)
+			for i := range vs {
+				vs[i] = from + uint64(i)
+			}
+			k, err := w.PushMany(vs)
+			require.NoError(t, err)
+			require.Equal(t, int(n), k)
+			return vs
+		}
+
+		// A small batch: the napping reader is left to its nap.
+		got := pop()
+		start := time.Now()
+		want := batch(1, 2)
+		require.Less(t, time.Since(start), nap/2, "the machine is too slow for this test's timing")
+		assert.Equal(t, uint64(1), registered(), "a batch of 2 in a ring of 64 claimed the napper's registration")
+		assert.Equal(t, want, receive(got), "the nap ended, and the reader found the items")
+		assert.GreaterOrEqual(t, time.Since(start), nap/2, "the reader woke before its nap ended")
+
+		// A quarter of the ring: woken at once.
+		require.NoError(t, w.Push(0)) // claims the stale registration
+		_, err = r.Pop()
+		require.NoError(t, err)
+		got = pop()
+		want = batch(10, 16)
+		assert.Zero(t, registered(), "a batch of a quarter of the ring did not wake the reader")
+		assert.Equal(t, want, receive(got))
+
+		// A single item: woken at once.
+		got = pop()
+		require.NoError(t, w.Push(99))
+		assert.Zero(t, registered(), "a single item did not wake the reader")
+		assert.Equal(t, []uint64{99}, receive(got))
+
+		// Past its nap the reader sleeps deep, counted in the header, and
+		// a small batch wakes it at once.
+		got = pop()
+		deadline := time.Now().Add(waitBound)
+		for deep() == 0 {
+			require.True(t, time.Now().Before(deadline), "the reader never slept past its nap")
+			time.Sleep(100 * time.Microsecond)
+		}
+		want = batch(50, 2)
+		assert.Zero(t, registered(), "a small batch did not wake a deep sleeper")
+		assert.Equal(t, want, receive(got))
+		assert.Zero(t, deep(), "the reader counted itself out when it woke")
+	})
+}

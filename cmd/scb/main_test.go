@@ -937,7 +937,7 @@ func TestBench(t *testing.T) {
 		} `json:"rows"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep), "stdout is the JSON report")
-	require.Len(t, rep.Rows, 25)
+	require.Len(t, rep.Rows, 27)
 	for _, row := range rep.Rows {
 		if runtime.GOOS == "windows" && strings.Contains(row.Figure, " reader") {
 			continue // MPMC needs pipes passed to child processes, which os/exec cannot do there

@@ -85,7 +85,7 @@ var columns = []struct{ key, head string }{
 var Groups = []struct{ Name, Holds string }{
 	{"small", "8 B items, 1 per call"},
 	{"batch", "8 B items, batches of 64"},
-	{"1k", "1 KiB items, 1 per call (in M items/s)"},
+	{"1k", "1 KiB items, 1 per call, copied and zero-copy (in M items/s)"},
 	{"4k", "4 KiB items, copied and zero-copy"},
 	{"rt", "round trips: spinning, PopWait, sleeping"},
 	{"mpmc", "2 writers + 2 readers and 4 + 4, each a process (Flock only)"},
@@ -147,7 +147,7 @@ func (c Config) counts() Counts {
 // figures lists the suite.
 func figures() []figure {
 	small, batch := Shape{Size: 8, Batch: 1}, Shape{Size: 8, Batch: 64}
-	kib := Shape{Size: 1024, Batch: 1}
+	kib, kibZC := Shape{Size: 1024, Batch: 1}, Shape{Size: 1024, Batch: 1, ZeroCopy: true}
 	large, zc := Shape{Size: 4096, Batch: 1}, Shape{Size: 4096, Batch: 1, ZeroCopy: true}
 	streams := func(s Shape) map[string]cell {
 		return map[string]cell{
@@ -196,7 +196,9 @@ func figures() []figure {
 	}
 	for _, s := range both {
 		add("1k", figure{id: "1k", name: "1 KiB items, 1 per call", strategy: s, perItem: true, scb: cell{via: s, shape: kib},
-			base: with(streams(kib), "copy", cell{via: Copy, shape: kib})})
+			base: with(streams(kib), "copy", cell{via: Copy, shape: kib})},
+			figure{id: "1k-zerocopy", name: "1 KiB items, zero-copy", strategy: s, perItem: true, scb: cell{via: s, shape: kibZC},
+				base: map[string]cell{"pipe": {via: Pipe, shape: kib}, "copying": {via: s, shape: kib}}})
 	}
 	for _, s := range both {
 		add("4k",
@@ -509,7 +511,9 @@ func (f figure) target(r Row) (string, *bool) {
 	case f.strategy == Atomic && f.id == "small":
 		goals = []goal{{"pipe", true, 20}, {"bare", true, 0.7}}
 	case f.strategy == Atomic && f.id == "batch":
-		goals = []goal{{"pipe", true, 100}}
+		goals = []goal{{"pipe", true, 100}, {"bare", true, 0.9}}
+	case f.id == "1k-zerocopy":
+		goals = []goal{{"copying", true, 1}}
 	case f.strategy == Flock && f.id == "small":
 		goals = []goal{{"pipe", true, 1}}
 	case f.strategy == Flock && f.id == "batch":
