@@ -122,14 +122,7 @@
 // system call per sleep, none when nobody sleeps. macOS and FreeBSD do the
 // same with their shared-memory waits, and Windows with a named event per
 // wake-up word. A writer waiting for room is woken once a quarter of the
-// ring is free, or after at most 5 ms. A Queue reader's first sleep in a
-// call is a nap of at most 200 µs: a writer's batch (PushMany and its
-// kin) wakes a napping reader only once a quarter of the ring is unread,
-// so a batching writer costs a sleeping reader one wake-up per quarter of
-// the ring, not one per batch, and the last batch before a writer pauses
-// waits at most the rest of the nap (200 µs). A single item (Push,
-// PushBytes, Commit), and any item once the reader sleeps past its nap,
-// wakes it at once. Elsewhere (NetBSD, OpenBSD) a
+// ring is free, or after at most 5 ms. Elsewhere (NetBSD, OpenBSD) a
 // blocking call sleeps in steps of up to a millisecond, so it may wake up
 // to a millisecond late, and a done context ends its wait within a
 // millisecond.

@@ -31,14 +31,6 @@ func SetSleepLimits(d time.Duration) (restore func()) {
 	return func() { sleepLimit, roomLimit = s, r }
 }
 
-// SetNap makes the first sleep of a Queue reader's blocking call, its
-// nap, last d (or until woken). It returns a function that restores it.
-func SetNap(d time.Duration) (restore func()) {
-	n := napLimit
-	napLimit = d
-	return func() { napLimit = n }
-}
-
 // SetAwaitHook makes every blocking call of this process run f each time
 // it begins to wait, after an attempt found no item (or no room), until
 // restore is called.

@@ -282,10 +282,7 @@ func (h *handle) give(out outcome) {
 // other side's if it stored the role's shared cursor (moved), and other
 // readers if it gave an item back (returned).
 func (h *handle) wakeFor(out outcome) {
-	switch {
-	case out.moved && out.batch && h.batchWakes:
-		h.wakeBatch()
-	case out.moved:
+	if out.moved {
 		h.wakeNow(h.waits.other())
 	}
 	if out.returned {

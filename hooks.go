@@ -31,9 +31,6 @@ var (
 	// call waiting for items, and for room, instead of wait.MaxSleep and
 	// roomDelay.
 	sleepLimit, roomLimit time.Duration
-
-	// napLimit, when set, is a Queue reader's nap instead of dataNap.
-	napLimit time.Duration
 )
 
 // The steps lockStep is called at.

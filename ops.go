@@ -25,7 +25,6 @@ import "github.com/sharedcbuff/scb/internal/layout"
 type outcome struct {
 	seen     mark // what the attempt saw of the other side: what to wait on
 	moved    bool // the attempt stored the role's shared cursor: wake the other side
-	batch    bool // it published several items of a batch call (waiter.wakeBatch)
 	lent     bool // the attempt lent a slot or an item (Claim, Peek): keep the side
 	returned bool // the attempt gave an item back: wake other readers
 }
@@ -107,8 +106,7 @@ func (op *wop) attempt() (outcome, error) {
 		op.n = start
 		return outcome{}, perr
 	}
-	batch := op.n-start > 1 && (op.kind == opUints || op.kind == opBytesMany)
-	return outcome{seen: c.seen(), moved: true, batch: batch}, err
+	return outcome{seen: c.seen(), moved: true}, err
 }
 
 // claimOp lends the next slot for zero-copy writing (Claim).

@@ -53,10 +53,6 @@ type waiter struct {
 	y        wait.Yielder // the yield back-off of the handle's waits, its lock waits included
 	hold     holder       // the handle's holder line, which counts its calls asleep (Stat)
 	view     *readState   // a reader's: its view of the end of stream (nil for a writer)
-
-	// batchWakes lets a Queue writer's batches leave napping readers to
-	// their nap (wakeBatch).
-	batchWakes bool
 }
 
 // word returns the wake-up word of direction d and the cursor whose
@@ -97,7 +93,6 @@ type waitState struct {
 	gone    time.Time     // when the call first found every peer gone (zero while one is attached)
 	stop    func() bool   // stops the context.AfterFunc that wakes a canceled sleeper
 	fired   chan struct{} // closed when that function has finished
-	napped  bool          // a Queue reader's call took its nap: it sleeps deep from now on
 }
 
 // removedEvery is how often a waiting call checks that its buffer file
@@ -139,21 +134,6 @@ const roomDelay = 5 * time.Millisecond
 // roomShare returns how many slots must be free before a reader wakes a
 // writer waiting for room: a quarter of the ring.
 func (w *waiter) roomShare() uint64 { return max(1, w.lay.Length/4) }
-
-// dataNap bounds the first sleep of a Queue reader's blocking call, its
-// nap: a writer's batch that leaves less than dataShare unread does not
-// wake a napping reader, which finds the items when its nap ends. So a
-// batching writer wakes a sleeping reader once per share of the ring, not
-// once per batch, and a writer that stops in between delays its last
-// items by at most dataNap. A single item (Push, PushBytes, Commit) wakes
-// at once, and so does any item once a reader sleeps past its nap: then
-// it counts itself in the header's deep sleepers, and a writer that finds
-// one wakes as before.
-const dataNap = 200 * time.Microsecond
-
-// dataShare returns how many unread items make a batching writer wake
-// napping readers: a quarter of the ring.
-func (w *waiter) dataShare() uint64 { return max(1, w.lay.Length/4) }
 
 // await waits until what the role waits on (w.waits) has probably moved
 // from seen, and returns nil so the caller retries; or returns ctx's
@@ -199,21 +179,8 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 		})
 	}
 	limit := cmp.Or(sleepLimit, wait.MaxSleep)
-	deep := false
-	switch {
-	case w.waits == roomWait:
+	if w.waits == roomWait {
 		limit = min(limit, cmp.Or(roomLimit, roomDelay))
-	case w.returns == nil:
-		// A Broadcast reader: its writer wakes it at once, always.
-	case !ws.napped:
-		ws.napped = true
-		limit = min(limit, cmp.Or(napLimit, dataNap))
-	default:
-		// Counted before the registration and the last look at the
-		// write cursor: a batching writer that does not see the count
-		// published before it, and the look sees its items.
-		deep = true
-		atomic.AddUint32(w.lay.DataDeep, 1)
 	}
 	w.hold.asleep(1)
 	word.Sleep(&ws.State, func() bool {
@@ -221,9 +188,6 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 			w.view != nil && w.view.end() != 0 // the stream ended: retry, to return io.EOF
 	}, limit)
 	w.hold.asleep(-1)
-	if deep {
-		atomic.AddUint32(w.lay.DataDeep, ^uint32(0))
-	}
 	if n := w.slept.Load(); n < 8 {
 		w.slept.Store(n + 1) // (goroutines of a shared handle may race here: any count will do)
 	}
@@ -259,21 +223,6 @@ func (w *waiter) wakeNow(d direction) {
 	if atomic.LoadUint32(w.sleepers[d]) != 0 {
 		w.wake(d)
 	}
-}
-
-// wakeBatch is wakeNow(dataWait) after a Queue writer published a batch:
-// it leaves readers that only nap (dataNap) asleep while less than
-// dataShare is unread. A reader killed in a deep sleep leaves the count
-// of deep sleepers above zero, and batches then wake at once, as single
-// items do.
-func (w *waiter) wakeBatch() {
-	if atomic.LoadUint32(w.sleepers[dataWait]) == 0 {
-		return
-	}
-	if atomic.LoadUint32(w.lay.DataDeep) == 0 && uint64(w.lay.Unread()) < w.dataShare() {
-		return
-	}
-	w.wake(dataWait)
 }
 
 // wake is wakeNow once it found a sleeper registered.

@@ -49,7 +49,6 @@ func newWriter(b *mapping, c config) (*Writer, error) {
 	} else {
 		w.q = queueWriter{writeState: ws, tailSeen: new(atomic.Uint64)}
 		w.c.q, fast = &w.q, w.lay.ItemSize == 8
-		w.batchWakes = true
 	}
 	if err := w.attach(w.c.reloader(), fast); err != nil {
 		return nil, err
@@ -150,11 +149,6 @@ func (w *Writer) PushBytesWait(ctx context.Context, p []byte) error {
 // one lock, for the whole batch). It returns how many it wrote; if that is
 // fewer than len(vs) the error says why: ErrFull (unwrapped) when a Queue
 // buffer filled up, ErrRange for a value that does not fit.
-//
-// A Queue reader asleep in the first sleep of its call (a nap of at most
-// 200 µs) is woken by a batch only once a quarter of the ring is unread;
-// otherwise it finds the items when its nap ends (see the package
-// documentation's blocking calls).
 func (w *Writer) PushMany(vs []uint64) (int, error) {
 	op := wop{kind: opUints, vs: vs}
 	return w.do(noWait, "push", &op)

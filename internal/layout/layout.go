@@ -98,7 +98,6 @@ const (
 	// Wake-up words for blocking calls (package wait has the protocol).
 	OffDataSeq     = 3 * LineSize   // uint32 bumped when items arrive and a reader waits
 	OffDataWaiters = 3*LineSize + 4 // uint32 readers sleeping on OffDataSeq
-	OffDataDeep    = 3*LineSize + 8 // uint32 Queue readers asleep past their first nap: a batching writer wakes them at once
 	OffRoomSeq     = 4 * LineSize   // uint32 bumped when room frees up and a writer waits
 	OffRoomWaiters = 4*LineSize + 4 // uint32 writers sleeping on OffRoomSeq
 	OffLockSeq     = 5 * LineSize   // uint32 Flock where files lock: bumped on unlock when a locker waits
@@ -140,8 +139,7 @@ const (
 	LineAlign = 64
 
 	// Version 5: a buffer whose items all have one size keeps no
-	// length in its slots (SlotsFixed), and Queue readers count their
-	// deep sleeps (OffDataDeep). Version 4: a holder table records every attached handle, the
+	// length in its slots (SlotsFixed). Version 4: a holder table records every attached handle, the
 	// header counts the writers and readers that ever attached, and
 	// numbers the stream's runs. Version 3:
 	// Queue items are taken under state words, with a take cursor and

@@ -21,7 +21,6 @@ type Ring struct {
 	RCur        *uint64        // Queue read cursor: items ever consumed
 	DataSeq     *uint32        // wake-up word of readers waiting for items
 	DataWaiters *uint32
-	DataDeep    *uint32 // Queue readers sleeping past their first nap
 	RoomSeq     *uint32 // wake-up word of Queue writers waiting for room
 	RoomWaiters *uint32
 	LockSeq     *uint32 // wake-up word of Flock lockers, where files lock
@@ -54,7 +53,6 @@ func NewRing(base unsafe.Pointer, g Geometry) Ring {
 		RCur:        At64(base, OffTail),
 		DataSeq:     At32(base, OffDataSeq),
 		DataWaiters: At32(base, OffDataWaiters),
-		DataDeep:    At32(base, OffDataDeep),
 		RoomSeq:     At32(base, OffRoomSeq),
 		RoomWaiters: At32(base, OffRoomWaiters),
 		LockSeq:     At32(base, OffLockSeq),
