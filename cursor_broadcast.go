@@ -105,7 +105,7 @@ func (w *broadcastWriter) unread() int {
 type broadcastReader struct {
 	readState
 	lostN atomic.Uint64
-	snap  atomic.Uint64 // pos as of the last operation, for available
+	snap  atomic.Uint64 // pos as of the last operation, for available, where the reader has no holder line
 	fence uint32        // scratch word for loadFence
 	hold  holder        // the reader's holder line, where Stat finds its progress
 }
@@ -227,9 +227,27 @@ func (r *broadcastReader) settle(got int, err error) (bool, error) {
 	case err == errStale:
 		err = r.skip()
 	}
-	r.snap.Store(r.pos)
-	r.hold.progress(r.pos, r.lostN.Load())
+	r.record()
 	return false, err
+}
+
+// record notes the reader's position for available and for Stat, with
+// one store: in the reader's holder line where it has one (the line is
+// private to the reader; Stat reads it), else in snap.
+func (r *broadcastReader) record() {
+	if r.hold.tok != 0 {
+		r.hold.progress(r.pos)
+	} else {
+		r.snap.Store(r.pos)
+	}
+}
+
+// recorded returns the position record noted last.
+func (r *broadcastReader) recorded() uint64 {
+	if r.hold.tok != 0 {
+		return r.hold.position()
+	}
+	return r.snap.Load()
 }
 
 // skip moves a reader that was overrun to the oldest item still valid,
@@ -245,7 +263,7 @@ func (r *broadcastReader) skip() error {
 	}
 	lost := next - r.pos
 	r.pos, r.head = next, h
-	r.lostN.Add(lost)
+	r.hold.lost(r.lostN.Add(lost))
 	return &OverrunError{Lost: lost}
 }
 
@@ -255,7 +273,7 @@ func (r *broadcastReader) skip() error {
 // last operation left.
 func (r *broadcastReader) available() int {
 	h := atomic.LoadUint64(r.ring.WCur)
-	pos := r.snap.Load()
+	pos := r.recorded()
 	if h <= pos {
 		return 0
 	}

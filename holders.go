@@ -106,11 +106,21 @@ func (h holder) asleep(d int32) {
 	}
 }
 
-// progress records a Broadcast reader's position and lost count.
-func (h holder) progress(pos, lost uint64) {
+// progress records a Broadcast reader's position (the caller has a
+// holder line).
+func (h holder) progress(pos uint64) {
+	atomic.StoreUint64(h.u64(layout.HolderPos), pos)
+}
+
+// position returns the position progress recorded last.
+func (h holder) position() uint64 {
+	return atomic.LoadUint64(h.u64(layout.HolderPos))
+}
+
+// lost records a Broadcast reader's count of items lost to overruns.
+func (h holder) lost(n uint64) {
 	if h.tok != 0 {
-		atomic.StoreUint64(h.u64(layout.HolderPos), pos)
-		atomic.StoreUint64(h.u64(layout.HolderLost), lost)
+		atomic.StoreUint64(h.u64(layout.HolderLost), n)
 	}
 }
 

@@ -47,7 +47,8 @@ func newReader(b *mapping, c config) (*Reader, error) {
 		// A reader that joins the next run starts where the ended one
 		// ended: its position is the write cursor already.
 		r.c.b.joinRun(r.c.b.pos < atomic.LoadUint64(r.lay.WCur), r.writerHere)
-		r.holder.progress(r.c.b.pos, 0)
+		r.c.b.record()
+		r.holder.lost(0) // the line may be a gone holder's
 		r.view = &r.c.b.readState
 	} else {
 		r.q = queueReader{readState: readState{ring: r.lay, own: r.own}}
