@@ -100,8 +100,8 @@ func openChecked(name string, c config, write bool) (*os.File, layout.Geometry, 
 // readHeader reads and validates the header of the open file f of size
 // bytes. Every header layout.Decode refuses is ErrCorrupt.
 func readHeader(f *os.File, size int64) (layout.Geometry, error) {
-	hdr := make([]byte, layout.FixedSize)
-	if size >= layout.FixedSize {
+	hdr := make([]byte, layout.FixedFields)
+	if size >= layout.FixedFields {
 		if _, err := f.ReadAt(hdr, 0); err != nil {
 			return layout.Geometry{}, fmt.Errorf("read header of %s: %w", f.Name(), err)
 		}

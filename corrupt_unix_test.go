@@ -7,6 +7,7 @@ package scb_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -148,27 +149,40 @@ func TestReplacedWhileOpen(t *testing.T) {
 // empty items (it once returned four zeros before noticing).
 func TestZeroedWithBacklog(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
-		o := &scb.Options{Dir: t.TempDir(), Strategy: s}
-		w := create(t, "z", o)
-		r := openReader(t, "z", at(o))
-		for i := range 5 {
-			require.NoError(t, w.Push(uint64(i)))
+		for _, fixed := range []bool{false, true} {
+			// fresh: the reader has read nothing, so its copy of the
+			// read cursor is the 0 that the zeroed file has too.
+			for _, fresh := range []bool{false, true} {
+				t.Run(fmt.Sprintf("fixed=%v/fresh=%v", fixed, fresh), func(t *testing.T) {
+					o := &scb.Options{Dir: t.TempDir(), Strategy: s, FixedSize: fixed}
+					w := create(t, "z", o)
+					for i := range 5 {
+						require.NoError(t, w.Push(uint64(i+1)))
+					}
+					r := openReader(t, "z", at(o))
+					if !fresh {
+						v, err := r.Pop()
+						require.NoError(t, err)
+						require.Equal(t, uint64(1), v)
+					}
+					path := filepath.Join(o.Dir, "z.scb")
+					fi, err := os.Stat(path)
+					require.NoError(t, err)
+					require.NoError(t, os.Truncate(path, 0))
+					require.NoError(t, os.Truncate(path, fi.Size()))
+					for range 4 {
+						v, err := r.Pop()
+						require.ErrorIs(t, err, scb.ErrCorrupt, "read %d", v)
+					}
+					vs := make([]uint64, 4)
+					n, err := r.PopInto(vs)
+					require.ErrorIs(t, err, scb.ErrCorrupt, "read %v", vs[:n])
+					_, err = r.PopBytes(make([]byte, 8))
+					require.ErrorIs(t, err, scb.ErrCorrupt)
+					_, err = r.Peek()
+					require.ErrorIs(t, err, scb.ErrCorrupt)
+				})
+			}
 		}
-		v, err := r.Pop()
-		require.NoError(t, err)
-		require.Zero(t, v)
-		path := filepath.Join(o.Dir, "z.scb")
-		fi, err := os.Stat(path)
-		require.NoError(t, err)
-		require.NoError(t, os.Truncate(path, 0))
-		require.NoError(t, os.Truncate(path, fi.Size()))
-		for range 4 {
-			_, err = r.Pop()
-			require.ErrorIs(t, err, scb.ErrCorrupt)
-		}
-		_, err = r.PopBytes(make([]byte, 8))
-		require.ErrorIs(t, err, scb.ErrCorrupt)
-		_, err = r.Peek()
-		require.ErrorIs(t, err, scb.ErrCorrupt)
 	})
 }

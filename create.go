@@ -73,7 +73,7 @@ func buildFile(name string, c config, g layout.Geometry) (*mapping, string, erro
 	if err := platform.Reserve(f, int64(g.FileSize)); err != nil {
 		return fail(fmt.Errorf("reserve %d bytes for %s: %w", g.FileSize, tmp, err))
 	}
-	hdr := make([]byte, layout.FixedSize)
+	hdr := make([]byte, layout.FixedFields)
 	g.Encode(hdr)
 	if _, err := f.WriteAt(hdr, 0); err != nil {
 		return fail(err)

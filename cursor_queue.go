@@ -521,8 +521,11 @@ func (r *queueReader) walk(p uint64, out []uint64) int {
 		o := out[got : got+run]
 		n := 0
 		if r.ring.Fixed {
-			if r.ring.ItemSize != 8 {
-				break // no item is 8 bytes long
+			if r.ring.ItemSize != 8 || !r.ring.Sound() {
+				// No item is 8 bytes long; or the file was zeroed or
+				// overwritten, which no length shows here: the way
+				// of one item at a time reports it.
+				break
 			}
 			// Every item is 8 bytes, with nothing between them.
 			d := unsafe.Slice((*[8]byte)(unsafe.Add(s, dataOff)), run)

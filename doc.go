@@ -18,7 +18,10 @@
 // stored big-endian in ItemSize bytes. Byte items go in with
 // [Writer.PushBytes] and come out with [Reader.PopBytes], which copies into
 // the caller's slice and allocates nothing; an item may be shorter than
-// ItemSize and keeps its length. Calls ending in Wait block, with a context,
+// ItemSize and keeps its length, unless the buffer was made with
+// Options.FixedSize: then every item is exactly ItemSize bytes and the
+// slots keep no length (an 8-byte item takes 8 bytes), for integers and
+// records. Calls ending in Wait block, with a context,
 // until they can proceed; the others never wait for room or items and
 // report [ErrFull] or [ErrEmpty]. (With the Flock strategy a writer's call
 // does wait for the writers' lock, which another writer holds for a

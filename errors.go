@@ -34,8 +34,9 @@ var (
 	ErrNotExist error = &wrapped{"buffer does not exist", fs.ErrNotExist}
 
 	// ErrMismatch is returned when an opener passes a Length, ItemSize, Mode
-	// or Strategy that differs from what the buffer was created with. Openers
-	// may leave these fields zero: the geometry is read from the file.
+	// or Strategy that differs from what the buffer was created with, or
+	// asks for FixedSize of a buffer of variable-size items. Openers may
+	// leave these fields zero: the geometry is read from the file.
 	ErrMismatch = errors.New("options do not match the buffer")
 
 	// ErrCorrupt is returned when a file is not a valid buffer: wrong magic,
@@ -80,7 +81,10 @@ var (
 	// ErrRange is returned by Push for a value that does not fit in ItemSize
 	// bytes, by Pop for an item that does not hold a uint64 (longer than 8
 	// bytes with a non-zero byte in front), and by Commit for a negative
-	// length. Pop leaves such an item unread; PopBytes can read it.
+	// length. Pop leaves such an item unread; PopBytes can read it. In a
+	// buffer of fixed-size items (Options.FixedSize) a byte item shorter
+	// than ItemSize is ErrRange too, and so, with ErrInvalidOptions, is a
+	// typed handle whose type is not ItemSize bytes.
 	ErrRange = errors.New("value out of range for the item size")
 
 	// ErrNotClaimed is returned by Commit or Abort without an outstanding

@@ -46,19 +46,24 @@ type fuzzOpenSeed struct {
 func realFiles(tb testing.TB, dir string) [][]byte {
 	tb.Helper()
 	var files [][]byte
-	shapes := []struct{ length, itemSize, pushes, pops int }{
-		{2, 1, 0, 0},
-		{2, 1, 5, 4},
-		{4, 16, 3, 1},
-		{5, 9, 12, 9}, // not a power of two, wrapped
-		{8, 8, 8, 0},  // full
-		{3, 40, 7, 7},
+	shapes := []struct {
+		length, itemSize, pushes, pops int
+		fixed                          bool
+	}{
+		{2, 1, 0, 0, false},
+		{2, 1, 5, 4, false},
+		{4, 16, 3, 1, false},
+		{5, 9, 12, 9, false}, // not a power of two, wrapped
+		{8, 8, 8, 0, false},  // full
+		{3, 40, 7, 7, false},
+		{4, 8, 6, 3, true}, // fixed-size items: slots without lengths
+		{3, 64, 5, 1, true},
 	}
 	for i, sh := range shapes {
 		for _, s := range strategies {
 			for _, m := range modes {
 				name := fmt.Sprintf("f%d%v%v", i, s, m)
-				o := &scb.Options{Dir: dir, Length: sh.length, ItemSize: sh.itemSize, Strategy: s, Mode: m}
+				o := &scb.Options{Dir: dir, Length: sh.length, ItemSize: sh.itemSize, Strategy: s, Mode: m, FixedSize: sh.fixed}
 				w, err := scb.Create(name, o)
 				skipUnsupported(tb, err)
 				require.NoError(tb, err)
@@ -66,6 +71,9 @@ func realFiles(tb testing.TB, dir string) [][]byte {
 				require.NoError(tb, err)
 				for k := range sh.pushes {
 					p := bytes.Repeat([]byte{byte(k + 1)}, 1+k%sh.itemSize)
+					if sh.fixed {
+						p = bytes.Repeat([]byte{byte(k + 1)}, sh.itemSize)
+					}
 					if err := w.PushBytes(p); err != nil {
 						require.ErrorIs(tb, err, scb.ErrFull)
 					}

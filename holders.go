@@ -106,13 +106,14 @@ func (h holder) asleep(d int32) {
 	}
 }
 
-// progress records a Broadcast reader's position (the caller has a
-// holder line).
+// progress records a Broadcast reader's position. The caller has a
+// holder line (tok != 0): broadcastReader.record asks.
 func (h holder) progress(pos uint64) {
 	atomic.StoreUint64(h.u64(layout.HolderPos), pos)
 }
 
-// position returns the position progress recorded last.
+// position returns the position progress recorded last (the caller has a
+// holder line).
 func (h holder) position() uint64 {
 	return atomic.LoadUint64(h.u64(layout.HolderPos))
 }

@@ -53,8 +53,8 @@ func openWait[H any](ctx context.Context, name string, opts *Options, open func(
 
 // CreateOrOpen returns a Writer attached to the buffer called name: a new
 // one made as Create does, or, if the name is taken, the existing one, as
-// OpenWriter attaches (opts' non-zero Length, ItemSize, Strategy and Mode
-// must then match it, else ErrMismatch). With the Atomic strategy the
+// OpenWriter attaches (opts' non-zero Length, ItemSize, Strategy and Mode,
+// and FixedSize if set, must then match it, else ErrMismatch). With the Atomic strategy the
 // existing buffer's writer role may be taken: that is ErrBusy, as from
 // OpenWriter. It is for programs whose processes may start in any order;
 // a reader that may start first uses OpenReaderWait.

@@ -125,7 +125,8 @@ type Options struct {
 	// 8-byte item takes 8 bytes of a Queue slot instead of 16 (16 of a
 	// Broadcast slot, with its sequence word, instead of 24), and batches
 	// move half the memory. Byte writes (PushBytes, Commit and their
-	// forms) refuse any other length with ErrRange, and a typed handle
+	// forms) refuse a shorter item with ErrRange (a longer one is
+	// ErrTooLarge, as always), and a typed handle
 	// whose type is not ItemSize bytes is refused when it is made. Create
 	// records it in the file; an opener that sets it refuses a buffer of
 	// variable-size items with ErrMismatch, one that leaves it false

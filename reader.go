@@ -48,7 +48,6 @@ func newReader(b *mapping, c config) (*Reader, error) {
 		// ended: its position is the write cursor already.
 		r.c.b.joinRun(r.c.b.pos < atomic.LoadUint64(r.lay.WCur), r.writerHere)
 		r.c.b.record()
-		r.holder.lost(0) // the line may be a gone holder's
 		r.view = &r.c.b.readState
 	} else {
 		r.q = queueReader{readState: readState{ring: r.lay, own: r.own}}
@@ -113,7 +112,9 @@ func (r *Reader) Pop() (uint64, error) {
 			}
 		}
 		s := r.lay.Slot(n)
-		if n < q.head && (r.lay.Fixed || *(*uint32)(unsafe.Add(s, layout.QueueLen)) == 8) {
+		// Where every item is 8 bytes no length tells a zeroed file
+		// from items: the header's magic does (Sound).
+		if n < q.head && (r.lay.Fixed && r.lay.Sound() || *(*uint32)(unsafe.Add(s, layout.QueueLen)) == 8) {
 			v := binary.BigEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(s, r.lay.DataOff)), 8))
 			q.pos, q.first = n+1, n
 			if !atomic.CompareAndSwapUint64(r.lay.RCur, n, n+1) {

@@ -165,7 +165,8 @@ func (w *Writer) PushManyWait(ctx context.Context, vs []uint64) (int, error) {
 
 // PushBytesMany is PushMany for byte items: it writes as many of items as
 // there is room for, publishes them together, and returns how many. An item
-// longer than ItemSize stops it with ErrTooLarge.
+// longer than ItemSize stops it with ErrTooLarge, and, with fixed-size
+// items (Options.FixedSize), one shorter with ErrRange.
 func (w *Writer) PushBytesMany(items [][]byte) (int, error) {
 	op := wop{kind: opBytesMany, ps: items}
 	return w.do(noWait, "push", &op)

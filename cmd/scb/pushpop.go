@@ -32,7 +32,8 @@ With --bytes, each line of standard input is one item of raw bytes, without
 its newline (and without a trailing carriage return); an empty line is an
 empty item. A line longer than the item size is an error, after the lines
 before it were pushed; push reads no further, and never holds more of the
-input than an item's worth.
+input than an item's worth. A buffer made with --fixed takes only lines of
+exactly its item size.
 
 A full queue is an error (exit status 1) unless --wait or --timeout is given:
 then push waits for a reader to make room, for at most --timeout D in all;

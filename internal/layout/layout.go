@@ -89,7 +89,7 @@ const (
 	OffCreated   = 56 // int64 creation time, Unix nanoseconds
 	OffID        = 64 // uint64 random, names this buffer's role lock files
 	OffChecksum  = 72 // uint32 CRC-32C (Castagnoli) of bytes [0, OffChecksum)
-	FixedSize    = 76 // bytes of line 0 that are defined; the rest is zero
+	FixedFields  = 76 // bytes of line 0 that are defined; the rest is zero
 
 	// Shared cursors, each on its own line.
 	OffHead = 1 * LineSize // uint64 items ever written: the write cursor
@@ -139,10 +139,10 @@ const (
 	LineAlign = 64
 
 	// Version 5: a buffer whose items all have one size keeps no
-	// length in its slots (SlotsFixed). Version 4: a holder table records every attached handle, the
-	// header counts the writers and readers that ever attached, and
-	// numbers the stream's runs. Version 3:
-	// Queue items are taken under state words, with a take cursor and
+	// length in its slots (SlotsFixed). Version 4: a holder table
+	// records every attached handle, the header counts the writers and
+	// readers that ever attached, and numbers the stream's runs. Version
+	// 3: Queue items are taken under state words, with a take cursor and
 	// leases; version 2 had neither. Version 2: Flock takes
 	// lock words instead of a file lock per operation, which processes of
 	// version 1 would not respect.
@@ -174,7 +174,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // b[:OffChecksum].
 func Checksum(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
 
-// Seal writes the checksum of the fixed fields in b (at least FixedSize
+// Seal writes the checksum of the fixed fields in b (at least FixedFields
 // bytes).
 func Seal(b []byte) {
 	binary.LittleEndian.PutUint32(b[OffChecksum:], Checksum(b[:OffChecksum]))
@@ -292,7 +292,7 @@ func FileSize(length, slot uint64, broadcast bool) (uint64, bool) {
 	return size, true
 }
 
-// Encode writes the fixed fields into the first FixedSize bytes of b.
+// Encode writes the fixed fields into the first FixedFields bytes of b.
 func (g Geometry) Encode(b []byte) {
 	le := binary.LittleEndian
 	copy(b[OffMagic:], Magic[:])
@@ -314,13 +314,13 @@ func (g Geometry) Encode(b []byte) {
 	Seal(b)
 }
 
-// Decode validates the fixed fields in b (at least FixedSize bytes, or the
+// Decode validates the fixed fields in b (at least FixedFields bytes, or the
 // whole file if it is shorter) against a file of fileSize bytes: magic,
 // version, checksum, byte order, then geometry, each with its own message.
 // Nothing read is trusted before it is checked. Every error it returns
 // means the file is not a valid buffer of this version.
 func Decode(b []byte, fileSize int64) (Geometry, error) {
-	if len(b) < FixedSize || fileSize < HeaderSize {
+	if len(b) < FixedFields || fileSize < HeaderSize {
 		return Geometry{}, fmt.Errorf("file is %d bytes, smaller than the %d-byte header", fileSize, HeaderSize)
 	}
 	le := binary.LittleEndian

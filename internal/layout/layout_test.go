@@ -14,8 +14,8 @@ import (
 // every shared word the two sides write sits on a 128-byte line of its
 // own, inside the header page.
 func TestLayoutLines(t *testing.T) {
-	assert.LessOrEqual(t, FixedSize, LineSize, "fixed fields fit line 0")
-	assert.Equal(t, OffChecksum+4, FixedSize)
+	assert.LessOrEqual(t, FixedFields, LineSize, "fixed fields fit line 0")
+	assert.Equal(t, OffChecksum+4, FixedFields)
 	lines := map[string]int{
 		"head": OffHead, "tail": OffTail, "data wake": OffDataSeq, "room wake": OffRoomSeq, "lock wake": OffLockSeq, "state": OffEnd,
 		"write lock": OffWriteLock, "read lock": OffReadLock,
