@@ -31,6 +31,9 @@ func SetSleepLimits(d time.Duration) (restore func()) {
 	return func() { sleepLimit, roomLimit = s, r }
 }
 
+// Adapt is the spin adaptation of blocking calls (adapt).
+var Adapt = adapt
+
 // SetAwaitHook makes every blocking call of this process run f each time
 // it begins to wait, after an attempt found no item (or no room), until
 // restore is called.

@@ -182,15 +182,15 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 	if w.waits == roomWait {
 		limit = min(limit, cmp.Or(roomLimit, roomDelay))
 	}
+	start := wait.Monotonic()
 	w.hold.asleep(1)
 	word.Sleep(&ws.State, func() bool {
 		return moved() || w.closing.Load() || ctx.Err() != nil ||
 			w.view != nil && w.view.end() != 0 // the stream ended: retry, to return io.EOF
 	}, limit)
 	w.hold.asleep(-1)
-	if n := w.slept.Load(); n < 8 {
-		w.slept.Store(n + 1) // (goroutines of a shared handle may race here: any count will do)
-	}
+	// (Goroutines of a shared handle may race here: any count will do.)
+	w.slept.Store(adapt(w.slept.Load(), time.Duration(wait.Monotonic()-start), w.y.Busy()))
 	if err := ctx.Err(); err != nil {
 		return w.unlessMoved(cursor, seen, err)
 	}
@@ -198,6 +198,28 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 		return ErrClosed
 	}
 	return nil
+}
+
+// quickWake is how soon a sleep must end for the peer to count as busy:
+// a peer that ends our sleep within it is working at full speed, and a
+// full spin would probably have caught its next move without the sleep
+// and the wake-up, which cost microseconds each (tens in a VM).
+const quickWake = 200 * time.Microsecond
+
+// adapt returns the count of recent waits that ended asleep (which shrinks
+// the spin of the next waits: a quarter after 2, a sixteenth from 4) after
+// one more that slept for d. A quick wake-up (quickWake) restores the full
+// spin: without it a waiter whose spin once shrank below the peer's pace
+// would sleep on every wait from then on, and its peer would make a
+// wake-up system call on every operation, the waiter never spinning long
+// enough to find out that it could. Not while the cores are oversubscribed
+// (busy): there the peer may need this core to move at all, and spinning
+// only delays it.
+func adapt(slept int32, d time.Duration, busy bool) int32 {
+	if d < quickWake && !busy {
+		return 0
+	}
+	return min(slept+1, 8)
 }
 
 // moved reports whether cursor, or the returns counter, moved from seen.

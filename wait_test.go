@@ -596,3 +596,27 @@ func TestStatSleepersAreLive(t *testing.T) {
 		})
 	}
 }
+
+// TestAdaptSpin: waits that end asleep shrink the spin of the next ones,
+// up to a cap; a sleep that a busy peer ends quickly restores the full
+// spin, so that a waiter whose spin once shrank below its peer's pace does
+// not sleep (and make its peer call the kernel) on every wait from then on.
+func TestAdaptSpin(t *testing.T) {
+	for _, c := range []struct {
+		slept int32
+		d     time.Duration
+		busy  bool // the cores are oversubscribed
+		want  int32
+	}{
+		{0, time.Millisecond, false, 1},
+		{3, time.Millisecond, false, 4},
+		{8, time.Second, false, 8},           // capped
+		{8, 10 * time.Microsecond, false, 0}, // woken at once: the peer is busy
+		{4, 199 * time.Microsecond, false, 0},
+		{4, 200 * time.Microsecond, false, 5}, // not quick
+		{0, 0, false, 0},                      // did not sleep at all
+		{4, 10 * time.Microsecond, true, 5},   // oversubscribed: spin less all the same
+	} {
+		assert.Equal(t, c.want, scb.Adapt(c.slept, c.d, c.busy), "%d waits asleep, then a sleep of %v, busy %v", c.slept, c.d, c.busy)
+	}
+}

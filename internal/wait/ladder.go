@@ -84,6 +84,10 @@ func (y *Yielder) Yield() bool {
 	return true
 }
 
+// Busy reports whether a recent yield found the cores oversubscribed (Yield
+// then skips yielding).
+func (y *Yielder) Busy() bool { return clock() < y.busyUntil.Load() }
+
 // clockStart is the origin of monotonic.
 var clockStart = time.Now()
 
