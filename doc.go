@@ -58,15 +58,17 @@
 // [TypedWriter] and [TypedReader] carry values of a fixed-size type, a
 // struct of sized numbers for instance, one value per item:
 //
-//	tw, err := scb.NewTypedWriter[Reading](w) // checks Reading once
+//	tw, err := scb.CreateTyped[Reading]("sensors", nil) // ItemSize is Reading's
 //	err = tw.Push(Reading{Sensor: 3, Value: 21.5})
-//	tr, err := scb.NewTypedReader[Reading](r)
+//	tr, err := scb.NewTypedReader[Reading](r) // checks Reading once
 //	for rd, err := range tr.Values(ctx) { ... }
 //
 // A value is stored as encoding/binary stores it with binary.LittleEndian,
 // binary.Size(T) bytes, the same on every architecture; the type is
-// checked when the TypedWriter or TypedReader is made, and encoding and
-// decoding allocate nothing.
+// checked when the TypedWriter or TypedReader is made (it must be exactly
+// the buffer's ItemSize: a mismatch is refused there, before any item is
+// read), and encoding and decoding allocate nothing. Every call of Writer
+// and Reader that moves items has its typed form, batches included.
 //
 // # Batches and zero-copy
 //

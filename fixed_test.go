@@ -156,7 +156,7 @@ func TestFixedSizeTyped(t *testing.T) {
 	_, err := scb.NewTypedWriter[uint32](w)
 	require.ErrorIs(t, err, scb.ErrInvalidOptions)
 	require.ErrorIs(t, err, scb.ErrRange)
-	assert.ErrorContains(t, err, "uint32 is 4 bytes, this buffer's items are all 8 bytes")
+	assert.ErrorContains(t, err, "uint32 is 4 bytes, the buffer's items are 8 bytes (ItemSize)")
 	_, err = scb.NewTypedReader[uint16](r)
 	require.ErrorIs(t, err, scb.ErrInvalidOptions)
 

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"iter"
+	"math"
 	"reflect"
 	"sync"
 	"unsafe"
@@ -35,14 +36,51 @@ type TypedReader[T any] struct {
 	c *codec
 }
 
+// CreateTyped makes a new buffer called name for values of type T, as
+// Create does, and returns a TypedWriter attached to it: ItemSize is
+// binary.Size(T), computed here, and FixedSize is set, so slots hold the
+// values and nothing else. opts may leave ItemSize zero; any other value
+// than T's size is ErrInvalidOptions. Readers open the buffer as any
+// other (OpenReader, OpenReaderWait) and read with NewTypedReader[T];
+// the conditions on T are NewTypedWriter's.
+func CreateTyped[T any](name string, opts *Options) (*TypedWriter[T], error) {
+	t := reflect.TypeFor[T]()
+	size, ok := encodedSize(t)
+	switch {
+	case !ok || size <= 0:
+		return nil, opError("create", name, optionsf("%s is not a fixed-size type of at least one byte, as encoding/binary defines them", t))
+	case size > layout.MaxItemSize:
+		return nil, opError("create", name, optionsf("%s is %d bytes, above the largest item, %d bytes", t, size, layout.MaxItemSize))
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.ItemSize != 0 && o.ItemSize != size {
+		return nil, opError("create", name, optionsf("ItemSize %d, but %s is %d bytes (leave ItemSize zero)", o.ItemSize, t, size))
+	}
+	o.ItemSize, o.FixedSize = size, true
+	w, err := Create(name, &o)
+	if err != nil {
+		return nil, err
+	}
+	tw, err := NewTypedWriter[T](w)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	return tw, nil
+}
+
 // NewTypedWriter returns a TypedWriter for values of type T over w. T must
 // be a fixed-size type in the sense of encoding/binary (binary.Size of a T
 // is above 0): a bool, a sized integer, float or complex type, or an array
 // or struct of such, with no int, uint, uintptr, pointer, string, slice,
 // map, interface, channel or function anywhere inside. Any other T, a T
-// larger than w's ItemSize, or a nil w, is an error matching
-// ErrInvalidOptions (and ErrTooLarge for a T that does not fit), checked
-// here once: it never panics.
+// of another size than w's ItemSize, or a nil w, is an error matching
+// ErrInvalidOptions (and ErrTooLarge for a T that does not fit, ErrRange
+// for one smaller), checked here once: it never panics. A buffer made for
+// T by CreateTyped has T's size.
 func NewTypedWriter[T any](w *Writer) (*TypedWriter[T], error) {
 	if w == nil {
 		return nil, optionsf("NewTypedWriter: nil Writer")
@@ -109,6 +147,57 @@ func (w *Writer) pushBytes(ctx context.Context, p []byte) error {
 	}
 	return w.PushBytesWait(ctx, p)
 }
+
+// PushMany writes as many values of vs as there is room for, in order,
+// and returns how many it wrote; fewer than len(vs) with ErrFull
+// (unwrapped) when a Queue buffer filled up. Values go in chunks of up to
+// 64 (fewer for values over 1 KiB), each made visible to readers at once,
+// as Writer.PushBytesMany does. It allocates nothing.
+func (t *TypedWriter[T]) PushMany(vs []T) (int, error) {
+	return t.pushMany(noWait, vs)
+}
+
+// PushManyWait is PushMany that waits for room until all of vs is written
+// or ctx is done. With ctx already done it still writes what there is
+// room for now.
+func (t *TypedWriter[T]) PushManyWait(ctx context.Context, vs []T) (int, error) {
+	return t.pushMany(orBackground(ctx), vs)
+}
+
+func (t *TypedWriter[T]) pushMany(ctx context.Context, vs []T) (int, error) {
+	var views [batchMax][]byte
+	bp := t.c.getBatch()
+	defer t.c.batch.Put(bp)
+	buf, k := *bp, t.c.batchLen()
+	done := 0
+	for done < len(vs) {
+		n := min(len(vs)-done, k)
+		for i := range n {
+			b := buf[i*t.c.size : (i+1)*t.c.size]
+			t.c.encode(b, unsafe.Pointer(&vs[done+i]))
+			views[i] = b
+		}
+		var wrote int
+		var err error
+		if ctx == noWait {
+			wrote, err = t.w.PushBytesMany(views[:n])
+		} else {
+			wrote, err = t.w.PushBytesManyWait(ctx, views[:n])
+		}
+		done += wrote
+		if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
+// Close closes t's Writer (Writer.Close).
+func (t *TypedWriter[T]) Close() error { return t.w.Close() }
+
+// CloseWrite ends the stream and closes t's Writer (Writer.CloseWrite):
+// readers get io.EOF once they have read every value.
+func (t *TypedWriter[T]) CloseWrite() error { return t.w.CloseWrite() }
 
 // Writer returns the Writer that t writes with.
 func (t *TypedWriter[T]) Writer() *Writer { return t.w }
@@ -241,6 +330,60 @@ func (t *TypedReader[T]) Values(ctx context.Context) iter.Seq2[T, error] {
 	}
 }
 
+// PopInto reads up to len(dst) values into dst (at most 64 per call,
+// fewer for values over 1 KiB) and returns how many. Like
+// Reader.PopBytesInto it never waits, and returns ErrEmpty (unwrapped)
+// when nothing is ready. Items whose length is not binary.Size(T) (only
+// untyped writers of a buffer without FixedSize make them) are consumed
+// and skipped: dst holds the values of the others, and the error matches
+// ErrRange. It allocates nothing.
+func (t *TypedReader[T]) PopInto(dst []T) (int, error) {
+	return t.popMany(noWait, dst)
+}
+
+// PopIntoWait is PopInto that waits while the buffer is empty until at
+// least one value is read or ctx is done.
+func (t *TypedReader[T]) PopIntoWait(ctx context.Context, dst []T) (int, error) {
+	return t.popMany(orBackground(ctx), dst)
+}
+
+func (t *TypedReader[T]) popMany(ctx context.Context, dst []T) (int, error) {
+	if len(dst) == 0 {
+		return 0, nil
+	}
+	var views [batchMax][]byte
+	bp := t.c.getBatch()
+	defer t.c.batch.Put(bp)
+	buf, size := *bp, t.c.size
+	k := min(len(dst), t.c.batchLen())
+	for i := range k {
+		views[i] = buf[i*size : i*size : (i+1)*size]
+	}
+	var n int
+	var err error
+	if ctx == noWait {
+		n, err = t.r.PopBytesInto(views[:k])
+	} else {
+		n, err = t.r.PopBytesIntoWait(ctx, views[:k])
+	}
+	got, wrong := 0, 0
+	for _, b := range views[:n] {
+		if len(b) != size {
+			wrong++
+			continue
+		}
+		t.c.decode(unsafe.Pointer(&dst[got]), b)
+		got++
+	}
+	if wrong > 0 && err == nil {
+		err = t.r.wrap("pop", fmt.Errorf("%w: %d of %d items were not a %s of %d bytes, and were skipped", ErrRange, wrong, n, t.c.name, size))
+	}
+	return got, err
+}
+
+// Close closes t's Reader (Reader.Close).
+func (t *TypedReader[T]) Close() error { return t.r.Close() }
+
 // Reader returns the Reader that t reads with.
 func (t *TypedReader[T]) Reader() *Reader { return t.r }
 
@@ -249,6 +392,20 @@ func (t *TypedWriter[T]) Size() int { return t.c.size }
 
 // Size returns the size of one value in the buffer: binary.Size(T).
 func (t *TypedReader[T]) Size() int { return t.c.size }
+
+// batchMax is the most values a typed batch call moves per underlying
+// call, and batchBytes bounds their bytes (a chunk of large values is
+// shorter).
+const (
+	batchMax   = 64
+	batchBytes = 64 << 10
+)
+
+// batchLen returns how many values a chunk of a batch call holds.
+func (c *codec) batchLen() int { return max(1, min(batchMax, batchBytes/c.size)) }
+
+// getBatch returns a buffer of batchLen values from the codec's pool.
+func (c *codec) getBatch() *[]byte { return c.batch.Get().(*[]byte) }
 
 // stackItem is the largest item a typed call encodes or decodes in a
 // buffer on its own stack; larger ones borrow a buffer from the codec's
@@ -269,6 +426,7 @@ type codec struct {
 	name  string // T's name, for errors
 	limit int    // while walking: stop once size is past it (the type is too large)
 	pool  sync.Pool
+	batch sync.Pool // buffers of batchLen values, for the batch calls
 }
 
 // codecOp is one run of count scalars of width bytes each, contiguous in
@@ -300,7 +458,7 @@ func codecFor[T any](name string, itemSize int) (*codec, error) {
 		ok := proto.walk(t, 0, false)
 		if ok && proto.size > itemSize {
 			// The walk may have stopped early: report, don't keep.
-			return nil, tooLarge(name, t, proto.size, itemSize)
+			return nil, tooLarge(name, t, itemSize)
 		}
 		if ok && t.Size() <= 1<<16 && proto.size != binary.Size(reflect.Zero(t).Interface()) {
 			ok = false // cannot happen (the tests compare); never disagree with encoding/binary
@@ -311,26 +469,74 @@ func codecFor[T any](name string, itemSize int) (*codec, error) {
 		codecs.Store(t, proto)
 	}
 	if proto.size > itemSize {
-		return nil, tooLarge(name, t, proto.size, itemSize)
+		return nil, tooLarge(name, t, itemSize)
 	}
 	c := &codec{ops: proto.ops, size: proto.size, name: proto.name}
 	n := max(itemSize, c.size)
 	c.pool.New = func() any { b := make([]byte, n); return &b }
+	c.batch.New = func() any { b := make([]byte, c.batchLen()*c.size); return &b }
 	return c, nil
 }
 
-// fits refuses a type smaller than the items of a buffer of fixed-size
-// items (codecFor refused one larger).
+// fits refuses a type smaller than the buffer's items (codecFor refused
+// one larger): a typed handle reads and writes items of exactly ItemSize
+// bytes, so that a mismatch is found when the handle is made, not at the
+// first item, which a read would have consumed.
 func (c *codec) fits(name string, lay *layout.Ring) error {
-	if lay.Fixed && c.size != lay.ItemSize {
-		return opError("typed", name, fmt.Errorf("%w: %w: %s is %d bytes, this buffer's items are all %d bytes (FixedSize)", ErrInvalidOptions, ErrRange, c.name, c.size, lay.ItemSize))
+	if c.size != lay.ItemSize {
+		return opError("typed", name, fmt.Errorf("%w: %w: %s is %d bytes, the buffer's items are %d bytes (ItemSize): a typed handle needs a type of exactly ItemSize bytes",
+			ErrInvalidOptions, ErrRange, c.name, c.size, lay.ItemSize))
 	}
 	return nil
 }
 
 // tooLarge reports a T that does not fit in an item.
-func tooLarge(name string, t reflect.Type, size, itemSize int) error {
-	return opError("typed", name, fmt.Errorf("%w: %w: %s is %d bytes or more, item size is %d", ErrInvalidOptions, ErrTooLarge, t, size, itemSize))
+func tooLarge(name string, t reflect.Type, itemSize int) error {
+	size, _ := encodedSize(t)
+	return opError("typed", name, fmt.Errorf("%w: %w: %s is %d bytes, the buffer's items are %d bytes (ItemSize): a typed handle needs a type of exactly ItemSize bytes",
+		ErrInvalidOptions, ErrTooLarge, t, size, itemSize))
+}
+
+// encodedSize returns binary.Size of a value of type t, without making
+// one (a large array would have to be allocated), saturating at
+// math.MaxInt; false if t is not a fixed-size type.
+func encodedSize(t reflect.Type) (int, bool) {
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int8, reflect.Uint8:
+		return 1, true
+	case reflect.Int16, reflect.Uint16:
+		return 2, true
+	case reflect.Int32, reflect.Uint32, reflect.Float32:
+		return 4, true
+	case reflect.Int64, reflect.Uint64, reflect.Float64, reflect.Complex64:
+		return 8, true
+	case reflect.Complex128:
+		return 16, true
+	case reflect.Array:
+		e, ok := encodedSize(t.Elem())
+		if !ok {
+			return 0, false
+		}
+		if t.Len() > 0 && e > math.MaxInt/t.Len() {
+			return math.MaxInt, true
+		}
+		return e * t.Len(), true
+	case reflect.Struct:
+		sum := 0
+		for i := range t.NumField() {
+			f, ok := encodedSize(t.Field(i).Type)
+			if !ok {
+				return 0, false
+			}
+			if f > math.MaxInt-sum {
+				sum = math.MaxInt
+			} else {
+				sum += f
+			}
+		}
+		return sum, true
+	}
+	return 0, false
 }
 
 // walk appends the ops of a value of type t at offset off in memory; blank

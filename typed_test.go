@@ -3,6 +3,7 @@ package scb_test
 import (
 	"context"
 	"encoding/binary"
+	"io"
 	"math"
 	"testing"
 	"time"
@@ -109,7 +110,7 @@ type private struct {
 func encodingCase[T any](v T) func(t *testing.T) {
 	return func(t *testing.T) {
 		o := newOpts(t, scb.Atomic, scb.Queue)
-		o.ItemSize = 128
+		o.ItemSize = binary.Size(v)
 		w := create(t, "e", o)
 		r := openReader(t, "e", at(o))
 		tw, tr := typedPair[T](t, w, r)
@@ -178,6 +179,7 @@ func TestTypedEncoding(t *testing.T) {
 // encoding/binary.
 func TestTypedBoolDecoding(t *testing.T) {
 	o := newOpts(t, scb.Atomic, scb.Queue)
+	o.ItemSize = 3
 	w := create(t, "b", o)
 	r := openReader(t, "b", at(o))
 	tr, err := scb.NewTypedReader[[3]bool](r)
@@ -256,12 +258,12 @@ func typedErrs[T any](w *scb.Writer, r *scb.Reader) func() error {
 func TestTypedWrongLength(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
 		o := newOpts(t, s, scb.Queue)
-		o.ItemSize = 32
+		o.ItemSize = 26
 		w := create(t, "l", o)
 		r := openReader(t, "l", at(o))
 		tw, tr := typedPair[reading](t, w, r)
 		require.NoError(t, w.PushBytes([]byte("short")))
-		require.NoError(t, w.PushBytes(make([]byte, 32)))
+		require.NoError(t, w.PushBytes(make([]byte, 25)))
 		require.NoError(t, tw.Push(reading{Sensor: 1}))
 		_, err := tr.Pop()
 		require.ErrorIs(t, err, scb.ErrRange)
@@ -314,19 +316,29 @@ func TestTypedNoAllocations(t *testing.T) {
 	}
 	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
 		o := newOpts(t, s, m)
-		o.ItemSize = 512
-		w := create(t, "a", o)
-		r := openReader(t, "a", at(o))
-		tw, tr := typedPair[reading](t, w, r)
-		bw, br := typedPair[big](t, w, r)
+		o.Length = 256
+		tw, err := scb.CreateTyped[reading]("a", o)
+		require.NoError(t, err)
+		defer tw.Close()
+		bw, err := scb.CreateTyped[big]("b", o)
+		require.NoError(t, err)
+		defer bw.Close()
+		r, br0 := openReader(t, "a", at(o)), openReader(t, "b", at(o))
+		tr, err := scb.NewTypedReader[reading](r)
+		require.NoError(t, err)
+		br, err := scb.NewTypedReader[big](br0)
+		require.NoError(t, err)
 		ctx := context.Background()
 		rd, bg := reading{Sensor: 1, Value: 2}, big{ID: 3}
+		rds, got := make([]reading, 64), make([]reading, 64)
 		calls := map[string]func(){
-			"Push/Pop":         func() { tw.Push(rd); tr.Pop() },
-			"PushWait/PopWait": func() { tw.PushWait(ctx, rd); tr.PopWait(ctx) },
-			"big Push/Pop":     func() { bw.Push(bg); br.Pop() },
-			"big Wait":         func() { bw.PushWait(ctx, bg); br.PopWait(ctx) },
-			"empty":            func() { tr.Pop() },
+			"Push/Pop":                 func() { tw.Push(rd); tr.Pop() },
+			"PushWait/PopWait":         func() { tw.PushWait(ctx, rd); tr.PopWait(ctx) },
+			"big Push/Pop":             func() { bw.Push(bg); br.Pop() },
+			"big Wait":                 func() { bw.PushWait(ctx, bg); br.PopWait(ctx) },
+			"empty":                    func() { tr.Pop() },
+			"PushMany/PopInto":         func() { tw.PushMany(rds); tr.PopInto(got) },
+			"PushManyWait/PopIntoWait": func() { tw.PushManyWait(ctx, rds); tr.PopIntoWait(ctx, got) },
 		}
 		for name, f := range calls {
 			f() // warm up
@@ -483,4 +495,130 @@ func TestTypedTake(t *testing.T) {
 			assert.Zero(t, allocs)
 		}
 	})
+}
+
+// TestCreateTyped: a typed buffer is made without computing its size:
+// ItemSize is T's, and the items are fixed-size; an ItemSize that is not
+// T's, or a T that is not fixed-size, is refused before anything is made.
+func TestCreateTyped(t *testing.T) {
+	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
+		o := newOpts(t, s, m)
+		tw, err := scb.CreateTyped[reading]("r", o)
+		require.NoError(t, err)
+		defer tw.Close()
+		info, err := scb.Stat("r", at(o))
+		require.NoError(t, err)
+		assert.Equal(t, 26, info.ItemSize)
+		assert.True(t, info.FixedSize)
+		assert.Equal(t, 26, tw.Size())
+		assert.Zero(t, o.ItemSize, "the caller's Options are not written")
+
+		o.ItemSize = 32
+		_, err = scb.CreateTyped[reading]("other", o)
+		require.ErrorIs(t, err, scb.ErrInvalidOptions)
+		assert.ErrorContains(t, err, "ItemSize 32, but scb_test.reading is 26 bytes")
+		o.ItemSize = 0
+		_, err = scb.CreateTyped[struct{ A int }]("other", o)
+		require.ErrorIs(t, err, scb.ErrInvalidOptions)
+		_, err = scb.Stat("other", at(o))
+		require.ErrorIs(t, err, scb.ErrNotExist, "nothing was made")
+	})
+}
+
+// TestTypedSizeMismatchAtOpen: a typed handle whose type is not the
+// buffer's item size is refused when it is made, with both sizes exactly,
+// and no item is consumed.
+func TestTypedSizeMismatchAtOpen(t *testing.T) {
+	type small struct{ A, B, C uint32 } // 12 bytes
+	type big32 [4]uint64                // exactly 32 bytes
+	o := newOpts(t, scb.Flock, scb.Queue)
+	o.ItemSize = 20
+	w := create(t, "m", o)
+	r := openReader(t, "m", at(o))
+	require.NoError(t, w.PushBytes(make([]byte, 20)))
+
+	_, err := scb.NewTypedReader[small](r)
+	require.ErrorIs(t, err, scb.ErrInvalidOptions)
+	require.ErrorIs(t, err, scb.ErrRange)
+	assert.ErrorContains(t, err, "scb_test.small is 12 bytes, the buffer's items are 20 bytes (ItemSize)")
+	_, err = scb.NewTypedWriter[small](w)
+	require.ErrorIs(t, err, scb.ErrInvalidOptions)
+
+	_, err = scb.NewTypedReader[big32](r)
+	require.ErrorIs(t, err, scb.ErrTooLarge)
+	assert.ErrorContains(t, err, "scb_test.big32 is 32 bytes, the buffer's items are 20 bytes", "the exact size, not '32 bytes or more'")
+	assert.Equal(t, 1, r.Len(), "no item was consumed")
+}
+
+// TestTypedEndToEnd: every writer and reader call has its typed form:
+// batches across chunks and the ring's end, the end of stream, Close.
+func TestTypedEndToEnd(t *testing.T) {
+	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
+		o := newOpts(t, s, m)
+		o.Length = 200
+		tw, err := scb.CreateTyped[reading]("e", o)
+		require.NoError(t, err)
+		r := openReader(t, "e", at(o))
+		tr, err := scb.NewTypedReader[reading](r)
+		require.NoError(t, err)
+
+		in := make([]reading, 150) // three chunks of a batch call
+		for i := range in {
+			in[i] = reading{Sensor: uint16(i), Time: int64(-i), Value: float64(i) / 4}
+		}
+		n, err := tw.PushMany(in)
+		require.NoError(t, err)
+		require.Equal(t, 150, n)
+		got := make([]reading, 100)
+		k, err := tr.PopInto(got)
+		require.NoError(t, err)
+		require.Equal(t, 64, k, "one chunk per call")
+		var all []reading
+		all = append(all, got[:k]...)
+		for len(all) < 150 {
+			k, err := tr.PopIntoWait(context.Background(), got)
+			require.NoError(t, err)
+			all = append(all, got[:k]...)
+		}
+		assert.Equal(t, in, all)
+		_, err = tr.PopInto(got)
+		require.ErrorIs(t, err, scb.ErrEmpty)
+
+		// Across the ring's end (200 slots), then the end of stream.
+		n, err = tw.PushManyWait(context.Background(), in[:100])
+		require.NoError(t, err)
+		require.Equal(t, 100, n)
+		require.NoError(t, tw.CloseWrite())
+		var rest []reading
+		for v, err := range tr.Values(context.Background()) {
+			require.NoError(t, err)
+			rest = append(rest, v)
+		}
+		assert.Equal(t, in[:100], rest)
+		_, err = tr.PopInto(got)
+		require.ErrorIs(t, err, io.EOF)
+		require.NoError(t, tr.Close())
+		_, err = tr.Pop()
+		require.ErrorIs(t, err, scb.ErrClosed)
+	})
+}
+
+// TestTypedPopIntoSkipsWrongItems: items of another length, which only an
+// untyped writer of a buffer without FixedSize can make, are consumed and
+// skipped by a batch read, which says so with ErrRange.
+func TestTypedPopIntoSkipsWrongItems(t *testing.T) {
+	o := newOpts(t, scb.Flock, scb.Queue)
+	o.ItemSize = 26
+	w := create(t, "s", o)
+	r := openReader(t, "s", at(o))
+	tw, tr := typedPair[reading](t, w, r)
+	require.NoError(t, tw.Push(reading{Sensor: 1}))
+	require.NoError(t, w.PushBytes([]byte("short")))
+	require.NoError(t, tw.Push(reading{Sensor: 2}))
+	got := make([]reading, 8)
+	n, err := tr.PopInto(got)
+	require.ErrorIs(t, err, scb.ErrRange)
+	assert.ErrorContains(t, err, "1 of 3 items were not a scb_test.reading of 26 bytes")
+	assert.Equal(t, []reading{{Sensor: 1}, {Sensor: 2}}, got[:n])
+	assert.Zero(t, r.Len())
 }
