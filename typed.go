@@ -126,7 +126,7 @@ func (t *TypedWriter[T]) PushWait(ctx context.Context, v T) error {
 }
 
 func (t *TypedWriter[T]) push(ctx context.Context, v *T) error {
-	if t.c.size <= stackItem {
+	if stackItems && t.c.size <= stackItem {
 		var a [stackItem]byte
 		b := a[:t.c.size]
 		t.c.encode(b, unsafe.Pointer(v))
@@ -165,10 +165,9 @@ func (t *TypedWriter[T]) PushManyWait(ctx context.Context, vs []T) (int, error) 
 }
 
 func (t *TypedWriter[T]) pushMany(ctx context.Context, vs []T) (int, error) {
-	var views [batchMax][]byte
-	bp := t.c.getBatch()
-	defer t.c.batch.Put(bp)
-	buf, k := *bp, t.c.batchLen()
+	bb := t.c.getBatch()
+	defer t.c.batch.Put(bb)
+	buf, views, k := bb.buf, &bb.views, t.c.batchLen()
 	done := 0
 	for done < len(vs) {
 		n := min(len(vs)-done, k)
@@ -238,7 +237,7 @@ func (t *TypedReader[T]) take(ctx context.Context) (T, Lease, error) {
 	var v T
 	var l Lease
 	var err error
-	if t.r.lay.ItemSize <= stackItem {
+	if stackItems && t.r.lay.ItemSize <= stackItem {
 		var a [stackItem]byte
 		l, err = t.takeInto(ctx, a[:t.r.lay.ItemSize], &v)
 		return v, l, err
@@ -273,7 +272,7 @@ func (t *TypedReader[T]) takeInto(ctx context.Context, buf []byte, v *T) (Lease,
 
 func (t *TypedReader[T]) pop(ctx context.Context) (T, error) {
 	var v T
-	if t.r.lay.ItemSize <= stackItem {
+	if stackItems && t.r.lay.ItemSize <= stackItem {
 		var a [stackItem]byte
 		return v, t.popInto(ctx, a[:t.r.lay.ItemSize], &v)
 	}
@@ -351,10 +350,9 @@ func (t *TypedReader[T]) popMany(ctx context.Context, dst []T) (int, error) {
 	if len(dst) == 0 {
 		return 0, nil
 	}
-	var views [batchMax][]byte
-	bp := t.c.getBatch()
-	defer t.c.batch.Put(bp)
-	buf, size := *bp, t.c.size
+	bb := t.c.getBatch()
+	defer t.c.batch.Put(bb)
+	buf, views, size := bb.buf, &bb.views, t.c.size
 	k := min(len(dst), t.c.batchLen())
 	for i := range k {
 		views[i] = buf[i*size : i*size : (i+1)*size]
@@ -404,8 +402,25 @@ const (
 // batchLen returns how many values a chunk of a batch call holds.
 func (c *codec) batchLen() int { return max(1, min(batchMax, batchBytes/c.size)) }
 
-// getBatch returns a buffer of batchLen values from the codec's pool.
-func (c *codec) getBatch() *[]byte { return c.batch.Get().(*[]byte) }
+// batchBuf is what a typed batch call works in: the bytes of batchLen
+// values, and the items' slices into them. Both come from the codec's
+// pool: on the stack, the slices escape to the heap on 32-bit platforms
+// (see stackItems).
+type batchBuf struct {
+	buf   []byte
+	views [batchMax][]byte
+}
+
+// getBatch returns a batchBuf from the codec's pool.
+func (c *codec) getBatch() *batchBuf { return c.batch.Get().(*batchBuf) }
+
+// stackItems says whether typed calls encode and decode small values in a
+// buffer on their own stack: on 64-bit platforms. On 32-bit ones the
+// paths of Writer and Reader let the buffer escape to the heap (their
+// 64-bit atomics are calls, which the compiler cannot see through), so
+// the calls borrow from the codec's pool there, as they do for large
+// values.
+const stackItems = unsafe.Sizeof(uintptr(0)) == 8
 
 // stackItem is the largest item a typed call encodes or decodes in a
 // buffer on its own stack; larger ones borrow a buffer from the codec's
@@ -474,7 +489,7 @@ func codecFor[T any](name string, itemSize int) (*codec, error) {
 	c := &codec{ops: proto.ops, size: proto.size, name: proto.name}
 	n := max(itemSize, c.size)
 	c.pool.New = func() any { b := make([]byte, n); return &b }
-	c.batch.New = func() any { b := make([]byte, c.batchLen()*c.size); return &b }
+	c.batch.New = func() any { return &batchBuf{buf: make([]byte, c.batchLen()*c.size)} }
 	return c, nil
 }
 
