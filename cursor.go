@@ -1,5 +1,7 @@
 package scb
 
+import "github.com/sharedcbuff/scb/internal/layout"
+
 // A cursor is a role's view of the ring in one mode: where its next item
 // goes or comes from, which shared cursor it moves, and how what it did
 // becomes visible to the other side. The roles (writer.go, reader.go) pick
@@ -61,25 +63,12 @@ func (c writeCursor) full() (bool, mark) {
 	return false, mark{}
 }
 
-// itemSize is the largest item.
-func (c writeCursor) itemSize() int {
+// ring is the view of the buffer the cursor writes.
+func (c writeCursor) ring() *layout.Ring {
 	if c.q != nil {
-		return c.q.ring.ItemSize
+		return &c.q.ring
 	}
-	return c.b.ring.ItemSize
-}
-
-// fits reports whether an item of n bytes can ever be written: at most
-// ItemSize bytes, exactly ItemSize with fixed-size items.
-func (c writeCursor) fits(n int) bool {
-	var size int
-	var fixed bool
-	if c.q != nil {
-		size, fixed = c.q.ring.ItemSize, c.q.ring.Fixed
-	} else {
-		size, fixed = c.b.ring.ItemSize, c.b.ring.Fixed
-	}
-	return n == size || n < size && !fixed
+	return &c.b.ring
 }
 
 // putUint, putBytes and putUints write items into the slots past the

@@ -48,9 +48,10 @@ func (w *writeState) checkUint(v uint64) error {
 
 func (w *writeState) checkBytes(n int) error {
 	switch {
+	case w.ring.Fits(n):
 	case n > w.ring.ItemSize:
 		return w.tooLarge(n)
-	case n < w.ring.ItemSize && w.ring.Fixed:
+	default:
 		return fmt.Errorf("%w: %d bytes, this buffer's items are all %d bytes (FixedSize)", ErrRange, n, w.ring.ItemSize)
 	}
 	return nil

@@ -54,17 +54,18 @@ type wop struct {
 // attempt whether or not the buffer is full, and an empty batch is done at
 // once.
 func (op *wop) idle() (bool, mark) {
-	size := op.c.itemSize()
+	ring := op.c.ring()
+	size := ring.ItemSize
 	var ok bool
 	switch op.kind {
 	case opUint:
 		ok = layout.FitsUint(op.v, size)
 	case opBytes:
-		ok = op.c.fits(len(op.p))
+		ok = ring.Fits(len(op.p))
 	case opUints:
 		ok = op.n < len(op.vs) && layout.FitsUint(op.vs[op.n], size)
 	case opBytesMany:
-		ok = op.n < len(op.ps) && op.c.fits(len(op.ps[op.n]))
+		ok = op.n < len(op.ps) && ring.Fits(len(op.ps[op.n]))
 	}
 	if !ok {
 		return false, mark{}

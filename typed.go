@@ -439,7 +439,6 @@ type codec struct {
 	ops   []codecOp
 	size  int    // encoded size: binary.Size(T)
 	name  string // T's name, for errors
-	limit int    // while walking: stop once size is past it (the type is too large)
 	pool  sync.Pool
 	batch sync.Pool // buffers of batchLen values, for the batch calls
 }
@@ -469,12 +468,12 @@ func codecFor[T any](name string, itemSize int) (*codec, error) {
 	if c, ok := codecs.Load(t); ok {
 		proto = c.(*codec)
 	} else {
-		proto = &codec{name: t.String(), limit: itemSize}
-		ok := proto.walk(t, 0, false)
-		if ok && proto.size > itemSize {
-			// The walk may have stopped early: report, don't keep.
-			return nil, tooLarge(name, t, itemSize)
+		if size, ok := encodedSize(t); ok && size > itemSize {
+			// Before walking it: a huge array would take long.
+			return nil, tooLarge(name, t, size, itemSize)
 		}
+		proto = &codec{name: t.String()}
+		ok := proto.walk(t, 0, false)
 		if ok && t.Size() <= 1<<16 && proto.size != binary.Size(reflect.Zero(t).Interface()) {
 			ok = false // cannot happen (the tests compare); never disagree with encoding/binary
 		}
@@ -484,7 +483,7 @@ func codecFor[T any](name string, itemSize int) (*codec, error) {
 		codecs.Store(t, proto)
 	}
 	if proto.size > itemSize {
-		return nil, tooLarge(name, t, itemSize)
+		return nil, tooLarge(name, t, proto.size, itemSize)
 	}
 	c := &codec{ops: proto.ops, size: proto.size, name: proto.name}
 	n := max(itemSize, c.size)
@@ -506,8 +505,7 @@ func (c *codec) fits(name string, lay *layout.Ring) error {
 }
 
 // tooLarge reports a T that does not fit in an item.
-func tooLarge(name string, t reflect.Type, itemSize int) error {
-	size, _ := encodedSize(t)
+func tooLarge(name string, t reflect.Type, size, itemSize int) error {
 	return opError("typed", name, fmt.Errorf("%w: %w: %s is %d bytes, the buffer's items are %d bytes (ItemSize): a typed handle needs a type of exactly ItemSize bytes",
 		ErrInvalidOptions, ErrTooLarge, t, size, itemSize))
 }
@@ -556,8 +554,7 @@ func encodedSize(t reflect.Type) (int, bool) {
 
 // walk appends the ops of a value of type t at offset off in memory; blank
 // marks the bytes of a blank field. It reports false for a type that is
-// not fixed-size. It may stop early, reporting true, once c.size is past
-// c.limit.
+// not fixed-size.
 func (c *codec) walk(t reflect.Type, off uintptr, blank bool) bool {
 	scalar := func(width uint8, count int, kind uint8) {
 		if blank {
@@ -594,7 +591,7 @@ func (c *codec) walk(t reflect.Type, off uintptr, blank bool) bool {
 		scalar(8, 2, opNum)
 	case reflect.Array:
 		e := t.Elem()
-		one := codec{limit: c.limit}
+		var one codec
 		if !one.walk(e, 0, blank) {
 			return false
 		}
@@ -604,9 +601,6 @@ func (c *codec) walk(t reflect.Type, off uintptr, blank bool) bool {
 			break
 		}
 		for i := range t.Len() {
-			if c.size > c.limit {
-				return true // too large already: do not walk a huge array to the end
-			}
 			if !c.walk(e, off+uintptr(i)*e.Size(), blank) {
 				return false
 			}

@@ -133,6 +133,12 @@ func (r *Ring) SetItemLen(s unsafe.Pointer, n int) {
 	}
 }
 
+// Fits reports whether an item of n bytes can be written: at most
+// ItemSize bytes, exactly ItemSize with fixed-size items.
+func (r *Ring) Fits(n int) bool {
+	return n == r.ItemSize || n < r.ItemSize && !r.Fixed
+}
+
 // Item returns the first n bytes of slot s's item area; n <= ItemSize.
 func (r *Ring) Item(s unsafe.Pointer, n int) []byte {
 	return unsafe.Slice((*byte)(unsafe.Add(s, r.DataOff)), n)
