@@ -334,6 +334,30 @@ func (r *queueReader) seen() mark {
 	return mark{cursor: r.head, returns: r.returnsAt.Load()}
 }
 
+// readable reports, without the side taken, whether a read would find
+// something now (WaitAny): an item nobody took, one given back, or the
+// end of the stream. Unlike empty it does not count an item taken past
+// the read cursor as something to read unless it was given back: a live
+// holder's lease would make a waiter spin (a dead one's is taken back by
+// sweep, which counts it as returned).
+func (r *queueReader) readable() bool {
+	rr := atomic.LoadUint64(r.ring.RCur)
+	if max(atomic.LoadUint64(r.ring.TCur), rr) < atomic.LoadUint64(r.ring.WCur) || r.end() != 0 || !r.ring.Sound() {
+		return true
+	}
+	if ret := atomic.LoadUint32(r.ring.Returns); ret != r.returns.Load() {
+		// Something was given back since this reader last looked: look
+		// as takeReturned does, and, finding nothing, note it as looked
+		// at, as takeReturned does.
+		if _, _, ok := r.nextReturned(rr, takenEnd(&r.ring, rr)); ok {
+			return true
+		}
+		r.returns.Store(ret)
+	}
+	w := layout.State(atomic.LoadUint64(r.ring.State(rr)))
+	return w.Of(rr, r.ring.Laps) && w.Kind() == layout.Returned
+}
+
 // empty reports, without the side taken, that nothing is untaken or
 // returned right now. Only readers whose strategy locks (Flock where files
 // lock) ask before an attempt; the others find out by attempting.

@@ -198,28 +198,40 @@ func (c *queueReader) takeReturned(lease bool) (p uint64, deliveries int, ok boo
 		// sweep (or, for the Atomic reader, attaching) finds it there.
 		return 0, 0, false
 	}
-	laps := c.ring.Laps
 	rr := atomic.LoadUint64(c.ring.RCur)
 	end := takenEnd(&c.ring, rr)
-	for p = rr; p < end; {
+	for p = rr; ; {
+		w, ok := layout.State(0), false
+		if p, w, ok = c.nextReturned(p, end); !ok {
+			break
+		}
+		// A lease, also for a plain read, so that the item keeps its
+		// deliveries if the read gives it back.
+		d := w.Deliveries() + 1
+		mark := layout.StateOf(layout.Leased, p, c.ring.Laps, c.token, d)
+		if atomic.CompareAndSwapUint64(c.state(p), uint64(w), uint64(mark)) {
+			return p, d, true
+		}
+		// Look at it again.
+	}
+	c.returns.Store(returns)
+	return 0, 0, false
+}
+
+// nextReturned returns the first item from p on, before end, that is
+// marked Returned, and its state word; false if there is none.
+func (c *queueReader) nextReturned(p, end uint64) (uint64, layout.State, bool) {
+	for p < end {
 		w := layout.State(atomic.LoadUint64(c.state(p)))
-		if !w.Of(p, laps) {
+		if !w.Of(p, c.ring.Laps) {
 			p++ // (only inside a run, which the walk skips: the cursors moved)
 			continue
 		}
 		if w.Kind() == layout.Returned {
-			// A lease, also for a plain read, so that the item keeps its
-			// deliveries if the read gives it back.
-			d := w.Deliveries() + 1
-			mark := layout.StateOf(layout.Leased, p, laps, c.token, d)
-			if atomic.CompareAndSwapUint64(c.state(p), uint64(w), uint64(mark)) {
-				return p, d, true
-			}
-			continue // look at it again
+			return p, w, true
 		}
 		p += span(w)
 	}
-	c.returns.Store(returns)
 	return 0, 0, false
 }
 

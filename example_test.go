@@ -633,3 +633,49 @@ func ExampleReader_Leases() {
 	// applied 9 at 2
 	// 3 effects
 }
+
+// WaitAny lets one goroutine serve several buffers: here a control buffer
+// and a data buffer, of different strategies, read until the control
+// buffer says stop.
+func ExampleWaitAny() {
+	dir, cleanup := tempDir()
+	defer cleanup()
+	control, _ := scb.Create("control", &scb.Options{Dir: dir, Strategy: scb.Flock})
+	defer control.Close()
+	data, _ := scb.Create("data", &scb.Options{Dir: dir})
+	defer data.Close()
+	ctl, _ := scb.OpenReader("control", &scb.Options{Dir: dir})
+	defer ctl.Close()
+	in, _ := scb.OpenReader("data", &scb.Options{Dir: dir})
+	defer in.Close()
+
+	go func() {
+		data.PushMany([]uint64{10, 20, 30})
+		time.Sleep(10 * time.Millisecond)
+		control.Push(0) // stop
+	}()
+	ctx := context.Background()
+	batch := make([]uint64, 16)
+	for {
+		i, err := scb.WaitAny(ctx, ctl, in)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		switch i {
+		case 0:
+			ctl.Pop()
+			fmt.Println("stop")
+			return
+		case 1:
+			n, err := in.PopInto(batch)
+			if err == scb.ErrEmpty {
+				continue // taken by another reader first: wait again
+			}
+			fmt.Println(batch[:n])
+		}
+	}
+	// Output:
+	// [10 20 30]
+	// stop
+}

@@ -187,3 +187,33 @@ func TestWaiterTakesADeadHoldersItem(t *testing.T) {
 	p.Kill()
 	assert.Equal(t, got{100, 0, 2, nil}, <-ch)
 }
+
+// TestWaitAnyTakesADeadHoldersItem is TestWaiterTakesADeadHoldersItem
+// for a Flock reader waiting in WaitAny: once the holder of the only item
+// dies, the reader is ready, and its Take gets the item, delivered twice.
+func TestWaitAnyTakesADeadHoldersItem(t *testing.T) {
+	needLeases(t, scb.Flock)
+	o := newOpts(t, scb.Flock, scb.Queue)
+	w := create(t, "dead", o)
+	r := openReader(t, "dead", at(o))
+	require.NoError(t, w.Push(100))
+	p := childtest.Start(t, "take-step", map[string]string{
+		"DIR": o.Dir, "NAME": "dead", "HOW": "take", "STEP": "leased",
+	})
+	p.Expect("at")
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	i, err := scb.WaitAny(ctx, r)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "ready (%d) while the child held the only item", i)
+
+	p.Kill()
+	ctx, cancel = context.WithTimeout(context.Background(), waitBound)
+	defer cancel()
+	i, err = scb.WaitAny(ctx, r)
+	require.NoError(t, err)
+	assert.Equal(t, 0, i)
+	v, l, err := r.Take()
+	require.NoError(t, err)
+	require.NoError(t, l.Ack())
+	assert.Equal(t, []any{uint64(100), uint64(0), 2}, []any{v, l.Pos(), l.Deliveries()})
+}
