@@ -33,15 +33,19 @@ type Info struct {
 	// FixedSize says every item is exactly ItemSize bytes (the slots
 	// record no length; see Options.FixedSize).
 	FixedSize bool
-	Strategy  Strategy    // coordination scheme
-	Mode      Mode        // delivery model
-	Size      int64       // file size in bytes
-	Perm      fs.FileMode // the file's permission bits
-	Created   time.Time   // when Create made it
-	Written   uint64      // items written since creation
-	Consumed  uint64      // Queue: items read since creation; Broadcast: 0 (readers keep their own cursors)
-	Unread    int         // Queue: items waiting to be read; Broadcast: items held in the ring
-	Ended     bool        // a writer ended the stream (Writer.CloseWrite) and none attached since
+	// Type is the Go type the buffer was made for by CreateTyped (as Go
+	// prints it: main.Reading), whose typed handles alone may open it;
+	// empty for a buffer made otherwise.
+	Type     string
+	Strategy Strategy    // coordination scheme
+	Mode     Mode        // delivery model
+	Size     int64       // file size in bytes
+	Perm     fs.FileMode // the file's permission bits
+	Created  time.Time   // when Create made it
+	Written  uint64      // items written since creation
+	Consumed uint64      // Queue: items read since creation; Broadcast: 0 (readers keep their own cursors)
+	Unread   int         // Queue: items waiting to be read; Broadcast: items held in the ring
+	Ended    bool        // a writer ended the stream (Writer.CloseWrite) and none attached since
 	// Generation numbers the stream's runs: 0 for the first, one more
 	// each time a writer attaches to an ended stream and so opens it
 	// again (see the package documentation's runs).
@@ -182,6 +186,10 @@ func statFile(name string, c config) (Info, error) {
 	}
 	defer hdr.Unmap()
 	base := unsafe.Pointer(&hdr[0])
+	typ, err := layout.DecodeType(hdr[layout.OffTypeSum:][:layout.LineSize])
+	if err != nil {
+		return Info{}, corruptf("%v", err)
+	}
 	headp := layout.At64(base, layout.OffHead)
 	tailp := layout.At64(base, layout.OffTail)
 	head := atomic.LoadUint64(headp)
@@ -208,6 +216,7 @@ func statFile(name string, c config) (Info, error) {
 		Length:     int(g.Length),
 		ItemSize:   int(g.ItemSize),
 		FixedSize:  g.Fixed,
+		Type:       typ.Name,
 		Strategy:   Strategy(g.Strategy),
 		Mode:       Mode(g.Mode),
 		Size:       fi.Size(),

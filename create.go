@@ -78,6 +78,13 @@ func buildFile(name string, c config, g layout.Geometry) (*mapping, string, erro
 	if _, err := f.WriteAt(hdr, 0); err != nil {
 		return fail(err)
 	}
+	if c.typ.Sum != 0 {
+		line := make([]byte, layout.LineSize)
+		c.typ.Encode(line)
+		if _, err := f.WriteAt(line, layout.OffTypeSum); err != nil {
+			return fail(err)
+		}
+	}
 	b, err := mapFile(name, c.Dir, f, g, c.perm)
 	if err != nil {
 		return fail(err)

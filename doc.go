@@ -194,7 +194,8 @@
 // shared cursors on separate cache lines; internal/layout documents the layout.
 // Openers take the geometry from the header, and refuse a file whose magic,
 // version, checksum or size is wrong with [ErrCorrupt] before mapping it.
-// This is format version 5 (slots without lengths for fixed-size items;
+// This is format version 6 (the type record of a buffer made by
+// [CreateTyped]; version 5 brought slots without lengths for fixed-size items;
 // version 4 brought a holder table after the header page, which records
 // every attached handle, and version 3 a Queue buffer's take cursor and
 // the state word of each slot): files made by a version of

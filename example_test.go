@@ -649,7 +649,10 @@ func ExampleWaitAny() {
 	in, _ := scb.OpenReader("data", &scb.Options{Dir: dir})
 	defer in.Close()
 
+	done := make(chan struct{})
+	defer func() { <-done }() // before the deferred Closes
 	go func() {
+		defer close(done)
 		data.PushMany([]uint64{10, 20, 30})
 		time.Sleep(10 * time.Millisecond)
 		control.Push(0) // stop
@@ -678,4 +681,39 @@ func ExampleWaitAny() {
 	// Output:
 	// [10 20 30]
 	// stop
+}
+
+// A buffer made by CreateTyped records its type: a reader of another type
+// of the same size is refused when it is made, not left to read garbage.
+func ExampleCreateTyped() {
+	dir, cleanup := tempDir()
+	defer cleanup()
+	o := &scb.Options{Dir: dir}
+	tw, err := scb.CreateTyped[Reading]("sensors", o)
+	if err != nil {
+		panic(err)
+	}
+	defer tw.Close()
+	tw.Push(Reading{Sensor: 3, Value: 21.5})
+
+	r, _ := scb.OpenReader("sensors", o)
+	defer r.Close()
+	type Imposter struct { // 26 bytes too
+		ID    uint16
+		Words [3]uint64
+	}
+	_, err = scb.NewTypedReader[Imposter](r)
+	fmt.Println(errors.Is(err, scb.ErrMismatch))
+	fmt.Println(err)
+
+	tr, _ := scb.NewTypedReader[Reading](r)
+	v, _ := tr.Pop()
+	fmt.Printf("%+v\n", v)
+	info, _ := scb.Stat("sensors", o)
+	fmt.Println(info.Type, info.ItemSize)
+	// Output:
+	// true
+	// scb: typed "sensors": options do not match the buffer: the buffer was made for values of type scb_test.Reading, not scb_test.Imposter: the two differ in name, size or field layout
+	// {Sensor:3 Time:0 Value:21.5 Flags:0}
+	// scb_test.Reading 26
 }

@@ -200,6 +200,7 @@ const (
 type config struct {
 	Options
 	perm fs.FileMode
+	typ  layout.TypeRecord // the type CreateTyped records (none: zero)
 }
 
 func (o *Options) config() config {

@@ -9,6 +9,8 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"time"
+
+	"github.com/sharedcbuff/scb/internal/layout"
 )
 
 // Create makes a new buffer called name and returns a Writer attached to it.
@@ -20,18 +22,20 @@ import (
 // buffer and a full file system is reported here rather than as a crash
 // later.
 func Create(name string, opts *Options) (*Writer, error) {
-	w, err := create(name, opts)
+	w, err := create(name, opts, layout.TypeRecord{})
 	if err != nil {
 		return nil, opError("create", name, err)
 	}
 	return w, nil
 }
 
-func create(name string, opts *Options) (*Writer, error) {
+// create is Create, which records typ (CreateTyped's) in the file.
+func create(name string, opts *Options, typ layout.TypeRecord) (*Writer, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
 	c := opts.config()
+	c.typ = typ
 	length, itemSize, s, m := c.Length, c.ItemSize, c.Strategy, c.Mode
 	if length == 0 {
 		length = defaultLength

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"iter"
 	"math"
 	"reflect"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -60,9 +62,13 @@ func CreateTyped[T any](name string, opts *Options) (*TypedWriter[T], error) {
 		return nil, opError("create", name, optionsf("ItemSize %d, but %s is %d bytes (leave ItemSize zero)", o.ItemSize, t, size))
 	}
 	o.ItemSize, o.FixedSize = size, true
-	w, err := Create(name, &o)
+	c, err := codecFor[T](name, size)
 	if err != nil {
 		return nil, err
+	}
+	w, err := create(name, &o, layout.NewTypeRecord(c.sum, t.String()))
+	if err != nil {
+		return nil, opError("create", name, err)
 	}
 	tw, err := NewTypedWriter[T](w)
 	if err != nil {
@@ -80,7 +86,10 @@ func CreateTyped[T any](name string, opts *Options) (*TypedWriter[T], error) {
 // of another size than w's ItemSize, or a nil w, is an error matching
 // ErrInvalidOptions (and ErrTooLarge for a T that does not fit, ErrRange
 // for one smaller), checked here once: it never panics. A buffer made for
-// T by CreateTyped has T's size.
+// T by CreateTyped has T's size, and records T: a typed handle of another
+// type (another name, size or field layout; see Info.Type) is an error
+// matching ErrMismatch, which names both types. A buffer made by Create
+// records no type, and a T of its item size is enough.
 func NewTypedWriter[T any](w *Writer) (*TypedWriter[T], error) {
 	if w == nil {
 		return nil, optionsf("NewTypedWriter: nil Writer")
@@ -88,6 +97,9 @@ func NewTypedWriter[T any](w *Writer) (*TypedWriter[T], error) {
 	c, err := codecFor[T](w.name, w.lay.ItemSize)
 	if err == nil {
 		err = c.fits(w.name, &w.lay)
+	}
+	if err == nil {
+		err = c.matches(w.name, &w.lay)
 	}
 	if err != nil {
 		return nil, err
@@ -104,6 +116,9 @@ func NewTypedReader[T any](r *Reader) (*TypedReader[T], error) {
 	c, err := codecFor[T](r.name, r.lay.ItemSize)
 	if err == nil {
 		err = c.fits(r.name, &r.lay)
+	}
+	if err == nil {
+		err = c.matches(r.name, &r.lay)
 	}
 	if err != nil {
 		return nil, err
@@ -439,6 +454,7 @@ type codec struct {
 	ops   []codecOp
 	size  int    // encoded size: binary.Size(T)
 	name  string // T's name, for errors
+	sum   uint64 // T's fingerprint (fingerprint), which CreateTyped records
 	pool  sync.Pool
 	batch sync.Pool // buffers of batchLen values, for the batch calls
 }
@@ -472,7 +488,7 @@ func codecFor[T any](name string, itemSize int) (*codec, error) {
 			// Before walking it: a huge array would take long.
 			return nil, tooLarge(name, t, size, itemSize)
 		}
-		proto = &codec{name: t.String()}
+		proto = &codec{name: t.String(), sum: fingerprint(t)}
 		ok := proto.walk(t, 0, false)
 		if ok && t.Size() <= 1<<16 && proto.size != binary.Size(reflect.Zero(t).Interface()) {
 			ok = false // cannot happen (the tests compare); never disagree with encoding/binary
@@ -485,7 +501,7 @@ func codecFor[T any](name string, itemSize int) (*codec, error) {
 	if proto.size > itemSize {
 		return nil, tooLarge(name, t, proto.size, itemSize)
 	}
-	c := &codec{ops: proto.ops, size: proto.size, name: proto.name}
+	c := &codec{ops: proto.ops, size: proto.size, name: proto.name, sum: proto.sum}
 	n := max(itemSize, c.size)
 	c.pool.New = func() any { b := make([]byte, n); return &b }
 	c.batch.New = func() any { return &batchBuf{buf: make([]byte, c.batchLen()*c.size)} }
@@ -502,6 +518,60 @@ func (c *codec) fits(name string, lay *layout.Ring) error {
 			ErrInvalidOptions, ErrRange, c.name, c.size, lay.ItemSize))
 	}
 	return nil
+}
+
+// matches refuses a type other than the one the buffer records, if it
+// records one (CreateTyped's): same size is not enough, the fingerprint
+// of the type's name and field layout must be the same.
+func (c *codec) matches(name string, lay *layout.Ring) error {
+	rec, err := layout.DecodeType(unsafe.Slice((*byte)(unsafe.Add(lay.Base, layout.OffTypeSum)), layout.LineSize))
+	if err != nil {
+		return opError("typed", name, corruptf("%v", err))
+	}
+	if rec.Sum != 0 && rec.Sum != c.sum {
+		return opError("typed", name, fmt.Errorf("%w: the buffer was made for values of type %s, not %s: the two differ in name, size or field layout",
+			ErrMismatch, rec.Name, c.name))
+	}
+	return nil
+}
+
+// fingerprint returns the fingerprint of t that CreateTyped records and
+// typed handles compare: FNV-1a of t's name, its encoded size and its
+// shape (shape), never 0. Two programs that declare the same type in packages of
+// the same name (main.Reading, say) share it.
+func fingerprint(t reflect.Type) uint64 {
+	var b strings.Builder
+	size, _ := encodedSize(t)
+	fmt.Fprintf(&b, "%s %d ", t, size)
+	shape(&b, t)
+	h := fnv.New64a()
+	h.Write([]byte(b.String()))
+	return max(h.Sum64(), 1) // 0 records no type
+}
+
+// shape writes the layout of t that the fingerprint covers: a scalar by
+// its kind (a named integer type is its kind: its bytes are the same), an
+// array by its length and element, a struct by its fields' names and
+// shapes in order.
+func shape(b *strings.Builder, t reflect.Type) {
+	switch t.Kind() {
+	case reflect.Array:
+		fmt.Fprintf(b, "[%d]", t.Len())
+		shape(b, t.Elem())
+	case reflect.Struct:
+		b.WriteString("struct{")
+		for i := range t.NumField() {
+			if i > 0 {
+				b.WriteString("; ")
+			}
+			f := t.Field(i)
+			b.WriteString(f.Name + " ")
+			shape(b, f.Type)
+		}
+		b.WriteString("}")
+	default:
+		b.WriteString(t.Kind().String())
+	}
 }
 
 // tooLarge reports a T that does not fit in an item.

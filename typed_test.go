@@ -5,6 +5,9 @@ import (
 	"encoding/binary"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/layout"
 )
 
 // reading is the sensor reading of the user's program: 26 bytes encoded,
@@ -621,4 +625,136 @@ func TestTypedPopIntoSkipsWrongItems(t *testing.T) {
 	assert.ErrorContains(t, err, "1 of 3 items were not a scb_test.reading of 26 bytes")
 	assert.Equal(t, []reading{{Sensor: 1}, {Sensor: 2}}, got[:n])
 	assert.Zero(t, r.Len())
+}
+
+// sameAsReading is reading declared again, as another program would: the
+// same name (scb_test.reading is what both print as, from a function of
+// their own) and layout.
+func sameAsReading() func(t *testing.T, r *scb.Reader) error {
+	type reading struct {
+		Sensor uint16
+		Time   int64
+		Value  float64
+		Flags  uint64
+	}
+	return func(t *testing.T, r *scb.Reader) error {
+		tr, err := scb.NewTypedReader[reading](r)
+		if err == nil {
+			var v reading
+			v, err = tr.Pop()
+			assert.Equal(t, reading{Sensor: 1, Time: 2, Value: 3, Flags: 4}, v)
+		}
+		return err
+	}
+}
+
+// TestTypedFingerprint: a buffer made by CreateTyped records its type, and
+// a typed handle of another type of the same size is refused when it is
+// made, naming both types; one of the same name and layout, declared
+// elsewhere, and untyped handles are not.
+func TestTypedFingerprint(t *testing.T) {
+	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
+		o := newOpts(t, s, m)
+		tw, err := scb.CreateTyped[reading]("r", o)
+		require.NoError(t, err)
+		defer tw.Close()
+		r := openReader(t, "r", at(o))
+		require.NoError(t, tw.Push(reading{Sensor: 1, Time: 2, Value: 3, Flags: 4}))
+		info, err := scb.Stat("r", at(o))
+		require.NoError(t, err)
+		assert.Equal(t, "scb_test.reading", info.Type)
+
+		type other struct { // 26 bytes too
+			A uint16
+			B [3]uint64
+		}
+		type swapped struct { // reading's fields, two in another order
+			Sensor uint16
+			Value  float64
+			Time   int64
+			Flags  uint64
+		}
+		type renamed struct { // reading's layout under another name
+			Sensor uint16
+			Time   int64
+			Value  float64
+			Flags  uint64
+		}
+		for _, tc := range []struct {
+			name string
+			open func() error
+			want string
+		}{
+			{"other reader", func() error { _, err := scb.NewTypedReader[other](r); return err }, "made for values of type scb_test.reading, not scb_test.other"},
+			{"swapped reader", func() error { _, err := scb.NewTypedReader[swapped](r); return err }, "not scb_test.swapped"},
+			{"renamed reader", func() error { _, err := scb.NewTypedReader[renamed](r); return err }, "not scb_test.renamed"},
+			{"bytes reader", func() error { _, err := scb.NewTypedReader[[26]byte](r); return err }, "not [26]uint8"},
+			{"other writer", func() error { _, err := scb.NewTypedWriter[other](tw.Writer()); return err }, "not scb_test.other"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				err := tc.open()
+				require.ErrorIs(t, err, scb.ErrMismatch)
+				assert.ErrorContains(t, err, tc.want)
+				assert.True(t, strings.HasPrefix(err.Error(), "scb: "), err.Error())
+			})
+		}
+		assert.Equal(t, 1, r.Len(), "nothing was consumed")
+		require.NoError(t, sameAsReading()(t, r), "the same type declared again")
+	})
+}
+
+// TestTypedUntypedBuffer: a buffer made by Create records no type, and
+// typed handles of any type of its item size open it, as before.
+func TestTypedUntypedBuffer(t *testing.T) {
+	o := newOpts(t, scb.Flock, scb.Queue)
+	o.ItemSize, o.FixedSize = 26, true
+	w := create(t, "u", o)
+	r := openReader(t, "u", at(o))
+	info, err := scb.Stat("u", at(o))
+	require.NoError(t, err)
+	assert.Empty(t, info.Type)
+	tw, err := scb.NewTypedWriter[reading](w)
+	require.NoError(t, err)
+	require.NoError(t, tw.Push(reading{Sensor: 1, Time: 2, Value: 3, Flags: 4}))
+	_, err = scb.NewTypedReader[[26]byte](r)
+	require.NoError(t, err)
+	require.NoError(t, sameAsReading()(t, r))
+}
+
+// TestTypedDamagedRecord: a type record that no CreateTyped wrote is
+// ErrCorrupt for typed handles and Stat, never a panic or a type
+// believed; untyped handles do not read it.
+func TestTypedDamagedRecord(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		put  func(line []byte)
+	}{
+		{"name too long", func(line []byte) { line[layout.OffTypeLen-layout.OffTypeSum] = 200 }},
+		{"name without fingerprint", func(line []byte) { clear(line[:8]) }},
+		{"bytes past the name", func(line []byte) { line[layout.LineSize-1] = 1 }},
+		{"not UTF-8", func(line []byte) { line[layout.OffTypeName-layout.OffTypeSum] = 0xff }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newOpts(t, scb.Flock, scb.Queue)
+			tw, err := scb.CreateTyped[reading]("d", o)
+			require.NoError(t, err)
+			require.NoError(t, tw.Close())
+			path := filepath.Join(o.Dir, "d.scb")
+			f, err := os.OpenFile(path, os.O_RDWR, 0)
+			require.NoError(t, err)
+			line := make([]byte, layout.LineSize)
+			_, err = f.ReadAt(line, layout.OffTypeSum)
+			require.NoError(t, err)
+			tc.put(line)
+			_, err = f.WriteAt(line, layout.OffTypeSum)
+			require.NoError(t, err)
+			require.NoError(t, f.Close())
+
+			r := openReader(t, "d", at(o))
+			_, err = scb.NewTypedReader[reading](r)
+			require.ErrorIs(t, err, scb.ErrCorrupt)
+			_, err = scb.Stat("d", at(o))
+			require.ErrorIs(t, err, scb.ErrCorrupt)
+		})
+	}
 }

@@ -667,6 +667,27 @@ func TestCreateFixed(t *testing.T) {
 	assert.Contains(t, r.stderr, "3 bytes, this buffer's items are all 8 bytes")
 }
 
+// statReading is a typed buffer's type, for TestStatType.
+type statReading struct {
+	ID uint32
+	V  float64
+}
+
+// TestStatType shows the type a buffer made by CreateTyped records.
+func TestStatType(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tw, err := scb.CreateTyped[statReading]("typed", &scb.Options{Dir: dir, Strategy: scb.Flock})
+	require.NoError(t, err)
+	defer tw.Close()
+	assert.Regexp(t, `(?m)^type +main\.statReading \(typed handles of other types are refused\)$`, ok(t, dir, "", "stat", "typed"))
+	var info struct{ Type string }
+	require.NoError(t, json.Unmarshal([]byte(ok(t, dir, "", "stat", "typed", "--json")), &info))
+	assert.Equal(t, "main.statReading", info.Type)
+	ok(t, dir, "", "create", "plain")
+	assert.NotContains(t, ok(t, dir, "", "stat", "plain"), "type")
+}
+
 func TestCreateStat(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

@@ -163,6 +163,9 @@ func runStat(c *call) error {
 	row("mode", "%s", info.Mode)
 	row("strategy", "%s", info.Strategy)
 	row("length", "%d slots", info.Length)
+	if info.Type != "" {
+		row("type", "%s (typed handles of other types are refused)", info.Type)
+	}
 	if info.FixedSize {
 		row("item size", "%d bytes, every item (fixed)", info.ItemSize)
 	} else {
@@ -291,6 +294,7 @@ type infoJSON struct {
 	Length      int       `json:"length"`
 	ItemSize    int       `json:"item_size"`
 	FixedSize   bool      `json:"fixed_size"`
+	Type        string    `json:"type,omitempty"`
 	Size        int64     `json:"size"`
 	Perm        string    `json:"perm"`
 	Created     time.Time `json:"created"`
@@ -335,6 +339,7 @@ func infoJSONOf(i scb.Info) infoJSON {
 		Length:      i.Length,
 		ItemSize:    i.ItemSize,
 		FixedSize:   i.FixedSize,
+		Type:        i.Type,
 		Size:        i.Size,
 		Perm:        fmt.Sprintf("%#o", i.Perm),
 		Created:     i.Created,

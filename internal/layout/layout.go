@@ -20,7 +20,7 @@ import (
 	"math/bits"
 )
 
-// The file format, version 5. Every offset is a constant that does not
+// The file format, version 6. Every offset is a constant that does not
 // depend on the architecture.
 //
 // The file is a header of HeaderSize bytes (a page of fixed fields, cursors
@@ -124,7 +124,7 @@ const (
 	// cursor only hints where the first item nobody took is.
 	OffTake    = 9 * LineSize   // uint64 the take cursor
 	OffReturns = 9*LineSize + 8 // uint32 counts items given back or taken back from dead holders
-	HeaderUsed = 10 * LineSize  // everything past this in the header page is zero
+	HeaderUsed = 11 * LineSize  // everything past this in the header page is zero (line 10: typerecord.go)
 
 	// Slot layouts.
 	QueueLen      = 0  // uint32 item length
@@ -138,7 +138,8 @@ const (
 	// line, and that line's size.
 	LineAlign = 64
 
-	// Version 5: a buffer whose items all have one size keeps no
+	// Version 6: a buffer made for one Go type records its fingerprint
+	// (typerecord.go). Version 5: a buffer whose items all have one size keeps no
 	// length in its slots (SlotsFixed). Version 4: a holder table
 	// records every attached handle, the header counts the writers and
 	// readers that ever attached, and numbers the stream's runs. Version
@@ -146,7 +147,7 @@ const (
 	// leases; version 2 had neither. Version 2: Flock takes
 	// lock words instead of a file lock per operation, which processes of
 	// version 1 would not respect.
-	Version       = 5
+	Version       = 6
 	ByteOrderMark = 0x01020304
 
 	// MaxItemSize keeps a slot's size in a uint32 and any single item
