@@ -60,12 +60,14 @@ var (
 	ErrBusy = errors.New("buffer is busy")
 
 	// ErrFull is returned by a non-blocking push to a Queue buffer whose
-	// Length items are all unread. Nothing was written.
-	ErrFull = errors.New("buffer is full")
+	// Length items are all unread. Nothing was written. It is returned
+	// bare, not in an [*Error] (loops compare it on every turn, as with
+	// io.EOF), so its own message names the package.
+	ErrFull = errors.New("scb: buffer is full")
 
-	// ErrEmpty is returned by a non-blocking pop when there is nothing to
-	// read.
-	ErrEmpty = errors.New("buffer is empty")
+	// ErrEmpty is returned by a non-blocking read when there is nothing to
+	// read. Like ErrFull it is returned bare, and names the package.
+	ErrEmpty = errors.New("scb: buffer is empty")
 
 	// ErrOverrun is matched by the [*OverrunError] a Broadcast reader gets
 	// (wrapped in an [*Error]: use errors.As to read its count) when the

@@ -593,7 +593,9 @@ func (c *call) fail(name string, err error) error {
 	if errors.As(err, &se) {
 		err = se.Err
 	}
-	if msg := withHumanSizes(err.Error()); msg != err.Error() {
+	// ErrFull and ErrEmpty, returned bare, say "scb: " themselves: the
+	// command says it first.
+	if msg := withHumanSizes(strings.TrimPrefix(err.Error(), "scb: ")); msg != err.Error() {
 		err = &reworded{msg: msg, err: err}
 	}
 	switch {
