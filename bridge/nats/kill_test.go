@@ -1,0 +1,257 @@
+package natsbridge_test
+
+// The kill tests: a bridge process SIGKILLed at random points, 20 times,
+// then one that finishes. With JetStream, every item arrives once: in the
+// stream (Out) and in the ring (In), checked by position and by id. The
+// bridges are children of the test binary (package childtest, as scb's
+// own cross-process tests do).
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sharedcbuff/scb"
+	natsbridge "github.com/sharedcbuff/scb/bridge/nats"
+	"github.com/sharedcbuff/scb/internal/child"
+	"github.com/sharedcbuff/scb/internal/child/childtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(childtest.Main(m)) }
+
+func init() {
+	childtest.Register("bridge-out", childOut)
+	childtest.Register("bridge-in", childIn)
+}
+
+// killRounds is how many bridges each kill test kills before the one
+// that finishes.
+const killRounds = 20
+
+// childOut forwards the buffer NAME in DIR to JetStream (subject items of
+// the server URL), or to core NATS if CORE is set, until it is killed.
+func childOut() error {
+	ctx, cancel := context.WithTimeout(context.Background(), child.Timeout)
+	defer cancel()
+	nc, err := nats.Connect(child.Param("URL"))
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	r, err := scb.OpenReaderWait(ctx, child.Param("NAME"), &scb.Options{Dir: child.Param("DIR")})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	fmt.Println("ready")
+	o := &natsbridge.Out{Reader: r, Conn: nc, Subject: "items", JetStream: child.Param("CORE") == "", Batch: 64}
+	return o.Run(ctx)
+}
+
+// childIn forwards the JetStream consumer "bridge" of stream S into the
+// buffer NAME in DIR, with its journal there, until it is killed.
+func childIn() error {
+	ctx, cancel := context.WithTimeout(context.Background(), child.Timeout)
+	defer cancel()
+	nc, err := nats.Connect(child.Param("URL"))
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	c, err := js.Consumer(ctx, "S", "bridge")
+	if err != nil {
+		return err
+	}
+	dir := child.Param("DIR")
+	w, err := scb.OpenWriterWait(ctx, child.Param("NAME"), &scb.Options{Dir: dir})
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	fmt.Println("ready")
+	in := &natsbridge.In{Writer: w, Conn: nc, Consumer: c, Journal: filepath.Join(dir, "journal"), Dir: dir, Batch: 64}
+	return in.Run(ctx)
+}
+
+// killBridges starts the bridge role killRounds times, killing each at a
+// random moment within its first 40 ms of work, then once more, and
+// returns that last one for the caller to end once done.
+func killBridges(t *testing.T, role string, params map[string]string) *childtest.Proc {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 21))
+	for range killRounds {
+		p := childtest.Start(t, role, params)
+		p.Expect("ready")
+		time.Sleep(time.Duration(rng.IntN(40_000)) * time.Microsecond)
+		p.Kill()
+	}
+	p := childtest.Start(t, role, params)
+	p.Expect("ready")
+	return p
+}
+
+// TestOutKilled: bridges forwarding a buffer to JetStream are killed at
+// random points while a writer fills it; every item is stored in the
+// stream exactly once, at its position.
+func TestOutKilled(t *testing.T) {
+	const n = 50_000
+	for _, s := range []scb.Strategy{scb.Atomic, scb.Flock} {
+		t.Run(s.String(), func(t *testing.T) {
+			url := startServer(t)
+			nc := connect(t, url)
+			js, err := jetstream.New(nc)
+			require.NoError(t, err)
+			stream := makeStream(t, js, "items")
+			o := &scb.Options{Dir: t.TempDir(), Strategy: s, Length: 4096, ItemSize: 8, FixedSize: true}
+			w, err := scb.Create("out", o)
+			if err != nil {
+				childtest.Skip(t, err.Error(), "bridge-out")
+			}
+			defer w.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			filled := make(chan error, 1)
+			go func() { filled <- fill(ctx, w, n) }()
+
+			last := killBridges(t, "bridge-out", map[string]string{"URL": url, "DIR": o.Dir, "NAME": "out"})
+			require.NoError(t, <-filled)
+			for {
+				info, err := stream.Info(ctx)
+				require.NoError(t, err)
+				if info.State.Msgs >= n {
+					require.Equal(t, uint64(n), info.State.Msgs, "the stream holds each item once")
+					break
+				}
+				require.NoError(t, ctx.Err(), "the stream holds %d of %d items", info.State.Msgs, n)
+				time.Sleep(20 * time.Millisecond)
+			}
+			last.Kill()
+			seen := streamItems(t, stream)
+			require.Len(t, seen, n)
+			for pos, k := range seen {
+				require.Equal(t, 1, k, "position %d", pos)
+				require.Less(t, pos, uint64(n))
+			}
+		})
+	}
+}
+
+// TestInKilled: bridges forwarding a JetStream consumer into a buffer are
+// killed at random points while a reader drains it; every message is in
+// the ring exactly once.
+func TestInKilled(t *testing.T) {
+	const n = 50_000
+	url := startServer(t)
+	nc := connect(t, url)
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	makeStream(t, js, "items")
+	for i := range n {
+		_, err := js.PublishAsync("items", item(uint64(i)))
+		require.NoError(t, err)
+	}
+	<-js.PublishAsyncComplete()
+	_, err = js.CreateConsumer(context.Background(), "S", natsbridge.ConsumerConfig("bridge", 500*time.Millisecond))
+	require.NoError(t, err)
+
+	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Length: 1024, ItemSize: 8, FixedSize: true}
+	w, err := scb.Create("in", o)
+	require.NoError(t, err)
+	require.NoError(t, w.Close()) // the bridges write
+	r, err := scb.OpenReader("in", o)
+	require.NoError(t, err)
+	defer r.Close()
+	type result struct {
+		seen map[uint64]int
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		seen := map[uint64]int{}
+		buf := make([]byte, 8)
+		for len(seen) < n {
+			if _, err := r.PopBytesWait(ctx, buf); err != nil {
+				done <- result{seen, err}
+				return
+			}
+			seen[uint64FromItem(buf)]++
+		}
+		done <- result{seen, nil}
+	}()
+	last := killBridges(t, "bridge-in", map[string]string{"URL": url, "DIR": o.Dir, "NAME": "in"})
+	res := <-done
+	time.Sleep(200 * time.Millisecond)
+	last.Kill()
+	t.Log(last.Stderr())
+	require.NoError(t, res.err, "%d of %d ids arrived", len(res.seen), n)
+	for id, k := range res.seen {
+		require.Equal(t, 1, k, "id %d is in the ring %d times", id, k)
+		require.Less(t, id, uint64(n))
+	}
+	time.Sleep(100 * time.Millisecond)
+	extra := make([]byte, 8)
+	_, err = r.PopBytes(extra)
+	require.ErrorIs(t, err, scb.ErrEmpty, "nothing after the last id, but %d", uint64FromItem(extra))
+}
+
+func uint64FromItem(b []byte) uint64 {
+	var v uint64
+	for _, c := range b[:8] {
+		v = v<<8 | uint64(c)
+	}
+	return v
+}
+
+// TestOutKilledCore is TestOutKilled with core NATS: a bridge's items are
+// acknowledged in the buffer once the server has them, so killing bridges
+// loses nothing, and an item is sent twice only when its bridge died
+// after sending it and before acknowledging it. The counts are reported.
+func TestOutKilledCore(t *testing.T) {
+	const n = 50_000
+	url := startServer(t)
+	sub, err := connect(t, url).SubscribeSync("items")
+	require.NoError(t, err)
+	require.NoError(t, sub.SetPendingLimits(-1, -1))
+	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Length: 4096, ItemSize: 8, FixedSize: true}
+	w, err := scb.Create("out", o)
+	require.NoError(t, err)
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	filled := make(chan error, 1)
+	go func() { filled <- fill(ctx, w, n) }()
+	last := killBridges(t, "bridge-out", map[string]string{"URL": url, "DIR": o.Dir, "NAME": "out", "CORE": "1"})
+	require.NoError(t, <-filled)
+	seen := map[uint64]int{}
+	dups := 0
+	for len(seen) < n {
+		m, err := sub.NextMsg(10 * time.Second)
+		if err != nil {
+			break
+		}
+		pos, err := strconv.ParseUint(m.Header.Get(natsbridge.PosHeader), 10, 64)
+		require.NoError(t, err)
+		require.Equal(t, item(pos), m.Data)
+		if seen[pos]++; seen[pos] > 1 {
+			dups++
+		}
+	}
+	last.Kill()
+	t.Logf("core NATS, %d bridges killed: %d of %d items arrived, %d lost, %d sent twice", killRounds, len(seen), n, n-len(seen), dups)
+	require.Len(t, seen, n, "lost")
+}

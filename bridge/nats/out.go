@@ -1,0 +1,308 @@
+package natsbridge
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sharedcbuff/scb"
+)
+
+// PosHeader is the header that carries an item's position in its buffer
+// (scb.Lease.Pos: its number among the items ever written to it).
+const PosHeader = "Scb-Pos"
+
+// DefaultBatch is how many items Out and In move per flush when their
+// Batch is zero.
+const DefaultBatch = 256
+
+// Out forwards the items of a buffer to a NATS subject. Set the fields,
+// then call Run.
+type Out struct {
+	Reader  *scb.Reader // the buffer's reader: a Queue buffer's for leases (see the package documentation)
+	Conn    *nats.Conn
+	Subject string
+	// JetStream publishes to a stream that captures Subject, each item
+	// with its message id, and acknowledges an item in scb only after
+	// JetStream's ack. False publishes to core NATS.
+	JetStream bool
+	// Batch is how many items are taken before one flush (core NATS) or
+	// one wait for acks (JetStream): DefaultBatch if zero; at most the
+	// buffer's Length.
+	Batch int
+	// AckTimeout bounds the wait for the server's flush or JetStream's
+	// acks, after which the batch's items are given back to the buffer
+	// and sent again: 5 s if zero.
+	AckTimeout time.Duration
+	// IDPrefix begins every message id, which ends with the item's
+	// position: the buffer's name if empty. Give a buffer made again
+	// under the same name within JetStream's duplicate window another
+	// prefix (scb-nats uses the name and the creation time).
+	IDPrefix string
+	// Stats counts what Run did; read it while Run runs.
+	Stats Stats
+}
+
+// Run forwards items until ctx is done, the stream ends (io.EOF: it
+// returns nil), or an error that retrying cannot mend (the buffer closed
+// or removed, every writer gone for the reader's grace). A batch whose
+// publishes fail (the connection is down, JetStream does not answer) is
+// given back to the buffer and taken again, after a pause, until it goes
+// through. When ctx is done it finishes the batch in flight (waiting for
+// the server at most AckTimeout) and returns nil.
+func (o *Out) Run(ctx context.Context) error {
+	if o.Reader == nil || o.Conn == nil || o.Subject == "" {
+		return errors.New("natsbridge: Out needs a Reader, a Conn and a Subject")
+	}
+	o.Batch = cmp.Or(o.Batch, DefaultBatch)
+	o.Batch = max(1, min(o.Batch, o.Reader.Cap()))
+	o.AckTimeout = cmp.Or(o.AckTimeout, 5*time.Second)
+	o.IDPrefix = cmp.Or(o.IDPrefix, o.Reader.Name())
+	var js jetstream.JetStream
+	if o.JetStream {
+		var err error
+		if js, err = jetstream.New(o.Conn, jetstream.WithPublishAsyncMaxPending(2*o.Batch)); err != nil {
+			return fmt.Errorf("natsbridge: %w", err)
+		}
+	}
+	b := newOutBatch(o.Batch, o.Reader.ItemSize())
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		b.reset()
+		n, l, err := o.Reader.TakeBytesWait(ctx, b.next())
+		switch {
+		case err == nil:
+		case errors.Is(err, io.EOF), ctx.Err() != nil:
+			return nil
+		case errors.Is(err, scb.ErrUnsupported):
+			return o.runPlain(ctx) // a Broadcast buffer: no leases
+		default:
+			return fmt.Errorf("natsbridge: %w", err)
+		}
+		b.add(n, l)
+		for b.len() < o.Batch {
+			n, l, err := o.Reader.TakeBytes(b.next())
+			if err != nil {
+				if err == scb.ErrEmpty || errors.Is(err, io.EOF) {
+					break
+				}
+				b.giveBack()
+				return fmt.Errorf("natsbridge: %w", err)
+			}
+			b.add(n, l)
+		}
+		for _, l := range b.leases {
+			if l.Deliveries() > 1 {
+				o.Stats.Resent.Add(1)
+			}
+		}
+		var sent int
+		if js != nil {
+			sent = o.sendJetStream(js, b)
+		} else {
+			sent = o.sendCore(b)
+		}
+		if err := b.settle(sent); err != nil {
+			return fmt.Errorf("natsbridge: %w", err)
+		}
+		o.Stats.Items.Add(uint64(sent))
+		o.Stats.Batches.Add(1)
+		if sent < b.len() {
+			o.Stats.Failed.Add(uint64(b.len() - sent))
+			pause(ctx, 100*time.Millisecond) // the server is away: do not spin on it
+		}
+	}
+}
+
+// msg returns the message of item i of b.
+func (o *Out) msg(b *outBatch, i int) *nats.Msg {
+	m := nats.NewMsg(o.Subject)
+	m.Data = b.items[i]
+	pos := strconv.FormatUint(b.leases[i].Pos(), 10)
+	m.Header.Set(PosHeader, pos)
+	if o.JetStream {
+		m.Header.Set(jetstream.MsgIDHeader, o.IDPrefix+"."+pos)
+	}
+	return m
+}
+
+// sendCore publishes b to core NATS and flushes: once the server has
+// answered the flush, it has every message before it. It returns how many
+// of b's items went through, from the first: all of them, or none.
+func (o *Out) sendCore(b *outBatch) int {
+	for i := range b.items {
+		if err := o.Conn.PublishMsg(o.msg(b, i)); err != nil {
+			return 0
+		}
+	}
+	if err := o.Conn.FlushTimeout(o.AckTimeout); err != nil {
+		return 0
+	}
+	return b.len()
+}
+
+// sendJetStream publishes b to JetStream and waits for the acks, in
+// order. It returns how many items, from the first, JetStream stored (or
+// found to be duplicates of what it stored): the rest are given back and
+// sent again under the same ids.
+func (o *Out) sendJetStream(js jetstream.JetStream, b *outBatch) int {
+	futures := b.futures[:0]
+	for i := range b.items {
+		f, err := js.PublishMsgAsync(o.msg(b, i))
+		if err != nil {
+			break
+		}
+		futures = append(futures, f)
+	}
+	timeout := time.NewTimer(o.AckTimeout)
+	defer timeout.Stop()
+	sent := 0
+	for _, f := range futures {
+		select {
+		case <-f.Ok():
+			sent++
+			continue
+		case <-f.Err():
+		case <-timeout.C:
+		}
+		break
+	}
+	b.futures = futures[:0]
+	return sent
+}
+
+// runPlain forwards a Broadcast buffer, which has no leases, with plain
+// reads: an item read by a bridge that dies before sending it is lost.
+// Overruns are counted (Stats.Lost).
+func (o *Out) runPlain(ctx context.Context) error {
+	b := newOutBatch(o.Batch, o.Reader.ItemSize())
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		b.reset()
+		n, err := o.Reader.PopBytesWait(ctx, b.next())
+		for {
+			var over *scb.OverrunError
+			switch {
+			case err == nil:
+				b.add(n, scb.Lease{})
+				if b.len() < o.Batch {
+					n, err = o.Reader.PopBytes(b.next())
+					continue
+				}
+			case errors.As(err, &over):
+				o.Stats.Lost.Add(over.Lost)
+				n, err = o.Reader.PopBytes(b.next())
+				continue
+			case err == scb.ErrEmpty:
+			case errors.Is(err, io.EOF), ctx.Err() != nil:
+				if b.len() == 0 {
+					return nil
+				}
+			default:
+				return fmt.Errorf("natsbridge: %w", err)
+			}
+			break
+		}
+		if b.len() == 0 {
+			continue
+		}
+		sent := 0
+		for i := range b.items {
+			m := nats.NewMsg(o.Subject)
+			m.Data = b.items[i]
+			if o.Conn.PublishMsg(m) == nil {
+				sent++
+			}
+		}
+		o.Conn.FlushTimeout(o.AckTimeout)
+		o.Stats.Items.Add(uint64(sent))
+		o.Stats.Batches.Add(1)
+		o.Stats.Lost.Add(uint64(b.len() - sent))
+	}
+}
+
+// outBatch is one batch of Out: the items' bytes (copies, in one slab per
+// batch, since NATS keeps a message's data until it is written) and their
+// leases.
+type outBatch struct {
+	slab    []byte
+	size    int
+	items   [][]byte
+	leases  []scb.Lease
+	futures []jetstream.PubAckFuture
+}
+
+func newOutBatch(n, itemSize int) *outBatch {
+	return &outBatch{
+		slab:   make([]byte, 0, n*itemSize),
+		size:   itemSize,
+		items:  make([][]byte, 0, n),
+		leases: make([]scb.Lease, 0, n),
+	}
+}
+
+func (b *outBatch) len() int { return len(b.items) }
+
+// reset starts a batch. The slab of the last one is left to the messages
+// that may still hold it, and a new one is made.
+func (b *outBatch) reset() {
+	if len(b.slab) > 0 {
+		b.slab = make([]byte, 0, cap(b.slab))
+	}
+	b.items, b.leases = b.items[:0], b.leases[:0]
+}
+
+// next returns the room for the next item.
+func (b *outBatch) next() []byte {
+	return b.slab[len(b.slab) : len(b.slab)+b.size]
+}
+
+// add records the item of n bytes just read into next, with its lease.
+func (b *outBatch) add(n int, l scb.Lease) {
+	start := len(b.slab)
+	b.slab = b.slab[:start+n]
+	b.items = append(b.items, b.slab[start:start+n:start+n])
+	b.leases = append(b.leases, l)
+}
+
+// settle acknowledges the first sent items' leases and gives the others
+// back, and returns the first error.
+func (b *outBatch) settle(sent int) error {
+	var first error
+	for i, l := range b.leases {
+		var err error
+		if i < sent {
+			err = l.Ack()
+		} else {
+			err = l.GiveBack()
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// giveBack gives back every lease of the batch.
+func (b *outBatch) giveBack() { b.settle(0) }
+
+// pause waits d, or until ctx is done.
+func pause(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
