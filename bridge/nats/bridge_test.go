@@ -138,7 +138,7 @@ func TestOut(t *testing.T) {
 				defer cancel()
 				filled := make(chan error, 1)
 				go func() { filled <- fill(ctx, w, n) }()
-				runOut(t, &natsbridge.Out{Reader: r, Conn: nc, Subject: "items", JetStream: js, Batch: 100}, n, time.Minute)
+				runOut(t, &natsbridge.Out{Reader: r, Conn: nc, Subject: "items", JetStream: js, Positions: true, Batch: 100}, n, time.Minute)
 				require.NoError(t, <-filled)
 
 				seen := map[uint64]int{}
@@ -284,5 +284,37 @@ func TestIn(t *testing.T) {
 				require.Equal(t, uint64(n), uint64(len(seen))+in.Stats.Lost.Load())
 			}
 		})
+	}
+}
+
+// TestOutAtMostOnce forwards a Queue buffer to core NATS with plain batch
+// reads: every item arrives, in order; with JetStream it is refused.
+func TestOutAtMostOnce(t *testing.T) {
+	const n = 20_000
+	url := startServer(t)
+	nc := connect(t, url)
+	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Length: 1024, ItemSize: 8, FixedSize: true}
+	w, err := scb.Create("q", o)
+	require.NoError(t, err)
+	defer w.Close()
+	r, err := scb.OpenReader("q", o)
+	require.NoError(t, err)
+	defer r.Close()
+	err = (&natsbridge.Out{Reader: r, Conn: nc, Subject: "q", JetStream: true, AtMostOnce: true}).Run(context.Background())
+	require.ErrorContains(t, err, "AtMostOnce is for core NATS")
+
+	sub, err := connect(t, url).SubscribeSync("q")
+	require.NoError(t, err)
+	require.NoError(t, sub.SetPendingLimits(-1, -1))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	filled := make(chan error, 1)
+	go func() { filled <- fill(ctx, w, n) }()
+	runOut(t, &natsbridge.Out{Reader: r, Conn: nc, Subject: "q", AtMostOnce: true, Batch: 100}, n, time.Minute)
+	require.NoError(t, <-filled)
+	for i := range n {
+		m, err := sub.NextMsg(10 * time.Second)
+		require.NoError(t, err)
+		require.Equal(t, item(uint64(i)), m.Data)
 	}
 }

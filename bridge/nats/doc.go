@@ -42,6 +42,9 @@
 // stop cleanly when their context is done: the batch in flight is
 // finished or handed back, never left half-acknowledged.
 //
-// Every message carries the item's position in the header Scb-Pos (In
-// ignores it), and Out sends the item's bytes as the message's data.
+// Out sends the item's bytes as the message's data. Messages to JetStream
+// carry the item's position in the header Scb-Pos (In ignores it), and
+// so do those to core NATS with Out.Positions (headers cost the client
+// and the server several times a message's own cost, so they are off by
+// default there).
 package natsbridge

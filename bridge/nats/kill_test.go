@@ -53,7 +53,7 @@ func childOut() error {
 	}
 	defer r.Close()
 	fmt.Println("ready")
-	o := &natsbridge.Out{Reader: r, Conn: nc, Subject: "items", JetStream: child.Param("CORE") == "", Batch: 64}
+	o := &natsbridge.Out{Reader: r, Conn: nc, Subject: "items", JetStream: child.Param("CORE") == "", Positions: true, Batch: 64}
 	return o.Run(ctx)
 }
 

@@ -41,6 +41,18 @@ type Out struct {
 	// acks, after which the batch's items are given back to the buffer
 	// and sent again: 5 s if zero.
 	AckTimeout time.Duration
+	// AtMostOnce reads a Queue buffer with plain batch reads instead of
+	// leases, for core NATS only: a bridge that dies loses what it read
+	// and had not sent (at most one batch, counted by nobody), and in
+	// exchange forwards at about the rate of NATS's own publisher (leases
+	// cost two atomic steps per item). Stats.Lost counts what the server
+	// did not take.
+	AtMostOnce bool
+	// Positions adds the header Scb-Pos, the item's position, to every
+	// message sent to core NATS (JetStream's always carry it). A message
+	// with headers costs the client and the server several times one
+	// without: leave it off when the far side does not need it.
+	Positions bool
 	// IDPrefix begins every message id, which ends with the item's
 	// position: the buffer's name if empty. Give a buffer made again
 	// under the same name within JetStream's duplicate window another
@@ -65,6 +77,12 @@ func (o *Out) Run(ctx context.Context) error {
 	o.Batch = max(1, min(o.Batch, o.Reader.Cap()))
 	o.AckTimeout = cmp.Or(o.AckTimeout, 5*time.Second)
 	o.IDPrefix = cmp.Or(o.IDPrefix, o.Reader.Name())
+	if o.AtMostOnce {
+		if o.JetStream {
+			return errors.New("natsbridge: AtMostOnce is for core NATS: JetStream's guarantee needs leases")
+		}
+		return o.runPlain(ctx)
+	}
 	var js jetstream.JetStream
 	if o.JetStream {
 		var err error
@@ -72,20 +90,44 @@ func (o *Out) Run(ctx context.Context) error {
 			return fmt.Errorf("natsbridge: %w", err)
 		}
 	}
-	b := newOutBatch(o.Batch, o.Reader.ItemSize())
-	for {
-		if ctx.Err() != nil {
+	// Two batches: to core NATS, the next batch is taken and published
+	// while the server answers the last one's flush, whose leases are
+	// settled once it has (a flush waits for the server to handle every
+	// message before it: waiting for it before taking more would leave
+	// the bridge and the server each idle half the time).
+	bs := [2]*outBatch{newOutBatch(o.Batch, o.Reader.ItemSize()), newOutBatch(o.Batch, o.Reader.ItemSize())}
+	var pending *outBatch
+	var flushed chan int
+	settlePending := func() error {
+		if pending == nil {
 			return nil
 		}
+		err := o.settle(ctx, pending, <-flushed)
+		pending = nil
+		return err
+	}
+	for k := 0; ; k++ {
+		if ctx.Err() != nil {
+			return settlePending()
+		}
+		b := bs[k%2]
 		b.reset()
-		n, l, err := o.Reader.TakeBytesWait(ctx, b.next())
+		n, l, err := o.Reader.TakeBytes(b.next())
+		if err == scb.ErrEmpty {
+			// Nothing to take now: settle the last batch before waiting.
+			if err := settlePending(); err != nil {
+				return err
+			}
+			n, l, err = o.Reader.TakeBytesWait(ctx, b.next())
+		}
 		switch {
 		case err == nil:
 		case errors.Is(err, io.EOF), ctx.Err() != nil:
-			return nil
+			return settlePending()
 		case errors.Is(err, scb.ErrUnsupported):
 			return o.runPlain(ctx) // a Broadcast buffer: no leases
 		default:
+			settlePending()
 			return fmt.Errorf("natsbridge: %w", err)
 		}
 		b.add(n, l)
@@ -96,6 +138,7 @@ func (o *Out) Run(ctx context.Context) error {
 					break
 				}
 				b.giveBack()
+				settlePending()
 				return fmt.Errorf("natsbridge: %w", err)
 			}
 			b.add(n, l)
@@ -105,22 +148,34 @@ func (o *Out) Run(ctx context.Context) error {
 				o.Stats.Resent.Add(1)
 			}
 		}
-		var sent int
 		if js != nil {
-			sent = o.sendJetStream(js, b)
-		} else {
-			sent = o.sendCore(b)
+			if err := o.settle(ctx, b, o.sendJetStream(js, b)); err != nil {
+				return err
+			}
+			continue
 		}
-		if err := b.settle(sent); err != nil {
-			return fmt.Errorf("natsbridge: %w", err)
+		ok := o.publishCore(b)
+		if err := settlePending(); err != nil {
+			b.giveBack()
+			return err
 		}
-		o.Stats.Items.Add(uint64(sent))
-		o.Stats.Batches.Add(1)
-		if sent < b.len() {
-			o.Stats.Failed.Add(uint64(b.len() - sent))
-			pause(ctx, 100*time.Millisecond) // the server is away: do not spin on it
-		}
+		pending, flushed = b, o.flush(b, ok)
 	}
+}
+
+// settle ends batch b, whose first sent items the server has: their
+// leases are acknowledged, the others' given back to be sent again.
+func (o *Out) settle(ctx context.Context, b *outBatch, sent int) error {
+	if err := b.settle(sent); err != nil {
+		return fmt.Errorf("natsbridge: %w", err)
+	}
+	o.Stats.Items.Add(uint64(sent))
+	o.Stats.Batches.Add(1)
+	if sent < b.len() {
+		o.Stats.Failed.Add(uint64(b.len() - sent))
+		pause(ctx, 100*time.Millisecond) // the server is away: do not spin on it
+	}
+	return nil
 }
 
 // msg returns the message of item i of b.
@@ -135,19 +190,41 @@ func (o *Out) msg(b *outBatch, i int) *nats.Msg {
 	return m
 }
 
-// sendCore publishes b to core NATS and flushes: once the server has
-// answered the flush, it has every message before it. It returns how many
-// of b's items went through, from the first: all of them, or none.
-func (o *Out) sendCore(b *outBatch) int {
-	for i := range b.items {
-		if err := o.Conn.PublishMsg(o.msg(b, i)); err != nil {
-			return 0
+// publishCore publishes b to core NATS, and reports whether every
+// publish was accepted.
+func (o *Out) publishCore(b *outBatch) bool {
+	for i, data := range b.items {
+		var err error
+		if o.Positions {
+			err = o.Conn.PublishMsg(o.msg(b, i))
+		} else {
+			err = o.Conn.Publish(o.Subject, data)
+		}
+		if err != nil {
+			return false
 		}
 	}
-	if err := o.Conn.FlushTimeout(o.AckTimeout); err != nil {
-		return 0
+	return true
+}
+
+// flush flushes the connection in a goroutine of its own and sends on the
+// returned channel how many of b's items the server has: once it answers
+// the flush, it has every message before it; all of them, or none (ok
+// false: a publish failed).
+func (o *Out) flush(b *outBatch, ok bool) chan int {
+	ch := make(chan int, 1)
+	if !ok {
+		ch <- 0
+		return ch
 	}
-	return b.len()
+	go func() {
+		if o.Conn.FlushTimeout(o.AckTimeout) != nil {
+			ch <- 0
+			return
+		}
+		ch <- b.len()
+	}()
+	return ch
 }
 
 // sendJetStream publishes b to JetStream and waits for the acks, in
@@ -180,56 +257,54 @@ func (o *Out) sendJetStream(js jetstream.JetStream, b *outBatch) int {
 	return sent
 }
 
-// runPlain forwards a Broadcast buffer, which has no leases, with plain
-// reads: an item read by a bridge that dies before sending it is lost.
-// Overruns are counted (Stats.Lost).
+// runPlain forwards with plain batch reads (a Broadcast buffer, which has
+// no leases, or AtMostOnce): an item read by a bridge that dies before the
+// server has it is lost, at most what the client buffered per death.
+// Overruns of a Broadcast reader are counted in Stats.Lost. It flushes
+// only when it finds nothing to read, and when it stops: as fast as the
+// client publishes.
 func (o *Out) runPlain(ctx context.Context) error {
-	b := newOutBatch(o.Batch, o.Reader.ItemSize())
-	for {
-		if ctx.Err() != nil {
-			return nil
+	size := o.Reader.ItemSize()
+	slab := make([]byte, o.Batch*size)
+	bufs := make([][]byte, o.Batch)
+	flush := func() {
+		if o.Conn.FlushTimeout(o.AckTimeout) != nil {
+			o.Stats.Failed.Add(1)
 		}
-		b.reset()
-		n, err := o.Reader.PopBytesWait(ctx, b.next())
-		for {
-			var over *scb.OverrunError
-			switch {
-			case err == nil:
-				b.add(n, scb.Lease{})
-				if b.len() < o.Batch {
-					n, err = o.Reader.PopBytes(b.next())
-					continue
-				}
-			case errors.As(err, &over):
-				o.Stats.Lost.Add(over.Lost)
-				n, err = o.Reader.PopBytes(b.next())
-				continue
-			case err == scb.ErrEmpty:
-			case errors.Is(err, io.EOF), ctx.Err() != nil:
-				if b.len() == 0 {
-					return nil
-				}
-			default:
-				return fmt.Errorf("natsbridge: %w", err)
+	}
+	defer flush()
+	for ctx.Err() == nil {
+		for i := range bufs {
+			bufs[i] = slab[i*size : (i+1)*size : (i+1)*size] // reads size by capacity
+		}
+		n, err := o.Reader.PopBytesInto(bufs)
+		if err == scb.ErrEmpty {
+			flush() // nothing to read now: send what the client holds
+			n, err = o.Reader.PopBytesIntoWait(ctx, bufs)
+		}
+		var over *scb.OverrunError
+		switch {
+		case err == nil:
+		case errors.As(err, &over):
+			o.Stats.Lost.Add(over.Lost) // and the items read before it go on
+		case errors.Is(err, io.EOF), ctx.Err() != nil:
+			if n == 0 {
+				return nil
 			}
-			break
-		}
-		if b.len() == 0 {
-			continue
+		default:
+			return fmt.Errorf("natsbridge: %w", err)
 		}
 		sent := 0
-		for i := range b.items {
-			m := nats.NewMsg(o.Subject)
-			m.Data = b.items[i]
-			if o.Conn.PublishMsg(m) == nil {
+		for _, data := range bufs[:n] {
+			if o.Conn.Publish(o.Subject, data) == nil { // which copies data
 				sent++
 			}
 		}
-		o.Conn.FlushTimeout(o.AckTimeout)
 		o.Stats.Items.Add(uint64(sent))
 		o.Stats.Batches.Add(1)
-		o.Stats.Lost.Add(uint64(b.len() - sent))
+		o.Stats.Lost.Add(uint64(n - sent))
 	}
+	return nil
 }
 
 // outBatch is one batch of Out: the items' bytes (copies, in one slab per

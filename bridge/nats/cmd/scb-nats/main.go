@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string, errw io.Writer) error {
 		ackWait  = fs.Duration("ack-wait", 5*time.Second, "--jetstream, in: how long JetStream waits for a dead bridge's acks before it delivers again")
 		journal  = fs.String("journal", "", "--jetstream, in: the journal file (default: DIR/NAME.nats-journal)")
 		batch    = fs.Int("batch", natsbridge.DefaultBatch, "items per flush")
+		amo      = fs.Bool("at-most-once", false, "out, core NATS: plain reads instead of leases (a bridge that dies loses what it read and had not sent; faster)")
+		posHdr   = fs.Bool("positions", false, "out, core NATS: add the header Scb-Pos (JetStream messages always carry it)")
 		stats    = fs.Bool("stats", false, "print the counts every second on standard error, and at the end")
 	)
 	if len(args) == 0 {
@@ -95,8 +98,14 @@ func run(ctx context.Context, args []string, errw io.Writer) error {
 	if dirn == "in" {
 		subject, name = pos[0], pos[1]
 	}
+	if strings.ContainsAny(subject, " \t\r\n") || subject == "" {
+		fs.Usage()
+		return fmt.Errorf("%w: invalid subject %q", errUsage, subject)
+	}
 	opts := &scb.Options{Dir: *dir}
-	nc, err := nats.Connect(*server, nats.Name("scb-nats "+dirn+" "+name), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	// The subject is checked here, once, not on every message.
+	nc, err := nats.Connect(*server, nats.Name("scb-nats "+dirn+" "+name), nats.MaxReconnects(-1),
+		nats.ReconnectWait(100*time.Millisecond), nats.SkipSubjectValidation())
 	if err != nil {
 		return fmt.Errorf("connect to %s: %w", *server, err)
 	}
@@ -123,7 +132,7 @@ func run(ctx context.Context, args []string, errw io.Writer) error {
 		if err != nil {
 			return err
 		}
-		o := &natsbridge.Out{Reader: r, Conn: nc, Subject: subject, JetStream: *js, Batch: *batch,
+		o := &natsbridge.Out{Reader: r, Conn: nc, Subject: subject, JetStream: *js, Batch: *batch, AtMostOnce: *amo, Positions: *posHdr,
 			IDPrefix: name + "." + strconv.FormatInt(info.Created.UnixNano(), 36)}
 		st, runBridge = &o.Stats, o.Run
 	case "in":

@@ -15,7 +15,7 @@ import (
 )
 
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{nil, {"sideways", "a", "b"}, {"out", "a"}, {"in", "a", "b", "c"}, {"out", "a", "b", "--batch", "x"}} {
+	for _, args := range [][]string{nil, {"sideways", "a", "b"}, {"out", "a"}, {"in", "a", "b", "c"}, {"out", "a", "b", "--batch", "x"}, {"out", "a", "b c"}} {
 		var stderr bytes.Buffer
 		err := run(context.Background(), args, &stderr)
 		require.ErrorIs(t, err, errUsage, "%q", args)
