@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"testing"
 	"time"
@@ -316,5 +317,68 @@ func TestOutAtMostOnce(t *testing.T) {
 		m, err := sub.NextMsg(10 * time.Second)
 		require.NoError(t, err)
 		require.Equal(t, item(uint64(i)), m.Data)
+	}
+}
+
+// TestOutReconnects restarts the server (same port, same JetStream store)
+// while Out forwards to JetStream: the batches whose acks did not come are
+// given back and sent again once the client reconnected, and every item is
+// stored once.
+func TestOutReconnects(t *testing.T) {
+	const n = 30_000
+	opts := &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true}
+	start := func() *server.Server {
+		s, err := server.NewServer(opts)
+		require.NoError(t, err)
+		go s.Start()
+		require.True(t, s.ReadyForConnections(10*time.Second))
+		return s
+	}
+	s := start()
+	opts.Port = s.Addr().(*net.TCPAddr).Port
+	defer func() { s.Shutdown() }()
+	nc, err := nats.Connect(s.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	require.NoError(t, err)
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	makeStream(t, js, "items")
+
+	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Length: 4096, ItemSize: 8, FixedSize: true}
+	w, err := scb.Create("out", o)
+	require.NoError(t, err)
+	defer w.Close()
+	r, err := scb.OpenReader("out", o)
+	require.NoError(t, err)
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	filled := make(chan error, 1)
+	go func() { filled <- fill(ctx, w, n) }()
+	out := &natsbridge.Out{Reader: r, Conn: nc, Subject: "items", JetStream: true, Batch: 64, AckTimeout: time.Second}
+	runCtx, stop := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- out.Run(runCtx) }()
+	for out.Stats.Items.Load() < n/3 {
+		require.NoError(t, ctx.Err())
+		time.Sleep(time.Millisecond)
+	}
+	s.Shutdown()
+	time.Sleep(300 * time.Millisecond)
+	s = start()
+	for out.Stats.Items.Load() < n {
+		require.NoError(t, ctx.Err(), "forwarded %d of %d", out.Stats.Items.Load(), n)
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop()
+	require.NoError(t, <-errc)
+	require.NoError(t, <-filled)
+	t.Logf("after a server restart: %s", &out.Stats)
+	stream, err := js.Stream(ctx, "S")
+	require.NoError(t, err)
+	seen := streamItems(t, stream)
+	require.Len(t, seen, n)
+	for pos, k := range seen {
+		require.Equal(t, 1, k, "position %d", pos)
 	}
 }
