@@ -58,7 +58,8 @@ func childOut() error {
 }
 
 // childIn forwards the JetStream consumer "bridge" of stream S into the
-// buffer NAME in DIR, with its journal there, until it is killed.
+// buffer NAME in DIR, with its journal there, or the core NATS subject
+// items if CORE is set, until it is killed.
 func childIn() error {
 	ctx, cancel := context.WithTimeout(context.Background(), child.Timeout)
 	defer cancel()
@@ -67,6 +68,25 @@ func childIn() error {
 		return err
 	}
 	defer nc.Close()
+	dir := child.Param("DIR")
+	if child.Param("CORE") != "" {
+		w, err := scb.OpenWriterWait(ctx, child.Param("NAME"), &scb.Options{Dir: dir})
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		in := &natsbridge.In{Writer: w, Conn: nc, Subject: "items", Batch: 64}
+		go func() {
+			// Say ready once subscribed: core NATS keeps nothing for a
+			// subscriber that is not there yet.
+			for in.Stats.Batches.Load() == 0 && nc.NumSubscriptions() == 0 {
+				time.Sleep(time.Millisecond)
+			}
+			nc.Flush()
+			fmt.Println("ready")
+		}()
+		return in.Run(ctx)
+	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return err
@@ -75,7 +95,6 @@ func childIn() error {
 	if err != nil {
 		return err
 	}
-	dir := child.Param("DIR")
 	w, err := scb.OpenWriterWait(ctx, child.Param("NAME"), &scb.Options{Dir: dir})
 	if err != nil {
 		return err
@@ -254,4 +273,52 @@ func TestOutKilledCore(t *testing.T) {
 	last.Kill()
 	t.Logf("core NATS, %d bridges killed: %d of %d items arrived, %d lost, %d sent twice", killRounds, len(seen), n, n-len(seen), dups)
 	require.Len(t, seen, n, "lost")
+}
+
+// TestInKilledCore is TestInKilled with core NATS, a publisher sending
+// all along: what the killed bridges held, and what was sent while no
+// bridge was subscribed, is lost, as core NATS loses it; the counts are
+// reported, and nothing arrives twice.
+func TestInKilledCore(t *testing.T) {
+	const n = 50_000
+	url := startServer(t)
+	pub := connect(t, url)
+	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Length: 1 << 16, ItemSize: 8, FixedSize: true}
+	w, err := scb.Create("in", o)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	r, err := scb.OpenReader("in", o)
+	require.NoError(t, err)
+	defer r.Close()
+	published := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := pub.Publish("items", item(uint64(i))); err != nil {
+				published <- err
+				return
+			}
+			if i%100 == 0 {
+				pub.Flush()
+				time.Sleep(100 * time.Microsecond) // spread over the kills
+			}
+		}
+		published <- pub.Flush()
+	}()
+	last := killBridges(t, "bridge-in", map[string]string{"URL": url, "DIR": o.Dir, "NAME": "in", "CORE": "1"})
+	require.NoError(t, <-published)
+	time.Sleep(200 * time.Millisecond)
+	last.Kill()
+	seen := map[uint64]int{}
+	buf := make([]byte, 8)
+	for {
+		if _, err := r.PopBytes(buf); err != nil {
+			require.ErrorIs(t, err, scb.ErrEmpty)
+			break
+		}
+		seen[uint64FromItem(buf)]++
+	}
+	for id, k := range seen {
+		require.Equal(t, 1, k, "id %d is in the ring %d times", id, k)
+	}
+	t.Logf("core NATS, %d bridges killed: %d of %d messages in the ring, %d lost", killRounds, len(seen), n, n-len(seen))
 }
