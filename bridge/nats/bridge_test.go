@@ -42,6 +42,19 @@ func connect(t testing.TB, url string) *nats.Conn {
 	return nc
 }
 
+// subscribe subscribes to subject on a connection of its own, without
+// limits on what the client keeps, and returns once the server has the
+// subscription: messages published after it are delivered.
+func subscribe(t testing.TB, url, subject string) *nats.Subscription {
+	t.Helper()
+	nc := connect(t, url)
+	sub, err := nc.SubscribeSync(subject)
+	require.NoError(t, err)
+	require.NoError(t, sub.SetPendingLimits(-1, -1))
+	require.NoError(t, nc.Flush())
+	return sub
+}
+
 // item returns the 8-byte item of id.
 func item(id uint64) []byte { return binary.BigEndian.AppendUint64(nil, id) }
 
@@ -131,9 +144,7 @@ func TestOut(t *testing.T) {
 					require.NoError(t, err)
 					stream = makeStream(t, j, "items")
 				} else {
-					sub, err = connect(t, url).SubscribeSync("items")
-					require.NoError(t, err)
-					require.NoError(t, sub.SetPendingLimits(-1, -1))
+					sub = subscribe(t, url, "items")
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 				defer cancel()
@@ -177,8 +188,7 @@ func TestOutBroadcast(t *testing.T) {
 	r, err := scb.OpenReader("b", o)
 	require.NoError(t, err)
 	defer r.Close()
-	sub, err := connect(t, url).SubscribeSync("b")
-	require.NoError(t, err)
+	sub := subscribe(t, url, "b")
 	require.NoError(t, fill(context.Background(), w, n))
 	runOut(t, &natsbridge.Out{Reader: r, Conn: nc, Subject: "b"}, n, time.Minute)
 	for i := range n {
@@ -304,9 +314,7 @@ func TestOutAtMostOnce(t *testing.T) {
 	err = (&natsbridge.Out{Reader: r, Conn: nc, Subject: "q", JetStream: true, AtMostOnce: true}).Run(context.Background())
 	require.ErrorContains(t, err, "AtMostOnce is for core NATS")
 
-	sub, err := connect(t, url).SubscribeSync("q")
-	require.NoError(t, err)
-	require.NoError(t, sub.SetPendingLimits(-1, -1))
+	sub := subscribe(t, url, "q")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	filled := make(chan error, 1)

@@ -243,9 +243,7 @@ func uint64FromItem(b []byte) uint64 {
 func TestOutKilledCore(t *testing.T) {
 	const n = 50_000
 	url := startServer(t)
-	sub, err := connect(t, url).SubscribeSync("items")
-	require.NoError(t, err)
-	require.NoError(t, sub.SetPendingLimits(-1, -1))
+	sub := subscribe(t, url, "items")
 	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Length: 4096, ItemSize: 8, FixedSize: true}
 	w, err := scb.Create("out", o)
 	require.NoError(t, err)
