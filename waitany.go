@@ -4,6 +4,9 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"time"
+	"unsafe"
 
 	"github.com/sharedcbuff/scb/internal/wait"
 )
@@ -21,14 +24,16 @@ type Waitable interface {
 type waitee struct {
 	h     *handle
 	ready func() bool
-	sweep func()
+	sweep func(context.Context)
 }
 
 // WaitAny waits, from one goroutine, until one of hs is ready, and returns
-// its index: a reader when its next read would not block (an item is
-// there, the stream ended, or a Peek is outstanding), a writer when its
-// next write would not block (a Queue buffer has room; a Broadcast writer
-// always does). The handles may be of any buffers, strategies and modes.
+// its index: a reader when its next read would not wait for an item (one
+// is there, the stream ended, or a Peek is outstanding), a writer when its
+// next write would not wait for room (a Queue buffer has room; a Broadcast
+// writer always does). As for the non-waiting calls themselves, with the
+// Flock strategy that does not cover waiting for the file lock where
+// files lock (see the package documentation). The handles may be of any buffers, strategies and modes.
 // It returns the lowest index of those ready, and then nil.
 //
 // It returns the index of a handle together with an error, wrapped and
@@ -96,15 +101,23 @@ func WaitAny(ctx context.Context, hs ...Waitable) (int, error) {
 		ws = append(ws, anyWait{waitee: e, ws: waitState{spin: e.h.spin}})
 	}
 	for i := range ws {
-		h := ws[i].h
-		if containsHandle(unique, h) {
-			continue
+		if !containsHandle(unique, ws[i].h) {
+			unique = append(unique, ws[i].h)
 		}
+	}
+	// Admit them in one order, the handles' addresses, whatever the
+	// order of hs: two calls that admit two handles in opposite orders
+	// while both are being closed would otherwise wait for each other
+	// (admission is a read lock, and Close's pending write lock stops new
+	// ones).
+	slices.SortFunc(unique, func(a, b *handle) int {
+		return cmp.Compare(uintptr(unsafe.Pointer(a)), uintptr(unsafe.Pointer(b)))
+	})
+	for k, h := range unique {
 		if err := h.admit(); err != nil {
-			dismissAll(unique)
-			return i, h.wrap("wait", err)
+			dismissAll(unique[:k])
+			return slices.IndexFunc(ws, func(a anyWait) bool { return a.h == h }), h.wrap("wait", err)
 		}
-		unique = append(unique, h)
 	}
 	i, err := waitAny(ctx, ws, unique)
 	dismissAll(unique)
@@ -189,8 +202,12 @@ func waitAny(ctx context.Context, ws []anyWait, unique []*handle) (int, error) {
 	if ctx.Done() != nil {
 		fired = make(chan struct{})
 		stop := context.AfterFunc(ctx, func() {
-			for _, w := range words {
-				w.WakeAll()
+			// A deadline ends the sleep by itself (d, below); a cancel
+			// wakes it, and with it every sleeper of these words.
+			if ctx.Err() != context.DeadlineExceeded {
+				for _, w := range words {
+					w.WakeAll()
+				}
 			}
 			close(fired)
 		})
@@ -200,6 +217,7 @@ func waitAny(ctx context.Context, ws []anyWait, unique []*handle) (int, error) {
 			}
 		}()
 	}
+	deadline, hasDeadline := ctx.Deadline()
 	var s wait.State
 	for {
 		if i := first(); i >= 0 {
@@ -209,14 +227,18 @@ func waitAny(ctx context.Context, ws []anyWait, unique []*handle) (int, error) {
 			return -1, fmt.Errorf("scb: wait: %w", err)
 		}
 		for i := range ws {
-			if err := ws[i].check(); err != nil {
+			if err := ws[i].check(ctx); err != nil {
 				return i, ws[i].h.wrap("wait", err)
 			}
 		}
 		for _, h := range unique {
 			h.hold.asleep(1)
 		}
-		wait.SleepAny(words, vals, &s, ready, limit)
+		d := limit
+		if hasDeadline {
+			d = max(min(d, time.Until(deadline)), time.Microsecond)
+		}
+		wait.SleepAny(words, vals, &s, ready, d)
 		for _, h := range unique {
 			h.hold.asleep(-1)
 		}
@@ -227,7 +249,7 @@ func waitAny(ctx context.Context, ws []anyWait, unique []*handle) (int, error) {
 // (handle.run): once every removedEvery, it reports the buffer removed or
 // the peers gone for the grace, and lets a Flock Queue reader take back
 // what readers that died had taken, so that their items make it ready.
-func (a *anyWait) check() error {
+func (a *anyWait) check(ctx context.Context) error {
 	if !a.ws.checkDue() {
 		return nil
 	}
@@ -239,7 +261,7 @@ func (a *anyWait) check() error {
 		return err
 	}
 	if a.sweep != nil {
-		a.sweep()
+		a.sweep(ctx)
 	}
 	return nil
 }
@@ -260,7 +282,7 @@ func (r *Reader) waitBase() waitee {
 		return waitee{}
 	}
 	e := waitee{h: &r.handle, ready: r.readable}
-	if r.c.q != nil && !r.own {
+	if r.c.q != nil && !r.own && r.c.q.holders {
 		e.sweep = r.sweepIdle
 	}
 	return e
@@ -268,9 +290,12 @@ func (r *Reader) waitBase() waitee {
 
 // sweepIdle takes back, for a Flock Queue reader that waits in WaitAny,
 // what readers that died had taken (as an attempt would: queueReader.sweep),
-// so that their items make it ready.
-func (r *Reader) sweepIdle() {
-	if r.enter(context.Background()) != nil {
+// so that their items make it ready. Only where holder locks prove deaths:
+// elsewhere readers take under the file lock, and the next attempt takes
+// back what one that died under it left. It waits for the handle's other
+// goroutines at most until ctx is done.
+func (r *Reader) sweepIdle(ctx context.Context) {
+	if r.enter(ctx) != nil {
 		return
 	}
 	r.c.q.sweep()

@@ -110,8 +110,12 @@ func pickAll(t *testing.T, rs []*scb.Reader, seq []int, ack *scb.Writer) {
 // TestWaitAnyEightBuffers waits on 8 buffers of mixed strategies and
 // modes, from one goroutine, while another writes to them in a shuffled
 // order, one item at a time: every wake-up comes from the buffer written,
-// whether the wait sleeps at once (Spin -1) or spins first.
+// whether the wait sleeps at once (Spin -1) or spins first, every one
+// within a minute although no sleep ends by itself.
 func TestWaitAnyEightBuffers(t *testing.T) {
+	// Sleeps end only when woken: a lost wake-up is a hang (and the
+	// context's failure), not a delay of a sleep's bound.
+	defer scb.SetSleepLimits(time.Hour)()
 	for _, spin := range []int{-1, 0} {
 		t.Run("spin="+strconv.Itoa(spin), func(t *testing.T) {
 			dir := t.TempDir()
@@ -144,10 +148,10 @@ func TestWaitAnyEightBuffers(t *testing.T) {
 			for i, r := range rs {
 				hs[i] = r
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
-			defer cancel()
 			for n, want := range seq {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 				i, err := scb.WaitAny(ctx, hs...)
+				cancel()
 				require.NoError(t, err, "wake-up %d", n)
 				require.Equal(t, want, i, "wake-up %d came from the wrong buffer", n)
 				v, err := rs[i].Pop()
@@ -206,6 +210,7 @@ func childWriterPick(ctx context.Context, name string, o *scb.Options) error {
 // another process: the wake-ups cross processes, as futex_waitv's (and
 // Windows' events) must.
 func TestWaitAnyCrossProcess(t *testing.T) {
+	defer scb.SetSleepLimits(time.Hour)() // as in TestWaitAnyEightBuffers
 	dir := t.TempDir()
 	rs := pickSetup(t, dir, -1)
 	ack := create(t, "ack", &scb.Options{Dir: dir, Strategy: scb.Flock, Length: 4})

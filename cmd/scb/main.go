@@ -593,9 +593,13 @@ func (c *call) fail(name string, err error) error {
 	if errors.As(err, &se) {
 		err = se.Err
 	}
-	// ErrFull and ErrEmpty, returned bare, say "scb: " themselves: the
-	// command says it first.
-	if msg := withHumanSizes(strings.TrimPrefix(err.Error(), "scb: ")); msg != err.Error() {
+	// ErrFull and ErrEmpty, returned bare, say "scb: " themselves, also
+	// where the command wrapped them ("line 3: ..."): it says it first.
+	msg := err.Error()
+	for _, s := range []error{scb.ErrFull, scb.ErrEmpty} {
+		msg = strings.ReplaceAll(msg, s.Error(), strings.TrimPrefix(s.Error(), "scb: "))
+	}
+	if msg = withHumanSizes(msg); msg != err.Error() {
 		err = &reworded{msg: msg, err: err}
 	}
 	switch {

@@ -499,6 +499,10 @@ func TestRuntimeErrors(t *testing.T) {
 		assert.Empty(t, r.stdout, "%v", tt.args)
 		assert.Equal(t, tt.want+"\n", r.stderr, "%v", tt.args)
 	}
+	// ErrFull says "scb: " itself; the command says it once, also inside
+	// its own wrapping of a line.
+	r := runScb(t, dir, "a\nb\n", "push", "--bytes", "q")
+	assert.Equal(t, `scb: push "q": line 1: buffer is full (0 lines pushed)`+"\n", r.stderr)
 	// The failed pushes left the buffers as they were.
 	assert.Equal(t, "1\n2\n", ok(t, dir, "", "pop", "q", "-n", "5"))
 	assert.Equal(t, 3, runScb(t, dir, "", "pop", "small").code, "256 was refused before 1 and 255 were pushed")

@@ -5,7 +5,8 @@ package wait
 // Sleeping on several words on Linux: futex_waitv (Linux 5.16), which
 // sleeps until any of up to 128 futexes is woken, shared between
 // processes like the futex of waitOn. Older kernels, and emulators that do
-// not know the call, answer ENOSYS: from then on SleepAny polls.
+// not know the call, answer ENOSYS, and system-call filters EPERM: from
+// then on SleepAny polls.
 
 import (
 	"sync/atomic"
@@ -59,9 +60,13 @@ func waitOnAny(ws []Word, vals []uint32, d time.Duration) bool {
 	ts := kernelTimespec{sec: at / 1e9, nsec: at % 1e9}
 	_, _, errno := unix.Syscall6(unix.SYS_FUTEX_WAITV, uintptr(unsafe.Pointer(&fw[0])), uintptr(len(fw)), 0,
 		uintptr(unsafe.Pointer(&ts)), unix.CLOCK_MONOTONIC, 0)
-	if errno == unix.ENOSYS {
-		noWaitv.Store(true)
-		return false
+	switch errno {
+	case 0, unix.EAGAIN, unix.ETIMEDOUT, unix.EINTR:
+		return true // woken, a value that changed, the time up, or a signal: the caller looks again
 	}
-	return true // woken, a value that changed (EAGAIN), the time up, or a signal: the caller looks again
+	// ENOSYS (an old kernel, an emulator), EPERM (a seccomp filter that
+	// does not know the call), or anything else: never again, or the
+	// caller would spin on the failing call.
+	noWaitv.Store(true)
+	return false
 }
