@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
@@ -53,6 +54,21 @@ func subscribe(t testing.TB, url, subject string) *nats.Subscription {
 	require.NoError(t, sub.SetPendingLimits(-1, -1))
 	require.NoError(t, nc.Flush())
 	return sub
+}
+
+// publishAll publishes the items 0..n-1 to subject, a stream capturing
+// it, waiting for JetStream's acks every thousand (more outstanding at once
+// stall the client on a slow machine).
+func publishAll(t testing.TB, js jetstream.JetStream, subject string, n int) {
+	t.Helper()
+	for i := range n {
+		_, err := js.PublishAsync(subject, item(uint64(i)))
+		require.NoError(t, err)
+		if i%1000 == 999 {
+			<-js.PublishAsyncComplete()
+		}
+	}
+	<-js.PublishAsyncComplete()
 }
 
 // item returns the 8-byte item of id.
@@ -114,7 +130,7 @@ func runOut(t *testing.T, o *natsbridge.Out, n int, d time.Duration) {
 	}
 	cancel()
 	require.NoError(t, <-errc)
-	require.Equal(t, uint64(n), o.Stats.Items.Load(), "forwarded within %v", d)
+	require.Equal(t, uint64(n), o.Stats.Items.Load(), "forwarded within %v: %s", d, &o.Stats)
 }
 
 // TestOut forwards a Queue buffer to core NATS and to JetStream, for both
@@ -188,6 +204,8 @@ func TestOutBroadcast(t *testing.T) {
 	r, err := scb.OpenReader("b", o)
 	require.NoError(t, err)
 	defer r.Close()
+	err = (&natsbridge.Out{Reader: r, Conn: nc, Subject: "b", JetStream: true}).Run(context.Background())
+	require.ErrorContains(t, err, "JetStream's guarantee needs leases", "no silent fall back to core NATS")
 	sub := subscribe(t, url, "b")
 	require.NoError(t, fill(context.Background(), w, n))
 	runOut(t, &natsbridge.Out{Reader: r, Conn: nc, Subject: "b"}, n, time.Minute)
@@ -246,11 +264,7 @@ func TestIn(t *testing.T) {
 				j, err := jetstream.New(pub)
 				require.NoError(t, err)
 				makeStream(t, j, "items")
-				for i := range n {
-					_, err := j.PublishAsync("items", item(uint64(i)))
-					require.NoError(t, err)
-				}
-				<-j.PublishAsyncComplete()
+				publishAll(t, j, "items", n)
 				c, err := j.CreateConsumer(context.Background(), "S", natsbridge.ConsumerConfig("bridge", time.Second))
 				require.NoError(t, err)
 				in.Consumer, in.Journal = c, o.Dir+"/in.nats-journal"
@@ -388,5 +402,68 @@ func TestOutReconnects(t *testing.T) {
 	require.Len(t, seen, n)
 	for pos, k := range seen {
 		require.Equal(t, 1, k, "position %d", pos)
+	}
+}
+
+// TestInRejects: a message that cannot be an item (longer than the item
+// size, or of another size in a buffer of fixed-size items) is counted and
+// skipped, never stopping the bridge.
+func TestInRejects(t *testing.T) {
+	url := startServer(t)
+	nc := connect(t, url)
+	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Length: 64, ItemSize: 8, FixedSize: true}
+	w, err := scb.Create("in", o)
+	require.NoError(t, err)
+	defer w.Close()
+	r, err := scb.OpenReader("in", o)
+	require.NoError(t, err)
+	defer r.Close()
+	j, err := jetstream.New(nc)
+	require.NoError(t, err)
+	makeStream(t, j, "items")
+	for _, data := range [][]byte{item(1), {1, 2, 3, 4}, item(2), make([]byte, 9), item(3)} {
+		_, err := j.Publish(context.Background(), "items", data)
+		require.NoError(t, err)
+	}
+	c, err := j.CreateConsumer(context.Background(), "S", natsbridge.ConsumerConfig("bridge", time.Second))
+	require.NoError(t, err)
+	in := &natsbridge.In{Writer: w, Conn: nc, Consumer: c, Dir: o.Dir}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- in.Run(ctx) }()
+	seen := drain(t, r, 3, 10*time.Second)
+	assert.Equal(t, map[uint64]int{1: 1, 2: 1, 3: 1}, seen)
+	cancel()
+	require.NoError(t, <-errc)
+	assert.Equal(t, uint64(2), in.Stats.Rejected.Load())
+}
+
+// TestInConsumerDeleted: In stops with an error when its consumer is
+// deleted, rather than asking for messages forever.
+func TestInConsumerDeleted(t *testing.T) {
+	url := startServer(t)
+	nc := connect(t, url)
+	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Length: 64, ItemSize: 8}
+	w, err := scb.Create("in", o)
+	require.NoError(t, err)
+	defer w.Close()
+	j, err := jetstream.New(nc)
+	require.NoError(t, err)
+	makeStream(t, j, "items")
+	c, err := j.CreateConsumer(context.Background(), "S", natsbridge.ConsumerConfig("bridge", time.Second))
+	require.NoError(t, err)
+	in := &natsbridge.In{Writer: w, Conn: nc, Consumer: c, Dir: o.Dir}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- in.Run(ctx) }()
+	time.Sleep(100 * time.Millisecond)
+	require.NoError(t, j.DeleteConsumer(ctx, "S", "bridge"))
+	select {
+	case err := <-errc:
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "consumer")
+	case <-time.After(20 * time.Second):
+		t.Fatal("In did not stop after its consumer was deleted")
 	}
 }

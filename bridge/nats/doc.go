@@ -16,16 +16,20 @@
 //     JetStream's ack. A bridge killed at any point leaves its items to
 //     the next one, which publishes them again with the same ids, and
 //     JetStream's duplicate window drops the copies: every item is stored
-//     once, provided the bridge comes back within that window (two minutes
-//     by default).
+//     once, provided the copy comes within that window (two minutes by
+//     default) of the first: a bridge that comes back, or one that waited
+//     through a JetStream outage, later than that may store an item twice.
 //
-// A Broadcast buffer has no leases: Out reads it with plain reads, and an
-// item read by a bridge that dies before sending it is lost.
+// A Broadcast buffer has no leases: Out reads it with plain reads (to
+// core NATS only), and an item read by a bridge that dies before sending
+// it is lost, as are the items the client had not written when its
+// connection dropped; neither is counted. Out.AtMostOnce reads a Queue
+// buffer the same way, faster.
 //
 // [In] forwards a subject into a buffer:
 //
 //   - from core NATS: what arrives is pushed; what NATS drops because the
-//     bridge fell behind is counted (Stats.Dropped).
+//     bridge fell behind is counted (Stats.Lost).
 //   - from a JetStream durable pull consumer: a batch is pushed into the
 //     ring and only then acknowledged to JetStream. With a journal (a
 //     small file beside the buffer) and the bridge as the buffer's only

@@ -41,6 +41,19 @@ type In struct {
 	AckTimeout time.Duration
 	// Stats counts what Run did; read it while Run runs.
 	Stats Stats
+
+	fixed bool // the buffer's items all have its item size
+}
+
+// fits reports whether data can be an item of the buffer: at most its
+// item size, and exactly that if its items have one size. A message that
+// cannot is rejected (acknowledged and counted, not pushed): pushing it
+// would fail, and stop the bridge on every delivery.
+func (in *In) fits(data []byte) bool {
+	if in.fixed {
+		return len(data) == in.Writer.ItemSize()
+	}
+	return len(data) <= in.Writer.ItemSize()
 }
 
 // ConsumerConfig returns the configuration of a durable pull consumer
@@ -69,6 +82,11 @@ func (in *In) Run(ctx context.Context) error {
 	}
 	in.Batch = max(1, min(cmp.Or(in.Batch, DefaultBatch), maxJournal))
 	in.AckTimeout = cmp.Or(in.AckTimeout, 5*time.Second)
+	info, err := scb.Stat(in.Writer.Name(), &scb.Options{Dir: in.Dir})
+	if err != nil {
+		return fmt.Errorf("natsbridge: %w (is In.Dir the buffer's directory?)", err)
+	}
+	in.fixed = info.FixedSize
 	if in.Consumer != nil {
 		return in.runJetStream(ctx)
 	}
@@ -98,14 +116,7 @@ func (in *In) runJetStream(ctx context.Context) error {
 		}
 		written = info.Written
 		inRing = j.inRing(written)
-		// What JetStream acknowledged is never delivered again.
-		if ci, err := in.Consumer.Info(ctx); err == nil {
-			for s := range inRing {
-				if s <= ci.AckFloor.Stream {
-					delete(inRing, s)
-				}
-			}
-		}
+		in.pruneAcked(ctx, inRing)
 	}
 	// recent holds what this bridge pushed lately: JetStream delivers a
 	// message again when its ack is late (a push that waited for room
@@ -135,6 +146,16 @@ func (in *In) runJetStream(ctx context.Context) error {
 		for m := range mb.Messages() {
 			msgs = append(msgs, m)
 		}
+		if err := mb.Error(); err != nil && len(msgs) == 0 {
+			if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+				return fmt.Errorf("natsbridge: %w", err)
+			}
+			if !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
+				in.Stats.Failed.Add(1)
+				pause(ctx, 100*time.Millisecond)
+			}
+			continue
+		}
 		keep, settled, items, seqs = keep[:0], settled[:0], items[:0], seqs[:0]
 		clear(batchIndex)
 		for _, m := range msgs {
@@ -154,7 +175,7 @@ func (in *In) runJetStream(ctx context.Context) error {
 			case inRing[seq], md.NumDelivered > 1 && recent.has(seq):
 				in.Stats.Skipped.Add(1)
 				settled = append(settled, m) // and out of inRing once the ack is confirmed
-			case len(m.Data()) > in.Writer.ItemSize():
+			case !in.fits(m.Data()):
 				in.Stats.Rejected.Add(1)
 				settled = append(settled, m)
 			default:
@@ -163,6 +184,12 @@ func (in *In) runJetStream(ctx context.Context) error {
 			}
 		}
 		if len(items) > 0 && in.Journal != "" {
+			if len(inRing) > maxJournal {
+				in.pruneAcked(ctx, inRing)
+				if len(inRing) > maxJournal {
+					return fmt.Errorf("natsbridge: %d messages in the ring whose acks JetStream has not confirmed", len(inRing))
+				}
+			}
 			j := journal{start: written, seqs: seqs, skip: skip[:0]}
 			for s := range inRing {
 				j.skip = append(j.skip, s)
@@ -262,10 +289,29 @@ func (in *In) working(ms []jetstream.Msg) (stop func()) {
 	return func() { close(done); <-finished }
 }
 
-// ack acknowledges ms and waits until JetStream confirms the last (acks
-// on one connection are handled in order), at most AckTimeout a try; it
-// tries again, all of them, a few times before it gives up. Once it gave
-// up, the caller stops: a bridge started again finds in the journal which
+// pruneAcked drops from inRing what JetStream has acknowledged, up to the
+// consumer's ack floor: it is never delivered again.
+func (in *In) pruneAcked(ctx context.Context, inRing map[uint64]bool) {
+	if ci, err := in.Consumer.Info(ctx); err == nil {
+		for s := range inRing {
+			if s <= ci.AckFloor.Stream {
+				delete(inRing, s)
+			}
+		}
+	}
+}
+
+// ackBody is JetStream's acknowledgement.
+var ackBody = []byte("+ACK")
+
+// ack acknowledges ms and waits until JetStream confirms the last, at most
+// AckTimeout a try: acks on one connection are handled in order, so the
+// confirmation of the last covers the others, unless the connection was
+// replaced in between (a reconnect drops what the client had not written
+// yet), and then it acks them all again. It sends the acks itself, to the
+// messages' reply subjects: nats.go's Msg.Ack sends one only once, so it
+// cannot resend the acks a reconnect lost. After a few tries it gives up,
+// and the caller stops: a bridge started again finds in the journal which
 // messages are in the ring, and does not push them again when JetStream
 // delivers them.
 func (in *In) ack(ms []jetstream.Msg) error {
@@ -274,19 +320,32 @@ func (in *In) ack(ms []jetstream.Msg) error {
 	}
 	var err error
 	for range 5 {
+		reconnects := in.Conn.Stats().Reconnects
 		for _, m := range ms[:len(ms)-1] {
-			m.Ack()
+			in.Conn.Publish(m.Reply(), ackBody)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), in.AckTimeout)
-		err = ms[len(ms)-1].DoubleAck(ctx)
+		_, err = in.Conn.RequestWithContext(ctx, ms[len(ms)-1].Reply(), ackBody)
 		cancel()
-		if err == nil {
+		if err == nil && in.Conn.Stats().Reconnects == reconnects {
 			return nil
+		}
+		if err == nil {
+			err = errors.New("the connection was replaced while acking")
 		}
 		in.Stats.Failed.Add(1)
 		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("natsbridge: JetStream did not confirm an ack: %w", err)
+}
+
+// countDropped adds to Stats.Lost what the client dropped since it last
+// looked (*dropped).
+func (in *In) countDropped(sub *nats.Subscription, dropped *int) {
+	if d, err := sub.Dropped(); err == nil && d > *dropped {
+		in.Stats.Lost.Add(uint64(d - *dropped))
+		*dropped = d
+	}
 }
 
 // runCore subscribes to the subject and pushes what arrives, in batches
@@ -306,17 +365,14 @@ func (in *In) runCore(ctx context.Context) error {
 		n, err := in.Writer.PushBytesManyWait(ctx, items)
 		in.Stats.Items.Add(uint64(n))
 		in.Stats.Batches.Add(1)
-		if d, derr := sub.Dropped(); derr == nil && d > dropped {
-			in.Stats.Lost.Add(uint64(d - dropped))
-			dropped = d
-		}
+		in.countDropped(sub, &dropped)
 		if err != nil && n < len(items) {
 			in.Stats.Lost.Add(uint64(len(items) - n))
 		}
 		return err
 	}
 	add := func(m *nats.Msg) {
-		if len(m.Data) > in.Writer.ItemSize() {
+		if !in.fits(m.Data) {
 			in.Stats.Rejected.Add(1)
 			return
 		}
@@ -341,6 +397,11 @@ func (in *In) runCore(ctx context.Context) error {
 				cancel()
 			}
 			return nil
+		}
+		if errors.Is(err, nats.ErrSlowConsumer) {
+			// The client dropped messages: Dropped counts them (push).
+			in.countDropped(sub, &dropped)
+			continue
 		}
 		if err != nil {
 			return fmt.Errorf("natsbridge: %w", err)

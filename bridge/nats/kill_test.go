@@ -75,7 +75,7 @@ func childIn() error {
 			return err
 		}
 		defer w.Close()
-		in := &natsbridge.In{Writer: w, Conn: nc, Subject: "items", Batch: 64}
+		in := &natsbridge.In{Writer: w, Conn: nc, Subject: "items", Dir: dir, Batch: 64}
 		go func() {
 			// Say ready once subscribed: core NATS keeps nothing for a
 			// subscriber that is not there yet.
@@ -178,11 +178,7 @@ func TestInKilled(t *testing.T) {
 	js, err := jetstream.New(nc)
 	require.NoError(t, err)
 	makeStream(t, js, "items")
-	for i := range n {
-		_, err := js.PublishAsync("items", item(uint64(i)))
-		require.NoError(t, err)
-	}
-	<-js.PublishAsyncComplete()
+	publishAll(t, js, "items", n)
 	_, err = js.CreateConsumer(context.Background(), "S", natsbridge.ConsumerConfig("bridge", 500*time.Millisecond))
 	require.NoError(t, err)
 

@@ -54,12 +54,18 @@ type Out struct {
 	// without: leave it off when the far side does not need it.
 	Positions bool
 	// IDPrefix begins every message id, which ends with the item's
-	// position: the buffer's name if empty. Give a buffer made again
-	// under the same name within JetStream's duplicate window another
-	// prefix (scb-nats uses the name and the creation time).
+	// position. If empty: the buffer's name and its creation time (from
+	// scb.Stat in Dir), so that a buffer made again under the same name,
+	// or one of the same name on another host, does not reuse ids within
+	// JetStream's duplicate window.
 	IDPrefix string
+	// Dir is the buffer's directory (scb.Options.Dir), where Run asks
+	// scb.Stat for the creation time of the default IDPrefix.
+	Dir string
 	// Stats counts what Run did; read it while Run runs.
 	Stats Stats
+
+	backoff time.Duration // the pause after a batch that failed, doubling while they fail
 }
 
 // Run forwards items until ctx is done, the stream ends (io.EOF: it
@@ -76,7 +82,12 @@ func (o *Out) Run(ctx context.Context) error {
 	o.Batch = cmp.Or(o.Batch, DefaultBatch)
 	o.Batch = max(1, min(o.Batch, o.Reader.Cap()))
 	o.AckTimeout = cmp.Or(o.AckTimeout, 5*time.Second)
-	o.IDPrefix = cmp.Or(o.IDPrefix, o.Reader.Name())
+	if o.IDPrefix == "" {
+		o.IDPrefix = o.Reader.Name()
+		if info, err := scb.Stat(o.Reader.Name(), &scb.Options{Dir: o.Dir}); err == nil {
+			o.IDPrefix += "." + strconv.FormatInt(info.Created.UnixNano(), 36)
+		}
+	}
 	if o.AtMostOnce {
 		if o.JetStream {
 			return errors.New("natsbridge: AtMostOnce is for core NATS: JetStream's guarantee needs leases")
@@ -86,7 +97,10 @@ func (o *Out) Run(ctx context.Context) error {
 	var js jetstream.JetStream
 	if o.JetStream {
 		var err error
-		if js, err = jetstream.New(o.Conn, jetstream.WithPublishAsyncMaxPending(2*o.Batch)); err != nil {
+		// Publishes whose acks never come (no stream captures the
+		// subject, say) time out: the batch is given back and sent again.
+		if js, err = jetstream.New(o.Conn, jetstream.WithPublishAsyncMaxPending(2*o.Batch),
+			jetstream.WithPublishAsyncTimeout(o.AckTimeout)); err != nil {
 			return fmt.Errorf("natsbridge: %w", err)
 		}
 	}
@@ -124,6 +138,8 @@ func (o *Out) Run(ctx context.Context) error {
 		case err == nil:
 		case errors.Is(err, io.EOF), ctx.Err() != nil:
 			return settlePending()
+		case errors.Is(err, scb.ErrUnsupported) && o.JetStream:
+			return fmt.Errorf("natsbridge: JetStream's guarantee needs leases, which this buffer has not (a Queue buffer has): %w", err)
 		case errors.Is(err, scb.ErrUnsupported):
 			return o.runPlain(ctx) // a Broadcast buffer: no leases
 		default:
@@ -154,12 +170,13 @@ func (o *Out) Run(ctx context.Context) error {
 			}
 			continue
 		}
+		reconnects := o.Conn.Stats().Reconnects
 		ok := o.publishCore(b)
 		if err := settlePending(); err != nil {
 			b.giveBack()
 			return err
 		}
-		pending, flushed = b, o.flush(b, ok)
+		pending, flushed = b, o.flush(b, ok, reconnects)
 	}
 }
 
@@ -172,8 +189,14 @@ func (o *Out) settle(ctx context.Context, b *outBatch, sent int) error {
 	o.Stats.Items.Add(uint64(sent))
 	o.Stats.Batches.Add(1)
 	if sent < b.len() {
+		// The server is away, or the connection was replaced: pause,
+		// longer after each failure in a row, so as not to spin on a
+		// server that is down, nor to wait long after a mere reconnect.
 		o.Stats.Failed.Add(uint64(b.len() - sent))
-		pause(ctx, 100*time.Millisecond) // the server is away: do not spin on it
+		o.backoff = min(max(2*o.backoff, time.Millisecond), 100*time.Millisecond)
+		pause(ctx, o.backoff)
+	} else {
+		o.backoff = 0
 	}
 	return nil
 }
@@ -210,15 +233,17 @@ func (o *Out) publishCore(b *outBatch) bool {
 // flush flushes the connection in a goroutine of its own and sends on the
 // returned channel how many of b's items the server has: once it answers
 // the flush, it has every message before it; all of them, or none (ok
-// false: a publish failed).
-func (o *Out) flush(b *outBatch, ok bool) chan int {
+// false: a publish failed; or the connection was replaced since the batch
+// began, reconnects being its count then: a reconnect drops what the
+// client had not written, and the flush is answered on the new one).
+func (o *Out) flush(b *outBatch, ok bool, reconnects uint64) chan int {
 	ch := make(chan int, 1)
 	if !ok {
 		ch <- 0
 		return ch
 	}
 	go func() {
-		if o.Conn.FlushTimeout(o.AckTimeout) != nil {
+		if o.Conn.FlushTimeout(o.AckTimeout) != nil || o.Conn.Stats().Reconnects != reconnects {
 			ch <- 0
 			return
 		}

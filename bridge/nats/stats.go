@@ -14,7 +14,10 @@ type Stats struct {
 	// (a bridge died or a publish failed first), In's messages JetStream
 	// delivered again.
 	Resent atomic.Uint64
-	Failed atomic.Uint64 // items whose publish or push failed, to be tried again
+	// Failed counts what failed and is tried again: Out's items whose
+	// publish or flush failed (given back), and fetches, acks and flushes
+	// that failed.
+	Failed atomic.Uint64
 	// Skipped counts JetStream messages In found in the ring already
 	// (pushed by a bridge that died before its ack): acknowledged, not
 	// pushed again.

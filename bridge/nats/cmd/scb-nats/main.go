@@ -23,7 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -66,10 +66,10 @@ func run(ctx context.Context, args []string, errw io.Writer) error {
 		dir      = fs.String("dir", "", "the buffers' directory (default: scb's)")
 		server   = fs.String("server", nats.DefaultURL, "the NATS server's URL")
 		js       = fs.Bool("jetstream", false, "use JetStream: nothing lost, nothing duplicated, across crashes")
-		stream   = fs.String("stream", "SCB", "--jetstream: the stream (made if missing, capturing SUBJECT)")
+		stream   = fs.String("stream", "SCB", "--jetstream: the stream (made if missing; SUBJECT is added to its subjects)")
 		consumer = fs.String("consumer", "scb-nats", "--jetstream, in: the durable pull consumer (made if missing)")
 		ackWait  = fs.Duration("ack-wait", 5*time.Second, "--jetstream, in: how long JetStream waits for a dead bridge's acks before it delivers again")
-		journal  = fs.String("journal", "", "--jetstream, in: the journal file (default: DIR/NAME.nats-journal)")
+		journal  = fs.String("journal", "", "--jetstream, in: the journal file (default: DIR/NAME.STREAM.CONSUMER.nats-journal)")
 		batch    = fs.Int("batch", natsbridge.DefaultBatch, "items per flush")
 		amo      = fs.Bool("at-most-once", false, "out, core NATS: plain reads instead of leases (a bridge that dies loses what it read and had not sent; faster)")
 		posHdr   = fs.Bool("positions", false, "out, core NATS: add the header Scb-Pos (JetStream messages always carry it)")
@@ -115,7 +115,7 @@ func run(ctx context.Context, args []string, errw io.Writer) error {
 		if jsx, err = jetstream.New(nc); err != nil {
 			return err
 		}
-		if _, err := jsx.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: *stream, Subjects: []string{subject}}); err != nil {
+		if err := ensureStream(ctx, jsx, *stream, subject); err != nil {
 			return fmt.Errorf("stream %s: %w", *stream, err)
 		}
 	}
@@ -128,12 +128,7 @@ func run(ctx context.Context, args []string, errw io.Writer) error {
 			return err
 		}
 		defer r.Close()
-		info, err := scb.Stat(name, opts)
-		if err != nil {
-			return err
-		}
-		o := &natsbridge.Out{Reader: r, Conn: nc, Subject: subject, JetStream: *js, Batch: *batch, AtMostOnce: *amo, Positions: *posHdr,
-			IDPrefix: name + "." + strconv.FormatInt(info.Created.UnixNano(), 36)}
+		o := &natsbridge.Out{Reader: r, Conn: nc, Subject: subject, JetStream: *js, Batch: *batch, AtMostOnce: *amo, Positions: *posHdr, Dir: *dir}
 		st, runBridge = &o.Stats, o.Run
 	case "in":
 		w, err := scb.OpenWriterWait(ctx, name, opts)
@@ -150,7 +145,9 @@ func run(ctx context.Context, args []string, errw io.Writer) error {
 			in.Consumer = c
 			in.Journal = *journal
 			if in.Journal == "" {
-				in.Journal = filepath.Join(cmpOr(*dir, scb.DefaultDir()), name+".nats-journal")
+				// One journal per buffer, stream and consumer: another
+				// stream's sequences are not these.
+				in.Journal = filepath.Join(cmpOr(*dir, scb.DefaultDir()), name+"."+*stream+"."+*consumer+".nats-journal")
 			}
 		}
 		st, runBridge = &in.Stats, in.Run
@@ -179,6 +176,27 @@ func run(ctx context.Context, args []string, errw io.Writer) error {
 	if *stats {
 		fmt.Fprintln(errw, st)
 	}
+	return err
+}
+
+// ensureStream makes the stream name capturing subject if it does not
+// exist, and adds subject to the subjects of one that does (keeping the
+// rest of its configuration).
+func ensureStream(ctx context.Context, js jetstream.JetStream, name, subject string) error {
+	st, err := js.Stream(ctx, name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		_, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{subject}})
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	cfg := st.CachedInfo().Config
+	if slices.Contains(cfg.Subjects, subject) {
+		return nil
+	}
+	cfg.Subjects = append(cfg.Subjects, subject)
+	_, err = js.UpdateStream(ctx, cfg)
 	return err
 }
 
