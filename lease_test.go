@@ -458,3 +458,34 @@ func sum(m map[int]int) int {
 	}
 	return n
 }
+
+// TestCloseWakesForLeasesGivenBack: a Flock reader that closes holding
+// leases gives them back, and its Close wakes every reader waiting on the
+// buffer (wakeAll), which take them at once, not at the end of a sleep's
+// bound (here none). (An Atomic reader is the buffer's only one: the next
+// takes back what it left when it attaches.)
+func TestCloseWakesForLeasesGivenBack(t *testing.T) {
+	needLeases(t, scb.Flock)
+	defer scb.SetSleepLimits(time.Hour)()
+	o := newOpts(t, scb.Flock, scb.Queue)
+	w := create(t, "q", o)
+	holder, err := scb.OpenReader("q", at(o))
+	require.NoError(t, err)
+	waiter := openReader(t, "q", &scb.Options{Dir: o.Dir, Spin: -1})
+	require.NoError(t, w.Push(7))
+	_, l, err := holder.Take()
+	require.NoError(t, err)
+	got := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		v, l2, err := waiter.TakeWait(ctx)
+		if err == nil && (v != 7 || l2.Pos() != l.Pos() || l2.Deliveries() != 2) {
+			err = fmt.Errorf("took %d at %d, delivery %d", v, l2.Pos(), l2.Deliveries())
+		}
+		got <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // the waiter sleeps, most likely
+	require.NoError(t, holder.Close())
+	require.NoError(t, <-got)
+}
