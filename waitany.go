@@ -101,7 +101,7 @@ func WaitAny(ctx context.Context, hs ...Waitable) (int, error) {
 		ws = append(ws, anyWait{waitee: e, ws: waitState{spin: e.h.spin}})
 	}
 	for i := range ws {
-		if !containsHandle(unique, ws[i].h) {
+		if !slices.Contains(unique, ws[i].h) {
 			unique = append(unique, ws[i].h)
 		}
 	}
@@ -129,15 +129,6 @@ func WaitAny(ctx context.Context, hs ...Waitable) (int, error) {
 type anyWait struct {
 	waitee
 	ws waitState
-}
-
-func containsHandle(hs []*handle, h *handle) bool {
-	for _, x := range hs {
-		if x == h {
-			return true
-		}
-	}
-	return false
 }
 
 func dismissAll(hs []*handle) {
@@ -184,7 +175,7 @@ func waitAny(ctx context.Context, ws []anyWait, unique []*handle) (int, error) {
 			limit = min(limit, cmp.Or(roomLimit, roomDelay))
 		}
 		w, _ := h.word(h.waits)
-		if !containsWord(words, w) {
+		if !slices.ContainsFunc(words, func(x wait.Word) bool { return x.Seq == w.Seq }) {
 			words = append(words, w)
 			vals = append(vals, 0)
 		}
@@ -264,15 +255,6 @@ func (a *anyWait) check(ctx context.Context) error {
 		a.sweep(ctx)
 	}
 	return nil
-}
-
-func containsWord(ws []wait.Word, w wait.Word) bool {
-	for _, x := range ws {
-		if x.Seq == w.Seq {
-			return true
-		}
-	}
-	return false
 }
 
 // waitBase returns the reader's handle, its readiness test, and the

@@ -77,19 +77,20 @@ func pickSequence(seed uint64) []int {
 }
 
 // pickAll waits with WaitAny on rs for each buffer of seq in turn, which
-// a writer fills one item at a time, and checks that each wake-up names
-// the buffer written: its reader has the item, and no other has one. It
-// acknowledges each item on ack, if not nil, so that the writer moves on.
-func pickAll(t *testing.T, rs []*scb.Reader, seq []int, ack *scb.Writer) {
+// a writer fills one item at a time, and checks that each wake-up, within
+// a minute, names the buffer written: its reader has the item, and no
+// other has one. It acknowledges each item with ack(n), so that the
+// writer moves on.
+func pickAll(t *testing.T, rs []*scb.Reader, seq []int, ack func(n int)) {
 	t.Helper()
 	hs := make([]scb.Waitable, len(rs))
 	for i, r := range rs {
 		hs[i] = r
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
-	defer cancel()
 	for n, want := range seq {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		i, err := scb.WaitAny(ctx, hs...)
+		cancel()
 		require.NoError(t, err, "wake-up %d", n)
 		require.Equal(t, want, i, "wake-up %d came from the wrong buffer", n)
 		v, err := rs[i].Pop()
@@ -101,9 +102,7 @@ func pickAll(t *testing.T, rs []*scb.Reader, seq []int, ack *scb.Writer) {
 				require.ErrorIs(t, err, scb.ErrEmpty, "buffer %d has an item at wake-up %d", j, n)
 			}
 		}
-		if ack != nil {
-			require.NoError(t, ack.Push(uint64(n)))
-		}
+		ack(n)
 	}
 }
 
@@ -144,26 +143,7 @@ func TestWaitAnyEightBuffers(t *testing.T) {
 				}
 				errc <- nil
 			}()
-			hs := make([]scb.Waitable, len(rs))
-			for i, r := range rs {
-				hs[i] = r
-			}
-			for n, want := range seq {
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				i, err := scb.WaitAny(ctx, hs...)
-				cancel()
-				require.NoError(t, err, "wake-up %d", n)
-				require.Equal(t, want, i, "wake-up %d came from the wrong buffer", n)
-				v, err := rs[i].Pop()
-				require.NoError(t, err)
-				assert.Equal(t, uint64(n), v)
-				for j, r := range rs {
-					if j != i {
-						assert.Zero(t, r.Len(), "buffer %d has an item at wake-up %d", j, n)
-					}
-				}
-				acked <- struct{}{}
-			}
+			pickAll(t, rs, seq, func(int) { acked <- struct{}{} })
 			require.NoError(t, <-errc)
 		})
 	}
@@ -221,7 +201,7 @@ func TestWaitAnyCrossProcess(t *testing.T) {
 	}
 	c := childtest.Start(t, "writer-pick", map[string]string{"DIR": dir, "NAME": "b0", "SEQ": strings.Join(fs, ",")})
 	c.Expect("ready")
-	pickAll(t, rs, seq, ack)
+	pickAll(t, rs, seq, func(n int) { require.NoError(t, ack.Push(uint64(n))) })
 	c.Expect("ok")
 	c.Wait()
 }
