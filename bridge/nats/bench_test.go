@@ -53,12 +53,7 @@ func benchOut(b *testing.B, out *natsbridge.Out) {
 	// The buffer holds every item before the timer starts: what is timed
 	// is the bridge alone, as nats bench times its publisher alone.
 	o := &scb.Options{Dir: b.TempDir(), Length: max(b.N, 1024), ItemSize: 8, FixedSize: true}
-	w, err := scb.Create("bench", o)
-	require.NoError(b, err)
-	defer w.Close()
-	r, err := scb.OpenReader("bench", o)
-	require.NoError(b, err)
-	defer r.Close()
+	w, r := buffer(b, "bench", o)
 	items := make([][]byte, 256)
 	for i := range items {
 		items[i] = item(uint64(i))

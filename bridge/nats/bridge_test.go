@@ -71,6 +71,19 @@ func publishAll(t testing.TB, js jetstream.JetStream, subject string, n int) {
 	<-js.PublishAsyncComplete()
 }
 
+// buffer creates the buffer name with o and opens a reader of it, both
+// closed when the test ends.
+func buffer(t testing.TB, name string, o *scb.Options) (*scb.Writer, *scb.Reader) {
+	t.Helper()
+	w, err := scb.Create(name, o)
+	require.NoError(t, err)
+	t.Cleanup(func() { w.Close() })
+	r, err := scb.OpenReader(name, o)
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() })
+	return w, r
+}
+
 // item returns the 8-byte item of id.
 func item(id uint64) []byte { return binary.BigEndian.AppendUint64(nil, id) }
 
@@ -198,13 +211,8 @@ func TestOutBroadcast(t *testing.T) {
 	url := startServer(t)
 	nc := connect(t, url)
 	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Mode: scb.Broadcast, Length: 8192, ItemSize: 8}
-	w, err := scb.Create("b", o)
-	require.NoError(t, err)
-	defer w.Close()
-	r, err := scb.OpenReader("b", o)
-	require.NoError(t, err)
-	defer r.Close()
-	err = (&natsbridge.Out{Reader: r, Conn: nc, Subject: "b", JetStream: true}).Run(context.Background())
+	w, r := buffer(t, "b", o)
+	err := (&natsbridge.Out{Reader: r, Conn: nc, Subject: "b", JetStream: true}).Run(context.Background())
 	require.ErrorContains(t, err, "JetStream's guarantee needs leases", "no silent fall back to core NATS")
 	sub := subscribe(t, url, "b")
 	require.NoError(t, fill(context.Background(), w, n))
@@ -251,12 +259,7 @@ func TestIn(t *testing.T) {
 			url := startServer(t)
 			nc := connect(t, url)
 			o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Length: 1024, ItemSize: 8, FixedSize: true}
-			w, err := scb.Create("in", o)
-			require.NoError(t, err)
-			defer w.Close()
-			r, err := scb.OpenReader("in", o)
-			require.NoError(t, err)
-			defer r.Close()
+			w, r := buffer(t, "in", o)
 
 			in := &natsbridge.In{Writer: w, Conn: nc, Subject: "items", Dir: o.Dir, Batch: 100}
 			pub := connect(t, url)
@@ -319,13 +322,8 @@ func TestOutAtMostOnce(t *testing.T) {
 	url := startServer(t)
 	nc := connect(t, url)
 	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Length: 1024, ItemSize: 8, FixedSize: true}
-	w, err := scb.Create("q", o)
-	require.NoError(t, err)
-	defer w.Close()
-	r, err := scb.OpenReader("q", o)
-	require.NoError(t, err)
-	defer r.Close()
-	err = (&natsbridge.Out{Reader: r, Conn: nc, Subject: "q", JetStream: true, AtMostOnce: true}).Run(context.Background())
+	w, r := buffer(t, "q", o)
+	err := (&natsbridge.Out{Reader: r, Conn: nc, Subject: "q", JetStream: true, AtMostOnce: true}).Run(context.Background())
 	require.ErrorContains(t, err, "AtMostOnce is for core NATS")
 
 	sub := subscribe(t, url, "q")
@@ -367,12 +365,7 @@ func TestOutReconnects(t *testing.T) {
 	makeStream(t, js, "items")
 
 	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Length: 4096, ItemSize: 8, FixedSize: true}
-	w, err := scb.Create("out", o)
-	require.NoError(t, err)
-	defer w.Close()
-	r, err := scb.OpenReader("out", o)
-	require.NoError(t, err)
-	defer r.Close()
+	w, r := buffer(t, "out", o)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	filled := make(chan error, 1)
@@ -412,12 +405,7 @@ func TestInRejects(t *testing.T) {
 	url := startServer(t)
 	nc := connect(t, url)
 	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Length: 64, ItemSize: 8, FixedSize: true}
-	w, err := scb.Create("in", o)
-	require.NoError(t, err)
-	defer w.Close()
-	r, err := scb.OpenReader("in", o)
-	require.NoError(t, err)
-	defer r.Close()
+	w, r := buffer(t, "in", o)
 	j, err := jetstream.New(nc)
 	require.NoError(t, err)
 	makeStream(t, j, "items")

@@ -106,12 +106,7 @@ func TestOutCoreCutConnections(t *testing.T) {
 	require.NoError(t, snc.Flush())
 
 	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Length: 4096, ItemSize: 8, FixedSize: true}
-	w, err := scb.Create("out", o)
-	require.NoError(t, err)
-	defer w.Close()
-	r, err := scb.OpenReader("out", o)
-	require.NoError(t, err)
-	defer r.Close()
+	w, r := buffer(t, "out", o)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	filled := make(chan error, 1)
@@ -147,12 +142,7 @@ func TestInCutConnections(t *testing.T) {
 	c, err := js.CreateConsumer(context.Background(), "S", natsbridge.ConsumerConfig("bridge", 2*time.Second))
 	require.NoError(t, err)
 	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Length: 1 << 17, ItemSize: 8, FixedSize: true}
-	w, err := scb.Create("in", o)
-	require.NoError(t, err)
-	defer w.Close()
-	r, err := scb.OpenReader("in", o)
-	require.NoError(t, err)
-	defer r.Close()
+	w, r := buffer(t, "in", o)
 
 	nc, err := nats.Connect(cuttingProxy(t, url, 37*time.Millisecond), nats.MaxReconnects(-1), nats.ReconnectWait(time.Millisecond))
 	require.NoError(t, err)

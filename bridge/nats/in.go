@@ -30,8 +30,9 @@ type In struct {
 	// delivers it again (at least once). With a journal, and In the
 	// buffer's only writer, every message is in the ring once.
 	Journal string
-	// Dir is the buffer's directory (scb.Options.Dir), where the journal's
-	// recovery asks scb.Stat for the count of items written.
+	// Dir is the buffer's directory (scb.Options.Dir), where Run asks
+	// scb.Stat whether the items have one size and, for the journal's
+	// recovery, how many were written.
 	Dir string
 	// Batch is how many messages are fetched and pushed at once:
 	// DefaultBatch if zero.
@@ -88,7 +89,7 @@ func (in *In) Run(ctx context.Context) error {
 	}
 	in.fixed = info.FixedSize
 	if in.Consumer != nil {
-		return in.runJetStream(ctx)
+		return in.runJetStream(ctx, info.Written)
 	}
 	return in.runCore(ctx)
 }
@@ -96,25 +97,20 @@ func (in *In) Run(ctx context.Context) error {
 // runJetStream fetches batches from the consumer, pushes each into the
 // ring, and acknowledges the messages pushed once they are in, waiting
 // for JetStream to confirm before the next batch.
-func (in *In) runJetStream(ctx context.Context) error {
+func (in *In) runJetStream(ctx context.Context, written uint64) error {
 	if p := in.Consumer.CachedInfo().Config.AckPolicy; p != jetstream.AckExplicitPolicy {
 		return fmt.Errorf("natsbridge: the consumer acknowledges with %v, In needs AckExplicitPolicy (ConsumerConfig)", p)
 	}
 	// inRing holds the messages of the journal's batch that reached the
-	// ring under a bridge that died; written, with a journal, is the
-	// buffer's count of items written.
+	// ring under a bridge that died; written is the buffer's count of
+	// items written, from Run's Stat, then counted here (with a journal
+	// the bridge is the only writer).
 	var inRing map[uint64]bool
-	var written uint64
 	if in.Journal != "" {
 		j, err := readJournal(in.Journal)
 		if err != nil {
 			return err
 		}
-		info, err := scb.Stat(in.Writer.Name(), &scb.Options{Dir: in.Dir})
-		if err != nil {
-			return fmt.Errorf("natsbridge: %w", err)
-		}
-		written = info.Written
 		inRing = j.inRing(written)
 		in.pruneAcked(ctx, inRing)
 	}
