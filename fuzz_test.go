@@ -89,7 +89,19 @@ func realFiles(tb testing.TB, dir string) [][]byte {
 			}
 		}
 	}
-	return files
+	// A buffer made by CreateTyped, whose header has a type record
+	// (format version 6).
+	type record struct {
+		ID uint32
+		V  float64
+	}
+	tw, err := scb.CreateTyped[record]("ftyped", &scb.Options{Dir: dir, Strategy: scb.Flock, Length: 4})
+	require.NoError(tb, err)
+	require.NoError(tb, tw.Push(record{ID: 1, V: 2}))
+	require.NoError(tb, tw.Close())
+	data, err := os.ReadFile(filepath.Join(dir, "ftyped.scb"))
+	require.NoError(tb, err)
+	return append(files, data)
 }
 
 func openSeeds(tb testing.TB, dir string) []fuzzOpenSeed {
