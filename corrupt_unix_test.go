@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 func init() {
@@ -53,14 +52,14 @@ func TestTruncatedWhileMapped(t *testing.T) {
 		// No traceback: a second fault while the runtime walks the stacks
 		// of a process whose mapping vanished can leave it hanging (seen
 		// once under -race) instead of dying.
-		c := childtest.StartWith(t, "push-forever", map[string]string{"DIR": o.Dir, "NAME": "t"}, func(cmd *exec.Cmd) {
+		c := startChildWith(t, "push-forever", map[string]string{"DIR": o.Dir, "NAME": "t"}, func(cmd *exec.Cmd) {
 			cmd.Env = append(cmd.Env, "GOTRACEBACK=none")
 		})
 		c.Expect("ready")
 		path := filepath.Join(o.Dir, "t.scb")
 		require.NoError(t, os.Truncate(path, 100))
 
-		_, err2 := c.Proc.Wait()
+		_, err2 := c.Result()
 		var ee *exec.ExitError
 		require.ErrorAs(t, err2, &ee, "the writer survived the truncation; the docs say it dies of SIGBUS")
 		// The runtime says "unexpected fault address" and usually, but

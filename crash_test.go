@@ -42,7 +42,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
+	"github.com/sharedcbuff/scb/scbtest"
 )
 
 const (
@@ -347,7 +347,7 @@ func killRounds() int {
 // (up to 300 past where it started), then a random further 0 to 1000
 // microseconds, and kills it. It fails the test if the child reported an
 // error, and returns the child's progress.
-func killAt(t *testing.T, c *childtest.Proc, p *progress, start uint64) uint64 {
+func killAt(t *testing.T, c *scbtest.Proc, p *progress, start uint64) uint64 {
 	t.Helper()
 	want := start + uint64(rand.IntN(300))
 	deadline := time.Now().Add(waitBound)
@@ -364,10 +364,10 @@ func killAt(t *testing.T, c *childtest.Proc, p *progress, start uint64) uint64 {
 
 // killCheck kills the child, waits for it, and fails the test if it had
 // reported an error before it died.
-func killCheck(t *testing.T, c *childtest.Proc) {
+func killCheck(t *testing.T, c *scbtest.Proc) {
 	t.Helper()
 	_ = c.Cmd.Process.Kill() // it may have exited by itself, with an error
-	lines, err := c.Proc.Wait()
+	lines, err := c.Result()
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
 		t.Fatalf("killed child: %v", err)
@@ -398,7 +398,7 @@ func TestKillWriterLoop(t *testing.T) {
 		inFlight := 0
 		for gen := range uint64(killRounds()) {
 			pf := filepath.Join(o.Dir, "progress"+strconv.FormatUint(gen, 10))
-			c := childtest.Start(t, "kill-writer", map[string]string{"DIR": o.Dir, "NAME": "k",
+			c := startChild(t, "kill-writer", map[string]string{"DIR": o.Dir, "NAME": "k",
 				"GEN": strconv.FormatUint(gen+1, 10), "PROGRESS": pf})
 			start, err := strconv.ParseUint(c.Expect("ready"), 10, 64)
 			require.NoError(t, err)
@@ -470,7 +470,7 @@ func TestKillReaderLoop(t *testing.T) {
 		inHand := 0
 		for gen := range killRounds() {
 			pf := filepath.Join(o.Dir, "progress"+strconv.Itoa(gen))
-			c := childtest.Start(t, "kill-reader", map[string]string{"DIR": o.Dir, "NAME": "k", "PROGRESS": pf})
+			c := startChild(t, "kill-reader", map[string]string{"DIR": o.Dir, "NAME": "k", "PROGRESS": pf})
 			start, err := strconv.ParseUint(c.Expect("ready"), 10, 64)
 			require.NoError(t, err)
 			p := watchProgress(t, pf)

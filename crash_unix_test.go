@@ -23,7 +23,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 func init() {
@@ -62,7 +61,7 @@ func TestKilledDuringCreate(t *testing.T) {
 	for range rounds {
 		dir := t.TempDir()
 		o := &scb.Options{Dir: dir}
-		c := childtest.Start(t, "create-loop", map[string]string{"DIR": dir, "NAME": "c"})
+		c := startChild(t, "create-loop", map[string]string{"DIR": dir, "NAME": "c"})
 		c.Expect("ready")
 		time.Sleep(time.Duration(rand.IntN(20000)) * time.Microsecond) // a random kill point
 		killCheck(t, c)
@@ -133,7 +132,7 @@ func TestInterruptedCreateLeftovers(t *testing.T) {
 		dir := t.TempDir()
 		o := &scb.Options{Dir: dir}
 		tmp := tempName(dir)
-		c := childtest.Start(t, "hold-flock", map[string]string{"PATH": tmp})
+		c := startChild(t, "hold-flock", map[string]string{"PATH": tmp})
 		c.Expect("locked")
 		require.ErrorIs(t, scb.Remove("c", o), scb.ErrNotExist, "a Create in progress is left alone")
 		_, err := os.Lstat(tmp)

@@ -20,7 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
+	"github.com/sharedcbuff/scb/scbtest"
 )
 
 func init() {
@@ -130,14 +130,14 @@ func childTmpfsFull(_ context.Context, _ string, o *scb.Options) error {
 func TestCreateOnFullTmpfs(t *testing.T) {
 	needAtomic(t, "tmpfs-full")
 	if os.Geteuid() != 0 {
-		childtest.Skip(t, "needs root to mount a size-limited tmpfs in a private mount namespace", "tmpfs-full")
+		scbtest.Skip(t, "needs root to mount a size-limited tmpfs in a private mount namespace", "tmpfs-full")
 	}
 	probe := exec.Command("/bin/true")
 	probe.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
 	if err := probe.Run(); err != nil {
-		childtest.Skip(t, fmt.Sprintf("cannot make a mount namespace here: %v", err), "tmpfs-full")
+		scbtest.Skip(t, fmt.Sprintf("cannot make a mount namespace here: %v", err), "tmpfs-full")
 	}
-	c := childtest.StartWith(t, "tmpfs-full", map[string]string{"DIR": t.TempDir()}, func(cmd *exec.Cmd) {
+	c := startChildWith(t, "tmpfs-full", map[string]string{"DIR": t.TempDir()}, func(cmd *exec.Cmd) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
 	})
 	okOrSkip(t, c)

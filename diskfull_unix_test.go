@@ -19,7 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
+	"github.com/sharedcbuff/scb/scbtest"
 )
 
 func init() {
@@ -73,13 +73,13 @@ func childFsizeLimit(_ context.Context, _ string, o *scb.Options) error {
 
 func TestCreateOverFileSizeLimit(t *testing.T) {
 	needAtomic(t, "fsize-limit")
-	c := childtest.Start(t, "fsize-limit", map[string]string{"DIR": t.TempDir()})
+	c := startChild(t, "fsize-limit", map[string]string{"DIR": t.TempDir()})
 	okOrSkip(t, c)
 }
 
 // okOrSkip waits for the child's verdict: "ok", or "skip <reason>" when it
 // cannot set up what the test needs.
-func okOrSkip(t *testing.T, c *childtest.Proc) {
+func okOrSkip(t *testing.T, c *scbtest.Proc) {
 	t.Helper()
 	line := c.Line()
 	if reason, ok := strings.CutPrefix(line, "skip "); ok {

@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 func init() {
@@ -185,7 +184,7 @@ func TestCrossProcessEndOfStream(t *testing.T) {
 			o.Length = n + 1 // the reader must not be overrun: it checks every item
 		}
 		w := create(t, "eos", o)
-		c := childtest.Start(t, "pop-until-eof", map[string]string{"DIR": o.Dir, "NAME": "eos"})
+		c := startChild(t, "pop-until-eof", map[string]string{"DIR": o.Dir, "NAME": "eos"})
 		c.Expect("ready")
 		ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 		defer cancel()

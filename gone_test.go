@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 // Writer gone and reader gone: a blocking call whose peers are all gone,
@@ -128,7 +127,7 @@ func TestWriterGone(t *testing.T) {
 				w := create(t, "cut", o)
 				require.NoError(t, w.Close()) // set up only: writes nothing
 				r := openReader(t, "cut", at(o))
-				c := childtest.Start(t, "push-hold", map[string]string{"DIR": o.Dir, "NAME": "cut", "FROM": "0", "N": "5"})
+				c := startChild(t, "push-hold", map[string]string{"DIR": o.Dir, "NAME": "cut", "FROM": "0", "N": "5"})
 				c.Expect("ready")
 				ctx, cancel := context.WithTimeout(context.Background(), waitBound)
 				defer cancel()
@@ -178,9 +177,9 @@ func TestStandbyWriterTakesOver(t *testing.T) {
 		w := create(t, "relay", o)
 		require.NoError(t, w.Close())
 		r := openReader(t, "relay", at(o))
-		first := childtest.Start(t, "push-hold", map[string]string{"DIR": o.Dir, "NAME": "relay", "FROM": "0", "N": "5"})
+		first := startChild(t, "push-hold", map[string]string{"DIR": o.Dir, "NAME": "relay", "FROM": "0", "N": "5"})
 		first.Expect("ready")
-		standby := childtest.Start(t, "standby-writer", map[string]string{"DIR": o.Dir, "NAME": "relay", "FROM": "5", "N": "5"})
+		standby := startChild(t, "standby-writer", map[string]string{"DIR": o.Dir, "NAME": "relay", "FROM": "5", "N": "5"})
 		standby.Expect("ready")
 		ctx, cancel := context.WithTimeout(context.Background(), waitBound)
 		defer cancel()
@@ -345,7 +344,7 @@ func TestReaderGone(t *testing.T) {
 		o := newOpts(t, s, scb.Queue)
 		o.Length = 4
 		w := create(t, "full", o)
-		c := childtest.Start(t, "pop-hold", map[string]string{"DIR": o.Dir, "NAME": "full", "N": "2"})
+		c := startChild(t, "pop-hold", map[string]string{"DIR": o.Dir, "NAME": "full", "N": "2"})
 		ctx, cancel := context.WithTimeout(context.Background(), waitBound)
 		defer cancel()
 		for i := range uint64(6) {
@@ -383,14 +382,14 @@ func TestStandbyReaderTakesOver(t *testing.T) {
 		o := newOpts(t, s, scb.Queue)
 		o.Length = 4
 		w := create(t, "relay", o)
-		first := childtest.Start(t, "pop-hold", map[string]string{"DIR": o.Dir, "NAME": "relay", "N": "2"})
+		first := startChild(t, "pop-hold", map[string]string{"DIR": o.Dir, "NAME": "relay", "N": "2"})
 		ctx, cancel := context.WithTimeout(context.Background(), waitBound)
 		defer cancel()
 		for i := range uint64(6) { // 2 for the first reader, then the ring is full
 			require.NoError(t, w.PushWait(ctx, i))
 		}
 		first.Expect("ready")
-		standby := childtest.Start(t, "standby-reader", map[string]string{"DIR": o.Dir, "NAME": "relay", "N": "8"})
+		standby := startChild(t, "standby-reader", map[string]string{"DIR": o.Dir, "NAME": "relay", "N": "8"})
 		standby.Expect("ready")
 		done := make(chan error, 1)
 		go func() {

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"maps"
+	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,9 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
 	"github.com/sharedcbuff/scb/internal/layout"
+	"github.com/sharedcbuff/scb/scbtest"
 )
 
 // waitBound bounds a wait in a test that must not hang; it is generous, so
@@ -49,7 +51,7 @@ var atomicProbe struct {
 // offered (the 32-bit architectures whose 64-bit atomics take a lock private
 // to the process: arm, mips; see atomic64_*.go). Create refuses it there
 // with ErrUnsupported; the Flock cases of the same tests still run. roles
-// are the child roles the test would start (see childtest.Skip).
+// are the child roles the test would start (see scbtest.Skip).
 func needAtomic(t testing.TB, roles ...string) {
 	t.Helper()
 	atomicProbe.once.Do(func() {
@@ -60,7 +62,7 @@ func needAtomic(t testing.TB, roles ...string) {
 		atomicProbe.err = err
 	})
 	if errors.Is(atomicProbe.err, scb.ErrUnsupported) {
-		childtest.Skip(t, fmt.Sprintf("the Atomic strategy is not offered on %s: %v", runtime.GOARCH, atomicProbe.err), roles...)
+		scbtest.Skip(t, fmt.Sprintf("the Atomic strategy is not offered on %s: %v", runtime.GOARCH, atomicProbe.err), roles...)
 	}
 }
 
@@ -70,7 +72,7 @@ func needAtomic(t testing.TB, roles ...string) {
 func needLockWords(t testing.TB, roles ...string) {
 	t.Helper()
 	if !scb.LockWords {
-		childtest.Skip(t, "no holder locks on "+runtime.GOOS, roles...)
+		scbtest.Skip(t, "no holder locks on "+runtime.GOOS, roles...)
 	}
 }
 
@@ -193,11 +195,11 @@ func sized[T int | time.Duration](full, small T) T {
 }
 
 // skipOnWindows skips a test of a behaviour Windows does not have, saying
-// which. Roles the test would start are named, for childtest.
+// which. Roles the test would start are named, for scbtest.
 func skipOnWindows(t *testing.T, reason string, roles ...string) {
 	t.Helper()
 	if runtime.GOOS == "windows" {
-		childtest.Skip(t, reason, roles...)
+		scbtest.Skip(t, reason, roles...)
 	}
 }
 
@@ -211,22 +213,57 @@ func slotSize(itemSize int, m scb.Mode) int {
 func slotLen(m scb.Mode) int64 { return int64(layout.LenOffset(m == scb.Broadcast)) }
 
 // childTimeout bounds every child process and every wait on one.
-const childTimeout = child.Timeout
+const childTimeout = scbtest.Timeout
 
-func TestMain(m *testing.M) { os.Exit(childtest.Main(m)) }
+func TestMain(m *testing.M) { scbtest.Main(m) }
 
 // role registers a child role that works on the buffer NAME in the
-// directory DIR, within childTimeout.
+// directory DIR, within childTimeout. Its parameters come as KEY=VALUE
+// arguments (see startChild), which param reads.
 func role(name string, run func(ctx context.Context, name string, o *scb.Options) error) {
-	childtest.Register(name, func() error {
+	scbtest.Register(name, func(args []string) error {
+		params = map[string]string{}
+		for _, a := range args {
+			k, v, _ := strings.Cut(a, "=")
+			params[k] = v
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 		defer cancel()
 		return run(ctx, param("NAME"), &scb.Options{Dir: param("DIR")})
 	})
 }
 
-// param returns the child's parameter key.
-func param(key string) string { return child.Param(key) }
+// params holds a child's parameters, by name.
+var params map[string]string
+
+// param returns the child's parameter key, or "" if it has none.
+func param(key string) string { return params[key] }
+
+// args turns named parameters into a child's KEY=VALUE arguments.
+func args(ps map[string]string) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(ps)) {
+		out = append(out, k+"="+ps[k])
+	}
+	return out
+}
+
+// startChild starts a child in role with the named parameters ps.
+func startChild(t testing.TB, role string, ps map[string]string) *scbtest.Proc {
+	t.Helper()
+	return scbtest.Start(t, role, args(ps)...)
+}
+
+// startChildWith is startChild with a hook that adjusts the command (its
+// SysProcAttr, say) before it starts.
+func startChildWith(t testing.TB, role string, ps map[string]string, setup func(*exec.Cmd)) *scbtest.Proc {
+	t.Helper()
+	return scbtest.StartCmd(t, func() *exec.Cmd {
+		cmd := scbtest.Command(t, role, args(ps)...)
+		setup(cmd)
+		return cmd
+	})
+}
 
 func paramInt(key string) uint64 {
 	v, err := strconv.ParseUint(param(key), 0, 64)

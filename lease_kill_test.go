@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 func init() {
@@ -108,7 +107,7 @@ func TestReaderKilledAtEveryStep(t *testing.T) {
 				}
 				require.NoError(t, w.Push(100))
 				require.NoError(t, w.Push(101))
-				p := childtest.Start(t, "take-step", map[string]string{
+				p := startChild(t, "take-step", map[string]string{
 					"DIR": o.Dir, "NAME": "kill", "HOW": c.how, "STEP": c.step,
 				})
 				p.Expect("at")
@@ -159,7 +158,7 @@ func TestWaiterTakesADeadHoldersItem(t *testing.T) {
 	w := create(t, "dead", o)
 	r := openReader(t, "dead", at(o))
 	require.NoError(t, w.Push(100))
-	p := childtest.Start(t, "take-step", map[string]string{
+	p := startChild(t, "take-step", map[string]string{
 		"DIR": o.Dir, "NAME": "dead", "HOW": "take", "STEP": "leased",
 	})
 	p.Expect("at")
@@ -197,7 +196,7 @@ func TestWaitAnyTakesADeadHoldersItem(t *testing.T) {
 	w := create(t, "dead", o)
 	r := openReader(t, "dead", at(o))
 	require.NoError(t, w.Push(100))
-	p := childtest.Start(t, "take-step", map[string]string{
+	p := startChild(t, "take-step", map[string]string{
 		"DIR": o.Dir, "NAME": "dead", "HOW": "take", "STEP": "leased",
 	})
 	p.Expect("at")

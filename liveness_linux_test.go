@@ -15,9 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
 	"github.com/sharedcbuff/scb/internal/layout"
+	"github.com/sharedcbuff/scb/scbtest"
 )
 
 // TestStatZombieIsNotAttached: a writer SIGKILLed and not yet reaped by
@@ -28,9 +27,8 @@ func TestStatZombieIsNotAttached(t *testing.T) {
 	o := newOpts(t, scb.Atomic, scb.Queue)
 	w := create(t, "live", o)
 	require.NoError(t, w.Close())
-	// Not through childtest: it reaps its children as soon as they exit.
-	cmd, err := child.Command("hold-writer", map[string]string{"DIR": o.Dir, "NAME": "live"})
-	require.NoError(t, err)
+	// Not through scbtest.Start: it reaps its children as soon as they exit.
+	cmd := scbtest.Command(t, "hold-writer", args(map[string]string{"DIR": o.Dir, "NAME": "live"})...)
 	pr, pw, err := os.Pipe()
 	require.NoError(t, err)
 	defer pr.Close()
@@ -85,7 +83,7 @@ func TestStatChecksTheHolderStartTime(t *testing.T) {
 	o := newOpts(t, scb.Atomic, scb.Queue)
 	w := create(t, "held", o)
 	require.NoError(t, w.Close())
-	c := childtest.Start(t, "hold-writer", map[string]string{"DIR": o.Dir, "NAME": "held"})
+	c := startChild(t, "hold-writer", map[string]string{"DIR": o.Dir, "NAME": "held"})
 	cpid, err := strconv.Atoi(c.Expect("ready"))
 	require.NoError(t, err)
 	info, err := scb.Stat("held", at(o))

@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
 	"github.com/sharedcbuff/scb/internal/layout"
 )
 
@@ -58,7 +57,7 @@ func TestStatShowsAttachedRoles(t *testing.T) {
 	assert.Zero(t, stat().WriterPid)
 
 	// Another process's writer, and what its death leaves.
-	c := childtest.Start(t, "hold-writer", map[string]string{"DIR": o.Dir, "NAME": "live"})
+	c := startChild(t, "hold-writer", map[string]string{"DIR": o.Dir, "NAME": "live"})
 	cpid, err := strconv.Atoi(c.Expect("ready"))
 	require.NoError(t, err)
 	assert.Equal(t, cpid, stat().WriterPid)
@@ -119,7 +118,7 @@ func TestStatListsHolders(t *testing.T) {
 			require.NoError(t, w.Close())
 
 			// Another process's writer, until it is killed.
-			c := childtest.Start(t, "hold-writer", map[string]string{"DIR": o.Dir, "NAME": "live"})
+			c := startChild(t, "hold-writer", map[string]string{"DIR": o.Dir, "NAME": "live"})
 			cpid, err := strconv.Atoi(c.Expect("ready"))
 			require.NoError(t, err)
 			info, err = scb.Stat("live", at(o))

@@ -19,7 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
+	"github.com/sharedcbuff/scb/scbtest"
 )
 
 func init() {
@@ -71,13 +71,13 @@ func childHoldLocks(ctx context.Context, name string, o *scb.Options) error {
 // holdLock starts a child that holds the lock a Flock buffer's operations
 // take (lock words, or the file lock where there are none) until it is
 // killed.
-func holdLock(t *testing.T, name string, o *scb.Options) *childtest.Proc {
+func holdLock(t *testing.T, name string, o *scb.Options) *scbtest.Proc {
 	t.Helper()
-	var c *childtest.Proc
+	var c *scbtest.Proc
 	if scb.LockWords {
-		c = childtest.Start(t, "hold-locks", map[string]string{"DIR": o.Dir, "NAME": name})
+		c = startChild(t, "hold-locks", map[string]string{"DIR": o.Dir, "NAME": name})
 	} else {
-		c = childtest.Start(t, "hold-flock", map[string]string{"PATH": filepath.Join(o.Dir, name+".scb")})
+		c = startChild(t, "hold-flock", map[string]string{"PATH": filepath.Join(o.Dir, name+".scb")})
 	}
 	c.Expect("locked")
 	return c
@@ -203,7 +203,7 @@ func TestLockHolderKilled(t *testing.T) {
 		w, err := scb.Create("held", o)
 		require.NoError(t, err)
 		require.NoError(t, w.Close())
-		c := childtest.Start(t, "hold-roles", map[string]string{"DIR": o.Dir, "NAME": "held"})
+		c := startChild(t, "hold-roles", map[string]string{"DIR": o.Dir, "NAME": "held"})
 		c.Expect("ready")
 		_, err = scb.OpenWriter("held", o)
 		require.ErrorIs(t, err, scb.ErrBusy)

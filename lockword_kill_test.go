@@ -18,7 +18,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 func init() {
@@ -107,7 +106,7 @@ func TestFlockHolderKilledAtEveryStep(t *testing.T) {
 			r := openReader(t, "steps", at(o)) // before any push: a Broadcast reader starts at the write cursor
 			require.NoError(t, w.PushBytes([]byte("1")))
 			require.NoError(t, w.PushBytes([]byte("2")))
-			p := childtest.Start(t, "lock-step", map[string]string{
+			p := startChild(t, "lock-step", map[string]string{
 				"DIR": o.Dir, "NAME": "steps", "SIDE": c.side, "STEP": c.step, "VALUE": "7",
 			})
 			p.Expect("at")

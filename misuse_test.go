@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
+	"github.com/sharedcbuff/scb/scbtest"
 )
 
 func init() {
@@ -110,7 +110,7 @@ func hammer(t *testing.T, d time.Duration, f func() error) int64 {
 
 func skipUnderRace(t *testing.T, roles ...string) {
 	if raceEnabled {
-		childtest.Skip(t, "the race detector reports this misuse itself, as a data race on the handle; .ci/run runs the test without it", roles...)
+		scbtest.Skip(t, "the race detector reports this misuse itself, as a data race on the handle; .ci/run runs the test without it", roles...)
 	}
 }
 
@@ -121,7 +121,7 @@ func TestAtomicWriterUsedByTwoGoroutines(t *testing.T) {
 		t.Run(map[bool]string{false: "push", true: "pushmany"}[batch], func(t *testing.T) {
 			o := &scb.Options{Dir: t.TempDir(), Length: 4096}
 			w := create(t, "misused", o)
-			c := childtest.Start(t, "pop-idle", map[string]string{"DIR": o.Dir, "NAME": "misused", "IDLE": "1000"})
+			c := startChild(t, "pop-idle", map[string]string{"DIR": o.Dir, "NAME": "misused", "IDLE": "1000"})
 			c.Expect("ready")
 			ctx, cancel := context.WithTimeout(context.Background(), waitBound)
 			defer cancel()
@@ -161,7 +161,7 @@ func TestAtomicReaderUsedByTwoGoroutines(t *testing.T) {
 	r := openReader(t, "misused", at(o))
 	n := 2_000_000
 	require.NoError(t, w.Close()) // the writer is the child
-	c := childtest.Start(t, "push-count", map[string]string{"DIR": o.Dir, "NAME": "misused", "N": strconv.Itoa(n)})
+	c := startChild(t, "push-count", map[string]string{"DIR": o.Dir, "NAME": "misused", "N": strconv.Itoa(n)})
 	c.Expect("ready")
 	busy := hammer(t, sized(2*time.Second, time.Second), func() error {
 		_, err := r.Pop()

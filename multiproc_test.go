@@ -23,7 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
+	"github.com/sharedcbuff/scb/scbtest"
 )
 
 // Items for torn-read checks: the sequence number, bytes derived from it,
@@ -220,7 +220,7 @@ func TestCrossProcessAtomicQueue(t *testing.T) {
 	n := sized(1_000_000, 100_000)
 	o := &scb.Options{Dir: t.TempDir()}
 	w := create(t, "stream", o)
-	c := childtest.Start(t, "reader-seq", map[string]string{"DIR": o.Dir, "NAME": "stream", "N": strconv.Itoa(n)})
+	c := startChild(t, "reader-seq", map[string]string{"DIR": o.Dir, "NAME": "stream", "N": strconv.Itoa(n)})
 	c.Expect("ready")
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
@@ -245,16 +245,16 @@ func TestCrossProcessFlockQueue(t *testing.T) {
 	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock}
 	w := create(t, "mpmc", o)
 
-	var rs []*childtest.Proc
+	var rs []*scbtest.Proc
 	for i := range readers {
-		c := childtest.Start(t, "reader-collect", map[string]string{"DIR": o.Dir, "NAME": "mpmc",
+		c := startChild(t, "reader-collect", map[string]string{"DIR": o.Dir, "NAME": "mpmc",
 			"OUT": filepath.Join(o.Dir, fmt.Sprintf("reader%d", i))})
 		c.Expect("ready")
 		rs = append(rs, c)
 	}
-	var ws []*childtest.Proc
+	var ws []*scbtest.Proc
 	for id := range writers {
-		ws = append(ws, childtest.Start(t, "writer-ids", map[string]string{"DIR": o.Dir, "NAME": "mpmc",
+		ws = append(ws, startChild(t, "writer-ids", map[string]string{"DIR": o.Dir, "NAME": "mpmc",
 			"ID": strconv.Itoa(id), "N": strconv.Itoa(per)}))
 	}
 	for _, c := range ws {
@@ -308,9 +308,9 @@ func TestCrossProcessBroadcast(t *testing.T) {
 			needAtomic(t, "reader-broadcast")
 			o := &scb.Options{Dir: t.TempDir(), Mode: scb.Broadcast, Length: tt.length, ItemSize: 40}
 			w := create(t, "news", o)
-			var cs []*childtest.Proc
+			var cs []*scbtest.Proc
 			for range tt.readers {
-				c := childtest.Start(t, "reader-broadcast", map[string]string{"DIR": o.Dir, "NAME": "news",
+				c := startChild(t, "reader-broadcast", map[string]string{"DIR": o.Dir, "NAME": "news",
 					"N": strconv.Itoa(tt.n), "SLOW": strconv.Itoa(tt.slow)})
 				c.Expect("ready")
 				cs = append(cs, c)
@@ -375,7 +375,7 @@ func TestCrossProcessWriterKilled(t *testing.T) {
 		}
 		const rounds = 3
 		for round := range uint64(rounds) {
-			c := childtest.Start(t, "writer-stream", map[string]string{"DIR": o.Dir, "NAME": "stream",
+			c := startChild(t, "writer-stream", map[string]string{"DIR": o.Dir, "NAME": "stream",
 				"START": strconv.FormatUint((round+1)<<40, 10)})
 			c.Expect("ready") // the writer role was free at once
 			for range 2000 + 1000*round {

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 func init() {
@@ -96,10 +95,10 @@ func TestStandbyConsumerTakesOverAfterKill(t *testing.T) {
 	o := newOpts(t, scb.Atomic, scb.Queue)
 	w := create(t, "jobs", o)
 	params := map[string]string{"DIR": o.Dir, "NAME": "jobs", "N": "5"}
-	active := childtest.Start(t, "consumer", params)
+	active := startChild(t, "consumer", params)
 	active.Expect("ready")
 	active.Expect("reader")
-	standby := childtest.Start(t, "consumer", params)
+	standby := startChild(t, "consumer", params)
 	standby.Expect("ready") // and now waits in OpenReaderWait: the role is taken
 	for i := range uint64(5) {
 		require.NoError(t, w.Push(i))
@@ -117,6 +116,7 @@ func TestStandbyConsumerTakesOverAfterKill(t *testing.T) {
 		assert.Equal(t, strconv.Itoa(5+i), standby.Expect("got"), "the standby continues where the dead consumer stopped")
 	}
 	standby.Expect("done")
+	standby.Kill() // it holds the reader's role until it dies
 }
 
 func TestCreateOrOpen(t *testing.T) {

@@ -25,7 +25,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
+	"github.com/sharedcbuff/scb/scbtest"
 )
 
 func init() {
@@ -188,14 +188,14 @@ func TestRemoveRacingCreateKeepsRolesExclusive(t *testing.T) {
 		"DUR": strconv.Itoa(sized(3000, 1500)),
 	}
 	roles := []string{"churn-create", "churn-create", "churn-open"}
-	var procs []*childtest.Proc
+	var procs []*scbtest.Proc
 	for _, role := range roles {
-		c := childtest.Start(t, role, params)
+		c := startChild(t, role, params)
 		c.Expect("ready")
 		procs = append(procs, c)
 	}
 	for i, c := range procs {
-		rest, err := c.Proc.Wait()
+		rest, err := c.Result()
 		require.NoError(t, err, "%s: %v; stderr:\n%s", roles[i], rest, c.Stderr())
 		t.Logf("%s: %v", roles[i], rest)
 	}
@@ -309,7 +309,7 @@ func TestRemoveOutOfDescriptors(t *testing.T) {
 	before := dirNames(t, o.Dir)
 	require.Len(t, before, 3, "the buffer and its two role lock files")
 
-	c := childtest.Start(t, "remove-nofile", map[string]string{"DIR": o.Dir, "NAME": "q"})
+	c := startChild(t, "remove-nofile", map[string]string{"DIR": o.Dir, "NAME": "q"})
 	got := c.Expect("remove")
 	c.Wait()
 	require.NotEqual(t, "<nil>", got, "Remove reports that it could not finish")

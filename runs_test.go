@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 // Runs of a stream: a stream that ended and a new one on the same name are
@@ -80,12 +79,12 @@ func TestSecondRunConsumerFirst(t *testing.T) {
 			return map[string]string{"DIR": dir, "NAME": "logs", "FROM": strconv.Itoa(from), "N": strconv.Itoa(n), "STRATEGY": strconv.Itoa(int(s))}
 		}
 		for run, from := range []int{1000, 5000} {
-			consumer := childtest.Start(t, "run-consumer", env(0, 0))
+			consumer := startChild(t, "run-consumer", env(0, 0))
 			if run == 1 {
 				consumer.Expect("ready")
 				time.Sleep(700 * time.Millisecond) // past the default grace
 			}
-			producer := childtest.Start(t, "run-producer", env(from, 100))
+			producer := startChild(t, "run-producer", env(from, 100))
 			if run == 0 {
 				consumer.Expect("ready")
 			}

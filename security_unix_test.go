@@ -20,7 +20,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 func init() {
@@ -68,7 +67,7 @@ func TestCreatePermissions(t *testing.T) {
 			for _, m := range modes {
 				t.Run(fmt.Sprintf("%v/%v/%v", tt.perm, s, m), func(t *testing.T) {
 					dir := t.TempDir()
-					c := childtest.Start(t, "create-umask", map[string]string{"DIR": dir, "NAME": "p",
+					c := startChild(t, "create-umask", map[string]string{"DIR": dir, "NAME": "p",
 						"UMASK": "0o077", "PERM": strconv.Itoa(int(tt.perm)),
 						"STRATEGY": strconv.Itoa(int(s)), "MODE": strconv.Itoa(int(m))})
 					c.Expect("ok")

@@ -21,7 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
+	"github.com/sharedcbuff/scb/scbtest"
 )
 
 func init() {
@@ -33,7 +33,7 @@ func init() {
 func soakScale(t *testing.T) float64 {
 	switch v := os.Getenv("SCB_SOAK"); v {
 	case "":
-		childtest.Skip(t, "soak test: set SCB_SOAK=full, SCB_SOAK=ci or SCB_SOAK=<fraction> to run it", "soak-writer", "soak-reader")
+		scbtest.Skip(t, "soak test: set SCB_SOAK=full, SCB_SOAK=ci or SCB_SOAK=<fraction> to run it", "soak-writer", "soak-reader")
 	case "full":
 		return 1
 	case "ci":
@@ -125,16 +125,16 @@ func TestSoakFlockQueue(t *testing.T) {
 	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, ItemSize: soakItemSize}
 	w := create(t, "soak", o)
 
-	var rs, ws []*childtest.Proc
+	var rs, ws []*scbtest.Proc
 	for i := range readers {
-		c := childtest.Start(t, "soak-reader", map[string]string{"DIR": o.Dir, "NAME": "soak",
+		c := startChild(t, "soak-reader", map[string]string{"DIR": o.Dir, "NAME": "soak",
 			"OUT": filepath.Join(o.Dir, fmt.Sprintf("reader%d", i))})
 		c.Expect("ready")
 		rs = append(rs, c)
 	}
 	start := time.Now()
 	for id := range writers {
-		ws = append(ws, childtest.Start(t, "soak-writer", map[string]string{"DIR": o.Dir, "NAME": "soak",
+		ws = append(ws, startChild(t, "soak-writer", map[string]string{"DIR": o.Dir, "NAME": "soak",
 			"ID": strconv.Itoa(id), "N": strconv.Itoa(per)}))
 	}
 	for _, c := range ws {
@@ -184,10 +184,10 @@ func TestSoakAtomicQueue(t *testing.T) {
 	skipUnsupported(t, err)
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
-	r := childtest.Start(t, "soak-reader", map[string]string{"DIR": o.Dir, "NAME": "soak", "N": strconv.Itoa(n)})
+	r := startChild(t, "soak-reader", map[string]string{"DIR": o.Dir, "NAME": "soak", "N": strconv.Itoa(n)})
 	r.Expect("ready")
 	start := time.Now()
-	wc := childtest.Start(t, "soak-writer", map[string]string{"DIR": o.Dir, "NAME": "soak", "ID": "0", "N": strconv.Itoa(n)})
+	wc := startChild(t, "soak-writer", map[string]string{"DIR": o.Dir, "NAME": "soak", "ID": "0", "N": strconv.Itoa(n)})
 	wc.Expect("ready")
 	wc.Expect("ok")
 	assert.Equal(t, strconv.Itoa(n), r.Expect("ok"), "every item read, intact and in order")

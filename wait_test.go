@@ -25,8 +25,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
 	"github.com/sharedcbuff/scb/internal/layout"
+	"github.com/sharedcbuff/scb/scbtest"
 )
 
 func TestWaitCallsHonourContext(t *testing.T) {
@@ -341,7 +341,7 @@ func childPopSleepy(ctx context.Context, name string, o *scb.Options) error {
 
 func skipWithoutFutexes(t *testing.T) {
 	if !scb.Futexes {
-		childtest.Skip(t, "blocking calls poll on this platform: there is no wake-up to lose", "pop-sleepy")
+		scbtest.Skip(t, "blocking calls poll on this platform: there is no wake-up to lose", "pop-sleepy")
 	}
 }
 
@@ -355,7 +355,7 @@ func TestNoLostWakeUps(t *testing.T) {
 		n := sized(100_000, 20_000)
 		o := &scb.Options{Dir: t.TempDir(), Strategy: s, Length: 4, Spin: -1}
 		w := create(t, "wakes", o)
-		c := childtest.Start(t, "pop-sleepy", map[string]string{"DIR": o.Dir, "NAME": "wakes", "N": strconv.Itoa(n)})
+		c := startChild(t, "pop-sleepy", map[string]string{"DIR": o.Dir, "NAME": "wakes", "N": strconv.Itoa(n)})
 		c.Expect("ready")
 		ctx, cancel := context.WithTimeout(context.Background(), waitBound)
 		defer cancel()
@@ -374,7 +374,7 @@ func TestKilledSleeperCostsOneWakeUp(t *testing.T) {
 	skipWithoutFutexes(t)
 	o := &scb.Options{Dir: t.TempDir()}
 	w := create(t, "sleepy", o)
-	c := childtest.Start(t, "pop-sleepy", map[string]string{"DIR": o.Dir, "NAME": "sleepy", "N": "1000"})
+	c := startChild(t, "pop-sleepy", map[string]string{"DIR": o.Dir, "NAME": "sleepy", "N": "1000"})
 	c.Expect("ready")
 	path := filepath.Join(o.Dir, "sleepy.scb")
 	asleep := func() int {
@@ -532,7 +532,7 @@ func TestCrossProcessSubscriberSeesRemoval(t *testing.T) {
 	forEach(t, func(t *testing.T, s scb.Strategy, m scb.Mode) {
 		o := newOpts(t, s, m)
 		w := create(t, "feed", o)
-		c := childtest.Start(t, "pop-until-removed", map[string]string{"DIR": o.Dir, "NAME": "feed"})
+		c := startChild(t, "pop-until-removed", map[string]string{"DIR": o.Dir, "NAME": "feed"})
 		c.Expect("ready")
 		for i := range uint64(10) {
 			require.NoError(t, w.Push(i))

@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
 )
 
 func init() {
@@ -199,7 +198,7 @@ func TestWaitAnyCrossProcess(t *testing.T) {
 	for i, v := range seq {
 		fs[i] = strconv.Itoa(v)
 	}
-	c := childtest.Start(t, "writer-pick", map[string]string{"DIR": dir, "NAME": "b0", "SEQ": strings.Join(fs, ",")})
+	c := startChild(t, "writer-pick", map[string]string{"DIR": dir, "NAME": "b0", "SEQ": strings.Join(fs, ",")})
 	c.Expect("ready")
 	pickAll(t, rs, seq, func(n int) { require.NoError(t, ack.Push(uint64(n))) })
 	c.Expect("ok")

@@ -3,16 +3,18 @@ package natsbridge_test
 // The kill tests: a bridge process SIGKILLed at random points, 20 times,
 // then one that finishes. With JetStream, every item arrives once: in the
 // stream (Out) and in the ring (In), checked by position and by id. The
-// bridges are children of the test binary (package childtest, as scb's
+// bridges are children of the test binary (package scbtest, as scb's
 // own cross-process tests do).
 
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,15 +24,32 @@ import (
 
 	"github.com/sharedcbuff/scb"
 	natsbridge "github.com/sharedcbuff/scb/bridge/nats"
-	"github.com/sharedcbuff/scb/internal/child"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
+	"github.com/sharedcbuff/scb/scbtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(childtest.Main(m)) }
+func TestMain(m *testing.M) {
+	scbtest.Register("bridge-out", func(args []string) error { return childOut(params(args)) })
+	scbtest.Register("bridge-in", func(args []string) error { return childIn(params(args)) })
+	scbtest.Main(m)
+}
 
-func init() {
-	childtest.Register("bridge-out", childOut)
-	childtest.Register("bridge-in", childIn)
+// params reads a child's KEY=VALUE arguments.
+func params(args []string) map[string]string {
+	ps := map[string]string{}
+	for _, a := range args {
+		k, v, _ := strings.Cut(a, "=")
+		ps[k] = v
+	}
+	return ps
+}
+
+// args turns a child's parameters into KEY=VALUE arguments.
+func args(ps map[string]string) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(ps)) {
+		out = append(out, k+"="+ps[k])
+	}
+	return out
 }
 
 // killRounds is how many bridges each kill test kills before the one
@@ -39,38 +58,38 @@ const killRounds = 20
 
 // childOut forwards the buffer NAME in DIR to JetStream (subject items of
 // the server URL), or to core NATS if CORE is set, until it is killed.
-func childOut() error {
-	ctx, cancel := context.WithTimeout(context.Background(), child.Timeout)
+func childOut(param map[string]string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), scbtest.Timeout)
 	defer cancel()
-	nc, err := nats.Connect(child.Param("URL"))
+	nc, err := nats.Connect(param["URL"])
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	r, err := scb.OpenReaderWait(ctx, child.Param("NAME"), &scb.Options{Dir: child.Param("DIR")})
+	r, err := scb.OpenReaderWait(ctx, param["NAME"], &scb.Options{Dir: param["DIR"]})
 	if err != nil {
 		return err
 	}
 	defer r.Close()
 	fmt.Println("ready")
-	o := &natsbridge.Out{Reader: r, Conn: nc, Subject: "items", JetStream: child.Param("CORE") == "", Positions: true, Batch: 64}
+	o := &natsbridge.Out{Reader: r, Conn: nc, Subject: "items", JetStream: param["CORE"] == "", Positions: true, Batch: 64}
 	return o.Run(ctx)
 }
 
 // childIn forwards the JetStream consumer "bridge" of stream S into the
 // buffer NAME in DIR, with its journal there, or the core NATS subject
 // items if CORE is set, until it is killed.
-func childIn() error {
-	ctx, cancel := context.WithTimeout(context.Background(), child.Timeout)
+func childIn(param map[string]string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), scbtest.Timeout)
 	defer cancel()
-	nc, err := nats.Connect(child.Param("URL"))
+	nc, err := nats.Connect(param["URL"])
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	dir := child.Param("DIR")
-	if child.Param("CORE") != "" {
-		w, err := scb.OpenWriterWait(ctx, child.Param("NAME"), &scb.Options{Dir: dir})
+	dir := param["DIR"]
+	if param["CORE"] != "" {
+		w, err := scb.OpenWriterWait(ctx, param["NAME"], &scb.Options{Dir: dir})
 		if err != nil {
 			return err
 		}
@@ -95,7 +114,7 @@ func childIn() error {
 	if err != nil {
 		return err
 	}
-	w, err := scb.OpenWriterWait(ctx, child.Param("NAME"), &scb.Options{Dir: dir})
+	w, err := scb.OpenWriterWait(ctx, param["NAME"], &scb.Options{Dir: dir})
 	if err != nil {
 		return err
 	}
@@ -108,16 +127,16 @@ func childIn() error {
 // killBridges starts the bridge role killRounds times, killing each at a
 // random moment within its first 40 ms of work, then once more, and
 // returns that last one for the caller to end once done.
-func killBridges(t *testing.T, role string, params map[string]string) *childtest.Proc {
+func killBridges(t *testing.T, role string, ps map[string]string) *scbtest.Proc {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 21))
 	for range killRounds {
-		p := childtest.Start(t, role, params)
+		p := scbtest.Start(t, role, args(ps)...)
 		p.Expect("ready")
 		time.Sleep(time.Duration(rng.IntN(40_000)) * time.Microsecond)
 		p.Kill()
 	}
-	p := childtest.Start(t, role, params)
+	p := scbtest.Start(t, role, args(ps)...)
 	p.Expect("ready")
 	return p
 }
@@ -137,7 +156,7 @@ func TestOutKilled(t *testing.T) {
 			o := &scb.Options{Dir: t.TempDir(), Strategy: s, Length: 4096, ItemSize: 8, FixedSize: true}
 			w, err := scb.Create("out", o)
 			if err != nil {
-				childtest.Skip(t, err.Error(), "bridge-out")
+				scbtest.Skip(t, err.Error(), "bridge-out")
 			}
 			defer w.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

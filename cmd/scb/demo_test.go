@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sharedcbuff/scb/internal/child/childtest"
+	"github.com/sharedcbuff/scb/scbtest"
 )
 
 // TestDemoKilled kills a running demo the way nothing can catch (SIGKILL;
@@ -105,7 +105,7 @@ func TestDemoConsumerParent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), procTimeout)
 	t.Cleanup(cancel)
 	var stdin io.WriteCloser
-	consumer := childtest.StartCmd(t, func() *exec.Cmd {
+	consumer := scbtest.StartCmd(t, func() *exec.Cmd {
 		cmd := newCmd(ctx, dir, "demo-consumer", "--items", "1", "--round-trips", "1", "--parent", strconv.Itoa(os.Getpid()))
 		var err error
 		stdin, err = cmd.StdinPipe()

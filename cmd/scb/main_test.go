@@ -27,7 +27,7 @@ import (
 
 	"github.com/sharedcbuff/scb"
 	"github.com/sharedcbuff/scb/internal/child"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
+	"github.com/sharedcbuff/scb/scbtest"
 )
 
 // procTimeout bounds every process the tests run and every wait on one.
@@ -150,13 +150,13 @@ func exitCode(t *testing.T, err error) int {
 	return -1
 }
 
-// start runs the command in the background (package child's harness reads
-// its standard output as it comes, so that it never blocks on a full pipe).
-func start(t *testing.T, dir string, args ...string) *childtest.Proc {
+// start runs the command in the background (scbtest reads its standard
+// output as it comes, so that it never blocks on a full pipe).
+func start(t *testing.T, dir string, args ...string) *scbtest.Proc {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), procTimeout)
 	t.Cleanup(cancel)
-	return childtest.StartCmd(t, func() *exec.Cmd { return newCmd(ctx, dir, args...) })
+	return scbtest.StartCmd(t, func() *exec.Cmd { return newCmd(ctx, dir, args...) })
 }
 
 // lines splits output into its lines.

@@ -4,12 +4,14 @@
 // the child's role, and the child's main (or TestMain) calls Run first
 // thing, which runs the role and reports the exit code.
 //
-// A child takes its parameters from the environment (Param) and talks to
-// its parent on standard output, one line at a time ("ready", "ok 42",
-// ...); every wait on a child is bounded by Timeout.
+// A child gets the arguments its parent gave (after "--" on its command
+// line) and talks to its parent on standard output, one line at a time
+// ("ready", "ok 42", ...); every wait on a child is bounded, by Timeout
+// unless the parent sets another bound.
 //
-// The package is used by scb bench at run time and by the tests of every
-// package; the test-only helpers are in package childtest.
+// The package is used by scb bench at run time, and it is the
+// implementation of the public package scbtest, which every package's
+// tests use.
 package child
 
 import (
@@ -25,25 +27,22 @@ import (
 	"time"
 )
 
-const (
-	// roleEnv names the role of a child process.
-	roleEnv = "SCB_CHILD"
-	// paramEnv prefixes the names of a child's parameters.
-	paramEnv = "SCB_CHILD_"
-)
+// roleEnv names the role of a child process.
+const roleEnv = "SCB_CHILD"
 
 // Timeout bounds every wait on a child.
 const Timeout = 2 * time.Minute
 
 var (
 	mu      sync.Mutex
-	roles   = map[string]func() error{}
+	roles   = map[string]func(args []string) error{}
 	started = map[string]bool{}
 )
 
 // Register makes role available to children; call it from an init
-// function. It panics if the role is already registered.
-func Register(role string, run func() error) {
+// function or TestMain. A child in role calls run with the arguments its
+// parent gave. It panics if the role is already registered.
+func Register(role string, run func(args []string) error) {
 	mu.Lock()
 	defer mu.Unlock()
 	if _, ok := roles[role]; ok {
@@ -69,7 +68,7 @@ func Run() (code int, ok bool) {
 		fmt.Fprintf(os.Stderr, "child: unknown role %q\n", role)
 		return 2, true
 	}
-	if err := run(); err != nil {
+	if err := run(args()); err != nil {
 		fmt.Println("error", err)
 		fmt.Fprintf(os.Stderr, "child %s: %v\n", role, err)
 		return 1, true
@@ -77,13 +76,21 @@ func Run() (code int, ok bool) {
 	return 0, true
 }
 
-// Param returns the child's parameter key, or "" if it has none.
-func Param(key string) string { return os.Getenv(paramEnv + key) }
+// args returns the arguments after the first "--" of the command line,
+// which Command puts there.
+func args() []string {
+	for i, a := range os.Args[1:] {
+		if a == "--" {
+			return os.Args[i+2:]
+		}
+	}
+	return nil
+}
 
 // Command returns a command that runs this executable again as role, with
-// the given parameters. The caller may adjust it (its ExtraFiles or
+// the given arguments. The caller may adjust it (its Env, ExtraFiles or
 // SysProcAttr, say) before it passes it to Start.
-func Command(role string, params map[string]string) (*exec.Cmd, error) {
+func Command(role string, args ...string) (*exec.Cmd, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -96,21 +103,14 @@ func Command(role string, params map[string]string) (*exec.Cmd, error) {
 		return nil, fmt.Errorf("child: unknown role %q", role)
 	}
 	// A test binary that did not dispatch would run its tests: run none.
-	cmd := exec.Command(exe, "-test.run=^$")
+	// Everything after "--" is left alone by the flag package.
+	cmd := exec.Command(exe, append([]string{"-test.run=^$", "--"}, args...)...)
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, roleEnv+"=") && !strings.HasPrefix(kv, paramEnv) {
+		if !strings.HasPrefix(kv, roleEnv+"=") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
 	cmd.Env = append(cmd.Env, roleEnv+"="+role, QuickRaceExit())
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		cmd.Env = append(cmd.Env, paramEnv+k+"="+params[k])
-	}
 	return cmd, nil
 }
 
@@ -144,15 +144,18 @@ func QuickRaceExit() string {
 // Proc is a running process whose standard output is read line by line
 // as it comes, so that it never blocks on a full pipe.
 type Proc struct {
-	Cmd    *exec.Cmd
-	lines  chan string // standard output; closed at EOF
-	stderr lockedBuffer
-	done   chan error // Wait's result, once it is known
+	Cmd     *exec.Cmd
+	lines   chan string // standard output; closed at EOF
+	stderr  lockedBuffer
+	done    chan error    // Wait's result, once it is known
+	exited  chan struct{} // closed once the process exited and was waited for
+	timeout time.Duration // bounds every wait; Timeout unless SetTimeout
 }
 
 // Start starts cmd, which must not have its Stdout or Stderr set.
 func Start(cmd *exec.Cmd) (*Proc, error) {
-	p := &Proc{Cmd: cmd, lines: make(chan string, 1<<16), done: make(chan error, 1)}
+	p := &Proc{Cmd: cmd, lines: make(chan string, 1<<16), done: make(chan error, 1),
+		exited: make(chan struct{}), timeout: Timeout}
 	cmd.Stderr = &p.stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -167,9 +170,36 @@ func Start(cmd *exec.Cmd) (*Proc, error) {
 			p.lines <- sc.Text()
 		}
 		close(p.lines)
-		p.done <- cmd.Wait()
+		err := cmd.Wait()
+		close(p.exited)
+		p.done <- err
 	}()
 	return p, nil
+}
+
+// SetTimeout makes d the bound of every later wait on the process (Line,
+// Expect, Wait, Kill) instead of Timeout.
+func (p *Proc) SetTimeout(d time.Duration) { p.timeout = d }
+
+// Exited reports whether the process exited within d (0 to look without
+// waiting). It reads none of the process's output.
+func (p *Proc) Exited(d time.Duration) bool {
+	if d <= 0 {
+		select {
+		case <-p.exited:
+			return true
+		default:
+			return false
+		}
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-p.exited:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // Stderr returns what the process wrote to standard error so far.
@@ -181,7 +211,7 @@ func (p *Proc) Stderr() string {
 
 // Line returns the next line of the process's standard output. It returns
 // an error wrapping ErrExited when the process closed its output first, and
-// an error when no line comes within Timeout.
+// an error when no line comes in time (see SetTimeout).
 func (p *Proc) Line() (string, error) {
 	select {
 	case line, ok := <-p.lines:
@@ -189,8 +219,8 @@ func (p *Proc) Line() (string, error) {
 			return "", fmt.Errorf("%w; stderr:\n%s", ErrExited, p.Stderr())
 		}
 		return line, nil
-	case <-time.After(Timeout):
-		return "", fmt.Errorf("no line within %v; stderr:\n%s", Timeout, p.Stderr())
+	case <-time.After(p.timeout):
+		return "", fmt.Errorf("no line within %v; stderr:\n%s", p.timeout, p.Stderr())
 	}
 }
 
@@ -214,11 +244,12 @@ func (p *Proc) Expect(word string) (string, error) {
 	return "", fmt.Errorf("child said %q, want %q; stderr:\n%s", line, word, p.Stderr())
 }
 
-// Wait waits, at most Timeout, for the process to exit, and returns the
-// rest of its standard output and the error from exec.Cmd.Wait.
+// Wait waits for the process to exit, at most its timeout (see SetTimeout),
+// and returns the rest of its standard output and the error from
+// exec.Cmd.Wait.
 func (p *Proc) Wait() ([]string, error) {
 	var rest []string
-	deadline := time.After(Timeout)
+	deadline := time.After(p.timeout)
 	for {
 		select {
 		case line, ok := <-p.lines:
@@ -227,7 +258,7 @@ func (p *Proc) Wait() ([]string, error) {
 				continue
 			}
 		case <-deadline:
-			return rest, fmt.Errorf("did not exit within %v; stderr:\n%s", Timeout, p.Stderr())
+			return rest, fmt.Errorf("did not exit within %v; stderr:\n%s", p.timeout, p.Stderr())
 		}
 		break
 	}
@@ -236,20 +267,23 @@ func (p *Proc) Wait() ([]string, error) {
 		p.done <- err // for the next call
 		return rest, err
 	case <-deadline:
-		return rest, fmt.Errorf("did not exit within %v; stderr:\n%s", Timeout, p.Stderr())
+		return rest, fmt.Errorf("did not exit within %v; stderr:\n%s", p.timeout, p.Stderr())
 	}
 }
 
 // Kill ends the process with SIGKILL (TerminateProcess on Windows) and
-// waits, at most Timeout, for it to exit. A process that already exited is
+// waits for it to exit, at most its timeout. A process that already exited is
 // not an error.
 func (p *Proc) Kill() error {
+	if p.Exited(0) {
+		return nil // and on Windows its handle is gone: Kill would say EINVAL
+	}
 	err := p.Cmd.Process.Kill()
 	if _, werr := p.Wait(); werr != nil && !isExit(werr) {
 		return werr
 	}
-	if errors.Is(err, os.ErrProcessDone) {
-		return nil
+	if err != nil && (errors.Is(err, os.ErrProcessDone) || p.Exited(0)) {
+		return nil // it exited by itself first
 	}
 	return err
 }

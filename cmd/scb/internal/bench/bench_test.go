@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -14,10 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb/cmd/scb/internal/bench"
-	"github.com/sharedcbuff/scb/internal/child/childtest"
+	"github.com/sharedcbuff/scb/scbtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(childtest.Main(m)) }
+func TestMain(m *testing.M) { scbtest.Main(m) }
 
 // TestEveryTransport takes one small measurement with each transport and
 // shape: each far end checks every item's number, so a harness that lost

@@ -12,15 +12,18 @@ import (
 )
 
 // A measurement's far end is a child process (package child) in the role
-// "bench", with its job as JSON in the parameter JOB. Programs that use this
+// "bench", with its job as JSON in its one argument. Programs that use this
 // package call RunChild first thing in main (or TestMain), which runs the
 // job when the process was started for one.
 const role = "bench"
 
 func init() {
-	child.Register(role, func() error {
+	child.Register(role, func(args []string) error {
+		if len(args) != 1 {
+			return fmt.Errorf("want the job as one argument, got %d arguments", len(args))
+		}
 		var j job
-		if err := json.Unmarshal([]byte(child.Param("JOB")), &j); err != nil {
+		if err := json.Unmarshal([]byte(args[0]), &j); err != nil {
 			return err
 		}
 		return runJob(j)
@@ -91,7 +94,7 @@ func start(j job, files ...*os.File) (*proc, error) {
 		return nil, fmt.Errorf("%w: passing pipes to a child process", ErrUnsupported)
 	}
 	c, err := child.StartFresh(func() (*exec.Cmd, error) {
-		cmd, err := child.Command(role, map[string]string{"JOB": string(spec)})
+		cmd, err := child.Command(role, string(spec))
 		if err != nil {
 			return nil, err
 		}
