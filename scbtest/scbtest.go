@@ -30,12 +30,17 @@
 // complete run of the package's tests, Main fails if a registered role was
 // never started: a role no test uses any more.
 //
+// Replay plays a recording (a file in testdata, made with "scb record")
+// into a buffer the test created, so that a test gets the same input every
+// run.
+//
 // Proc.Kill, Stop and Continue send SIGKILL, SIGSTOP and SIGCONT; on
 // Windows they call TerminateProcess, NtSuspendProcess and NtResumeProcess,
 // which Wine implements too.
 package scbtest
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -48,6 +53,7 @@ import (
 
 	"github.com/sharedcbuff/scb"
 	"github.com/sharedcbuff/scb/internal/child"
+	"github.com/sharedcbuff/scb/record"
 )
 
 var (
@@ -365,4 +371,27 @@ func (p *Proc) Continue() {
 	if err := p.p.Continue(); err != nil {
 		p.t.Fatalf("scbtest: continuing %s: %v", p, err)
 	}
+}
+
+// Replay writes the items of the recording in file (one made by "scb
+// record", or by package record) into w as fast as w takes them, and
+// returns how many it wrote. It fails the test if the file cannot be read,
+// is damaged or cut short, or w refuses an item. For a paced replay, use
+// package record.
+func Replay(t testing.TB, file string, w *scb.Writer) int {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatalf("scbtest: %v", err)
+	}
+	defer f.Close()
+	rd, err := record.NewReader(f)
+	if err != nil {
+		t.Fatalf("scbtest: replaying %s: %v", file, err)
+	}
+	n, err := record.Replay(context.Background(), rd, w, record.Pace{})
+	if err != nil {
+		t.Fatalf("scbtest: replaying %s into %q after %d items: %v", file, w.Name(), n, err)
+	}
+	return n
 }

@@ -1,10 +1,13 @@
 package scbtest_test
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -16,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/record"
 	"github.com/sharedcbuff/scb/scbtest"
 )
 
@@ -338,4 +342,38 @@ func (f *fakeT) cleanup() {
 		f.cleanups[i]()
 	}
 	f.cleanups = nil
+}
+
+// TestReplay replays a recording into a buffer, and fails the test for a
+// file that is not one.
+func TestReplay(t *testing.T) {
+	dir := scbtest.Dir(t)
+	file := filepath.Join(t.TempDir(), "three.scbrec")
+	var b bytes.Buffer
+	rw, err := record.NewWriter(&b, record.Header{Mode: scb.Queue, ItemSize: 8, Name: "x"})
+	require.NoError(t, err)
+	now := time.Now()
+	for i := range 3 {
+		require.NoError(t, rw.Add(uint64(i), now, binary.BigEndian.AppendUint64(nil, uint64(10+i))))
+	}
+	require.NoError(t, rw.Close())
+	require.NoError(t, os.WriteFile(file, b.Bytes(), 0o644))
+
+	w, err := scb.Create("q", &scb.Options{Dir: dir})
+	require.NoError(t, err)
+	defer w.Close()
+	assert.Equal(t, 3, scbtest.Replay(t, file, w))
+	r, err := scb.OpenReader("q", &scb.Options{Dir: dir})
+	require.NoError(t, err)
+	defer r.Close()
+	got, err := r.PopMany(10)
+	require.NoError(t, err)
+	assert.Equal(t, []uint64{10, 11, 12}, got)
+
+	bad := filepath.Join(t.TempDir(), "bad")
+	require.NoError(t, os.WriteFile(bad, []byte("not a recording"), 0o644))
+	ft := newFakeT(t)
+	ft.run(func() { scbtest.Replay(ft, bad, w) })
+	require.Len(t, ft.fatals, 1)
+	assert.Contains(t, ft.fatals[0], "not a valid recording")
 }

@@ -17,6 +17,8 @@
 //	ls                   list the buffers in the directory
 //	rm NAME...           remove buffers
 //	watch NAME           show fill level and rates, refreshed live
+//	record NAME FILE     write a buffer's items to a file, with positions and times
+//	replay FILE NAME     write the items of a recording into a buffer
 //	demo                 run a producer and a consumer process and report
 //	version              print the version of scb and of Go ("scb --version")
 //
@@ -92,6 +94,8 @@ var commands = []*command{
 	lsCommand,
 	rmCommand,
 	watchCommand,
+	recordCommand,
+	replayCommand,
 	benchCommand,
 	demoCommand,
 	versionCommand,
