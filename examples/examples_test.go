@@ -1,12 +1,11 @@
 package examples_test
 
 // These tests build each example with go build and run its roles as
-// separate processes, each bounded by a timeout, in a t.TempDir(): the
-// programs users copy are checked to run, and their output exactly.
+// separate processes (with package scbtest, each bounded by its Timeout),
+// in a t.TempDir(): the programs users copy are checked to run, and their
+// output exactly.
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -18,9 +17,8 @@ import (
 	"time"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/scbtest"
 )
-
-const timeout = 2 * time.Minute // for any one process, on a busy machine
 
 // build compiles the example ./name into a temporary directory.
 func build(t *testing.T, name string) string {
@@ -35,42 +33,28 @@ func build(t *testing.T, name string) string {
 	return exe
 }
 
-// A proc is a running example process.
-type proc struct {
-	cmd            *exec.Cmd
-	stdout, stderr bytes.Buffer
-	done           chan error
-}
+// proc is a running example process.
+type proc struct{ *scbtest.Proc }
 
-// start starts exe with args; the process is killed after timeout, or
-// when the test ends.
+// start starts exe with args (scbtest kills it if it outlives its
+// Timeout, and fails the test if it outlives the test).
 func start(t *testing.T, exe string, args ...string) *proc {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	p := &proc{cmd: exec.CommandContext(ctx, exe, args...), done: make(chan error, 1)}
-	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	if err := p.cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		cancel()
-		<-p.done
-	})
-	return p
+	return &proc{scbtest.StartCmd(t, func() *exec.Cmd { return exec.Command(exe, args...) })}
 }
 
 // wait waits for p to exit and returns what it printed on stdout; it fails
 // the test if p failed.
 func (p *proc) wait(t *testing.T) string {
 	t.Helper()
-	err := <-p.done
-	p.done <- err // for the cleanup
+	rest, err := p.Result()
 	if err != nil {
-		t.Fatalf("%s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(p.cmd.Args[1:], " "), err, &p.stdout, &p.stderr)
+		t.Fatalf("%s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(p.Cmd.Args[1:], " "), err, strings.Join(rest, "\n"), p.Stderr())
 	}
-	return p.stdout.String()
+	if len(rest) == 0 {
+		return ""
+	}
+	return strings.Join(rest, "\n") + "\n"
 }
 
 // run runs exe with args to the end and returns its stdout.
