@@ -3,7 +3,7 @@ package examples_test
 // These tests build each example with go build and run its roles as
 // separate processes (with package scbtest, each bounded by its Timeout),
 // in a t.TempDir(): the programs users copy are checked to run, and their
-// output exactly.
+// output line by line.
 
 import (
 	"errors"

@@ -14,17 +14,18 @@
 //	header:
 //	  magic     6 bytes   "SCBREC"
 //	  version   uint16    1
-//	  length    uint32    bytes of the header's body
+//	  length    uint32    bytes of the header's body, at most 4096
 //	  checksum  uint32    CRC-32C (Castagnoli) of the body
 //	  body:
 //	    started   int64     when the recording began, Unix nanoseconds
 //	    mode      uint8     the buffer's mode: 1 Queue, 2 Broadcast
-//	    item size uint32    the buffer's item size
+//	    item size uint32    the buffer's item size, 1 to 16 MiB - 32
 //	    name      uint8 length, then that many bytes: the buffer's name
 //	    (a later minor change may append fields; readers skip them)
 //	block, repeated:
 //	  kind      1 byte    'D' data, 'E' end
-//	  length    uint32    bytes of the block's body, at most 16 MiB
+//	  length    uint32    bytes of the block's body, at most 16 MiB (a
+//	                      writer ends a block once it passes 64 KiB)
 //	  checksum  uint32    CRC-32C of the body
 //	  body
 //
@@ -35,7 +36,8 @@
 //	  time      varint         nanoseconds since the record before (the
 //	                           first: since started); arrival times never
 //	                           go back
-//	  length    varint         then that many bytes: the item
+//	  length    varint         then that many bytes: the item, at most
+//	                           the header's item size
 //	'L' items the recorder missed (a Broadcast writer overwrote them):
 //	  count     varint
 //	  time      varint         as for an item
@@ -46,8 +48,8 @@
 // field 0. (A Queue item given back and read again has an older position:
 // the field is negative.)
 //
-// The end block, last in the file, holds the totals as two varints: items
-// recorded and items missed. A file without one was cut short: its blocks
+// The end block holds the totals as two varints: items recorded and items
+// missed, which must be what the data blocks hold. Nothing may follow it. A file without one was cut short: its blocks
 // up to the cut are still read (each is whole or refused by its checksum),
 // then Reader.Next returns ErrTruncated.
 //

@@ -17,10 +17,11 @@ const Version = 1
 
 const (
 	magic       = "SCBREC"
-	maxBlock    = 16 << 20 // the largest block body a reader accepts
-	flushAt     = 64 << 10 // a writer ends a block once its body reaches this
-	maxHeader   = 4096     // the largest header body a reader accepts
-	prefixBytes = 9        // a block's kind, length and checksum
+	maxBlock    = 16 << 20      // the largest block body a reader accepts
+	maxItem     = maxBlock - 32 // the largest item: its record fits a block
+	flushAt     = 64 << 10      // a writer ends a block once its body reaches this
+	maxHeader   = 4096          // the largest header body a reader accepts
+	prefixBytes = 9             // a block's kind, length and checksum
 	tagItem     = 'I'
 	tagLost     = 'L'
 	kindData    = 'D'
@@ -56,14 +57,15 @@ type Item struct {
 
 // Writer writes a recording. Its methods are not safe for concurrent use.
 type Writer struct {
-	w       io.Writer
-	start   time.Time // Started, with the monotonic clock
-	block   []byte    // the data block being filled: its body
-	nextPos uint64    // the expected position
-	last    time.Duration
-	items   uint64
-	lost    uint64
-	err     error // the first write error; every later call returns it
+	w        io.Writer
+	start    time.Time // Started, with the monotonic clock
+	itemSize int
+	block    []byte // the data block being filled: its body
+	nextPos  uint64 // the expected position
+	last     time.Duration
+	items    uint64
+	lost     uint64
+	err      error // the first write error; every later call returns it
 }
 
 // NewWriter writes the header of a recording of a buffer described by h
@@ -77,8 +79,11 @@ func NewWriter(w io.Writer, h Header) (*Writer, error) {
 	if len(h.Name) > 255 {
 		return nil, fmt.Errorf("record: buffer name of %d bytes, more than 255", len(h.Name))
 	}
-	if h.ItemSize < 0 || h.ItemSize > maxBlock {
-		return nil, fmt.Errorf("record: item size %d out of range", h.ItemSize)
+	if h.ItemSize < 1 || h.ItemSize > maxItem {
+		return nil, fmt.Errorf("record: item size %d out of range: a recording holds items of up to %d bytes", h.ItemSize, maxItem)
+	}
+	if h.Mode != scb.Queue && h.Mode != scb.Broadcast {
+		return nil, fmt.Errorf("record: mode %d is neither Queue nor Broadcast", h.Mode)
 	}
 	body := binary.LittleEndian.AppendUint64(nil, uint64(h.Started.UnixNano()))
 	body = append(body, byte(h.Mode))
@@ -92,7 +97,7 @@ func NewWriter(w io.Writer, h Header) (*Writer, error) {
 	if _, err := w.Write(append(head, body...)); err != nil {
 		return nil, err
 	}
-	return &Writer{w: w, start: h.Started, block: make([]byte, 0, flushAt+1024)}, nil
+	return &Writer{w: w, start: h.Started, itemSize: h.ItemSize, block: make([]byte, prefixBytes, prefixBytes+flushAt+1024)}, nil
 }
 
 // since returns t's offset from the start, never before the record
@@ -107,10 +112,19 @@ func (w *Writer) since(t time.Time) uint64 {
 	return uint64(d)
 }
 
-// Add records an item at position pos that arrived at t.
+// Add records an item at position pos that arrived at t. An item longer
+// than the header's item size is refused.
 func (w *Writer) Add(pos uint64, t time.Time, data []byte) error {
 	if w.err != nil {
 		return w.err
+	}
+	if len(data) > w.itemSize {
+		return fmt.Errorf("record: item of %d bytes, more than the item size %d", len(data), w.itemSize)
+	}
+	if len(w.block)-prefixBytes+len(data)+32 > maxBlock {
+		if err := w.Flush(); err != nil {
+			return err
+		}
 	}
 	b := append(w.block, tagItem)
 	b = binary.AppendVarint(b, int64(pos-w.nextPos))
@@ -119,7 +133,7 @@ func (w *Writer) Add(pos uint64, t time.Time, data []byte) error {
 	w.block = append(b, data...)
 	w.nextPos = pos + 1
 	w.items++
-	if len(w.block) >= flushAt {
+	if len(w.block)-prefixBytes >= flushAt {
 		return w.Flush()
 	}
 	return nil
@@ -136,7 +150,7 @@ func (w *Writer) AddLost(n uint64, t time.Time) error {
 	w.block = binary.AppendUvarint(b, w.since(t))
 	w.nextPos += n
 	w.lost += n
-	if len(w.block) >= flushAt {
+	if len(w.block)-prefixBytes >= flushAt {
 		return w.Flush()
 	}
 	return nil
@@ -150,23 +164,22 @@ func (w *Writer) Lost() uint64 { return w.lost }
 
 // Flush writes the items added so far as a block.
 func (w *Writer) Flush() error {
-	if w.err != nil || len(w.block) == 0 {
+	if w.err != nil || len(w.block) == prefixBytes {
 		return w.err
 	}
 	w.err = w.writeBlock(kindData, w.block)
-	w.block = w.block[:0]
+	w.block = w.block[:prefixBytes]
 	return w.err
 }
 
-func (w *Writer) writeBlock(kind byte, body []byte) error {
-	var p [prefixBytes]byte
-	p[0] = kind
-	binary.LittleEndian.PutUint32(p[1:], uint32(len(body)))
-	binary.LittleEndian.PutUint32(p[5:], crc32.Checksum(body, castagnoli))
-	if _, err := w.w.Write(p[:]); err != nil {
-		return err
-	}
-	_, err := w.w.Write(body)
+// writeBlock writes b, a block's prefix space and its body, as one block
+// of kind, in one write.
+func (w *Writer) writeBlock(kind byte, b []byte) error {
+	body := b[prefixBytes:]
+	b[0] = kind
+	binary.LittleEndian.PutUint32(b[1:], uint32(len(body)))
+	binary.LittleEndian.PutUint32(b[5:], crc32.Checksum(body, castagnoli))
+	_, err := w.w.Write(b)
 	return err
 }
 
@@ -176,9 +189,9 @@ func (w *Writer) Close() error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	body := binary.AppendUvarint(nil, w.items)
-	body = binary.AppendUvarint(body, w.lost)
-	w.err = w.writeBlock(kindEnd, body)
+	end := binary.AppendUvarint(make([]byte, prefixBytes), w.items)
+	end = binary.AppendUvarint(end, w.lost)
+	w.err = w.writeBlock(kindEnd, end)
 	if w.err == nil {
 		w.err = errors.New("record: Writer is closed")
 		return nil
@@ -236,6 +249,12 @@ func NewReader(r io.Reader) (*Reader, error) {
 		ItemSize: int(binary.LittleEndian.Uint32(body[9:])),
 		Name:     string(body[14 : 14+int(body[13])]),
 	}
+	if rd.h.Mode != scb.Queue && rd.h.Mode != scb.Broadcast {
+		return nil, rd.formatErr(int64(len(head))+8, "mode %d is neither Queue (1) nor Broadcast (2)", body[8])
+	}
+	if rd.h.ItemSize < 1 || rd.h.ItemSize > maxItem {
+		return nil, rd.formatErr(int64(len(head))+9, "item size %d, more than %d", rd.h.ItemSize, maxItem)
+	}
 	return rd, nil
 }
 
@@ -289,6 +308,9 @@ func (r *Reader) Next() (Item, error) {
 			rest := b[n1+n2:]
 			if n3 <= 0 || l > uint64(len(rest)-n3) {
 				return r.fail(at, "bad item length")
+			}
+			if l > uint64(r.h.ItemSize) {
+				return r.fail(at, "item of %d bytes, more than the item size %d", l, r.h.ItemSize)
 			}
 			data := rest[n3 : n3+int(l)]
 			r.block = rest[n3+int(l):]
@@ -379,6 +401,12 @@ func (r *Reader) nextBlock() error {
 	}
 	if items != r.items || lost != r.lost {
 		return r.formatErr(start, "end block counts %d items and %d missed, the blocks hold %d and %d", items, lost, r.items, r.lost)
+	}
+	if _, err := r.r.ReadByte(); err != io.EOF {
+		if err != nil {
+			return err
+		}
+		return r.formatErr(r.off, "bytes after the end block")
 	}
 	return io.EOF
 }

@@ -130,6 +130,17 @@ func TestDamagedRecordings(t *testing.T) {
 		{"no end block", good[:len(good)-11], 3, record.ErrTruncated, "no end block"},
 		{"cut in a block", good[:len(good)-15], 2, record.ErrTruncated, "cut off"},
 		{"cut in the header", good[:12], 0, record.ErrFormat, "header"},
+		{"bytes after the end", append(bytes.Clone(good), 0), 3, record.ErrFormat, "bytes after the end block"},
+		{"bad mode", edit(func(b []byte) []byte {
+			b[24] = 7 // the mode, the body's ninth byte
+			binary.LittleEndian.PutUint32(b[12:], crc(b[16:headerEnd]))
+			return b
+		}), 0, record.ErrFormat, "mode 7 is neither"},
+		{"item longer than the item size", edit(func(b []byte) []byte {
+			b[25] = 4 // the item size: 8 bytes become 4
+			binary.LittleEndian.PutUint32(b[12:], crc(b[16:headerEnd]))
+			return b
+		}), 0, record.ErrFormat, "item of 8 bytes, more than the item size 4"},
 		{"end counts wrong", edit(func(b []byte) []byte {
 			body := []byte{9, 1}
 			b = append(b[:len(b)-11], 'E', 2, 0, 0, 0)
@@ -400,3 +411,30 @@ func TestRecordingToAFile(t *testing.T) {
 }
 
 func crc(b []byte) uint32 { return crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)) }
+
+// TestWriterLimits: the Writer refuses what its Reader would refuse, and
+// keeps every block within the Reader's bound however large the items.
+func TestWriterLimits(t *testing.T) {
+	var f bytes.Buffer
+	_, err := record.NewWriter(&f, record.Header{Mode: scb.Queue, ItemSize: 0})
+	assert.ErrorContains(t, err, "item size 0 out of range")
+	_, err = record.NewWriter(&f, record.Header{Mode: scb.Queue, ItemSize: 32 << 20})
+	assert.ErrorContains(t, err, "out of range")
+	_, err = record.NewWriter(&f, record.Header{Mode: 9, ItemSize: 8})
+	assert.ErrorContains(t, err, "neither Queue nor Broadcast")
+
+	f.Reset()
+	const size = 6 << 20
+	w, err := record.NewWriter(&f, record.Header{Mode: scb.Queue, ItemSize: size})
+	require.NoError(t, err)
+	assert.ErrorContains(t, w.Add(0, time.Now(), make([]byte, size+1)), "more than the item size")
+	big := bytes.Repeat([]byte{7}, size)
+	for i := range 5 { // 30 MiB: more than one block can hold
+		require.NoError(t, w.Add(uint64(i), time.Now(), big))
+	}
+	require.NoError(t, w.Close())
+	_, items, _, err := readAll(t, f.Bytes())
+	require.NoError(t, err)
+	require.Len(t, items, 5)
+	assert.Equal(t, string(big), items[4].Data)
+}

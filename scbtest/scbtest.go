@@ -58,8 +58,8 @@ import (
 
 var (
 	mu      sync.Mutex
-	skipped = map[string]bool{}       // roles whose tests were skipped, by Skip
-	dirs    = map[testing.TB]string{} // each test's Dir
+	skipped = map[string]bool{}   // roles whose tests were skipped, by Skip
+	dirs    = map[string]string{} // each test's Dir, by test name
 )
 
 // Timeout bounds every wait on a child, unless Proc.SetTimeout sets
@@ -98,12 +98,16 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
-// complete reports whether every test of the package was asked to run.
+// complete reports whether every test of the package was asked to run
+// (and this is not a fuzzing run, or one of its workers).
 func complete() bool {
-	for _, name := range []string{"test.run", "test.skip", "test.list"} {
+	for _, name := range []string{"test.run", "test.skip", "test.list", "test.fuzz"} {
 		if f := flag.Lookup(name); f != nil && f.Value.String() != "" {
 			return false
 		}
+	}
+	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
+		return false
 	}
 	return true
 }
@@ -121,19 +125,21 @@ func Skip(t testing.TB, reason string, roles ...string) {
 }
 
 // Dir returns a new directory for the test's buffers, removed at the end
-// of the test, and passes it to the children the test starts after it, in
-// the environment variable SCB_DIR. At the end of the test, after its
-// children are gone, the test fails if a buffer in the directory is still
-// held open (a handle not closed), naming each holder.
+// of the test, and passes it to the children the test and its subtests
+// start after it, in the environment variable SCB_DIR. At the end of the
+// test, after its children are gone, the test fails if a buffer in the
+// directory is still held open (a handle not closed), naming each holder;
+// that check needs holder locks, which Linux and Windows have (see
+// scb.Info.Holders), and finds nothing elsewhere.
 func Dir(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	mu.Lock()
-	dirs[t] = dir
+	dirs[t.Name()] = dir
 	mu.Unlock()
 	t.Cleanup(func() {
 		mu.Lock()
-		delete(dirs, t)
+		delete(dirs, t.Name())
 		mu.Unlock()
 		if t.Failed() {
 			return
@@ -182,13 +188,27 @@ func Command(t testing.TB, role string, args ...string) *exec.Cmd {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	dir, ok := dirs[t]
-	mu.Unlock()
-	if ok {
+	if dir, ok := dirOf(t.Name()); ok {
 		cmd.Env = append(cmd.Env, "SCB_DIR="+dir)
 	}
 	return cmd
+}
+
+// dirOf returns the Dir of the test named name, or of the nearest test
+// it is a subtest of.
+func dirOf(name string) (string, bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	for {
+		if dir, ok := dirs[name]; ok {
+			return dir, true
+		}
+		i := strings.LastIndexByte(name, '/')
+		if i < 0 {
+			return "", false
+		}
+		name = name[:i]
+	}
 }
 
 // Start starts the test binary again in role, with the given arguments.
@@ -219,7 +239,9 @@ func StartCmd(t testing.TB, mk func() *exec.Cmd) *Proc {
 }
 
 // Proc is a child process bound to a test: its methods fail the test when
-// the process does not do what they wait for.
+// the process does not do what they wait for, so call them from the
+// test's goroutine (as t.Fatal requires), and SetTimeout before the waits
+// it bounds.
 type Proc struct {
 	// Cmd is the command the process runs.
 	Cmd *exec.Cmd
@@ -328,6 +350,8 @@ func (p *Proc) Result() ([]string, error) {
 // Exit waits for the process to exit and returns its exit status and the
 // rest of its standard output; it fails the test if the process did not
 // exit on its own (it was killed by a signal, or did not exit in time).
+// On Windows a process killed by Kill exits with status 1, which Exit
+// cannot tell from an exit of its own.
 func (p *Proc) Exit() (int, []string) {
 	p.t.Helper()
 	rest, err := p.p.Wait()
@@ -356,7 +380,8 @@ func (p *Proc) Kill() {
 
 // Stop stops the process with SIGSTOP (on Windows, NtSuspendProcess
 // suspends its threads) until Continue. A stopped process keeps its locks
-// and its buffers' handles: to the others it is alive and slow.
+// and its buffers' handles: to the others it is alive and slow. Windows
+// counts suspensions: each Stop there needs its own Continue.
 func (p *Proc) Stop() {
 	p.t.Helper()
 	if err := p.p.Stop(); err != nil {
@@ -376,7 +401,8 @@ func (p *Proc) Continue() {
 // Replay writes the items of the recording in file (one made by "scb
 // record", or by package record) into w as fast as w takes them, and
 // returns how many it wrote. It fails the test if the file cannot be read,
-// is damaged or cut short, or w refuses an item. For a paced replay, use
+// is damaged or cut short, w refuses an item, or w has no room for one
+// within Timeout (a full queue that nobody reads). For a paced replay, use
 // package record.
 func Replay(t testing.TB, file string, w *scb.Writer) int {
 	t.Helper()
@@ -389,7 +415,9 @@ func Replay(t testing.TB, file string, w *scb.Writer) int {
 	if err != nil {
 		t.Fatalf("scbtest: replaying %s: %v", file, err)
 	}
-	n, err := record.Replay(context.Background(), rd, w, record.Pace{})
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	n, err := record.Replay(ctx, rd, w, record.Pace{})
 	if err != nil {
 		t.Fatalf("scbtest: replaying %s into %q after %d items: %v", file, w.Name(), n, err)
 	}

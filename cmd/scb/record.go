@@ -62,6 +62,17 @@ func runRecord(c *call) error {
 	if _, err := stat(); err != nil && !errors.Is(err, scb.ErrNotExist) {
 		return err
 	}
+	// The file first, so that a bad path is said at once, not once the
+	// buffer appears.
+	out, f := c.stdout, (*os.File)(nil)
+	if file != "-" {
+		var err error
+		if f, err = os.Create(file); err != nil {
+			return c.fail(name, err)
+		}
+		defer f.Close()
+		out = f
+	}
 	r, err := scb.OpenReaderWait(c.ctx, name, &scb.Options{Dir: c.dir, AllowOtherOwner: *other, Grace: graceOf(*grace)})
 	if err != nil {
 		return c.fail(name, err)
@@ -70,14 +81,6 @@ func runRecord(c *call) error {
 	mode, err := stat()
 	if err != nil {
 		return err
-	}
-	out, f := c.stdout, (*os.File)(nil)
-	if file != "-" {
-		if f, err = os.Create(file); err != nil {
-			return c.fail(name, err)
-		}
-		defer f.Close()
-		out = f
 	}
 	w, err := record.NewWriter(out, record.Header{Mode: mode, ItemSize: r.ItemSize(), Name: name})
 	if err != nil {
@@ -161,6 +164,9 @@ func runReplay(c *call) error {
 		return c.fail(name, err)
 	}
 	defer w.Close()
+	if h := rd.Header(); h.ItemSize > w.ItemSize() {
+		c.warn(name, fmt.Errorf("%s was recorded from %q, of items up to %d bytes; this buffer takes up to %d: replay stops at the first item that does not fit", file, h.Name, h.ItemSize, w.ItemSize()))
+	}
 	n, err := record.Replay(c.ctx, rd, w, pace)
 	if errors.Is(err, record.ErrTruncated) {
 		c.warn(name, fmt.Errorf("%s: %w; replayed the %d items before the cut", file, err, n))

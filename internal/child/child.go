@@ -19,6 +19,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"sort"
@@ -32,6 +33,9 @@ const roleEnv = "SCB_CHILD"
 
 // Timeout bounds every wait on a child.
 const Timeout = 2 * time.Minute
+
+// maxLine bounds a line of a child's standard output.
+const maxLine = 1 << 20
 
 var (
 	mu      sync.Mutex
@@ -61,6 +65,9 @@ func Run() (code int, ok bool) {
 	if role == "" {
 		return 0, false
 	}
+	// Not for the role's own children (scb bench, run by a role, would
+	// take itself for a child).
+	os.Unsetenv(roleEnv)
 	mu.Lock()
 	run := roles[role]
 	mu.Unlock()
@@ -166,8 +173,15 @@ func Start(cmd *exec.Cmd) (*Proc, error) {
 	}
 	go func() {
 		sc := bufio.NewScanner(out)
+		sc.Buffer(nil, maxLine)
 		for sc.Scan() {
 			p.lines <- sc.Text()
+		}
+		if err := sc.Err(); err != nil {
+			// A line too long: say so where Line reports, and drain the
+			// rest so that the process never blocks on a full pipe.
+			fmt.Fprintf(&p.stderr, "\n(child: reading its standard output: %v)\n", err)
+			io.Copy(io.Discard, out)
 		}
 		close(p.lines)
 		err := cmd.Wait()
@@ -182,7 +196,8 @@ func Start(cmd *exec.Cmd) (*Proc, error) {
 func (p *Proc) SetTimeout(d time.Duration) { p.timeout = d }
 
 // Exited reports whether the process exited within d (0 to look without
-// waiting). It reads none of the process's output.
+// waiting). Waiting, it discards the lines of standard output that nobody
+// read, so that a process with more of them than the Proc keeps can end.
 func (p *Proc) Exited(d time.Duration) bool {
 	if d <= 0 {
 		select {
@@ -194,11 +209,18 @@ func (p *Proc) Exited(d time.Duration) bool {
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
-	select {
-	case <-p.exited:
-		return true
-	case <-t.C:
-		return false
+	lines := p.lines
+	for {
+		select {
+		case <-p.exited:
+			return true
+		case _, ok := <-lines:
+			if !ok {
+				lines = nil
+			}
+		case <-t.C:
+			return false
+		}
 	}
 }
 
