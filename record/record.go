@@ -26,7 +26,7 @@ const idleFlush = 50 * time.Millisecond
 // writes the items due this soon with the one it waited for, in one batch,
 // instead of waiting again for each (and waking the buffer's readers for
 // each).
-const early = 100 * time.Microsecond
+const early = 20 * time.Microsecond
 
 // Record reads items from r and adds them to w, each with its position and
 // the time it was read, until the stream ends (io.EOF: Record returns nil)
@@ -108,7 +108,7 @@ type Pace struct {
 //
 // With a pace, Replay sleeps until a millisecond before an item is due
 // and waits the rest actively, then writes it with every item due in the
-// next 100 µs: on an idle machine each item goes out between 100 µs early
+// next 20 µs: on an idle machine each item goes out between 20 µs early
 // and a few microseconds late.
 func Replay(ctx context.Context, rd *Reader, w *scb.Writer, p Pace) (int, error) {
 	if p.Rate < 0 || p.Rate != p.Rate {
