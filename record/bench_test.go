@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"testing"
@@ -29,7 +27,7 @@ func BenchmarkReplayPace(b *testing.B) {
 	for b.Loop() {
 		dir := b.TempDir()
 		o := &scb.Options{Dir: dir, Mode: scb.Queue, Length: 4096, ItemSize: 8, FixedSize: true}
-		first := recordB(b, "a", o, func(w *scb.Writer) error {
+		first := recordBuffer(b, "a", o, func(w *scb.Writer) error {
 			_, err := pacedWrite(w, n, 5_000_000, 64)
 			return err
 		})
@@ -106,53 +104,6 @@ func BenchmarkReplayPace(b *testing.B) {
 	}
 }
 
-// recordB records the buffer name while write fills it.
-func recordB(b *testing.B, name string, o *scb.Options, write func(w *scb.Writer) error) []byte {
-	w, err := scb.Create(name, o)
-	if err != nil {
-		b.Fatal(err)
-	}
-	r, err := scb.OpenReader(name, &scb.Options{Dir: o.Dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
-	werr := make(chan error, 1)
-	go func() {
-		err := write(w)
-		if cerr := w.CloseWrite(); err == nil {
-			err = cerr
-		}
-		werr <- err
-	}()
-	// A file, as scb record writes: a growing slice would stall the
-	// recorder while it is copied, and the collector after it.
-	path := filepath.Join(o.Dir, name+".scbrec")
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	rw, err := record.NewWriter(f, record.Header{Mode: o.Mode, ItemSize: 8, Name: name})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := record.Record(context.Background(), r, rw); err != nil {
-		b.Fatal(err)
-	}
-	if err := rw.Close(); err != nil {
-		b.Fatal(err)
-	}
-	if err := <-werr; err != nil {
-		b.Fatal(err)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return data
-}
-
 // BenchmarkRecordKeepsUp: a writer pushes 8-byte items into a Broadcast
 // buffer of 65536 slots at 5 M items a second, in batches of 64 (a batch
 // every 12.8 µs, timed by spinning), for a second; the recorder follows it.
@@ -167,7 +118,7 @@ func BenchmarkRecordKeepsUp(b *testing.B) {
 	for b.Loop() {
 		o := &scb.Options{Dir: b.TempDir(), Mode: scb.Broadcast, Length: 65536, ItemSize: 8, FixedSize: true}
 		var took time.Duration
-		f := recordB(b, "tap", o, func(w *scb.Writer) error {
+		f := recordBuffer(b, "tap", o, func(w *scb.Writer) error {
 			var err error
 			took, err = pacedWrite(w, n, rate, batch)
 			return err

@@ -236,9 +236,11 @@ func roundTrip(t *testing.T, m scb.Mode, n int, pace record.Pace) (first, second
 	return first, second
 }
 
-// recordBuffer creates the buffer name, records it while write fills it
-// on another goroutine, and returns the recording.
-func recordBuffer(t *testing.T, name string, o *scb.Options, write func(w *scb.Writer) error) []byte {
+// recordBuffer creates the buffer name, records it to a file while write
+// fills it on another goroutine, and returns the recording. (A file, as
+// scb record writes: a growing slice would stall the recorder while it is
+// copied, and the collector after it.)
+func recordBuffer(t testing.TB, name string, o *scb.Options, write func(w *scb.Writer) error) []byte {
 	t.Helper()
 	w, err := scb.Create(name, o)
 	require.NoError(t, err)
@@ -254,13 +256,18 @@ func recordBuffer(t *testing.T, name string, o *scb.Options, write func(w *scb.W
 		w.Close()
 		werr <- err
 	}()
-	var f bytes.Buffer
-	rw, err := record.NewWriter(&f, record.Header{Mode: o.Mode, ItemSize: r.ItemSize(), Name: name})
+	path := filepath.Join(o.Dir, name+".scbrec")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	defer f.Close()
+	rw, err := record.NewWriter(f, record.Header{Mode: o.Mode, ItemSize: r.ItemSize(), Name: name})
 	require.NoError(t, err)
 	require.NoError(t, record.Record(context.Background(), r, rw))
 	require.NoError(t, rw.Close())
 	require.NoError(t, <-werr)
-	return f.Bytes()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return data
 }
 
 // TestRecordReplayRoundTrip: a million items (fewer with -short) recorded,
