@@ -26,7 +26,8 @@
 //
 // The harness fails a test for what it leaves behind: a child still
 // running at the end of the test (wait for it, or kill it), and a buffer
-// in its Dir still held open, by the test or by any process. And after a
+// in its Dir still held open, by the test or by any process. A test that
+// failed or was skipped is not told: its children are killed quietly. And after a
 // complete run of the package's tests, Main fails if a registered role was
 // never started: a role no test uses any more.
 //
@@ -141,7 +142,7 @@ func Dir(t testing.TB) string {
 		mu.Lock()
 		delete(dirs, t.Name())
 		mu.Unlock()
-		if t.Failed() {
+		if t.Failed() || t.Skipped() {
 			return
 		}
 		infos, err := scb.List(dir)
@@ -258,7 +259,7 @@ const leftoverGrace = time.Second
 // cleanup fails the test if the process is still running at its end, and
 // kills it.
 func (p *Proc) cleanup() {
-	if !p.reaped && !p.t.Failed() && !p.p.Exited(leftoverGrace) {
+	if !p.reaped && !p.t.Failed() && !p.t.Skipped() && !p.p.Exited(leftoverGrace) {
 		p.t.Errorf("scbtest: %s is still running at the end of the test: Wait for it or Kill it", p)
 	}
 	p.Cmd.Process.Kill()

@@ -24,6 +24,20 @@ import (
 )
 
 // unusedEnv, when set, makes TestMain register a role no test starts (see
+// TestNoLeftoverReportAfterASkip: a test skipped after it started a child
+// (it found the platform lacking, say) is not told either.
+func TestNoLeftoverReportAfterASkip(t *testing.T) {
+	ft := &skippedT{fakeT: newFakeT(t)}
+	scbtest.Start(ft, "hang").Expect("ready")
+	ft.cleanup()
+	assert.Empty(t, ft.errors)
+}
+
+// skippedT is a fakeT whose test was skipped.
+type skippedT struct{ *fakeT }
+
+func (s *skippedT) Skipped() bool { return true }
+
 // TestUnusedRoleFailsTheRun).
 const unusedEnv = "SCBTEST_TEST_UNUSED"
 
