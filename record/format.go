@@ -43,9 +43,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // Header describes the buffer a recording was made from.
 type Header struct {
 	Started  time.Time // when the recording began
-	Mode     scb.Mode
-	ItemSize int
-	Name     string
+	Mode     scb.Mode  // the buffer's mode, Queue or Broadcast
+	ItemSize int       // the buffer's item size: no item is longer
+	Name     string    // the buffer's name, at most 255 bytes
 }
 
 // Item is one recorded item.
