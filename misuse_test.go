@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -52,20 +54,28 @@ func childPopIdle(ctx context.Context, name string, o *scb.Options) error {
 	}
 }
 
-// childPushCount pushes N integers with PushWait.
+// childPushCount pushes integers with PushWait until the file STOP
+// exists, then says how many.
 func childPushCount(ctx context.Context, name string, o *scb.Options) error {
 	w, err := ready(name, o, scb.OpenWriter)
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	n := paramInt("N")
-	for i := range n {
+	// Until the file STOP exists.
+	stop := param("STOP")
+	var i uint64
+	for ; ; i++ {
+		if i%1024 == 0 {
+			if _, err := os.Stat(stop); err == nil {
+				break
+			}
+		}
 		if err := w.PushWait(ctx, i); err != nil {
 			return fmt.Errorf("item %d: %w", i, err)
 		}
 	}
-	fmt.Println("ok", n)
+	fmt.Println("ok", i)
 	return nil
 }
 
@@ -159,9 +169,12 @@ func TestAtomicReaderUsedByTwoGoroutines(t *testing.T) {
 	o := &scb.Options{Dir: t.TempDir(), Length: 64}
 	w := create(t, "misused", o)
 	r := openReader(t, "misused", at(o))
-	n := 2_000_000
 	require.NoError(t, w.Close()) // the writer is the child
-	c := startChild(t, "push-count", map[string]string{"DIR": o.Dir, "NAME": "misused", "N": strconv.Itoa(n)})
+	// The child pushes until the test is done hammering: a fixed count
+	// could run out before two calls collide (it did, once in three runs
+	// here), leaving the hammering on an empty buffer that never collides.
+	stop := filepath.Join(t.TempDir(), "stop")
+	c := startChild(t, "push-count", map[string]string{"DIR": o.Dir, "NAME": "misused", "STOP": stop})
 	c.Expect("ready")
 	busy := hammer(t, sized(2*time.Second, time.Second), func() error {
 		_, err := r.Pop()
@@ -172,6 +185,7 @@ func TestAtomicReaderUsedByTwoGoroutines(t *testing.T) {
 	})
 	t.Logf("%d calls reported the misuse", busy)
 	assert.Positive(t, busy, "two goroutines on one Atomic Reader went unnoticed")
+	require.NoError(t, os.WriteFile(stop, nil, 0o600))
 	// The writer in the other process never met a damaged buffer: it
 	// finishes once the reader, used correctly, drains the rest.
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
