@@ -119,6 +119,8 @@ func TestPipelineSurvivesAKilledWorker(t *testing.T) {
 		writeFixture(t)
 	}
 	dir := scbtest.Dir(t)
+	// Room for the whole fixture: scbtest.Replay returns once every
+	// reading is in, before any converter runs.
 	in, err := scb.Create("in", &scb.Options{Dir: dir, Length: 1024, FixedSize: true})
 	if err != nil {
 		t.Fatal(err)

@@ -48,7 +48,10 @@ type Header struct {
 	Name     string    // the buffer's name, at most 255 bytes
 }
 
-// Item is one recorded item.
+// Item is one recorded item. Its Data are the item's bytes as the buffer
+// held them (an integer pushed with Push is 8 bytes, big-endian, as Pop
+// reads them); a recording replays into any buffer whose items are large
+// enough, of either mode and any name.
 type Item struct {
 	Pos  uint64        // its position in the recorded buffer
 	At   time.Duration // when it arrived, since Header.Started

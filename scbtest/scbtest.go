@@ -19,15 +19,20 @@
 // role that is not registered.
 //
 // A child talks to the test on its standard output, one line at a time:
-// Proc.Expect waits for a line such as "ready" or "ok 42". Every wait on a
+// Proc.Expect waits for a line such as "ready" or "ok 42". Every line a
+// role writes there is read by Line or Expect in turn, so a role logs to
+// standard error. Every wait on a
 // child is bounded (by Timeout unless Proc.SetTimeout says otherwise) and
 // fails the test when the child exits or falls silent first, with what the
 // child wrote to standard error.
 //
 // The harness fails a test for what it leaves behind: a child still
 // running at the end of the test (wait for it, or kill it), and a buffer
-// in its Dir still held open, by the test or by any process. A test that
-// failed or was skipped is not told: its children are killed quietly. And after a
+// in its Dir still held open, by the test or by any process. Either way
+// the children are then killed. A test that failed or was skipped is not
+// told: its children are killed quietly. Dir, Start and the rest are safe
+// in parallel tests (Dir sets no environment variable of the test
+// process). And after a
 // complete run of the package's tests, Main fails if a registered role was
 // never started: a role no test uses any more.
 //
@@ -65,7 +70,7 @@ var (
 
 // Timeout bounds every wait on a child, unless Proc.SetTimeout sets
 // another bound.
-const Timeout = child.Timeout
+const Timeout = 2 * time.Minute
 
 // Register makes role available to children: a child started in role runs
 // run with the arguments the test gave Start. Call it from TestMain before
@@ -401,10 +406,19 @@ func (p *Proc) Continue() {
 
 // Replay writes the items of the recording in file (one made by "scb
 // record", or by package record) into w as fast as w takes them, and
-// returns how many it wrote. It fails the test if the file cannot be read,
-// is damaged or cut short, w refuses an item, or w has no room for one
-// within Timeout (a full queue that nobody reads). For a paced replay, use
-// package record.
+// returns how many it wrote. It returns once every item is written, so
+// before any reader runs, w's buffer must have room for them all (a
+// Length of at least the recording's item count), or the readers must
+// start first. It does not end the stream: call w.CloseWrite when the
+// input is over. It fails the test if the file cannot be read, is
+// damaged or cut short (where "scb replay" replays up to the cut, with a
+// warning), w refuses an item, or w has no room for one within Timeout (a
+// full queue that nobody reads). For a paced replay, use package record on
+// a goroutine of the test's:
+//
+//	f, _ := os.Open(file)
+//	rd, _ := record.NewReader(f)
+//	go func() { _, err := record.Replay(ctx, rd, w, record.Pace{Recorded: true}); done <- err }()
 func Replay(t testing.TB, file string, w *scb.Writer) int {
 	t.Helper()
 	f, err := os.Open(file)

@@ -127,7 +127,7 @@ scb replay jobs.scbrec jobs --pace 10000 --end`,
 }
 
 func runReplay(c *call) error {
-	paceFlag := c.flags.String("pace", "", "write at the recorded pace (`recorded`) or at RATE items a second (default: as fast as possible)")
+	paceFlag := c.flags.String("pace", "", "write at pace `P`: recorded (the gaps as recorded) or a number of items a second (default: as fast as possible)")
 	end := c.flags.Bool("end", false, "end the stream once every item is written")
 	other := c.otherOwnerFlag()
 	if err := c.parse("FILE", "NAME"); err != nil {
