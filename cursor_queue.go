@@ -394,8 +394,8 @@ func (r *queueReader) refresh() error {
 		if !r.ring.Sound() {
 			return errOverwritten
 		}
-		if t := atomic.LoadUint64(r.ring.RCur); t > h || h-t > r.ring.Length {
-			return cursorError(t, h, r.ring.Length)
+		if t, h2, ok := apart(r.ring.RCur, r.ring.WCur, r.ring.Length); !ok {
+			return cursorError(t, h2, r.ring.Length)
 		}
 		return r.raced()
 	}

@@ -82,13 +82,28 @@ func (c *queueReader) cursors() (rr, t, h uint64, err error) {
 		if !c.ring.Sound() {
 			return 0, 0, 0, errOverwritten
 		}
-		if rr2, h2 := atomic.LoadUint64(c.ring.RCur), atomic.LoadUint64(c.ring.WCur); rr2 > h2 || h2-rr2 > c.ring.Length {
+		if rr2, h2, ok := apart(c.ring.RCur, c.ring.WCur, c.ring.Length); !ok {
 			return 0, 0, 0, cursorError(rr2, h2, c.ring.Length)
 		}
 		return c.cursors() // the cursors moved between the loads
 	}
 	c.rseen, c.hseen = rr, max(c.hseen, h)
 	return rr, t, h, nil
+}
+
+// apart loads a Queue's read and write cursors while both may move, and
+// reports whether they are 0 to length apart, as they always are unless
+// the buffer is damaged. One load of each is not enough: between them
+// readers and writers can move both (a process preempted there, as under
+// emulation), so that R loaded first and W after are more than length
+// apart, or W loaded first and R after have R ahead of W. So W is loaded
+// before and after R: R never passes the later W, and the earlier W is
+// never more than length ahead of R, which only grows.
+func apart(rcur, wcur *uint64, length uint64) (r, w uint64, ok bool) {
+	w1 := atomic.LoadUint64(wcur)
+	r = atomic.LoadUint64(rcur)
+	w = atomic.LoadUint64(wcur)
+	return r, w, r <= w && (w1 <= r || w1-r <= length)
 }
 
 // casMax moves *w up to v, unless it is there already.

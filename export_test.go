@@ -61,3 +61,6 @@ func SetTakeStep(f func(step string)) (restore func()) {
 // Iterate is the loop every iterator runs (iter.go), for the table test of
 // how a loop ends: end of stream, overruns, other errors, a body that breaks.
 func Iterate(read func() error, emit func(err error) bool) { iterate(read, emit) }
+
+// Apart is apart, for TestApart.
+var Apart = apart
