@@ -1,6 +1,7 @@
 package scb
 
 import (
+	"cmp"
 	"sync/atomic"
 	"time"
 
@@ -54,15 +55,17 @@ const runKind = 0
 // taker is a Queue reader's side of the take protocol (queueReader
 // embeds it).
 type taker struct {
-	token   uint16        // this handle's mark
-	fd      uintptr       // the buffer file, whose holder byte locks prove deaths
-	holders bool          // holder locks exist: tokens other than this handle's can be asked
-	rseen   uint64        // the largest read cursor seen: it only grows
-	hseen   uint64        // the largest write cursor seen: it only grows
-	returns atomic.Uint32 // the returns counter as of this handle's last look for returned items
-	swept   int64         // when this handle last asked holders whether they live (wait.Monotonic)
-	sweptR  uint64        // the read cursor at this handle's last attempt
-	unswept int           // attempts since this handle last looked at the clock
+	token   uint16         // this handle's mark
+	fd      uintptr        // the buffer file, whose holder byte locks prove deaths
+	holders bool           // holder locks exist: tokens other than this handle's can be asked
+	rseen   uint64         // the largest read cursor seen: it only grows
+	hseen   uint64         // the largest write cursor seen: it only grows
+	returns atomic.Uint32  // the returns counter as of this handle's last look for returned items
+	swept   int64          // when this handle last asked holders whether they live (wait.Monotonic)
+	sweptR  uint64         // the read cursor at this handle's last attempt
+	unswept int            // attempts since this handle last looked at the clock
+	sleeps  *atomic.Uint32 // the handle's count of waits that slept (waiter.sleeps)
+	sleptAt uint32         // that count at this handle's last sweep
 }
 
 // state returns the word of item n's slot.
@@ -397,24 +400,33 @@ const (
 // nanoseconds on some machines. So a reader that takes gets the items of
 // a holder that died before newer ones, unless it asked less than
 // sweepEvery ago, or they are not at the front and it made fewer than
-// sweepAttempts attempts since it last looked.
+// sweepAttempts attempts since it last looked. The first attempt after a
+// sleep (in a blocking call or WaitAny) asks whatever the clock says.
 func (c *queueReader) sweep() {
 	if !c.holders {
 		c.reclaim(true)
 		return
 	}
 	rr := atomic.LoadUint64(c.ring.RCur) // the attempt loads it next anyway
-	if rr != c.sweptR && c.unswept < sweepAttempts {
-		c.sweptR = rr
-		c.unswept++
-		return
+	if s := c.sleeps.Load(); s != c.sleptAt {
+		// The first attempt after a sleep asks, whatever the clock says:
+		// a holder may have died while this reader slept, and the wake-up
+		// cost far more than asking.
+		c.sleptAt = s
+		c.sweptR, c.unswept, c.swept = rr, 0, wait.Monotonic()
+	} else {
+		if rr != c.sweptR && c.unswept < sweepAttempts {
+			c.sweptR = rr
+			c.unswept++
+			return
+		}
+		c.sweptR, c.unswept = rr, 0
+		now := wait.Monotonic()
+		if now-c.swept < int64(cmp.Or(sweepLimit, sweepEvery)) {
+			return
+		}
+		c.swept = now
 	}
-	c.sweptR, c.unswept = rr, 0
-	now := wait.Monotonic()
-	if now-c.swept < int64(sweepEvery) {
-		return
-	}
-	c.swept = now
 	frontier(&c.ring) // a reader that died between marking and moving T
 	rr = atomic.LoadUint64(c.ring.RCur)
 	if atomic.LoadUint64(c.ring.TCur) <= rr {

@@ -31,6 +31,15 @@ func SetSleepLimits(d time.Duration) (restore func()) {
 	return func() { sleepLimit, roomLimit = s, r }
 }
 
+// SetSweepEvery makes Flock readers ask holders whether they live at most
+// every d (when they do not wake from a sleep). It returns a function that
+// restores the default.
+func SetSweepEvery(d time.Duration) (restore func()) {
+	s := sweepLimit
+	sweepLimit = d
+	return func() { sweepLimit = s }
+}
+
 // Adapt is the spin adaptation of blocking calls (adapt).
 var Adapt = adapt
 

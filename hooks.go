@@ -31,6 +31,10 @@ var (
 	// call waiting for items, and for room, instead of wait.MaxSleep and
 	// roomDelay.
 	sleepLimit, roomLimit time.Duration
+
+	// sweepLimit, when set, is how often a Flock reader asks holders
+	// whether they live instead of sweepEvery.
+	sweepLimit time.Duration
 )
 
 // The steps lockStep is called at.

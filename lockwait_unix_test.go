@@ -136,6 +136,22 @@ func blocked(t *testing.T, what string, f func() error) chan error {
 	return done
 }
 
+// waitAsleep waits until a reader of the buffer name sleeps in a blocking
+// call.
+func waitAsleep(t *testing.T, name string, o *scb.Options) {
+	t.Helper()
+	deadline := time.Now().Add(waitBound)
+	for {
+		info, err := scb.Stat(name, o)
+		require.NoError(t, err)
+		if info.ReadersWaiting > 0 {
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "the reader never went to sleep")
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func returns(t *testing.T, what string, done chan error) {
 	t.Helper()
 	select {
@@ -173,9 +189,14 @@ func TestLockHolderKilled(t *testing.T) {
 				pop = blocked(t, "Pop", pop1)
 			case m == scb.Queue:
 				// Readers take no lock: the holder's Peek is a lease on
-				// item 1, which comes back once the holder is gone.
+				// item 1, which comes back once the holder is gone,
+				// before item 2 (Push, once the holder's Claim is taken
+				// back): the reader asleep in PopWait when it dies asks
+				// the holders when it wakes, however recently it asked.
 				_, err := r.Pop()
 				require.ErrorIs(t, err, scb.ErrEmpty, "item 1 is the live holder's")
+				defer scb.SetSleepLimits(time.Hour)() // one sleep, ended by Push
+				defer scb.SetSweepEvery(time.Hour)()  // no sweep but the one after the sleep
 				pop = make(chan error, 1)
 				go func() {
 					ctx, cancel := context.WithTimeout(context.Background(), waitBound)
@@ -186,6 +207,7 @@ func TestLockHolderKilled(t *testing.T) {
 					}
 					pop <- err
 				}()
+				waitAsleep(t, "held", at(o))
 			default:
 				pop = make(chan error, 1)
 				pop <- pop1()

@@ -62,6 +62,7 @@ func newReader(b *mapping, c config) (*Reader, error) {
 	if r.c.q != nil {
 		// The Atomic reader takes back what a reader before it left
 		// taken (all); a Flock reader asks the holders.
+		r.q.sleeps = &r.sleeps
 		r.q.attachTaker(r.st.token(), b.file.Fd(), !r.own && platform.HolderLocks, r.own)
 		r.q.joinRun(atomic.LoadUint64(r.lay.RCur) < atomic.LoadUint64(r.lay.WCur), r.writerHere)
 		r.view = &r.q.readState

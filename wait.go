@@ -43,16 +43,17 @@ type mark struct {
 // waiter is a handle's waiting: what its role's blocking calls wait for,
 // on which word of the buffer, how they adapt, and whom the role wakes.
 type waiter struct {
-	lay      *layout.Ring // the handle's
-	sleepers [2]*uint32   // by direction: the words counting registered sleepers
-	returns  *uint32      // a Queue reader's returns counter, which ends its waits too (nil for others)
-	waits    direction    // what the role's blocking calls wait for
-	spin     int          // Options.Spin
-	closing  atomic.Bool  // set by Close, so that waits end with ErrClosed
-	slept    atomic.Int32 // recent waits that ended asleep (await spins less after them)
-	y        wait.Yielder // the yield back-off of the handle's waits, its lock waits included
-	hold     holder       // the handle's holder line, which counts its calls asleep (Stat)
-	view     *readState   // a reader's: its view of the end of stream (nil for a writer)
+	lay      *layout.Ring  // the handle's
+	sleepers [2]*uint32    // by direction: the words counting registered sleepers
+	returns  *uint32       // a Queue reader's returns counter, which ends its waits too (nil for others)
+	waits    direction     // what the role's blocking calls wait for
+	spin     int           // Options.Spin
+	closing  atomic.Bool   // set by Close, so that waits end with ErrClosed
+	slept    atomic.Int32  // recent waits that ended asleep (await spins less after them)
+	sleeps   atomic.Uint32 // waits that went to sleep: a Flock Queue reader asks holders after each (queueReader.sweep)
+	y        wait.Yielder  // the yield back-off of the handle's waits, its lock waits included
+	hold     holder        // the handle's holder line, which counts its calls asleep (Stat)
+	view     *readState    // a reader's: its view of the end of stream (nil for a writer)
 }
 
 // word returns the wake-up word of direction d and the cursor whose
@@ -189,6 +190,7 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 			w.view != nil && w.view.end() != 0 // the stream ended: retry, to return io.EOF
 	}, limit)
 	w.hold.asleep(-1)
+	w.sleeps.Add(1)
 	// (Goroutines of a shared handle may race here: any count will do.)
 	w.slept.Store(adapt(w.slept.Load(), time.Duration(wait.Monotonic()-start), w.y.Busy()))
 	if err := ctx.Err(); err != nil {

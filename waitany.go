@@ -232,6 +232,7 @@ func waitAny(ctx context.Context, ws []anyWait, unique []*handle) (int, error) {
 		wait.SleepAny(words, vals, &s, ready, d)
 		for _, h := range unique {
 			h.hold.asleep(-1)
+			h.sleeps.Add(1) // a Flock Queue reader's next read asks holders (queueReader.sweep)
 		}
 	}
 }
