@@ -73,6 +73,9 @@ const (
 	// yieldTries is how many times it then polls after yielding the
 	// processor before it sleeps.
 	yieldTries = 20
+	// spinCheck is how many polls a spin makes between two looks at
+	// what else ends a wait (await).
+	spinCheck = 1024
 )
 
 // spinCount turns Options.Spin into a number of polls.
@@ -165,8 +168,27 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 	}
 	moved := func() bool { return w.moved(cursor, seen) }
 	if ws.spin >= 0 {
+		// A long spin (Options.Spin) still ends, every spinCheck polls,
+		// for Close, ctx, the end of the stream, and run's periodic
+		// checks (a removed buffer, peers gone): the retry finds out.
+		done, polls, began := ctx.Done(), 0, wait.Monotonic()
+		spun := func() bool {
+			if moved() {
+				return true
+			}
+			if polls++; polls%spinCheck != 0 {
+				return false
+			}
+			select {
+			case <-done:
+				return true
+			default:
+			}
+			return w.closing.Load() || w.view != nil && w.view.end() != 0 ||
+				wait.Monotonic()-began > int64(removedEvery)
+		}
 		shift := min(w.slept.Load(), 4)
-		if (wait.Ladder{Spins: spinCount(ws.spin) >> shift, Yields: yieldTries >> shift}).Climb(&w.y, moved) {
+		if (wait.Ladder{Spins: spinCount(ws.spin) >> shift, Yields: yieldTries >> shift}).Climb(&w.y, spun) {
 			w.slept.Store(0)
 			return nil
 		}

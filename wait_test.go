@@ -15,6 +15,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -619,5 +621,52 @@ func TestAdaptSpin(t *testing.T) {
 		{4, 10 * time.Microsecond, true, 5},   // oversubscribed: spin less all the same
 	} {
 		assert.Equal(t, c.want, scb.Adapt(c.slept, c.d, c.busy), "%d waits asleep, then a sleep of %v, busy %v", c.slept, c.d, c.busy)
+	}
+}
+
+// TestLongSpinEnds: a blocking call of a handle that spins for ever
+// (Options.Spin) still ends for its context, Close (Flock: an Atomic
+// handle's Close is not for another goroutine) and the end of the
+// stream, within a spin check, not when the spin would end.
+func TestLongSpinEnds(t *testing.T) {
+	for _, s := range strategies {
+		for _, tc := range []struct {
+			name string
+			end  func(w *scb.Writer, r *scb.Reader, cancel context.CancelFunc)
+			want error
+		}{
+			{"context", func(_ *scb.Writer, _ *scb.Reader, cancel context.CancelFunc) { cancel() }, context.Canceled},
+			{"close", func(_ *scb.Writer, r *scb.Reader, _ context.CancelFunc) { r.Close() }, scb.ErrClosed},
+			{"end of stream", func(w *scb.Writer, _ *scb.Reader, _ context.CancelFunc) { w.CloseWrite() }, io.EOF},
+		} {
+			t.Run(s.String()+"/"+tc.name, func(t *testing.T) {
+				if s == scb.Atomic {
+					if tc.want == scb.ErrClosed {
+						t.Skip("an Atomic handle is one goroutine's: Close does not end its waits")
+					}
+					needAtomic(t)
+				}
+				o := newOpts(t, s, scb.Queue)
+				w := create(t, "spin", o)
+				r, err := scb.OpenReader("spin", &scb.Options{Dir: o.Dir, Spin: math.MaxInt})
+				require.NoError(t, err)
+				defer r.Close()
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				done := make(chan error, 1)
+				go func() {
+					_, err := r.PopWait(ctx)
+					done <- err
+				}()
+				time.Sleep(20 * time.Millisecond) // spinning, most likely
+				tc.end(w, r, cancel)
+				select {
+				case err := <-done:
+					require.ErrorIs(t, err, tc.want)
+				case <-timeAfter(waitBound):
+					t.Fatalf("PopWait still spins %v after the %s", waitBound, tc.name)
+				}
+			})
+		}
 	}
 }

@@ -182,8 +182,16 @@ func waitAny(ctx context.Context, ws []anyWait, unique []*handle) (int, error) {
 	}
 	ready := func() bool { return first() >= 0 || ctx.Err() != nil }
 	if spin >= 0 {
+		// A long spin ends for the periodic checks too (as in await).
+		polls, began := 0, wait.Monotonic()
+		spun := func() bool {
+			if polls++; polls%spinCheck == 0 && wait.Monotonic()-began > int64(removedEvery) {
+				return true
+			}
+			return ready()
+		}
 		y := &unique[0].y
-		if (wait.Ladder{Spins: spin, Yields: yieldTries}).Climb(y, ready) {
+		if (wait.Ladder{Spins: spin, Yields: yieldTries}).Climb(y, spun) {
 			if i := first(); i >= 0 {
 				return found(i)
 			}
