@@ -31,8 +31,14 @@ const early = 20 * time.Microsecond
 // Record reads items from r and adds them to w, each with its position and
 // the time it was read, until the stream ends (io.EOF: Record returns nil)
 // or ctx is done (Record returns ctx's error; what was read is in w). It
-// flushes w whenever the buffer is empty, so a recording is current while
-// the writer pauses. Items a Broadcast writer overwrote before r read them
+// flushes w once the buffer has been empty for a moment (50 ms after it
+// first found it empty since the last flush), so a recording stays
+// current while the writer pauses or trickles. An item's time is when r
+// read it: a reader opened with Options.Spin set to math.MaxInt polls
+// instead of sleeping while the buffer is empty, which keeps a core busy
+// and the times within microseconds of the writes (a sleeping reader
+// wakes up to a millisecond or more after an item arrives on some
+// machines). Items a Broadcast writer overwrote before r read them
 // are counted in w (Writer.AddLost), never silently skipped. It does not
 // close w.
 func Record(ctx context.Context, r *scb.Reader, w *Writer) error {
@@ -45,16 +51,32 @@ func Record(ctx context.Context, r *scb.Reader, w *Writer) error {
 	for i := range bufs {
 		bufs[i] = store[i*size : i*size : (i+1)*size]
 	}
+	// idle ends idleFlush after the buffer was first found empty since
+	// the last flush: one timer for every wait until then, not one per
+	// wait (a reader that polls finds the buffer empty between any two
+	// items of a trickle).
+	var idle struct {
+		ctx    context.Context
+		cancel context.CancelFunc
+	}
+	defer func() {
+		if idle.ctx != nil {
+			idle.cancel()
+		}
+	}()
 	for {
 		n, err := r.PopBytesInto(bufs)
 		if errors.Is(err, scb.ErrEmpty) {
 			// Idle: wait a moment for more, then write what there is,
 			// so that a recording is current while the writer pauses
 			// without a block per item when it trickles.
-			wctx, cancel := context.WithTimeout(ctx, idleFlush)
-			n, err = r.PopBytesIntoWait(wctx, bufs)
-			cancel()
+			if idle.ctx == nil {
+				idle.ctx, idle.cancel = context.WithTimeout(ctx, idleFlush)
+			}
+			n, err = r.PopBytesIntoWait(idle.ctx, bufs)
 			if n == 0 && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+				idle.cancel()
+				idle.ctx = nil
 				if err := w.Flush(); err != nil {
 					return err
 				}
@@ -106,10 +128,13 @@ type Pace struct {
 // refuses an item. It waits for room in w, so the pace is kept only as
 // far as w's readers keep up. It returns how many items it wrote.
 //
-// With a pace, Replay sleeps until a millisecond before an item is due
-// and waits the rest actively, then writes it with every item due in the
-// next 20 µs: on an idle machine each item goes out between 20 µs early
-// and a few microseconds late.
+// With a pace, Replay sleeps until 2 ms before an item is due (more on a
+// machine whose timers fire later than that, up to 10 ms) and polls the
+// clock for the rest, then writes it with every item due in the next
+// 20 µs: on an idle machine with a core to spare each item goes out
+// between 20 µs early and a few microseconds late, apart from the rare
+// times the operating system runs something else on the core (a
+// millisecond or more). Replay keeps a core busy while it polls.
 func Replay(ctx context.Context, rd *Reader, w *scb.Writer, p Pace) (int, error) {
 	if p.Rate < 0 || p.Rate != p.Rate {
 		return 0, fmt.Errorf("record: replay rate %v is not positive", p.Rate)
@@ -122,6 +147,7 @@ func Replay(ctx context.Context, rd *Reader, w *scb.Writer, p Pace) (int, error)
 		start   time.Time
 		now     time.Time // as last read
 		first   time.Duration
+		sl      = slack{d: startSlack, yield: runtime.GOMAXPROCS(0) == 1}
 	)
 	flush := func() error {
 		for pushed := 0; pushed < len(items); {
@@ -180,7 +206,7 @@ func Replay(ctx context.Context, rd *Reader, w *scb.Writer, p Pace) (int, error)
 				if err := flush(); err != nil {
 					return written, err
 				}
-				if err := waitUntil(ctx, due); err != nil {
+				if err := sl.waitUntil(ctx, due); err != nil {
 					return written, err
 				}
 				now = time.Now()
@@ -197,22 +223,62 @@ func Replay(ctx context.Context, rd *Reader, w *scb.Writer, p Pace) (int, error)
 	}
 }
 
-// waitUntil sleeps until a millisecond before t, then yields until t.
-func waitUntil(ctx context.Context, t time.Time) error {
-	if d := time.Until(t) - time.Millisecond; d > 0 {
-		tm := time.NewTimer(d)
+// waitUntil sleeps until shortly before t, then polls the clock until t.
+// It sleeps on a timer until slack before t, and makes slack larger when
+// the timer fires later than that (timers fire up to a millisecond or
+// more late on some machines). It polls without yielding to other
+// goroutines, unless the process runs goroutines on one thread at a time
+// (GOMAXPROCS 1): measured between two processes on a 2-core virtual
+// machine, a yield every 1024 polls put four times as many items more
+// than a millisecond late (a yield lets the scheduler move the goroutine
+// to another thread, which may wait a millisecond for its core).
+func (s *slack) waitUntil(ctx context.Context, t time.Time) error {
+	if d := time.Until(t) - s.d; d > 0 {
+		if s.tm == nil {
+			s.tm = time.NewTimer(d)
+		} else {
+			s.tm.Reset(d)
+		}
 		select {
-		case <-tm.C:
+		case <-s.tm.C:
+			if time.Until(t) < s.d/2 {
+				// Woken less than half the slack before t: next time,
+				// wake earlier.
+				s.d = min(2*s.d, maxSlack)
+			}
 		case <-ctx.Done():
-			tm.Stop()
+			s.tm.Stop()
 			return ctx.Err()
 		}
 	}
-	for time.Now().Before(t) {
-		if err := ctx.Err(); err != nil {
-			return err
+	done := ctx.Done()
+	for i := 1; time.Now().Before(t); i++ {
+		if i%pollCheck == 0 {
+			select {
+			case <-done:
+				return ctx.Err()
+			default:
+			}
+			if s.yield {
+				runtime.Gosched() // the one P's other goroutines
+			}
 		}
-		runtime.Gosched()
 	}
 	return nil
 }
+
+// slack is how long before an item is due a paced Replay stops sleeping
+// and polls the clock, and the timer it sleeps on.
+type slack struct {
+	d     time.Duration
+	tm    *time.Timer
+	yield bool // GOMAXPROCS is 1: yield to other goroutines while polling
+}
+
+// The slack a Replay starts with, and the most it grows to; and how many
+// times it polls the clock between two looks at its context.
+const (
+	pollCheck  = 1024
+	startSlack = 2 * time.Millisecond
+	maxSlack   = 10 * time.Millisecond
+)

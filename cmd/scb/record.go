@@ -6,6 +6,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"time"
@@ -16,7 +17,7 @@ import (
 
 var recordCommand = &command{
 	name:    "record",
-	usage:   "NAME FILE [--take] [--grace D]",
+	usage:   "NAME FILE [--take] [--grace D] [--spin]",
 	summary: "write a buffer's items to a file, with positions and times",
 	help: `
 Record follows the buffer NAME and writes every item it reads to FILE ("-"
@@ -31,6 +32,13 @@ and if the writer overwrites items before record reads them, the file says
 how many it missed, and where. A Queue buffer's items would be taken from
 its other readers: record refuses one unless --take says so.
 
+An item's time is when record read it. While the buffer is empty record
+sleeps, and a sleeping reader wakes some microseconds after an item
+arrives, up to a millisecond or more on an idle virtual machine. --spin
+polls instead, keeping a core busy: the times are then within
+microseconds of the writes, as "scb replay --pace recorded" needs to
+reproduce timing within a millisecond.
+
 A recording replays with "scb replay", and in Go tests with
 scbtest.Replay, so a recorded stream can be a test's fixture.`,
 	examples: `
@@ -41,6 +49,7 @@ scb record jobs jobs.scbrec --take`,
 
 func runRecord(c *call) error {
 	take := c.flags.Bool("take", false, "record a Queue buffer, taking its items from its other readers")
+	spin := c.flags.Bool("spin", false, "poll while the buffer is empty instead of sleeping: precise times, a core busy")
 	grace := c.durationFlag("grace", 0, "stop once every writer has been gone for `D` without ending the stream (default: wait for the next writer)")
 	other := c.otherOwnerFlag()
 	if err := c.parse("NAME", "FILE"); err != nil {
@@ -73,7 +82,7 @@ func runRecord(c *call) error {
 		defer f.Close()
 		out = f
 	}
-	r, err := scb.OpenReaderWait(c.ctx, name, &scb.Options{Dir: c.dir, AllowOtherOwner: *other, Grace: graceOf(*grace)})
+	r, err := scb.OpenReaderWait(c.ctx, name, &scb.Options{Dir: c.dir, AllowOtherOwner: *other, Grace: graceOf(*grace), Spin: spinOf(*spin)})
 	if err != nil {
 		return c.fail(name, err)
 	}
@@ -193,4 +202,13 @@ func runReplay(c *call) error {
 	}
 	fmt.Fprintf(c.stderr, "scb: replay %q: %d items from %s\n", name, n, file)
 	return nil
+}
+
+// spinOf returns Options.Spin for --spin: poll for ever (waits still end
+// for a signal and the end of the stream), or the default.
+func spinOf(spin bool) int {
+	if spin {
+		return math.MaxInt
+	}
+	return 0
 }

@@ -3,11 +3,15 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sharedcbuff/scb"
 )
 
 // succeeds runs the command, fails the test unless it succeeds, and
@@ -107,4 +111,38 @@ func TestReplayErrors(t *testing.T) {
 	r = runScb(t, dir, "", "replay", file, "nosuch")
 	assert.Equal(t, exitError, r.code)
 	assert.Contains(t, r.stderr, "does not exist")
+}
+
+// TestRecordSpin: record --spin polls instead of sleeping, and still
+// stops at the end of the stream and at Ctrl-C.
+func TestRecordSpin(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tap.scbrec")
+	ok(t, dir, "", "create", "tap", "--mode", "broadcast", "--length", "4096")
+	rec := start(t, dir, "record", "tap", file, "--spin")
+	ok(t, dir, counting(1, 1000), "push", "tap", "--end", "-")
+	code, _ := rec.Exit()
+	require.Equal(t, 0, code, "stderr:\n%s", rec.Stderr())
+	assert.Contains(t, rec.Stderr(), `scb: record "tap": 1000 items, 0 missed`)
+
+	if runtime.GOOS != "linux" {
+		t.Skip("Ctrl-C: this test learns that record is attached from its holder lock, which Linux and Windows prove, and signals it, which Windows cannot")
+	}
+	ok(t, dir, "", "create", "idle", "--mode", "broadcast")
+	rec = start(t, dir, "record", "idle", filepath.Join(dir, "idle.scbrec"), "--spin")
+	deadline := time.Now().Add(procTimeout)
+	for {
+		info, err := scb.Stat("idle", &scb.Options{Dir: dir})
+		require.NoError(t, err)
+		if info.ReaderPid != 0 || len(info.Holders) > 0 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "record did not attach within %v", procTimeout)
+		time.Sleep(time.Millisecond)
+	}
+	require.NoError(t, rec.Cmd.Process.Signal(os.Interrupt))
+	code, _ = rec.Exit()
+	require.Equal(t, 0, code, "Ctrl-C ends a spinning record cleanly; stderr:\n%s", rec.Stderr())
+	assert.Contains(t, rec.Stderr(), `scb: record "idle": 0 items, 0 missed`)
 }
