@@ -70,6 +70,15 @@ func Record(ctx context.Context, r *scb.Reader, w *Writer) error {
 			// Idle: wait a moment for more, then write what there is,
 			// so that a recording is current while the writer pauses
 			// without a block per item when it trickles.
+			if idle.ctx != nil && idle.ctx.Err() != nil {
+				// The moment passed while items kept coming: write
+				// what there is now, and start another.
+				idle.cancel()
+				idle.ctx = nil
+				if err := w.Flush(); err != nil {
+					return err
+				}
+			}
 			if idle.ctx == nil {
 				idle.ctx, idle.cancel = context.WithTimeout(ctx, idleFlush)
 			}
@@ -81,6 +90,9 @@ func Record(ctx context.Context, r *scb.Reader, w *Writer) error {
 					return err
 				}
 				n, err = r.PopBytesIntoWait(ctx, bufs)
+			}
+			if n == 0 && ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+				err = ctx.Err() // ctx's, not the moment's
 			}
 		}
 		now := time.Now()
@@ -224,9 +236,11 @@ func Replay(ctx context.Context, rd *Reader, w *scb.Writer, p Pace) (int, error)
 }
 
 // waitUntil sleeps until shortly before t, then polls the clock until t.
-// It sleeps on a timer until slack before t, and makes slack larger when
-// the timer fires later than that (timers fire up to a millisecond or
-// more late on some machines). It polls without yielding to other
+// It sleeps on a timer until slack before t, and doubles slack when the
+// timer fires less than half of it before t (timers fire up to a
+// millisecond or more late on some machines), up to maxSlack; it halves
+// it again, down to startSlack, after shrinkAfter timers in a row that
+// fired in good time. It polls without yielding to other
 // goroutines, unless the process runs goroutines on one thread at a time
 // (GOMAXPROCS 1): measured between two processes on a 2-core virtual
 // machine, a yield every 1024 polls put four times as many items more
@@ -241,10 +255,18 @@ func (s *slack) waitUntil(ctx context.Context, t time.Time) error {
 		}
 		select {
 		case <-s.tm.C:
-			if time.Until(t) < s.d/2 {
+			switch left := time.Until(t); {
+			case left < s.d/2:
 				// Woken less than half the slack before t: next time,
 				// wake earlier.
-				s.d = min(2*s.d, maxSlack)
+				s.d, s.early = min(2*s.d, maxSlack), 0
+			case left > 3*s.d/4 && s.d > startSlack:
+				// Woken in good time: after enough of those, poll for
+				// less (one late timer, a stall, must not cost the
+				// rest of the replay a busy core).
+				if s.early++; s.early == shrinkAfter {
+					s.d, s.early = max(s.d/2, startSlack), 0
+				}
 			}
 		case <-ctx.Done():
 			s.tm.Stop()
@@ -272,13 +294,15 @@ func (s *slack) waitUntil(ctx context.Context, t time.Time) error {
 type slack struct {
 	d     time.Duration
 	tm    *time.Timer
+	early int  // timers in a row that fired in good time (more than 3/4 of d before)
 	yield bool // GOMAXPROCS is 1: yield to other goroutines while polling
 }
 
 // The slack a Replay starts with, and the most it grows to; and how many
 // times it polls the clock between two looks at its context.
 const (
-	pollCheck  = 1024
-	startSlack = 2 * time.Millisecond
-	maxSlack   = 10 * time.Millisecond
+	pollCheck   = 1024
+	startSlack  = 2 * time.Millisecond
+	maxSlack    = 10 * time.Millisecond
+	shrinkAfter = 16 // timers in good time before the slack halves
 )

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -445,4 +446,65 @@ func TestWriterLimits(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, items, 5)
 	assert.Equal(t, string(big), items[4].Data)
+}
+
+// gate is an io.Writer whose writes wait until open is closed, once
+// shut is.
+type gate struct {
+	shut, open chan struct{}
+	mu         sync.Mutex
+	buf        bytes.Buffer
+}
+
+func (g *gate) Write(p []byte) (int, error) {
+	select {
+	case <-g.shut:
+		<-g.open
+	default:
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.buf.Write(p)
+}
+
+// TestRecordCanceledAfterABusyMoment: Record's idle moment (how long it
+// waits, once the buffer is empty, before it writes what it has) may end
+// while it is busy; canceled later, Record still returns ctx's error, not
+// the moment's (scb record took that for a failure), and keeps every item.
+func TestRecordCanceledAfterABusyMoment(t *testing.T) {
+	o := &scb.Options{Dir: t.TempDir(), Length: 8192, ItemSize: 8, FixedSize: true}
+	bw, err := scb.Create("busy", o)
+	require.NoError(t, err)
+	defer bw.Close()
+	r, err := scb.OpenReader("busy", &scb.Options{Dir: o.Dir})
+	require.NoError(t, err)
+	defer r.Close()
+	g := &gate{shut: make(chan struct{}), open: make(chan struct{})}
+	rw, err := record.NewWriter(g, record.Header{Mode: scb.Queue, ItemSize: 8, Name: "busy"})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- record.Record(ctx, r, rw) }()
+
+	require.NoError(t, bw.Push(0))
+	time.Sleep(10 * time.Millisecond) // read, and the buffer found empty: the moment begins
+	close(g.shut)                     // the next block written waits
+	const n = 8000                    // more than one block (64 KiB of records)
+	for i := 1; i < n; i++ {
+		require.NoError(t, bw.PushWait(ctx, uint64(i)))
+	}
+	time.Sleep(150 * time.Millisecond) // the moment ends while Record waits on the file
+	cancel()
+	close(g.open)
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, context.Canceled)
+	case <-time.After(time.Minute):
+		t.Fatal("Record did not return after its context was canceled")
+	}
+	require.NoError(t, rw.Close())
+	_, items, _, err := readAll(t, g.buf.Bytes())
+	require.NoError(t, err)
+	assert.Len(t, items, n, "every item read is in the recording")
 }
