@@ -401,18 +401,22 @@ const (
 // a holder that died before newer ones, unless it asked less than
 // sweepEvery ago, or they are not at the front and it made fewer than
 // sweepAttempts attempts since it last looked. The first attempt after a
-// sleep (in a blocking call or WaitAny) asks whatever the clock says.
+// sleep (in a blocking call or WaitAny) asks whatever the clock says when
+// another holder has the item at the front.
 func (c *queueReader) sweep() {
 	if !c.holders {
 		c.reclaim(true)
 		return
 	}
 	rr := atomic.LoadUint64(c.ring.RCur) // the attempt loads it next anyway
-	if s := c.sleeps.Load(); s != c.sleptAt {
-		// The first attempt after a sleep asks, whatever the clock says:
-		// a holder may have died while this reader slept, and the wake-up
-		// cost far more than asking.
-		c.sleptAt = s
+	s := c.sleeps.Load()
+	woke := s != c.sleptAt
+	c.sleptAt = s
+	if woke && c.frontHeld(rr) {
+		// The first attempt after a sleep asks, whatever the clock says,
+		// if another holder has the item at the front: it may have died
+		// while this reader slept, and its item must come before the
+		// one that woke the reader. The wake-up cost more than asking.
 		c.sweptR, c.unswept, c.swept = rr, 0, wait.Monotonic()
 	} else {
 		if rr != c.sweptR && c.unswept < sweepAttempts {
@@ -439,6 +443,14 @@ func (c *queueReader) sweep() {
 		c.returns.Store(atomic.LoadUint32(c.ring.Returns) - 1)
 	}
 	c.reclaim(false)
+}
+
+// frontHeld reports whether the item at the read cursor rr is taken by a
+// holder other than this handle.
+func (c *queueReader) frontHeld(rr uint64) bool {
+	w := layout.State(atomic.LoadUint64(c.state(rr)))
+	tok, held := c.heldBy(w)
+	return held && w.Of(rr, c.ring.Laps) && tok != c.token
 }
 
 // heldBy reports whether the word w is of an item taken by a holder (a
