@@ -283,3 +283,19 @@ func ready[H any](name string, o *scb.Options, open func(string, *scb.Options) (
 	}
 	return h, err
 }
+
+// waitAsleep waits until a reader of the buffer name sleeps in a blocking
+// call.
+func waitAsleep(t *testing.T, name string, o *scb.Options) {
+	t.Helper()
+	deadline := time.Now().Add(waitBound)
+	for {
+		info, err := scb.Stat(name, o)
+		require.NoError(t, err)
+		if info.ReadersWaiting > 0 {
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "the reader never went to sleep")
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -216,3 +216,40 @@ func TestWaitAnyTakesADeadHoldersItem(t *testing.T) {
 	require.NoError(t, l.Ack())
 	assert.Equal(t, []any{uint64(100), uint64(0), 2}, []any{v, l.Pos(), l.Deliveries()})
 }
+
+// TestWaitAnyWokenByANewerItem: a Flock reader asleep in WaitAny when the
+// holder of the item at the front dies, woken by a newer item, takes the
+// dead holder's item first: the first read after WaitAny slept asks the
+// holders, however recently the reader asked (the interval is an hour
+// here).
+func TestWaitAnyWokenByANewerItem(t *testing.T) {
+	needLeases(t, scb.Flock)
+	defer scb.SetSweepEvery(time.Hour)()
+	defer scb.SetSleepLimits(time.Hour)() // one sleep, ended by the push
+	o := newOpts(t, scb.Flock, scb.Queue)
+	w := create(t, "dead", o)
+	r := openReader(t, "dead", at(o))
+	require.NoError(t, w.Push(100))
+	p := startChild(t, "take-step", map[string]string{
+		"DIR": o.Dir, "NAME": "dead", "HOW": "take", "STEP": "leased",
+	})
+	p.Expect("at")
+	_, _, err := r.Take()
+	require.ErrorIs(t, err, scb.ErrEmpty, "item 0 is the live child's")
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+	defer cancel()
+	ready := make(chan error, 1)
+	go func() {
+		_, err := scb.WaitAny(ctx, r)
+		ready <- err
+	}()
+	waitAsleep(t, "dead", at(o))
+	p.Kill()
+	require.NoError(t, w.Push(101))
+	require.NoError(t, <-ready)
+	v, l, err := r.Take()
+	require.NoError(t, err)
+	require.NoError(t, l.Ack())
+	assert.Equal(t, []any{uint64(100), uint64(0), 2}, []any{v, l.Pos(), l.Deliveries()}, "the dead holder's item before the newer one")
+}

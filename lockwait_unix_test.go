@@ -136,22 +136,6 @@ func blocked(t *testing.T, what string, f func() error) chan error {
 	return done
 }
 
-// waitAsleep waits until a reader of the buffer name sleeps in a blocking
-// call.
-func waitAsleep(t *testing.T, name string, o *scb.Options) {
-	t.Helper()
-	deadline := time.Now().Add(waitBound)
-	for {
-		info, err := scb.Stat(name, o)
-		require.NoError(t, err)
-		if info.ReadersWaiting > 0 {
-			return
-		}
-		require.True(t, time.Now().Before(deadline), "the reader never went to sleep")
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func returns(t *testing.T, what string, done chan error) {
 	t.Helper()
 	select {

@@ -160,10 +160,12 @@ type Options struct {
 	// means the default, 1000; a negative value means sleep at once, which
 	// saves CPU at the price of a kernel wake-up (some microseconds) on
 	// every wait. A spin however long still ends for the call's context,
-	// for Close (Flock) and for the end of the stream: a program that
-	// wants a reader to poll and never sleep (a core busy, the latency of
-	// a wake-up saved) sets math.MaxInt. It applies to the handle being
-	// opened.
+	// for Close (Flock) and for the end of the stream, and, where the
+	// process runs goroutines on one thread (GOMAXPROCS 1), lets the
+	// others run now and then: a program that wants a reader to poll and
+	// never sleep (a core busy, the latency of a wake-up saved) sets
+	// math.MaxInt, for its blocking calls and WaitAny alike. It applies to
+	// the handle being opened.
 	Spin int
 
 	// Grace is how long a blocking call of the handle being opened waits,

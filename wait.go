@@ -3,6 +3,7 @@ package scb
 import (
 	"cmp"
 	"context"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -171,7 +172,7 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 		// A long spin (Options.Spin) still ends, every spinCheck polls,
 		// for Close, ctx, the end of the stream, and run's periodic
 		// checks (a removed buffer, peers gone): the retry finds out.
-		done, polls, began := ctx.Done(), 0, wait.Monotonic()
+		polls, began := 0, int64(0)
 		spun := func() bool {
 			if moved() {
 				return true
@@ -179,13 +180,7 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 			if polls++; polls%spinCheck != 0 {
 				return false
 			}
-			select {
-			case <-done:
-				return true
-			default:
-			}
-			return w.closing.Load() || w.view != nil && w.view.end() != 0 ||
-				wait.Monotonic()-began > int64(removedEvery)
+			return w.spinChecks(ctx, &began)
 		}
 		shift := min(w.slept.Load(), 4)
 		if (wait.Ladder{Spins: spinCount(ws.spin) >> shift, Yields: yieldTries >> shift}).Climb(&w.y, spun) {
@@ -249,6 +244,27 @@ func adapt(slept int32, d time.Duration, busy bool) int32 {
 // moved reports whether cursor, or the returns counter, moved from seen.
 func (w *waiter) moved(cursor *uint64, seen mark) bool {
 	return atomic.LoadUint64(cursor) != seen.cursor || w.returns != nil && atomic.LoadUint32(w.returns) != seen.returns
+}
+
+// spinChecks is what a long spin looks at every spinCheck polls besides
+// the cursor, and reports whether the spin should end: ctx done, Close,
+// the end of the stream, or removedEvery spent spinning since began
+// (set at the first look). It yields to the process's other goroutines
+// where they share one thread (GOMAXPROCS 1).
+func (w *waiter) spinChecks(ctx context.Context, began *int64) bool {
+	now := wait.Monotonic()
+	if *began == 0 {
+		*began = now
+	}
+	if runtime.GOMAXPROCS(0) == 1 {
+		runtime.Gosched()
+	}
+	select {
+	case <-ctx.Done():
+		return true
+	default:
+	}
+	return w.closing.Load() || w.view != nil && w.view.end() != 0 || now-*began > int64(removedEvery)
 }
 
 // unlessMoved returns err, the error of a done context, unless what the

@@ -20,6 +20,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -627,17 +629,23 @@ func TestAdaptSpin(t *testing.T) {
 // TestLongSpinEnds: a blocking call of a handle that spins for ever
 // (Options.Spin) still ends for its context, Close (Flock: an Atomic
 // handle's Close is not for another goroutine) and the end of the
-// stream, within a spin check, not when the spin would end.
+// stream, within a spin check, not when the spin would end; a writer
+// waiting for room, for its context.
 func TestLongSpinEnds(t *testing.T) {
+	type call func(ctx context.Context, w *scb.Writer, r *scb.Reader) error
+	pop := func(ctx context.Context, _ *scb.Writer, r *scb.Reader) error { _, err := r.PopWait(ctx); return err }
+	push := func(ctx context.Context, w *scb.Writer, _ *scb.Reader) error { return w.PushWait(ctx, 9) }
 	for _, s := range strategies {
 		for _, tc := range []struct {
 			name string
+			call call
 			end  func(w *scb.Writer, r *scb.Reader, cancel context.CancelFunc)
 			want error
 		}{
-			{"context", func(_ *scb.Writer, _ *scb.Reader, cancel context.CancelFunc) { cancel() }, context.Canceled},
-			{"close", func(_ *scb.Writer, r *scb.Reader, _ context.CancelFunc) { r.Close() }, scb.ErrClosed},
-			{"end of stream", func(w *scb.Writer, _ *scb.Reader, _ context.CancelFunc) { w.CloseWrite() }, io.EOF},
+			{"reader/context", pop, func(_ *scb.Writer, _ *scb.Reader, cancel context.CancelFunc) { cancel() }, context.Canceled},
+			{"reader/close", pop, func(_ *scb.Writer, r *scb.Reader, _ context.CancelFunc) { r.Close() }, scb.ErrClosed},
+			{"reader/end of stream", pop, func(w *scb.Writer, _ *scb.Reader, _ context.CancelFunc) { w.CloseWrite() }, io.EOF},
+			{"writer/context", push, func(_ *scb.Writer, _ *scb.Reader, cancel context.CancelFunc) { cancel() }, context.Canceled},
 		} {
 			t.Run(s.String()+"/"+tc.name, func(t *testing.T) {
 				if s == scb.Atomic {
@@ -647,24 +655,37 @@ func TestLongSpinEnds(t *testing.T) {
 					needAtomic(t)
 				}
 				o := newOpts(t, s, scb.Queue)
+				o.Length = 2
+				// Both handles spin for ever; the writer fills the ring
+				// first, so that its PushWait waits for room.
+				o.Spin = math.MaxInt
 				w := create(t, "spin", o)
 				r, err := scb.OpenReader("spin", &scb.Options{Dir: o.Dir, Spin: math.MaxInt})
 				require.NoError(t, err)
-				defer r.Close()
+				if strings.HasPrefix(tc.name, "writer") {
+					require.NoError(t, w.Push(1))
+					require.NoError(t, w.Push(2))
+				}
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
+				waiting := make(chan struct{})
+				var once sync.Once
+				defer scb.SetAwaitHook(func() { once.Do(func() { close(waiting) }) })()
 				done := make(chan error, 1)
-				go func() {
-					_, err := r.PopWait(ctx)
-					done <- err
-				}()
-				time.Sleep(20 * time.Millisecond) // spinning, most likely
+				go func() { done <- tc.call(ctx, w, r) }()
+				select {
+				case <-waiting: // the call found nothing to do and begins its spin
+				case <-time.After(100 * time.Millisecond): // spinning before it (PopWait's inline polls), or slow
+				}
+				time.Sleep(5 * time.Millisecond)
 				tc.end(w, r, cancel)
 				select {
 				case err := <-done:
 					require.ErrorIs(t, err, tc.want)
+					r.Close()
 				case <-timeAfter(waitBound):
-					t.Fatalf("PopWait still spins %v after the %s", waitBound, tc.name)
+					// The reader stays mapped: the call still spins on it.
+					t.Fatalf("the call still spins %v after the %s", waitBound, tc.name)
 				}
 			})
 		}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"time"
 	"unsafe"
@@ -181,20 +182,30 @@ func waitAny(ctx context.Context, ws []anyWait, unique []*handle) (int, error) {
 		}
 	}
 	ready := func() bool { return first() >= 0 || ctx.Err() != nil }
-	if spin >= 0 {
-		// A long spin ends for the periodic checks too (as in await).
-		polls, began := 0, wait.Monotonic()
-		spun := func() bool {
-			if polls++; polls%spinCheck == 0 && wait.Monotonic()-began > int64(removedEvery) {
+	// A long spin ends for the periodic checks too, and then spins again
+	// (as await does); it yields where goroutines share one thread.
+	polls, began := 0, int64(0)
+	spun := func() bool {
+		if polls++; polls%spinCheck == 0 {
+			now := wait.Monotonic()
+			if began == 0 {
+				began = now
+			}
+			if runtime.GOMAXPROCS(0) == 1 {
+				runtime.Gosched()
+			}
+			if now-began > int64(removedEvery) {
+				began = 0
 				return true
 			}
-			return ready()
 		}
-		y := &unique[0].y
-		if (wait.Ladder{Spins: spin, Yields: yieldTries}).Climb(y, spun) {
-			if i := first(); i >= 0 {
-				return found(i)
-			}
+		return ready()
+	}
+	y := &unique[0].y
+	climb := func() bool { return spin >= 0 && (wait.Ladder{Spins: spin, Yields: yieldTries}).Climb(y, spun) }
+	if climb() {
+		if i := first(); i >= 0 {
+			return found(i)
 		}
 	}
 	var fired chan struct{}
@@ -229,6 +240,9 @@ func waitAny(ctx context.Context, ws []anyWait, unique []*handle) (int, error) {
 			if err := ws[i].check(ctx); err != nil {
 				return i, ws[i].h.wrap("wait", err)
 			}
+		}
+		if spin > spinCheck && climb() {
+			continue // a long spin: poll again, and sleep only once it gives up
 		}
 		for _, h := range unique {
 			h.hold.asleep(1)

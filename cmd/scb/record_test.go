@@ -113,8 +113,9 @@ func TestReplayErrors(t *testing.T) {
 	assert.Contains(t, r.stderr, "does not exist")
 }
 
-// TestRecordSpin: record --spin polls instead of sleeping, and still
-// stops at the end of the stream and at Ctrl-C.
+// TestRecordSpin: record --spin polls instead of sleeping (Linux, where
+// Stat counts sleepers), and still stops at the end of the stream and at
+// Ctrl-C.
 func TestRecordSpin(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -127,7 +128,7 @@ func TestRecordSpin(t *testing.T) {
 	assert.Contains(t, rec.Stderr(), `scb: record "tap": 1000 items, 0 missed`)
 
 	if runtime.GOOS != "linux" {
-		t.Skip("Ctrl-C: this test learns that record is attached from its holder lock, which Linux and Windows prove, and signals it, which Windows cannot")
+		t.Skip("polling and Ctrl-C: this test counts sleepers with Stat, which Linux and Windows do, and signals record, which Windows cannot")
 	}
 	ok(t, dir, "", "create", "idle", "--mode", "broadcast")
 	rec = start(t, dir, "record", "idle", filepath.Join(dir, "idle.scbrec"), "--spin")
@@ -140,6 +141,14 @@ func TestRecordSpin(t *testing.T) {
 		}
 		require.True(t, time.Now().Before(deadline), "record did not attach within %v", procTimeout)
 		time.Sleep(time.Millisecond)
+	}
+	// It polls: never asleep in the kernel, over several idle flushes
+	// (50 ms) and spin checks (100 ms). Without --spin it sleeps within
+	// microseconds.
+	for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		info, err := scb.Stat("idle", &scb.Options{Dir: dir})
+		require.NoError(t, err)
+		require.Zero(t, info.ReadersWaiting, "record --spin went to sleep")
 	}
 	require.NoError(t, rec.Cmd.Process.Signal(os.Interrupt))
 	code, _ = rec.Exit()
