@@ -172,7 +172,7 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 		// A long spin (Options.Spin) still ends, every spinCheck polls,
 		// for Close, ctx, the end of the stream, and run's periodic
 		// checks (a removed buffer, peers gone): the retry finds out.
-		polls, began := 0, int64(0)
+		polls, long := 0, longSpin{}
 		spun := func() bool {
 			if moved() {
 				return true
@@ -180,7 +180,7 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 			if polls++; polls%spinCheck != 0 {
 				return false
 			}
-			return w.spinChecks(ctx, &began)
+			return w.spinChecks(ctx, &long)
 		}
 		shift := min(w.slept.Load(), 4)
 		if (wait.Ladder{Spins: spinCount(ws.spin) >> shift, Yields: yieldTries >> shift}).Climb(&w.y, spun) {
@@ -246,17 +246,24 @@ func (w *waiter) moved(cursor *uint64, seen mark) bool {
 	return atomic.LoadUint64(cursor) != seen.cursor || w.returns != nil && atomic.LoadUint32(w.returns) != seen.returns
 }
 
+// longSpin is what a spin past spinCheck polls keeps: when the checks
+// began, and whether it yields to other goroutines (GOMAXPROCS 1), both
+// set at the first check.
+type longSpin struct {
+	began int64
+	yield bool
+}
+
 // spinChecks is what a long spin looks at every spinCheck polls besides
 // the cursor, and reports whether the spin should end: ctx done, Close,
-// the end of the stream, or removedEvery spent spinning since began
-// (set at the first look). It yields to the process's other goroutines
-// where they share one thread (GOMAXPROCS 1).
-func (w *waiter) spinChecks(ctx context.Context, began *int64) bool {
+// the end of the stream, or removedEvery spent spinning. It yields to the
+// process's other goroutines where they share one thread.
+func (w *waiter) spinChecks(ctx context.Context, l *longSpin) bool {
 	now := wait.Monotonic()
-	if *began == 0 {
-		*began = now
+	if l.began == 0 {
+		l.began, l.yield = now, runtime.GOMAXPROCS(0) == 1
 	}
-	if runtime.GOMAXPROCS(0) == 1 {
+	if l.yield {
 		runtime.Gosched()
 	}
 	select {
@@ -264,7 +271,7 @@ func (w *waiter) spinChecks(ctx context.Context, began *int64) bool {
 		return true
 	default:
 	}
-	return w.closing.Load() || w.view != nil && w.view.end() != 0 || now-*began > int64(removedEvery)
+	return w.closing.Load() || w.view != nil && w.view.end() != 0 || now-l.began > int64(removedEvery)
 }
 
 // unlessMoved returns err, the error of a done context, unless what the

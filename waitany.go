@@ -184,14 +184,14 @@ func waitAny(ctx context.Context, ws []anyWait, unique []*handle) (int, error) {
 	ready := func() bool { return first() >= 0 || ctx.Err() != nil }
 	// A long spin ends for the periodic checks too, and then spins again
 	// (as await does); it yields where goroutines share one thread.
-	polls, began := 0, int64(0)
+	polls, yield, began := 0, runtime.GOMAXPROCS(0) == 1, int64(0)
 	spun := func() bool {
 		if polls++; polls%spinCheck == 0 {
 			now := wait.Monotonic()
 			if began == 0 {
 				began = now
 			}
-			if runtime.GOMAXPROCS(0) == 1 {
+			if yield {
 				runtime.Gosched()
 			}
 			if now-began > int64(removedEvery) {
