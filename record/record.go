@@ -255,19 +255,7 @@ func (s *slack) waitUntil(ctx context.Context, t time.Time) error {
 		}
 		select {
 		case <-s.tm.C:
-			switch left := time.Until(t); {
-			case left < s.d/2:
-				// Woken less than half the slack before t: next time,
-				// wake earlier.
-				s.d, s.early = min(2*s.d, maxSlack), 0
-			case left > 3*s.d/4 && s.d > startSlack:
-				// Woken in good time: after enough of those, poll for
-				// less (one late timer, a stall, must not cost the
-				// rest of the replay a busy core).
-				if s.early++; s.early == shrinkAfter {
-					s.d, s.early = max(s.d/2, startSlack), 0
-				}
-			}
+			s.adjust(time.Until(t))
 		case <-ctx.Done():
 			s.tm.Stop()
 			return ctx.Err()
@@ -287,6 +275,24 @@ func (s *slack) waitUntil(ctx context.Context, t time.Time) error {
 		}
 	}
 	return nil
+}
+
+// adjust adapts the slack to a timer that woke waitUntil left before the
+// item's time.
+func (s *slack) adjust(left time.Duration) {
+	switch {
+	case left < s.d/2:
+		// Woken less than half the slack before t: next time, wake
+		// earlier.
+		s.d, s.early = min(2*s.d, maxSlack), 0
+	case left > 3*s.d/4 && s.d > startSlack:
+		// Woken in good time: after enough of those, poll for less (one
+		// late timer, a stall, must not cost the rest of the replay a
+		// busy core).
+		if s.early++; s.early == shrinkAfter {
+			s.d, s.early = max(s.d/2, startSlack), 0
+		}
+	}
 }
 
 // slack is how long before an item is due a paced Replay stops sleeping

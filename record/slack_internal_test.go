@@ -7,9 +7,8 @@ import (
 )
 
 // TestWaitUntil: waitUntil never returns before its time, keeps its slack
-// between startSlack and maxSlack, grows it after a timer that fired late
-// and shrinks it back after timers in good time, and returns ctx's error
-// at once when ctx is done.
+// between startSlack and maxSlack, and returns ctx's error at once when
+// ctx is done.
 func TestWaitUntil(t *testing.T) {
 	s := slack{d: startSlack}
 	for range 20 {
@@ -25,30 +24,6 @@ func TestWaitUntil(t *testing.T) {
 		}
 	}
 
-	// A timer that leaves less than half the slack doubles it: with a
-	// slack of 200 ns, no timer fires and wakes its goroutine that soon.
-	s = slack{d: 200 * time.Nanosecond}
-	if err := s.waitUntil(context.Background(), time.Now().Add(time.Millisecond)); err != nil {
-		t.Fatal(err)
-	}
-	if s.d != 400*time.Nanosecond {
-		t.Errorf("slack %v after a timer that fired late, want it doubled to 400ns", s.d)
-	}
-
-	// Timers in good time halve it again, after shrinkAfter of them: due
-	// 20 ms away, the timer is asked for 12 ms and has 2 ms to fire in
-	// good time (a timer later than that does not count; one 4 ms late
-	// doubles the slack and starts the count again).
-	s = slack{d: 8 * time.Millisecond}
-	for i := 0; i < 8*shrinkAfter && s.d >= 8*time.Millisecond; i++ {
-		if err := s.waitUntil(context.Background(), time.Now().Add(20*time.Millisecond)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if s.d >= 8*time.Millisecond {
-		t.Errorf("slack still %v after %d timers", s.d, 8*shrinkAfter)
-	}
-
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, due := range []time.Duration{time.Millisecond, time.Hour} {
@@ -61,4 +36,47 @@ func TestWaitUntil(t *testing.T) {
 			t.Errorf("waitUntil(%v) with ctx done took %v", due, took)
 		}
 	}
+}
+
+// TestSlackAdjust: a timer that leaves less than half the slack doubles
+// it, up to maxSlack; shrinkAfter timers in a row that leave more than
+// three quarters halve it, down to startSlack; a late one starts the count
+// again, and one in between neither counts nor resets.
+func TestSlackAdjust(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		name  string
+		start time.Duration
+		left  []time.Duration // what each timer left
+		want  time.Duration
+	}{
+		{"late doubles", 2 * ms, []time.Duration{ms - 1}, 4 * ms},
+		{"up to maxSlack", 8 * ms, []time.Duration{0}, maxSlack},
+		{"half left is not late", 2 * ms, []time.Duration{ms}, 2 * ms},
+		{"good time halves after shrinkAfter", 8 * ms, repeat(7*ms, shrinkAfter), 4 * ms},
+		{"not before", 8 * ms, repeat(7*ms, shrinkAfter-1), 8 * ms},
+		{"down to startSlack", 3 * ms, repeat(3*ms, shrinkAfter), startSlack},
+		{"not below startSlack", startSlack, repeat(startSlack, 2*shrinkAfter), startSlack},
+		{"in between does not reset", 8 * ms, append(append(repeat(7*ms, shrinkAfter-1), 5*ms), 7*ms), 4 * ms},
+		{"late resets the count", 8 * ms, append(append(repeat(7*ms, shrinkAfter-1), 0), repeat(9*ms, shrinkAfter-1)...), maxSlack},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := slack{d: tt.start}
+			for _, l := range tt.left {
+				s.adjust(l)
+			}
+			if s.d != tt.want {
+				t.Errorf("slack %v, want %v", s.d, tt.want)
+			}
+		})
+	}
+}
+
+func repeat(d time.Duration, n int) []time.Duration {
+	r := make([]time.Duration, n)
+	for i := range r {
+		r[i] = d
+	}
+	return r
 }
