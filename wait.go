@@ -172,15 +172,20 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 		// A long spin (Options.Spin) still ends, every spinCheck polls,
 		// for Close, ctx, the end of the stream, and run's periodic
 		// checks (a removed buffer, peers gone): the retry finds out.
-		polls, long := 0, longSpin{}
+		var long longSpin
 		spun := func() bool {
 			if moved() {
 				return true
 			}
-			if polls++; polls%spinCheck != 0 {
+			if !long.due() {
 				return false
 			}
-			return w.spinChecks(ctx, &long)
+			select {
+			case <-ctx.Done():
+				return true
+			default:
+			}
+			return w.closing.Load() || w.view != nil && w.view.end() != 0 || long.spent()
 		}
 		shift := min(w.slept.Load(), 4)
 		if (wait.Ladder{Spins: spinCount(ws.spin) >> shift, Yields: yieldTries >> shift}).Climb(&w.y, spun) {
@@ -246,19 +251,26 @@ func (w *waiter) moved(cursor *uint64, seen mark) bool {
 	return atomic.LoadUint64(cursor) != seen.cursor || w.returns != nil && atomic.LoadUint32(w.returns) != seen.returns
 }
 
-// longSpin is what a spin past spinCheck polls keeps: when the checks
-// began, and whether it yields to other goroutines (GOMAXPROCS 1), both
-// set at the first check.
+// longSpin is what a spin past spinCheck polls keeps (await, waitAny):
+// its polls, when its checks began, and whether it yields to other
+// goroutines (GOMAXPROCS 1), the last two set at the first check.
 type longSpin struct {
+	polls int
 	began int64
 	yield bool
 }
 
-// spinChecks is what a long spin looks at every spinCheck polls besides
-// the cursor, and reports whether the spin should end: ctx done, Close,
-// the end of the stream, or removedEvery spent spinning. It yields to the
-// process's other goroutines where they share one thread.
-func (w *waiter) spinChecks(ctx context.Context, l *longSpin) bool {
+// due counts a poll and reports whether the spin's checks are due: every
+// spinCheck polls.
+func (l *longSpin) due() bool {
+	l.polls++
+	return l.polls%spinCheck == 0
+}
+
+// spent is a long spin's own check: it yields where goroutines share one
+// thread, and reports whether removedEvery has passed since the checks
+// began (the caller's periodic checks are due; the count starts again).
+func (l *longSpin) spent() bool {
 	now := wait.Monotonic()
 	if l.began == 0 {
 		l.began, l.yield = now, runtime.GOMAXPROCS(0) == 1
@@ -266,12 +278,11 @@ func (w *waiter) spinChecks(ctx context.Context, l *longSpin) bool {
 	if l.yield {
 		runtime.Gosched()
 	}
-	select {
-	case <-ctx.Done():
+	if now-l.began > int64(removedEvery) {
+		l.began = 0
 		return true
-	default:
 	}
-	return w.closing.Load() || w.view != nil && w.view.end() != 0 || now-l.began > int64(removedEvery)
+	return false
 }
 
 // unlessMoved returns err, the error of a done context, unless what the

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"runtime"
 	"slices"
 	"time"
 	"unsafe"
@@ -183,24 +182,9 @@ func waitAny(ctx context.Context, ws []anyWait, unique []*handle) (int, error) {
 	}
 	ready := func() bool { return first() >= 0 || ctx.Err() != nil }
 	// A long spin ends for the periodic checks too, and then spins again
-	// (as await does); it yields where goroutines share one thread.
-	polls, yield, began := 0, runtime.GOMAXPROCS(0) == 1, int64(0)
-	spun := func() bool {
-		if polls++; polls%spinCheck == 0 {
-			now := wait.Monotonic()
-			if began == 0 {
-				began = now
-			}
-			if yield {
-				runtime.Gosched()
-			}
-			if now-began > int64(removedEvery) {
-				began = 0
-				return true
-			}
-		}
-		return ready()
-	}
+	// (as await does).
+	var long longSpin
+	spun := func() bool { return long.due() && long.spent() || ready() }
 	y := &unique[0].y
 	climb := func() bool { return spin >= 0 && (wait.Ladder{Spins: spin, Yields: yieldTries}).Climb(y, spun) }
 	if climb() {
