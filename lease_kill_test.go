@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/scbtest"
 )
 
 func init() {
@@ -148,12 +149,10 @@ func TestReaderKilledAtEveryStep(t *testing.T) {
 	})
 }
 
-// TestWaiterTakesADeadHoldersItem: a Flock reader already waiting in
-// TakeWait when the holder of the only item dies gets the item, delivered
-// twice at its position, without a new item to wake it: a waiting reader
-// sweeps for dead holders each time its bounded sleep ends.
-func TestWaiterTakesADeadHoldersItem(t *testing.T) {
-	needLeases(t, scb.Flock)
+// leasedByAChild makes a Flock queue "dead" holding item 100 (position
+// 0), a reader of it, and a child that holds that item under a lease.
+func leasedByAChild(t *testing.T) (*scb.Options, *scb.Writer, *scb.Reader, *scbtest.Proc) {
+	t.Helper()
 	o := newOpts(t, scb.Flock, scb.Queue)
 	w := create(t, "dead", o)
 	r := openReader(t, "dead", at(o))
@@ -162,6 +161,16 @@ func TestWaiterTakesADeadHoldersItem(t *testing.T) {
 		"DIR": o.Dir, "NAME": "dead", "HOW": "take", "STEP": "leased",
 	})
 	p.Expect("at")
+	return o, w, r, p
+}
+
+// TestWaiterTakesADeadHoldersItem: a Flock reader already waiting in
+// TakeWait when the holder of the only item dies gets the item, delivered
+// twice at its position, without a new item to wake it: a waiting reader
+// sweeps for dead holders each time its bounded sleep ends.
+func TestWaiterTakesADeadHoldersItem(t *testing.T) {
+	needLeases(t, scb.Flock)
+	_, _, r, p := leasedByAChild(t)
 
 	type got struct {
 		v, pos uint64
@@ -192,14 +201,7 @@ func TestWaiterTakesADeadHoldersItem(t *testing.T) {
 // dies, the reader is ready, and its Take gets the item, delivered twice.
 func TestWaitAnyTakesADeadHoldersItem(t *testing.T) {
 	needLeases(t, scb.Flock)
-	o := newOpts(t, scb.Flock, scb.Queue)
-	w := create(t, "dead", o)
-	r := openReader(t, "dead", at(o))
-	require.NoError(t, w.Push(100))
-	p := startChild(t, "take-step", map[string]string{
-		"DIR": o.Dir, "NAME": "dead", "HOW": "take", "STEP": "leased",
-	})
-	p.Expect("at")
+	_, _, r, p := leasedByAChild(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	i, err := scb.WaitAny(ctx, r)
@@ -226,14 +228,7 @@ func TestWaitAnyWokenByANewerItem(t *testing.T) {
 	needLeases(t, scb.Flock)
 	defer scb.SetSweepEvery(time.Hour)()
 	defer scb.SetSleepLimits(time.Hour)() // one sleep, ended by the push
-	o := newOpts(t, scb.Flock, scb.Queue)
-	w := create(t, "dead", o)
-	r := openReader(t, "dead", at(o))
-	require.NoError(t, w.Push(100))
-	p := startChild(t, "take-step", map[string]string{
-		"DIR": o.Dir, "NAME": "dead", "HOW": "take", "STEP": "leased",
-	})
-	p.Expect("at")
+	o, w, r, p := leasedByAChild(t)
 	_, _, err := r.Take()
 	require.ErrorIs(t, err, scb.ErrEmpty, "item 0 is the live child's")
 
