@@ -64,6 +64,12 @@ func Record(ctx context.Context, r *scb.Reader, w *Writer) error {
 			idle.cancel()
 		}
 	}()
+	// flushIdle ends the moment and writes what there is.
+	flushIdle := func() error {
+		idle.cancel()
+		idle.ctx = nil
+		return w.Flush()
+	}
 	for {
 		n, err := r.PopBytesInto(bufs)
 		if errors.Is(err, scb.ErrEmpty) {
@@ -73,9 +79,7 @@ func Record(ctx context.Context, r *scb.Reader, w *Writer) error {
 			if idle.ctx != nil && idle.ctx.Err() != nil {
 				// The moment passed while items kept coming: write
 				// what there is now, and start another.
-				idle.cancel()
-				idle.ctx = nil
-				if err := w.Flush(); err != nil {
+				if err := flushIdle(); err != nil {
 					return err
 				}
 			}
@@ -84,9 +88,7 @@ func Record(ctx context.Context, r *scb.Reader, w *Writer) error {
 			}
 			n, err = r.PopBytesIntoWait(idle.ctx, bufs)
 			if n == 0 && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-				idle.cancel()
-				idle.ctx = nil
-				if err := w.Flush(); err != nil {
+				if err := flushIdle(); err != nil {
 					return err
 				}
 				n, err = r.PopBytesIntoWait(ctx, bufs)
