@@ -298,10 +298,10 @@
 //     once a millisecond, when the front of the queue has not moved since
 //     its last read or every 64 reads, so a few newer items can come
 //     before a dead holder's. A reader waiting for items asks each time its
-//     bounded sleep ends (within 100 ms on Linux) and when it is woken, so
-//     a reader asleep when a holder dies gets the holder's items before
-//     the items whose arrival woke it. Deliveries saturate at
-//     255.
+//     bounded sleep ends (within 100 ms on Linux), and when it is woken
+//     while another holder has the item at the front, so a dead holder's
+//     item at the front comes before the item whose arrival woke the
+//     reader. Deliveries saturate at 255.
 //   - A process killed while sleeping in a blocking call leaves its
 //     registration as a sleeper in the header, which costs the other side
 //     one wake-up system call, once: a wake-up claims every registration.
