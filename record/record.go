@@ -264,7 +264,7 @@ func (s *slack) waitUntil(ctx context.Context, t time.Time) error {
 		}
 	}
 	done := ctx.Done()
-	for i := 1; time.Now().Before(t); i++ {
+	for i := 0; time.Now().Before(t); i++ {
 		if i%pollCheck == 0 {
 			select {
 			case <-done:
