@@ -114,6 +114,18 @@ func (r *Ring) Unread() int {
 	return int(min(h-t, r.Length))
 }
 
+// Ready returns how many items of a Queue buffer are ready to take: the
+// write cursor less the read cursor or, past it, the take cursor (items
+// under a lease are not ready), at most Length.
+func (r *Ring) Ready() uint64 {
+	t := max(atomic.LoadUint64(r.RCur), atomic.LoadUint64(r.TCur)) // first: the write cursor only grows past them
+	h := atomic.LoadUint64(r.WCur)
+	if h < t {
+		return 0
+	}
+	return min(h-t, r.Length)
+}
+
 // ItemLen returns the length recorded in slot s, or ItemSize in a buffer
 // of fixed-size items. The caller checks it against ItemSize, as a
 // uint32, before using it: converted to int first, a damaged length could

@@ -40,14 +40,42 @@ type State struct {
 // minSleep is the first step of the back-off where waits poll.
 const minSleep = 20 * time.Microsecond
 
-// Sleep registers the caller as a sleeper on w, and sleeps until w.Seq
-// changes or limit passes, unless ready already reports true. The
+// The two kinds of registration on a word's Waiters, which holds their
+// counts side by side (a Wake claims both at once):
+//
+//   - One, by Sleep: a sleeper that any change of the condition must wake;
+//   - Share, by SleepForShare: a sleeper content to sleep on until a share
+//     of work is there (a reader of batches), whose waker may leave it
+//     asleep until then (Eager tells the kinds apart). Its own limit ends
+//     its sleep when the share does not come.
+//
+// Sixty-five thousand One registrations left behind without a wake in
+// between (sleeps that end by their limit, MaxSleep apart) would carry
+// into the Share count: the next waker that looks at Eager then leaves a
+// sleeper asleep until its limit, once.
+const (
+	One   uint32 = 1
+	Share uint32 = 1 << 16
+)
+
+// Sleep registers the caller as a sleeper on w (One), and sleeps until
+// w.Seq changes or limit passes, unless ready already reports true. The
 // registration is not undone: a waker claims every registration at once
 // (Wake), and a sleeper that wakes by itself registers again before it
 // next sleeps. A registration left behind (a timeout, or a sleeper killed)
 // costs the next waker one wake-up, once. Without futexes it sleeps one
 // step of a back-off instead (minSleep, doubling up to MaxSleep).
 func (w Word) Sleep(s *State, ready func() bool, limit time.Duration) {
+	w.sleep(s, ready, limit, One)
+}
+
+// SleepForShare is Sleep for a sleeper that registers as Share: a waker
+// that checks Eager may let it sleep on until limit.
+func (w Word) SleepForShare(s *State, ready func() bool, limit time.Duration) {
+	w.sleep(s, ready, limit, Share)
+}
+
+func (w Word) sleep(s *State, ready func() bool, limit time.Duration, as uint32) {
 	s.sleeps++
 	if !Futexes {
 		if !ready() {
@@ -55,7 +83,7 @@ func (w Word) Sleep(s *State, ready func() bool, limit time.Duration) {
 		}
 		return
 	}
-	atomic.AddUint32(w.Waiters, 1)
+	atomic.AddUint32(w.Waiters, as)
 	v := atomic.LoadUint32(w.Seq)
 	if !ready() {
 		waitOn(w.Seq, v, limit)
@@ -64,6 +92,10 @@ func (w Word) Sleep(s *State, ready func() bool, limit time.Duration) {
 
 // Sleepers reports whether a sleeper is registered on w now.
 func (w Word) Sleepers() bool { return atomic.LoadUint32(w.Waiters) != 0 }
+
+// Eager reports whether registrations reads a sleeper registered as One
+// (a load of Waiters): one that every change must wake.
+func Eager(registrations uint32) bool { return registrations&(Share-1) != 0 }
 
 // Wake wakes the sleepers registered on w, if any: the caller that swaps
 // the registrations to zero makes the one system call, and every later
