@@ -24,11 +24,22 @@ const LockWords = platform.HolderLocks
 
 // SetSleepLimits makes every sleep of a blocking call waiting for items or
 // room last until it is woken, up to d: with d long, a lost wake-up is a
-// hang instead of a delay. It returns a function that restores the limits.
+// hang instead of a delay. A batch reader's nap (see SetShareNap) is such
+// a sleep too. It returns a function that restores the limits.
 func SetSleepLimits(d time.Duration) (restore func()) {
-	s, r := sleepLimit, roomLimit
-	sleepLimit, roomLimit = d, d
-	return func() { sleepLimit, roomLimit = s, r }
+	s, r, n := sleepLimit, roomLimit, shareLimit
+	sleepLimit, roomLimit, shareLimit = d, d, d
+	return func() { sleepLimit, roomLimit, shareLimit = s, r, n }
+}
+
+// SetShareNap makes the first sleep of a Queue reader's batch call, which
+// a writer of batches ends only once a quarter of the ring is ready, last
+// at most d instead of a millisecond. It returns a function that restores
+// the default.
+func SetShareNap(d time.Duration) (restore func()) {
+	n := shareLimit
+	shareLimit = d
+	return func() { shareLimit = n }
 }
 
 // SetSweepEvery makes Flock readers ask holders whether they live at most

@@ -282,7 +282,10 @@ func (h *handle) give(out outcome) {
 // other side's if it stored the role's shared cursor (moved), and other
 // readers if it gave an item back (returned).
 func (h *handle) wakeFor(out outcome) {
-	if out.moved {
+	switch {
+	case out.moved && out.batch:
+		h.wakeShare()
+	case out.moved:
 		h.wakeNow(h.waits.other())
 	}
 	if out.returned {

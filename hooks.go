@@ -29,8 +29,9 @@ var (
 
 	// sleepLimit and roomLimit, when set, bound one sleep of a blocking
 	// call waiting for items, and for room, instead of wait.MaxSleep and
-	// roomDelay.
-	sleepLimit, roomLimit time.Duration
+	// roomDelay; shareLimit bounds a batch reader's nap instead of
+	// shareNap.
+	sleepLimit, roomLimit, shareLimit time.Duration
 
 	// sweepLimit, when set, is how often a Flock reader asks holders
 	// whether they live instead of sweepEvery.

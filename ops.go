@@ -27,6 +27,7 @@ type outcome struct {
 	moved    bool // the attempt stored the role's shared cursor: wake the other side
 	lent     bool // the attempt lent a slot or an item (Claim, Peek): keep the side
 	returned bool // the attempt gave an item back: wake other readers
+	batch    bool // a writer's attempt published more than one item: wake readers by share (wakeShare)
 }
 
 // The kinds of item operations (wop, rop).
@@ -107,7 +108,7 @@ func (op *wop) attempt() (outcome, error) {
 		op.n = start
 		return outcome{}, perr
 	}
-	return outcome{seen: c.seen(), moved: true}, err
+	return outcome{seen: c.seen(), moved: true, batch: op.n-start > 1}, err
 }
 
 // claimOp lends the next slot for zero-copy writing (Claim).
@@ -173,12 +174,28 @@ func (op *rop) wants() bool {
 	return true
 }
 
+// many reports whether op asks for more than one item: a batch, whose
+// waits may wait for a share of the ring (mark.share).
+func (op *rop) many() bool {
+	switch op.kind {
+	case opUints:
+		return len(op.vs) > 1
+	case opBytesMany:
+		return len(op.bufs) > 1
+	case opMany:
+		return op.max > 1
+	}
+	return false
+}
+
 // idle reports that the buffer is empty right now and op asks for an item.
 func (op *rop) idle() (bool, mark) {
 	if !op.wants() {
 		return false, mark{}
 	}
-	return op.c.empty()
+	idle, seen := op.c.empty()
+	seen.share = op.many()
+	return idle, seen
 }
 
 // attempt reads what is ready (up to what op asks for) and publishes the
@@ -213,7 +230,9 @@ func (op *rop) attempt() (outcome, error) {
 	if err == nil {
 		op.n = got
 	}
-	return outcome{seen: c.seen(), moved: moved}, err
+	seen := c.seen()
+	seen.share = op.many()
+	return outcome{seen: seen, moved: moved}, err
 }
 
 // peekOp lends the next item for zero-copy reading (Peek).

@@ -191,7 +191,10 @@ func (r *Reader) PopInto(dst []uint64) (int, error) {
 
 // PopIntoWait is PopInto that waits while the buffer is empty until at
 // least one item is read or ctx is done. With ctx already done it still
-// reads the items that are ready.
+// reads the items that are ready. In Queue mode, with len(dst) > 1, a
+// writer of batches may leave it asleep until a quarter of the ring is
+// ready to take, for at most a millisecond (see "Waiting" in the package
+// documentation); PopManyWait and PopBytesIntoWait wait the same way.
 func (r *Reader) PopIntoWait(ctx context.Context, dst []uint64) (int, error) {
 	op := rop{kind: opUints, vs: dst}
 	err := r.do(ctx, "pop", &op)

@@ -35,10 +35,12 @@ func (d direction) other() direction { return 1 - d }
 // mark is what an attempt that could not proceed saw of the other side:
 // the cursor whose movement ends the wait, and, for a Queue reader, the
 // returns counter (an item given back, or taken back from a holder that is
-// gone, ends it too).
+// gone, ends it too). share marks a read of a batch, content to wait for
+// a share of the ring rather than the first item (await).
 type mark struct {
 	cursor  uint64
 	returns uint32
+	share   bool
 }
 
 // waiter is a handle's waiting: what its role's blocking calls wait for,
@@ -52,6 +54,7 @@ type waiter struct {
 	closing  atomic.Bool   // set by Close, so that waits end with ErrClosed
 	slept    atomic.Int32  // recent waits that ended asleep (await spins less after them)
 	sleeps   atomic.Uint32 // waits that went to sleep: a Flock Queue reader asks holders after each (queueReader.sweep)
+	napless  atomic.Bool   // a Queue reader's batch calls do not nap: its writer pauses longer than a nap (await)
 	y        wait.Yielder  // the yield back-off of the handle's waits, its lock waits included
 	hold     holder        // the handle's holder line, which counts its calls asleep (Stat)
 	view     *readState    // a reader's: its view of the end of stream (nil for a writer)
@@ -98,6 +101,7 @@ type waitState struct {
 	gone    time.Time     // when the call first found every peer gone (zero while one is attached)
 	stop    func() bool   // stops the context.AfterFunc that wakes a canceled sleeper
 	fired   chan struct{} // closed when that function has finished
+	napped  bool          // the call slept once registered for a share (await)
 }
 
 // removedEvery is how often a waiting call checks that its buffer file
@@ -139,6 +143,32 @@ const roomDelay = 5 * time.Millisecond
 // roomShare returns how many slots must be free before a reader wakes a
 // writer waiting for room: a quarter of the ring.
 func (w *waiter) roomShare() uint64 { return max(1, w.lay.Length/4) }
+
+// shareNap bounds the first sleep of a Queue reader's batch call (PopInto,
+// PopMany, PopBytesInto and their waiting forms). It sleeps registered for
+// a share (wait.Share): a writer of batches leaves it asleep until a
+// quarter of the ring is ready to take (wakeShare), so a reader of small
+// batches is woken once per share, not once per batch. When the writer
+// pauses before that, the nap ends and the call takes what is there: the
+// items are at most shareNap late (plus the system's timer slack). A
+// writer of single items (Push and its kin, a batch of one) wakes every
+// sleeper at once, and so does a reader's call that asks for one item;
+// later sleeps of the same call register for every item. A reader whose
+// nap ends with nothing to read stops napping (its writer pauses longer
+// than a nap, and the nap would only add a wake-up to every call) until a
+// sleep of its batch calls is woken within a nap's length again.
+const shareNap = time.Millisecond
+
+// wakeShare is wakeNow(dataWait) for a writer that published a batch: a
+// sleeper registered for a share is left asleep until a quarter of the
+// ring is ready to take, unless a sleeper that wants any item sleeps too.
+func (w *waiter) wakeShare() {
+	regs := atomic.LoadUint32(w.sleepers[dataWait])
+	if regs == 0 || !wait.Eager(regs) && w.lay.Ready() < w.roomShare() {
+		return
+	}
+	w.wake(dataWait)
+}
 
 // await waits until what the role waits on (w.waits) has probably moved
 // from seen, and returns nil so the caller retries; or returns ctx's
@@ -205,16 +235,35 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 	if w.waits == roomWait {
 		limit = min(limit, cmp.Or(roomLimit, roomDelay))
 	}
-	start := wait.Monotonic()
-	w.hold.asleep(1)
-	word.Sleep(&ws.State, func() bool {
+	ready := func() bool {
 		return moved() || w.closing.Load() || ctx.Err() != nil ||
 			w.view != nil && w.view.end() != 0 // the stream ended: retry, to return io.EOF
-	}, limit)
+	}
+	batch := seen.share && w.returns != nil // a Queue reader's batch call
+	nap := batch && !ws.napped && !w.napless.Load()
+	start := wait.Monotonic()
+	w.hold.asleep(1)
+	if nap {
+		// The call's first sleep: a writer of batches wakes it once a
+		// share of the ring is ready (wakeShare), or the nap ends first.
+		ws.napped = true
+		word.SleepForShare(&ws.State, ready, min(limit, cmp.Or(shareLimit, shareNap)))
+	} else {
+		word.Sleep(&ws.State, ready, limit)
+	}
 	w.hold.asleep(-1)
 	w.sleeps.Add(1)
+	slept := time.Duration(wait.Monotonic() - start)
 	// (Goroutines of a shared handle may race here: any count will do.)
-	w.slept.Store(adapt(w.slept.Load(), time.Duration(wait.Monotonic()-start), w.y.Busy()))
+	w.slept.Store(adapt(w.slept.Load(), slept, w.y.Busy()))
+	switch {
+	case nap && !moved():
+		// The writer paused longer than the nap: napping only adds a
+		// wake-up per call, until a sleep shows it writing faster.
+		w.napless.Store(true)
+	case batch && !nap && slept < cmp.Or(shareLimit, shareNap):
+		w.napless.Store(false)
+	}
 	if err := ctx.Err(); err != nil {
 		return w.unlessMoved(cursor, seen, err)
 	}

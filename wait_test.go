@@ -691,3 +691,307 @@ func TestLongSpinEnds(t *testing.T) {
 		}
 	}
 }
+
+// wakeWords reads the wake-up word of readers waiting for items in the
+// buffer file at path: the registrations (1 for a sleeper that every item
+// must wake, 1<<16 for a batch reader's first sleep) and how many times
+// it was woken.
+func wakeWords(t testing.TB, path string) (registrations, wakes uint32) {
+	t.Helper()
+	return uint32(peekWord(t, path, layout.OffDataWaiters, 4)), uint32(peekWord(t, path, layout.OffDataSeq, 4))
+}
+
+// TestBatchReaderWokenByShare: a Queue reader asleep in a batch call is
+// woken by a writer of batches only once a quarter of the ring is ready
+// (here 16 of 64), not by every batch; a writer of one item, a reader
+// that asks for one item, and a second sleep of the same call are woken
+// by the first item. The naps that bound a batch reader's first sleep
+// last an hour here, except where the case is about the nap: a lost or
+// deferred wake-up would hang.
+func TestBatchReaderWokenByShare(t *testing.T) {
+	skipWithoutFutexes(t)
+	const length = 64
+	type read struct {
+		vs  []uint64
+		err error
+	}
+	cases := []struct {
+		name  string
+		nap   time.Duration // the batch reader's first sleep, at most
+		batch bool          // the reader reads a batch (PopIntoWait), not one item (PopWait)
+		write func(t *testing.T, w *scb.Writer, path string, got <-chan read)
+		want  int    // items the reader gets
+		wakes uint32 // wake-ups of the word meanwhile
+	}{
+		{"batches below the share sleep on", time.Hour, true, func(t *testing.T, w *scb.Writer, path string, got <-chan read) {
+			_, before := wakeWords(t, path)
+			for i := range 5 {
+				n, err := w.PushMany([]uint64{uint64(3 * i), uint64(3*i + 1), uint64(3*i + 2)})
+				require.NoError(t, err)
+				require.Equal(t, 3, n)
+			}
+			select {
+			case r := <-got:
+				t.Fatalf("15 items in batches of 3 woke a batch reader: it got %v, %v", r.vs, r.err)
+			case <-time.After(100 * time.Millisecond):
+			}
+			regs, wakes := wakeWords(t, path)
+			assert.Equal(t, before, wakes, "a batch below the share woke the word")
+			assert.Equal(t, uint32(1<<16), regs, "the reader sleeps registered for a share")
+			_, err := w.PushMany([]uint64{15, 16}) // 17 ready: a quarter of 64 is 16
+			require.NoError(t, err)
+		}, 17, 1},
+		{"one item wakes a batch reader", time.Hour, true, func(t *testing.T, w *scb.Writer, path string, got <-chan read) {
+			require.NoError(t, w.Push(0))
+		}, 1, 1},
+		{"a batch of one wakes a batch reader", time.Hour, true, func(t *testing.T, w *scb.Writer, path string, got <-chan read) {
+			_, err := w.PushMany([]uint64{0})
+			require.NoError(t, err)
+		}, 1, 1},
+		{"a batch wakes a reader of one item", time.Hour, false, func(t *testing.T, w *scb.Writer, path string, got <-chan read) {
+			_, err := w.PushMany([]uint64{0, 1, 2})
+			require.NoError(t, err)
+		}, 1, 1},
+		{"the nap ends without a wake-up", 20 * time.Millisecond, true, func(t *testing.T, w *scb.Writer, path string, got <-chan read) {
+			_, err := w.PushMany([]uint64{0, 1, 2})
+			require.NoError(t, err)
+		}, 3, 0},
+		{"a second sleep wakes at the first batch", 20 * time.Millisecond, true, func(t *testing.T, w *scb.Writer, path string, got <-chan read) {
+			// The nap ends with nothing to read, and the call sleeps
+			// again, registered for every item.
+			deadline := time.Now().Add(waitBound)
+			for regs, _ := wakeWords(t, path); regs != 1<<16+1; regs, _ = wakeWords(t, path) {
+				require.True(t, time.Now().Before(deadline), "the reader never slept a second time (registrations %#x)", regs)
+				time.Sleep(time.Millisecond)
+			}
+			_, err := w.PushMany([]uint64{0, 1, 2})
+			require.NoError(t, err)
+		}, 3, 1},
+	}
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				defer scb.SetSleepLimits(time.Hour)()
+				defer scb.SetShareNap(c.nap)()
+				o := &scb.Options{Dir: t.TempDir(), Strategy: s, Length: length, Spin: -1}
+				w := create(t, "share", o)
+				r := openReader(t, "share", at(o))
+				ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+				defer cancel()
+				got := make(chan read, 1)
+				go func() {
+					if !c.batch {
+						v, err := r.PopWait(ctx)
+						got <- read{[]uint64{v}, err}
+						return
+					}
+					dst := make([]uint64, length)
+					n, err := r.PopIntoWait(ctx, dst)
+					got <- read{dst[:n], err}
+				}()
+				waitAsleep(t, "share", at(o))
+				path := filepath.Join(o.Dir, "share.scb")
+				deadline := time.Now().Add(waitBound)
+				for regs, _ := wakeWords(t, path); regs == 0; regs, _ = wakeWords(t, path) {
+					require.True(t, time.Now().Before(deadline), "the reader never registered")
+					time.Sleep(time.Millisecond)
+				}
+				_, before := wakeWords(t, path)
+				c.write(t, w, path, got)
+				r1 := <-got
+				_, after := wakeWords(t, path)
+				assert.Equal(t, c.wakes, after-before, "wake-ups")
+				require.NoError(t, r1.err)
+				want := make([]uint64, c.want)
+				for i := range want {
+					want[i] = uint64(i)
+				}
+				assert.Equal(t, want, r1.vs)
+			})
+		}
+	})
+}
+
+func init() {
+	role("pop-batches", childPopBatches)
+}
+
+// childPopBatches reads integers with PopIntoWait, 64 at a time, until
+// the end of the stream, and says how many it read, all in order. With
+// SLEEPY=1 it sleeps at once whenever the buffer is empty, and its sleeps
+// last until woken, the batch nap included.
+func childPopBatches(ctx context.Context, name string, o *scb.Options) error {
+	if param("SLEEPY") == "1" {
+		defer scb.SetSleepLimits(time.Hour)()
+		o.Spin = -1
+	}
+	r, err := ready(name, o, scb.OpenReader)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	dst := make([]uint64, 64)
+	var n uint64
+	for {
+		k, err := r.PopIntoWait(ctx, dst)
+		if errors.Is(err, io.EOF) {
+			fmt.Println("ok", n)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("item %d: %w", n, err)
+		}
+		for _, v := range dst[:k] {
+			if v != n {
+				return fmt.Errorf("item %d is %d", n, v)
+			}
+			n++
+		}
+	}
+}
+
+// TestBatchWakeUpsAcrossProcesses: a writer of batches of 4 wakes a reader
+// of batches in another process, asleep whenever the ring is empty, only
+// once a quarter of the ring (16 of 64) is ready: about one wake-up per
+// 16 items at most, where waking at every batch makes up to one per 4. The
+// reader's sleeps last until woken: a wake-up deferred and never made
+// hangs.
+func TestBatchWakeUpsAcrossProcesses(t *testing.T) {
+	skipWithoutFutexes(t)
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		const n = 4096
+		o := &scb.Options{Dir: t.TempDir(), Strategy: s, Length: 64}
+		w := create(t, "batches", o)
+		c := startChild(t, "pop-batches", map[string]string{"DIR": o.Dir, "NAME": "batches", "SLEEPY": "1"})
+		c.Expect("ready")
+		path := filepath.Join(o.Dir, "batches.scb")
+		_, before := wakeWords(t, path)
+		ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+		defer cancel()
+		for i := uint64(0); i < n; i += 4 {
+			_, err := w.PushManyWait(ctx, []uint64{i, i + 1, i + 2, i + 3})
+			require.NoError(t, err)
+			if i%64 == 0 {
+				runtime.Gosched() // let the reader catch up and sleep, now and then
+			}
+		}
+		require.NoError(t, w.CloseWrite()) // wakes the reader for the last items and the end
+		assert.Equal(t, strconv.Itoa(n), c.Expect("ok"))
+		c.Wait()
+		_, after := wakeWords(t, path)
+		wakes := after - before
+		t.Logf("%d wake-ups for %d items in batches of 4", wakes, n)
+		// One per 16 items, one for CloseWrite, and a few for sleeps that
+		// end early (a signal): waking at every batch makes hundreds.
+		assert.LessOrEqual(t, wakes, uint32(n/16+16), "a reader of batches was woken before a quarter of the ring was ready")
+	})
+}
+
+// TestBatchReaderNapsWhileTheWriterIsQuick: a batch reader whose nap
+// ends with nothing to read (its writer pauses longer than a nap) does not
+// nap in its next call, which sleeps registered for every item; once a
+// sleep of its batch calls is woken within a nap's length, it naps again.
+func TestBatchReaderNapsWhileTheWriterIsQuick(t *testing.T) {
+	skipWithoutFutexes(t)
+	const nap = 200 * time.Millisecond
+	defer scb.SetSleepLimits(time.Hour)()
+	defer scb.SetShareNap(nap)()
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		o := &scb.Options{Dir: t.TempDir(), Strategy: s, Length: 64, Spin: -1}
+		w := create(t, "naps", o)
+		r := openReader(t, "naps", at(o))
+		path := filepath.Join(o.Dir, "naps.scb")
+		ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+		defer cancel()
+		got := make(chan int, 1)
+		read := func() {
+			go func() {
+				n, err := r.PopIntoWait(ctx, make([]uint64, 64))
+				assert.NoError(t, err)
+				got <- n
+			}()
+		}
+		registered := func(what string, ok func(regs uint32) bool) uint32 {
+			deadline := time.Now().Add(waitBound)
+			for {
+				regs, _ := wakeWords(t, path)
+				if ok(regs) {
+					return regs
+				}
+				require.True(t, time.Now().Before(deadline), "%s (registrations %#x)", what, regs)
+				time.Sleep(time.Millisecond)
+			}
+		}
+		push := func(vs ...uint64) {
+			_, err := w.PushMany(vs)
+			require.NoError(t, err)
+		}
+
+		read()
+		registered("the nap never ended", func(regs uint32) bool { return regs&0xffff != 0 })
+		time.Sleep(nap + 50*time.Millisecond) // a writer that pauses longer than a nap
+		push(0, 1, 2)
+		assert.Equal(t, 3, <-got)
+
+		read()
+		regs := registered("the second call never slept", func(regs uint32) bool { return regs != 0 })
+		assert.Zero(t, regs>>16, "a reader whose nap found nothing napped again")
+		push(3, 4, 5) // within a nap's length
+		assert.Equal(t, 3, <-got)
+
+		read()
+		regs = registered("the third call never slept", func(regs uint32) bool { return regs != 0 })
+		assert.NotZero(t, regs>>16, "a reader woken quickly did not nap again")
+		require.NoError(t, w.Push(6))
+		assert.Equal(t, 1, <-got)
+	})
+}
+
+// BenchmarkBatchWakeUps: a writer of small batches (8 items) that pauses
+// 20 µs between them, and a reader of batches of 64 in another process,
+// which sleeps whenever it catches up. It reports the reader's wake-ups
+// per 1,000 items (bumps of the wake-up word), the reader process's CPU
+// time per item, and the items moved per second. Waking the reader once
+// a quarter of the ring is ready, rather than at every batch, is what it
+// measures; compare builds with
+//
+//	go test -run '^$' -bench BatchWakeUps -benchtime 200000x -count 5 .
+func BenchmarkBatchWakeUps(b *testing.B) {
+	for _, s := range []scb.Strategy{scb.Atomic, scb.Flock} {
+		b.Run(strings.ToLower(s.String()), func(b *testing.B) {
+			o := &scb.Options{Dir: b.TempDir(), Strategy: s, Length: 1024, FixedSize: true}
+			w, err := scb.Create("wakes", o)
+			require.NoError(b, err)
+			defer w.Close()
+			c := startChild(b, "pop-batches", map[string]string{"DIR": o.Dir, "NAME": "wakes"})
+			c.Expect("ready")
+			path := filepath.Join(o.Dir, "wakes.scb")
+			ctx := context.Background()
+			batch := make([]uint64, 8)
+			_, before := wakeWords(b, path)
+			b.ResetTimer()
+			start := time.Now()
+			for i := 0; i < b.N; i += len(batch) {
+				k := min(len(batch), b.N-i)
+				for j := range k {
+					batch[j] = uint64(i + j)
+				}
+				if _, err := w.PushManyWait(ctx, batch[:k]); err != nil {
+					b.Fatal(err)
+				}
+				for pause := time.Now().Add(20 * time.Microsecond); time.Now().Before(pause); {
+				}
+			}
+			require.NoError(b, w.CloseWrite())
+			require.Equal(b, strconv.Itoa(b.N), c.Expect("ok"))
+			c.Wait()
+			elapsed := time.Since(start)
+			b.StopTimer()
+			_, after := wakeWords(b, path)
+			st := c.Cmd.ProcessState
+			b.ReportMetric(float64(after-before)*1000/float64(b.N), "wakes/1k-items")
+			b.ReportMetric(float64((st.UserTime()+st.SystemTime()).Nanoseconds())/float64(b.N), "reader-cpu-ns/item")
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "items/s")
+		})
+	}
+}
