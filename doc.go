@@ -127,13 +127,13 @@
 // system call per sleep, none when nobody sleeps. macOS and FreeBSD do the
 // same with their shared-memory waits, and Windows with a named event per
 // wake-up word. A writer waiting for room is woken once a quarter of the
-// ring is free, or after at most 5 ms. A Queue reader asleep in a batch
-// read (PopIntoWait, PopManyWait, PopBytesIntoWait, for more than one
-// item) is woken by a writer of batches (PushMany and its kin) once a
-// quarter of the ring is ready to take, or when its first sleep, a nap of
-// at most a millisecond, ends: items may reach it up to about a
-// millisecond later, for a fraction of the wake-ups. A writer of one item,
-// and a reader that asks for one, wake and are woken at the first item.
+// ring is free, or after at most 5 ms. A reader is woken at the first
+// item, unless it is a Queue reader opened with Options.BatchWake asleep
+// in a batch read (PopIntoWait, PopManyWait, PopBytesIntoWait, for more
+// than one item): a writer of batches (PushMany and its kin) then wakes
+// it once a quarter of the ring is ready to take, or its first sleep, a
+// nap of at most a millisecond, ends; items may reach it up to about a
+// millisecond late, in exchange for a fraction of the wake-ups.
 // Elsewhere (NetBSD, OpenBSD) a blocking call sleeps in steps of up to a
 // millisecond, so it may wake up to a millisecond late, and a done context
 // ends its wait within a millisecond.

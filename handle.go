@@ -78,6 +78,7 @@ func (h *handle) init(b *mapping, r role, d direction, c config, lentErr error) 
 		h.g = &guard{gate: newGate()}
 	}
 	h.waiter.lay, h.waits, h.spin = &h.lay, d, c.Spin
+	h.batchWake = c.BatchWake && wait.FineTimeouts
 	h.sleepers = [2]*uint32{dataWait: h.lay.DataWaiters, roomWait: h.lay.RoomWaiters}
 	h.name = b.name
 	h.lentErr = lentErr

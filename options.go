@@ -168,6 +168,23 @@ type Options struct {
 	// the handle being opened.
 	Spin int
 
+	// BatchWake trades latency for wake-ups in a Queue reader's batch
+	// reads (PopIntoWait, PopManyWait, PopBytesIntoWait and
+	// TypedReader.PopIntoWait, asking for more than one item): a writer
+	// of batches (PushMany and its kin) then leaves such a read asleep
+	// until a quarter of the ring is ready to take, instead of waking it
+	// at every batch. The read's first sleep is a nap of at most a
+	// millisecond (plus the system's timer slack), which ends it when the
+	// writer pauses first, so items reach it up to about a millisecond
+	// late; a reader of small, frequent batches makes a fraction of the
+	// wake-ups and spends a fraction of the CPU time. A reader whose nap
+	// finds nothing stops napping until its writer is quick again. A
+	// writer of one item (Push, a batch of one) still wakes it at once.
+	// It applies to the reader being opened; writers and Broadcast
+	// readers ignore it, and so does Windows, whose timed waits end on a
+	// 15.6 ms clock tick, and every platform where blocking calls poll.
+	BatchWake bool
+
 	// Grace is how long a blocking call of the handle being opened waits,
 	// once every peer it needs is gone, for another to attach: a reader
 	// waiting for items, once every writer is gone (closed or dead)

@@ -191,10 +191,11 @@ func (r *Reader) PopInto(dst []uint64) (int, error) {
 
 // PopIntoWait is PopInto that waits while the buffer is empty until at
 // least one item is read or ctx is done. With ctx already done it still
-// reads the items that are ready. In Queue mode, with len(dst) > 1, a
-// writer of batches may leave it asleep until a quarter of the ring is
-// ready to take, for at most a millisecond (see "Waiting" in the package
-// documentation); PopManyWait and PopBytesIntoWait wait the same way.
+// reads the items that are ready. A Queue reader opened with
+// Options.BatchWake lets a writer of batches leave it asleep, when
+// len(dst) > 1, until a quarter of the ring is ready to take, for at
+// most about a millisecond; PopManyWait and PopBytesIntoWait wait the
+// same way.
 func (r *Reader) PopIntoWait(ctx context.Context, dst []uint64) (int, error) {
 	op := rop{kind: opUints, vs: dst}
 	err := r.do(ctx, "pop", &op)

@@ -46,18 +46,19 @@ type mark struct {
 // waiter is a handle's waiting: what its role's blocking calls wait for,
 // on which word of the buffer, how they adapt, and whom the role wakes.
 type waiter struct {
-	lay      *layout.Ring  // the handle's
-	sleepers [2]*uint32    // by direction: the words counting registered sleepers
-	returns  *uint32       // a Queue reader's returns counter, which ends its waits too (nil for others)
-	waits    direction     // what the role's blocking calls wait for
-	spin     int           // Options.Spin
-	closing  atomic.Bool   // set by Close, so that waits end with ErrClosed
-	slept    atomic.Int32  // recent waits that ended asleep (await spins less after them)
-	sleeps   atomic.Uint32 // waits that went to sleep: a Flock Queue reader asks holders after each (queueReader.sweep)
-	napless  atomic.Bool   // a Queue reader's batch calls do not nap: its writer pauses longer than a nap (await)
-	y        wait.Yielder  // the yield back-off of the handle's waits, its lock waits included
-	hold     holder        // the handle's holder line, which counts its calls asleep (Stat)
-	view     *readState    // a reader's: its view of the end of stream (nil for a writer)
+	lay       *layout.Ring  // the handle's
+	sleepers  [2]*uint32    // by direction: the words counting registered sleepers
+	returns   *uint32       // a Queue reader's returns counter, which ends its waits too (nil for others)
+	waits     direction     // what the role's blocking calls wait for
+	spin      int           // Options.Spin
+	closing   atomic.Bool   // set by Close, so that waits end with ErrClosed
+	slept     atomic.Int32  // recent waits that ended asleep (await spins less after them)
+	sleeps    atomic.Uint32 // waits that went to sleep: a Flock Queue reader asks holders after each (queueReader.sweep)
+	batchWake bool          // Options.BatchWake, where timed waits are fine
+	napless   atomic.Bool   // a Queue reader's batch calls do not nap: its writer pauses longer than a nap (await)
+	y         wait.Yielder  // the yield back-off of the handle's waits, its lock waits included
+	hold      holder        // the handle's holder line, which counts its calls asleep (Stat)
+	view      *readState    // a reader's: its view of the end of stream (nil for a writer)
 }
 
 // word returns the wake-up word of direction d and the cursor whose
@@ -101,7 +102,7 @@ type waitState struct {
 	gone    time.Time     // when the call first found every peer gone (zero while one is attached)
 	stop    func() bool   // stops the context.AfterFunc that wakes a canceled sleeper
 	fired   chan struct{} // closed when that function has finished
-	napped  bool          // the call slept once registered for a share (await)
+	napped  bool          // the call had its first sleep, which a BatchWake batch read may nap (await)
 }
 
 // removedEvery is how often a waiting call checks that its buffer file
@@ -135,28 +136,30 @@ func (ws *waitState) done() {
 }
 
 // roomDelay bounds a writer's sleep while it waits for room: readers wake
-// it only once roomShare of the ring is free (one wake-up per batch of
+// it only once a share of the ring is free (one wake-up per batch of
 // room, not per item read), so a reader that stops reading before then
 // leaves it to find the smaller room itself.
 const roomDelay = 5 * time.Millisecond
 
-// roomShare returns how many slots must be free before a reader wakes a
-// writer waiting for room: a quarter of the ring.
-func (w *waiter) roomShare() uint64 { return max(1, w.lay.Length/4) }
+// share returns the share of the ring that wakes a sleeper registered for
+// it: a quarter. Readers wake a writer waiting for room once that many
+// slots are free; a writer of batches wakes a reader's batch nap once that
+// many items are ready to take (wakeShare).
+func (w *waiter) share() uint64 { return max(1, w.lay.Length/4) }
 
-// shareNap bounds the first sleep of a Queue reader's batch call (PopInto,
-// PopMany, PopBytesInto and their waiting forms). It sleeps registered for
-// a share (wait.Share): a writer of batches leaves it asleep until a
-// quarter of the ring is ready to take (wakeShare), so a reader of small
-// batches is woken once per share, not once per batch. When the writer
-// pauses before that, the nap ends and the call takes what is there: the
-// items are at most shareNap late (plus the system's timer slack). A
-// writer of single items (Push and its kin, a batch of one) wakes every
-// sleeper at once, and so does a reader's call that asks for one item;
-// later sleeps of the same call register for every item. A reader whose
-// nap ends with nothing to read stops napping (its writer pauses longer
-// than a nap, and the nap would only add a wake-up to every call) until a
-// sleep of its batch calls is woken within a nap's length again.
+// shareNap bounds the first sleep of a blocking batch read (PopIntoWait,
+// PopManyWait, PopBytesIntoWait) of a Queue reader opened with BatchWake.
+// It sleeps registered for a share (wait.Share): a writer of batches leaves
+// it asleep until a quarter of the ring is ready to take (wakeShare), so a
+// reader of small batches is woken once per share, not once per batch.
+// When the writer pauses before that, the nap ends and the call takes what
+// is there: the items are at most shareNap late (plus the system's timer
+// slack). A writer of single items (Push and its kin, a batch of one)
+// wakes every sleeper at once; later sleeps of the same call register for
+// every item. A reader whose nap ends with nothing to read stops napping
+// (its writer pauses longer than a nap, and the nap would only add a
+// wake-up to every call) until the first sleep of a batch call is woken
+// within a nap's length again.
 const shareNap = time.Millisecond
 
 // wakeShare is wakeNow(dataWait) for a writer that published a batch: a
@@ -164,7 +167,7 @@ const shareNap = time.Millisecond
 // ring is ready to take, unless a sleeper that wants any item sleeps too.
 func (w *waiter) wakeShare() {
 	regs := atomic.LoadUint32(w.sleepers[dataWait])
-	if regs == 0 || !wait.Eager(regs) && w.lay.Ready() < w.roomShare() {
+	if regs == 0 || !wait.Eager(regs) && w.lay.Ready() < w.share() {
 		return
 	}
 	w.wake(dataWait)
@@ -239,14 +242,15 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 		return moved() || w.closing.Load() || ctx.Err() != nil ||
 			w.view != nil && w.view.end() != 0 // the stream ended: retry, to return io.EOF
 	}
-	batch := seen.share && w.returns != nil // a Queue reader's batch call
-	nap := batch && !ws.napped && !w.napless.Load()
+	// The first sleep of a BatchWake Queue reader's batch call naps.
+	first := seen.share && w.batchWake && w.returns != nil && !ws.napped
+	ws.napped = ws.napped || first
+	nap := first && !w.napless.Load()
 	start := wait.Monotonic()
 	w.hold.asleep(1)
 	if nap {
-		// The call's first sleep: a writer of batches wakes it once a
-		// share of the ring is ready (wakeShare), or the nap ends first.
-		ws.napped = true
+		// A writer of batches wakes it once a share of the ring is ready
+		// (wakeShare), or the nap ends first.
 		word.SleepForShare(&ws.State, ready, min(limit, cmp.Or(shareLimit, shareNap)))
 	} else {
 		word.Sleep(&ws.State, ready, limit)
@@ -259,9 +263,9 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 	switch {
 	case nap && !moved():
 		// The writer paused longer than the nap: napping only adds a
-		// wake-up per call, until a sleep shows it writing faster.
+		// wake-up per call, until a first sleep shows it writing faster.
 		w.napless.Store(true)
-	case batch && !nap && slept < cmp.Or(shareLimit, shareNap):
+	case first && !nap && slept < cmp.Or(shareLimit, shareNap):
 		w.napless.Store(false)
 	}
 	if err := ctx.Err(); err != nil {
@@ -356,7 +360,7 @@ func (w *waiter) wakeNow(d direction) {
 
 // wake is wakeNow once it found a sleeper registered.
 func (w *waiter) wake(d direction) {
-	if d == roomWait && w.lay.Length-uint64(w.lay.Unread()) < w.roomShare() {
+	if d == roomWait && w.lay.Length-uint64(w.lay.Unread()) < w.share() {
 		return
 	}
 	word, _ := w.word(d)

@@ -27,7 +27,7 @@ func SleepAny(ws []Word, vals []uint32, s *State, ready func() bool, limit time.
 	s.sleeps++
 	if Futexes && (len(ws) == 1 || canWaitAny(len(ws))) {
 		for i, w := range ws {
-			atomic.AddUint32(w.Waiters, 1)
+			register(w.Waiters, One)
 			vals[i] = atomic.LoadUint32(w.Seq)
 		}
 		if ready() {

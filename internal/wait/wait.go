@@ -49,10 +49,12 @@ const minSleep = 20 * time.Microsecond
 //     asleep until then (Eager tells the kinds apart). Its own limit ends
 //     its sleep when the share does not come.
 //
-// Sixty-five thousand One registrations left behind without a wake in
-// between (sleeps that end by their limit, MaxSleep apart) would carry
-// into the Share count: the next waker that looks at Eager then leaves a
-// sleeper asleep until its limit, once.
+// Registrations left behind (sleeps that end by their limit, WaitAny's on
+// the words that did not wake it) pile up until the next wake claims
+// them, and a half may carry over: a registration that leaves its own
+// half at zero is counted twice (register), so a sleeper's half never
+// reads zero while it sleeps. A carry adds a phantom Share registration,
+// which costs a waker at most one wake-up it need not make.
 const (
 	One   uint32 = 1
 	Share uint32 = 1 << 16
@@ -83,10 +85,19 @@ func (w Word) sleep(s *State, ready func() bool, limit time.Duration, as uint32)
 		}
 		return
 	}
-	atomic.AddUint32(w.Waiters, as)
+	register(w.Waiters, as)
 	v := atomic.LoadUint32(w.Seq)
 	if !ready() {
 		waitOn(w.Seq, v, limit)
+	}
+}
+
+// register adds a registration of kind as (One or Share) to waiters, twice
+// if the first carried its half over to zero.
+func register(waiters *uint32, as uint32) {
+	n := atomic.AddUint32(waiters, as)
+	if as == One && n&(Share-1) == 0 || as == Share && n < Share {
+		atomic.AddUint32(waiters, as)
 	}
 }
 

@@ -15,6 +15,10 @@ import (
 // protocol registers sleepers); without it, waits poll with a back-off.
 const Futexes = true
 
+// FineTimeouts reports that a sleep bounded by a millisecond ends about a
+// millisecond later (a caller may nap on it), not on a coarse clock tick.
+const FineTimeouts = true
+
 // MaxSleep bounds one sleep, so that a wake-up lost to a process that died
 // between claiming it and making it costs at most this much.
 const MaxSleep = 100 * time.Millisecond

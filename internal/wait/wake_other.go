@@ -15,6 +15,9 @@ import (
 // Futexes is false: waitOn is never called, sleepers poll.
 const Futexes = false
 
+// FineTimeouts is false: sleepers poll, and nobody wakes them.
+const FineTimeouts = false
+
 // Without a futex, a waiter polls with a sleeping back-off that starts at
 // minSleep (wait.go) and doubles up to MaxSleep: a wake-up arrives at most
 // MaxSleep (plus the system's timer slack) after the item or the room it

@@ -48,6 +48,10 @@ import (
 // registers sleepers).
 const Futexes = true
 
+// FineTimeouts is false: a timed wait ends on the 15.6 ms clock tick, so a
+// sleep bounded by a millisecond may last sixteen.
+const FineTimeouts = false
+
 // MaxSleep bounds one sleep: the cost of a wake-up lost to the race above,
 // or to a waker that died between claiming the wake-up and making it.
 const MaxSleep = 10 * time.Millisecond
