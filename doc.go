@@ -117,8 +117,7 @@
 //
 // # Waiting
 //
-// A blocking call first polls the cursor it waits on (see Options.Spin;
-// by default for up to 30 µs while its last wait ended before it slept),
+// A blocking call first polls the cursor it waits on (see Options.Spin),
 // then yields the processor to other threads and processes, then sleeps;
 // after waits that ended asleep it spins less, and while yields show that
 // the machine has more runnable threads than cores it skips yielding and

@@ -54,9 +54,6 @@ func SetSweepEvery(d time.Duration) (restore func()) {
 // Adapt is the spin adaptation of blocking calls (adapt).
 var Adapt = adapt
 
-// PaceSpin is how long a blocking call polls past its spin (paceSpin).
-var PaceSpin = paceSpin
-
 // SetAwaitHook makes every blocking call of this process run f each time
 // it begins to wait, after an attempt found no item (or no room), until
 // restore is called.

@@ -53,7 +53,6 @@ type waiter struct {
 	spin      int           // Options.Spin
 	closing   atomic.Bool   // set by Close, so that waits end with ErrClosed
 	slept     atomic.Int32  // recent waits that ended asleep (await spins less after them)
-	kept      atomic.Bool   // the last wait ended within the plain spin: the peer keeps pace (paceSpin)
 	sleeps    atomic.Uint32 // waits that went to sleep: a Flock Queue reader asks holders after each (queueReader.sweep)
 	batchWake bool          // Options.BatchWake, where timed waits are fine
 	napless   atomic.Bool   // a Queue reader's batch calls do not nap: its writer pauses longer than a nap (await)
@@ -222,17 +221,11 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 			return w.closing.Load() || w.view != nil && w.view.end() != 0 || long.spent()
 		}
 		shift := min(w.slept.Load(), 4)
-		l := wait.Ladder{Spins: spinCount(ws.spin) >> shift, Yields: yieldTries >> shift}
-		l.For = paceSpin(ws.spin, w.slept.Load(), w.kept.Load(), w.y.Busy())
-		if l.Climb(&w.y, spun) {
+		if (wait.Ladder{Spins: spinCount(ws.spin) >> shift, Yields: yieldTries >> shift}).Climb(&w.y, spun) {
 			w.slept.Store(0)
-			// Ended within the plain spin: the peer's pauses are short,
-			// and a longer one is a hiccup worth riding out next time.
-			w.kept.Store(long.polls < l.Spins)
 			return nil
 		}
 	}
-	w.kept.Store(false)
 	if ws.stop == nil && ctx.Done() != nil {
 		fired := make(chan struct{})
 		ws.fired = fired
@@ -282,31 +275,6 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 		return ErrClosed
 	}
 	return nil
-}
-
-// keepPace is how long a blocking call of the default spin polls, past
-// its spin, while its peer keeps pace: its last wait ended within the
-// plain spin (a microsecond or two). A sleep costs the peer a wake-up
-// system call, and costs this side a wake-up latency that runs to tens of
-// microseconds in a VM, while the ring stalls on both sides (1,024 slots
-// of 8-byte items are a few microseconds of work); polling this long
-// rides out a peer's hiccup (a preemption, a page fault, a garbage
-// collection's stop). A wait that needed more than the plain spin does
-// not do it again until one ends within it: a peer that pauses for tens
-// of microseconds between items (a trickle) is slept on, as before,
-// rather than polled for at most keepPace of a core per wait.
-const keepPace = 30 * time.Microsecond
-
-// paceSpin returns how long a wait polls past its spin (wait.Ladder.For):
-// keepPace for a handle of the default spin whose last wait ended within
-// the plain spin (kept), none after waits that slept, while the cores
-// are oversubscribed (busy: the peer may need this core to move at all),
-// or with an explicit Options.Spin.
-func paceSpin(spin int, slept int32, kept, busy bool) time.Duration {
-	if spin != 0 || slept != 0 || !kept || busy {
-		return 0
-	}
-	return keepPace
 }
 
 // quickWake is how soon a sleep must end for the peer to count as busy:

@@ -629,30 +629,6 @@ func TestAdaptSpin(t *testing.T) {
 	}
 }
 
-// TestPaceSpin: a blocking call of the default spin polls keepPace (30
-// µs) past its spin while its last wait ended before it slept, and not
-// after a wait that slept, with an explicit Spin, or while the cores are
-// oversubscribed.
-func TestPaceSpin(t *testing.T) {
-	for _, c := range []struct {
-		spin  int
-		slept int32
-		kept  bool
-		busy  bool
-		want  time.Duration
-	}{
-		{0, 0, true, false, 30 * time.Microsecond},
-		{0, 0, false, false, 0}, // the last wait slept
-		{0, 1, true, false, 0},  // recent waits slept
-		{0, 0, true, true, 0},   // oversubscribed
-		{1000, 0, true, false, 0},
-		{-1, 0, true, false, 0},
-		{math.MaxInt, 0, true, false, 0},
-	} {
-		assert.Equal(t, c.want, scb.PaceSpin(c.spin, c.slept, c.kept, c.busy), "%+v", c)
-	}
-}
-
 // TestLongSpinEnds: a blocking call of a handle that spins for ever
 // (Options.Spin) still ends for its context, Close (Flock: an Atomic
 // handle's Close is not for another goroutine) and the end of the

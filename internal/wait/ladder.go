@@ -7,40 +7,22 @@ import (
 
 // Ladder is the part of a wait before it sleeps: Spins polls of its
 // condition, which cover the other side being in the middle of an
-// operation, then polls until For has passed since the climb began (if
-// For is set), then up to Yields polls each after yielding the processor
-// to any other thread (another process included). Every wait of scb climbs
+// operation, then up to Yields polls each after yielding the processor to
+// any other thread (another process included). Every wait of scb climbs
 // it: a blocking call waiting for items or room, and a Flock locker waiting
 // for a lock word or the file lock; each then sleeps on its own word.
 type Ladder struct {
 	Spins  int
-	For    time.Duration
 	Yields int
 }
-
-// forCheck is how many polls a Ladder's timed spin makes between two
-// looks at the clock.
-const forCheck = 256
 
 // Climb polls ready through the ladder and reports whether it became true.
 // It stops yielding, and reports false at once, when a yield shows that
 // the cores are oversubscribed (Yielder).
 func (l Ladder) Climb(y *Yielder, ready func() bool) bool {
-	var end int64
-	if l.For > 0 {
-		end = clock() + int64(l.For)
-	}
 	for range l.Spins {
 		if ready() {
 			return true
-		}
-	}
-	for i := 1; end != 0; i++ {
-		if ready() {
-			return true
-		}
-		if i%forCheck == 0 && clock() >= end {
-			break
 		}
 	}
 	for range l.Yields {

@@ -6,7 +6,6 @@ package wait
 
 import (
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -50,26 +49,4 @@ func TestYieldBacksOffWhenCoresAreBusy(t *testing.T) {
 	h.busyUntil.Store(0)
 	require.True(t, h.Yield(), "the cores calmed down")
 	assert.Equal(t, maxBusy-maxBusy/8, h.busyFor.Load(), "a fast yield shortens the next period")
-}
-
-// TestLadderFor: a Ladder with For polls past its Spins until For has
-// passed since the climb began, looking at the clock every forCheck polls,
-// and a condition that comes true meanwhile ends the climb.
-func TestLadderFor(t *testing.T) {
-	defer func(f func() int64) { clock = f }(clock)
-	var now int64 = 1
-	clock = func() int64 { now += int64(time.Microsecond); return now } // each look takes a microsecond
-	var y Yielder
-	polls := 0
-	never := func() bool { polls++; return false }
-	require.False(t, Ladder{Spins: 10, For: 10 * time.Microsecond}.Climb(&y, never))
-	assert.Equal(t, 10+10*forCheck, polls, "the spins, then ten looks at the clock, forCheck polls apart")
-
-	polls = 0
-	require.False(t, Ladder{Spins: 10}.Climb(&y, never))
-	assert.Equal(t, 10, polls, "without For, the spins alone")
-
-	polls = 0
-	require.True(t, Ladder{For: time.Second}.Climb(&y, func() bool { polls++; return polls == 1000 }))
-	assert.Equal(t, 1000, polls, "the condition ends the timed spin")
 }
