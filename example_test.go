@@ -416,6 +416,48 @@ func ExampleOptions_fixedSize() {
 	// true 3
 }
 
+// BatchWake: a reader of batches that a writer of batches wakes once a
+// quarter of the ring is ready (or after a nap of about a millisecond),
+// not at every batch. Items already there are read at once, as always.
+func ExampleOptions_batchWake() {
+	dir, cleanup := tempDir()
+	defer cleanup()
+	w, err := scb.Create("telemetry", &scb.Options{Dir: dir, Length: 4096, FixedSize: true})
+	if err != nil {
+		panic(err)
+	}
+	defer w.Close()
+	r, err := scb.OpenReader("telemetry", &scb.Options{Dir: dir, BatchWake: true})
+	if err != nil {
+		panic(err)
+	}
+	defer r.Close()
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := uint64(0); i < 1000; i += 10 {
+			w.PushManyWait(context.Background(), []uint64{i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6, i + 7, i + 8, i + 9})
+		}
+		w.CloseWrite()
+	}()
+	dst := make([]uint64, 256)
+	var n, sum uint64
+	for {
+		k, err := r.PopIntoWait(context.Background(), dst)
+		if err != nil {
+			<-done // the writer is done with w before Close
+			fmt.Println(n, sum, err)
+			break
+		}
+		for _, v := range dst[:k] {
+			n, sum = n+1, sum+v
+		}
+	}
+	// Output:
+	// 1000 499500 EOF
+}
+
 // Zero-copy: Claim lends the next slot to fill in place, Commit publishes
 // it; Peek shows the next item in place, Release consumes it. Nothing is
 // copied through a buffer of the caller's.
