@@ -283,14 +283,11 @@ func (h *handle) give(out outcome) {
 // other side's if it stored the role's shared cursor (moved), and other
 // readers if it gave an item back (returned).
 func (h *handle) wakeFor(out outcome) {
-	switch {
-	case out.moved && out.batch:
-		h.wakeShare()
-	case out.moved:
-		h.wakeNow(h.waits.other())
+	if out.moved {
+		h.wakeNow(h.waits.other(), out.batch)
 	}
 	if out.returned {
-		h.wakeNow(dataWait)
+		h.wakeNow(dataWait, false)
 	}
 }
 

@@ -27,7 +27,7 @@ type outcome struct {
 	moved    bool // the attempt stored the role's shared cursor: wake the other side
 	lent     bool // the attempt lent a slot or an item (Claim, Peek): keep the side
 	returned bool // the attempt gave an item back: wake other readers
-	batch    bool // a writer's attempt published more than one item: wake readers by share (wakeShare)
+	batch    bool // a writer's attempt published more than one item: readers asleep for a share may sleep on (wake)
 }
 
 // The kinds of item operations (wop, rop).
@@ -162,39 +162,29 @@ type rop struct {
 	n    int    // items read
 }
 
-// wants reports whether op asks for at least one item: a batch into an
-// empty slice is done at once, whether or not the buffer is empty.
-func (op *rop) wants() bool {
+// asks returns how many items op asks for at most. A batch into an empty
+// slice asks for none and is done at once, whether or not the buffer is
+// empty; one that asks for more than one may wait for a share of the ring
+// (mark.share).
+func (op *rop) asks() int {
 	switch op.kind {
 	case opUints:
-		return len(op.vs) > 0
+		return len(op.vs)
 	case opBytesMany:
-		return len(op.bufs) > 0
-	}
-	return true
-}
-
-// many reports whether op asks for more than one item: a batch, whose
-// waits may wait for a share of the ring (mark.share).
-func (op *rop) many() bool {
-	switch op.kind {
-	case opUints:
-		return len(op.vs) > 1
-	case opBytesMany:
-		return len(op.bufs) > 1
+		return len(op.bufs)
 	case opMany:
-		return op.max > 1
+		return op.max // popMany makes none for n <= 0
 	}
-	return false
+	return 1
 }
 
 // idle reports that the buffer is empty right now and op asks for an item.
 func (op *rop) idle() (bool, mark) {
-	if !op.wants() {
+	if op.asks() == 0 {
 		return false, mark{}
 	}
 	idle, seen := op.c.empty()
-	seen.share = op.many()
+	seen.share = op.asks() > 1
 	return idle, seen
 }
 
@@ -231,7 +221,7 @@ func (op *rop) attempt() (outcome, error) {
 		op.n = got
 	}
 	seen := c.seen()
-	seen.share = op.many()
+	seen.share = op.asks() > 1
 	return outcome{seen: seen, moved: moved}, err
 }
 

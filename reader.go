@@ -123,7 +123,7 @@ func (r *Reader) Pop() (uint64, error) {
 			}
 			q.pub = n + 1
 			if atomic.LoadUint32(r.lay.RoomWaiters) != 0 {
-				r.wakeNow(roomWait)
+				r.wakeNow(roomWait, false)
 			}
 			return v, nil
 		}

@@ -144,13 +144,13 @@ const roomDelay = 5 * time.Millisecond
 // share returns the share of the ring that wakes a sleeper registered for
 // it: a quarter. Readers wake a writer waiting for room once that many
 // slots are free; a writer of batches wakes a reader's batch nap once that
-// many items are ready to take (wakeShare).
+// many items are ready to take (wake).
 func (w *waiter) share() uint64 { return max(1, w.lay.Length/4) }
 
 // shareNap bounds the first sleep of a blocking batch read (PopIntoWait,
 // PopManyWait, PopBytesIntoWait) of a Queue reader opened with BatchWake.
 // It sleeps registered for a share (wait.Share): a writer of batches leaves
-// it asleep until a quarter of the ring is ready to take (wakeShare), so a
+// it asleep until a quarter of the ring is ready to take (wake), so a
 // reader of small batches is woken once per share, not once per batch.
 // When the writer pauses before that, the nap ends and the call takes what
 // is there: the items are at most shareNap late (plus the system's timer
@@ -161,17 +161,6 @@ func (w *waiter) share() uint64 { return max(1, w.lay.Length/4) }
 // wake-up to every call) until the first sleep of a batch call is woken
 // within a nap's length again.
 const shareNap = time.Millisecond
-
-// wakeShare is wakeNow(dataWait) for a writer that published a batch: a
-// sleeper registered for a share is left asleep until a quarter of the
-// ring is ready to take, unless a sleeper that wants any item sleeps too.
-func (w *waiter) wakeShare() {
-	regs := atomic.LoadUint32(w.sleepers[dataWait])
-	if regs == 0 || !wait.Eager(regs) && w.lay.Ready() < w.share() {
-		return
-	}
-	w.wake(dataWait)
-}
 
 // await waits until what the role waits on (w.waits) has probably moved
 // from seen, and returns nil so the caller retries; or returns ctx's
@@ -250,7 +239,7 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 	w.hold.asleep(1)
 	if nap {
 		// A writer of batches wakes it once a share of the ring is ready
-		// (wakeShare), or the nap ends first.
+		// (wake), or the nap ends first.
 		word.SleepForShare(&ws.State, ready, min(limit, cmp.Or(shareLimit, shareNap)))
 	} else {
 		word.Sleep(&ws.State, ready, limit)
@@ -350,18 +339,27 @@ func (w *waiter) unlessMoved(cursor *uint64, seen mark, err error) error {
 
 // wakeNow wakes the sleepers of direction d, if any: readers as soon as
 // items arrive, writers once a share of the ring is free (roomWait is
-// Queue mode's: Broadcast writers never wait). When nobody sleeps it costs
+// Queue mode's: Broadcast writers never wait). After a batch of items
+// (batch), readers registered only for a share (a BatchWake nap) sleep on
+// until a share of the ring is ready to take. When nobody sleeps it costs
 // one load and no system call.
-func (w *waiter) wakeNow(d direction) {
-	if atomic.LoadUint32(w.sleepers[d]) != 0 {
-		w.wake(d)
+func (w *waiter) wakeNow(d direction, batch bool) {
+	if regs := atomic.LoadUint32(w.sleepers[d]); regs != 0 {
+		w.wake(d, regs, batch)
 	}
 }
 
-// wake is wakeNow once it found a sleeper registered.
-func (w *waiter) wake(d direction) {
-	if d == roomWait && w.lay.Length-uint64(w.lay.Unread()) < w.share() {
-		return
+// wake is wakeNow once it found sleepers registered (regs).
+func (w *waiter) wake(d direction, regs uint32, batch bool) {
+	switch {
+	case d == roomWait:
+		if w.lay.Length-uint64(w.lay.Unread()) < w.share() {
+			return
+		}
+	case batch && !wait.Eager(regs):
+		if w.lay.Ready() < w.share() {
+			return
+		}
 	}
 	word, _ := w.word(d)
 	word.Wake()
