@@ -704,6 +704,23 @@ func wakeWords(t testing.TB, path string) (registrations, wakes uint32) {
 	return uint32(peekWord(t, path, layout.OffDataWaiters, 4)), uint32(peekWord(t, path, layout.OffDataSeq, 4))
 }
 
+// awaitRegistrations polls the wake-up word of readers waiting for items
+// in the buffer file at path until its registrations satisfy ok, and
+// returns them with the wake count read at the same time; it fails the
+// test, saying what never happened, after waitBound.
+func awaitRegistrations(t testing.TB, path, what string, ok func(regs uint32) bool) (registrations, wakes uint32) {
+	t.Helper()
+	deadline := time.Now().Add(waitBound)
+	for {
+		regs, wakes := wakeWords(t, path)
+		if ok(regs) {
+			return regs, wakes
+		}
+		require.True(t, time.Now().Before(deadline), "%s (registrations %#x)", what, regs)
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // skipWithoutBatchWake skips where Options.BatchWake does nothing: where
 // waits poll, and on Windows, whose timed waits are too coarse to nap.
 func skipWithoutBatchWake(t testing.TB) {
@@ -823,11 +840,7 @@ func TestBatchReaderWokenByShare(t *testing.T) {
 		{name: "a second sleep wakes at the first batch", nap: 20 * time.Millisecond, write: func(t *testing.T, w *scb.Writer, path string, got <-chan read) {
 			// The nap ends with nothing to read, and the call sleeps
 			// again, registered for every item.
-			deadline := time.Now().Add(waitBound)
-			for regs, _ := wakeWords(t, path); regs&0xffff == 0; regs, _ = wakeWords(t, path) {
-				require.True(t, time.Now().Before(deadline), "the reader never slept a second time (registrations %#x)", regs)
-				time.Sleep(time.Millisecond)
-			}
+			awaitRegistrations(t, path, "the reader never slept a second time", func(regs uint32) bool { return regs&0xffff != 0 })
 			pushMany(t, w, 0, 3)
 		}, want: 3, wakes: 1},
 	}
@@ -863,12 +876,7 @@ func TestBatchReaderWokenByShare(t *testing.T) {
 					}()
 					waitAsleep(t, "share", at(o))
 					path := filepath.Join(o.Dir, "share.scb")
-					deadline := time.Now().Add(waitBound)
-					regs, before := wakeWords(t, path)
-					for ; regs == 0; regs, before = wakeWords(t, path) {
-						require.True(t, time.Now().Before(deadline), "the reader never registered")
-						time.Sleep(time.Millisecond)
-					}
+					regs, before := awaitRegistrations(t, path, "the reader never registered", func(regs uint32) bool { return regs != 0 })
 					if c.nap != time.Hour && c.wakes == 0 && regs != 1<<16 {
 						t.Skipf("the nap ended before the batch came (registrations %#x): the machine is too slow for this case", regs)
 					}
@@ -1020,15 +1028,8 @@ func TestBatchReaderNapsWhileTheWriterIsQuick(t *testing.T) {
 			}()
 		}
 		registered := func(what string, ok func(regs uint32) bool) uint32 {
-			deadline := time.Now().Add(waitBound)
-			for {
-				regs, _ := wakeWords(t, path)
-				if ok(regs) {
-					return regs
-				}
-				require.True(t, time.Now().Before(deadline), "%s (registrations %#x)", what, regs)
-				time.Sleep(time.Millisecond)
-			}
+			regs, _ := awaitRegistrations(t, path, what, ok)
+			return regs
 		}
 		push := func(vs ...uint64) {
 			_, err := w.PushMany(vs)
