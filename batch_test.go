@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sharedcbuff/scb"
+	"github.com/sharedcbuff/scb/internal/wait"
 )
 
 func TestPushManyPopInto(t *testing.T) {
@@ -281,6 +282,32 @@ func testNoAllocations(t *testing.T, s scb.Strategy, fixed bool) {
 		assert.Zero(t, testing.AllocsPerRun(100, f), name)
 	}
 	require.Zero(t, r.Len(), "every call above left the buffer as it found it")
+
+	// Calls that wait: the climb of each wait (the hook) brings what the
+	// call waits for.
+	var bring func()
+	defer scb.SetClimbHook(func(wait.Ladder) wait.Stage { bring(); return wait.Spun })()
+	full, drain := make([]uint64, o.Length), make([]uint64, o.Length)
+	waits := map[string]struct{ bring, call func() }{
+		"PopWait, waiting":     {func() { w.Push(1) }, func() { r.PopWait(ctx) }},
+		"PopIntoWait, waiting": {func() { w.PushMany(vs) }, func() { r.PopIntoWait(ctx, dst) }},
+		"TakeWait, waiting": {func() { w.Push(1) }, func() {
+			_, l, _ := r.TakeWait(ctx)
+			l.Ack()
+		}},
+		"PushWait, waiting": {func() { r.Pop() }, func() {
+			w.PushMany(full)
+			w.PushWait(ctx, 1)
+			n, _ := r.PopInto(drain) // up to the end of the ring
+			r.PopInto(drain[n:])
+		}},
+	}
+	for name, c := range waits {
+		bring = c.bring
+		c.call() // warm up
+		assert.Zero(t, testing.AllocsPerRun(100, c.call), name)
+		require.Zero(t, r.Len(), name)
+	}
 }
 
 // raceEnabled is set by race_test.go in builds with the race detector.

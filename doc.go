@@ -117,8 +117,9 @@
 //
 // # Waiting
 //
-// A blocking call first polls the cursor it waits on (see Options.Spin),
-// then yields the processor to other threads and processes, then sleeps;
+// A blocking call first polls the cursor it waits on (see Options.Spin;
+// by default for up to 30 µs more while the other side keeps pace), then
+// yields the processor to other threads and processes, then sleeps;
 // after waits that ended asleep it spins less, and while yields show that
 // the machine has more runnable threads than cores it skips yielding and
 // sleeps at once (a yield would hand its core away for a time slice). On

@@ -62,6 +62,29 @@ func SetAwaitHook(f func()) (restore func()) {
 	return func() { awaitHook = nil }
 }
 
+// SetClimbHook makes every wait of a blocking call of this process call
+// f with its wait ladder instead of climbing it, and end the climb in the
+// stage f returns, until restore is called.
+func SetClimbHook(f func(l wait.Ladder) wait.Stage) (restore func()) {
+	climbHook = f
+	return func() { climbHook = nil }
+}
+
+// The pace spin (wait.go): how long it polls, how many quick waits in a
+// row arm it at first and at most, and whether it runs here at all.
+const (
+	KeepPace   = keepPace
+	PaceArm    = paceArm
+	PaceArmMax = paceArmMax
+)
+
+var Paceable = paceable
+
+// ReaderPaceKept and WriterPaceKept return how many waits in a row of
+// the handle's blocking calls ended within the plain spin.
+func ReaderPaceKept(r *Reader) int32 { return r.kept.Load() }
+func WriterPaceKept(w *Writer) int32 { return w.kept.Load() }
+
 // SetLockStep makes every operation of this process call f at each step
 // where a side's holder killed must leave the buffer usable (hooks.go's
 // lockStep), until restore is called.

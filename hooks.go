@@ -1,6 +1,10 @@
 package scb
 
-import "time"
+import (
+	"time"
+
+	"github.com/sharedcbuff/scb/internal/wait"
+)
 
 // The engine's test hooks, all of them, in one place: variables that the
 // tests set (through export_test.go) to stop an operation at a chosen step,
@@ -14,6 +18,13 @@ var (
 	// just taken, with the shared cursor just stored, and just before the
 	// side is given back (the stepX names below).
 	lockStep func(step string)
+
+	// climbHook, when set, stands in for a blocking call's climb of the
+	// wait ladder (await): it is given the ladder and returns the stage
+	// the climb ended in, so that the tests see each wait's ladder and
+	// choose how it ends. (It is not given the condition: a function it
+	// could keep would make the condition escape, an allocation per wait.)
+	climbHook func(l wait.Ladder) wait.Stage
 
 	// awaitHook runs as each wait begins: between an attempt that found
 	// nothing to do and the wait that follows it.

@@ -157,7 +157,13 @@ type Options struct {
 	// Spin sets how long blocking calls poll before they sleep in the
 	// kernel: the number of polls of the cursor they wait on (each a few
 	// nanoseconds), followed by a few polls that yield the processor. Zero
-	// means the default, 1000; a negative value means sleep at once, which
+	// means the default, 1000, and while the other side keeps pace (64
+	// waits in a row ended within those polls) polls on for up to 30 µs
+	// more, unless the cores are oversubscribed: a sleep and its wake-up
+	// would stall both sides for longer than that. A wait that sleeps
+	// anyway stops that, and it takes twice as many quick waits in a row
+	// to start again; it needs a fine clock and two cores (not Windows).
+	// A negative value means sleep at once, which
 	// saves CPU at the price of a kernel wake-up (some microseconds) on
 	// every wait. A spin however long still ends for the call's context,
 	// for Close (Flock) and for the end of the stream, and, where the

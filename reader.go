@@ -140,10 +140,14 @@ func (r *Reader) PopWait(ctx context.Context) (uint64, error) {
 	if r.fast && r.q.sole {
 		// Poll through Pop's inline path before the wait machinery.
 		v, err := r.Pop()
+		if err != ErrEmpty {
+			return v, err
+		}
 		for i := 0; err == ErrEmpty && r.fast && r.q.sole && i < min(spinCount(r.spin), spinCheck); i++ {
 			v, err = r.Pop()
 		}
 		if err != ErrEmpty {
+			r.keptPace() // a wait, which these polls ended (paceFor)
 			return v, err
 		}
 	}

@@ -188,7 +188,7 @@ func (s *flockStrategy) wordWait(ctx context.Context) error {
 	if err := s.ended(ctx); err != nil {
 		return err
 	}
-	if wordLadder.Climb(s.y, try) {
+	if wordLadder.Climb(s.y, try) != wait.Missed {
 		return nil
 	}
 	var ws wait.State
@@ -237,7 +237,7 @@ func (s *flockStrategy) fileWait(ctx context.Context) error {
 	if e := s.ended(ctx); e != nil {
 		return e
 	}
-	if fileLadder.Climb(s.y, try) {
+	if fileLadder.Climb(s.y, try) != wait.Missed {
 		return err
 	}
 	var ws wait.State

@@ -53,6 +53,9 @@ type waiter struct {
 	spin      int           // Options.Spin
 	closing   atomic.Bool   // set by Close, so that waits end with ErrClosed
 	slept     atomic.Int32  // recent waits that ended asleep (await spins less after them)
+	kept      atomic.Int32  // waits in a row that ended within the plain spin: the peer keeps pace (paceFor)
+	arm       atomic.Int32  // how many such waits arm the pace spin (0: paceArm); doubled by each armed wait that slept anyway
+	pacing    atomic.Bool   // one of the handle's goroutines is in the pace spin (the others do not join it)
 	sleeps    atomic.Uint32 // waits that went to sleep: a Flock Queue reader asks holders after each (queueReader.sweep)
 	batchWake bool          // Options.BatchWake, where timed waits are fine
 	napless   atomic.Bool   // a Queue reader's batch calls do not nap: its writer pauses longer than a nap (await)
@@ -210,7 +213,21 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 			return w.closing.Load() || w.view != nil && w.view.end() != 0 || long.spent()
 		}
 		shift := min(w.slept.Load(), 4)
-		if (wait.Ladder{Spins: spinCount(ws.spin) >> shift, Yields: yieldTries >> shift}).Climb(&w.y, spun) {
+		l := wait.Ladder{Spins: spinCount(ws.spin) >> shift, Yields: yieldTries >> shift}
+		if l.For = w.paceFor(ws.spin); l.For > 0 && !w.pacing.CompareAndSwap(false, true) {
+			l.For = 0 // another goroutine of the handle spins already
+		}
+		var st wait.Stage
+		if climbHook != nil {
+			st = climbHook(l)
+		} else {
+			st = l.Climb(&w.y, spun)
+		}
+		if l.For > 0 {
+			w.pacing.Store(false)
+		}
+		w.paced(st, l.For > 0)
+		if st != wait.Missed {
 			w.slept.Store(0)
 			return nil
 		}
@@ -266,6 +283,73 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 	return nil
 }
 
+// The pace spin. Where a sleep costs the peer a wake-up system call, and
+// costs the sleeper a wake-up latency that runs to tens of microseconds in
+// a VM, a peer that keeps pace (a writer of batches and a reader as quick)
+// stalls both sides at each of its hiccups (a preemption, a page fault, a
+// garbage collection's stop): a ring of 1,024 8-byte items holds a few
+// microseconds of work. So once keepPace's worth of waits in a row
+// (paceArm) ended within the plain spin, the next waits poll on for up to
+// keepPace before they yield and sleep. A wait that needs longer than that
+// shows pauses the spin does not ride out: it disarms the spin, and the
+// next arming takes twice as many quick waits in a row (up to paceArmMax),
+// so that a peer whose bursts are followed by long pauses pays for the
+// spin once per burst at first, and soon not at all; a wait that the spin
+// did catch resets it to paceArm. A trickle (a pause of tens of
+// microseconds between items) never arms it: its waits need more than the
+// plain spin.
+const (
+	keepPace   = 30 * time.Microsecond
+	paceArm    = 64
+	paceArmMax = 1 << 16
+)
+
+// paceable reports whether the pace spin may run here: the clock must be
+// fine (not Windows' 15.6 ms tick, which would stretch 30 µs into
+// milliseconds), and the peer must have a core of its own to keep pace on.
+var paceable = wait.FineTimeouts && runtime.NumCPU() > 1
+
+// paceFor returns how long a wait polls past its plain spin
+// (wait.Ladder.For): keepPace when the pace spin is armed, none with an
+// explicit Options.Spin (spin), or while the cores are oversubscribed (the
+// peer may need this core to move at all).
+func (w *waiter) paceFor(spin int) time.Duration {
+	if !paceable || spin != 0 || w.kept.Load() < max(w.arm.Load(), paceArm) || w.y.Busy() {
+		return 0
+	}
+	return keepPace
+}
+
+// paced records where a wait's climb ended (st), with the pace spin armed
+// or not. (Goroutines of a shared handle may race here: any count will
+// do.)
+func (w *waiter) paced(st wait.Stage, armed bool) {
+	switch st {
+	case wait.Spun:
+		w.keptPace()
+	case wait.Timed:
+		w.arm.Store(paceArm) // the spin rode out a hiccup: it pays
+	default:
+		// The peer needed longer than the plain spin.
+		w.kept.Store(0)
+		if armed {
+			w.arm.Store(min(2*max(w.arm.Load(), paceArm), paceArmMax))
+		}
+	}
+}
+
+// keptPace counts a wait that ended within the plain spin: await's, or
+// one of PopWait's and PushWait's inline polls. Such a wait did not sleep,
+// so the spin is whole again (slept).
+func (w *waiter) keptPace() {
+	if k := w.kept.Load(); k < paceArmMax {
+		w.kept.Store(k + 1)
+	}
+	if w.slept.Load() != 0 {
+		w.slept.Store(0)
+	}
+}
+
 // quickWake is how soon a sleep must end for the peer to count as busy:
 // a peer that ends our sleep within it is working at full speed, and a
 // full spin would probably have caught its next move without the sleep
@@ -315,7 +399,7 @@ func (l *longSpin) due() bool {
 func (l *longSpin) spent() bool {
 	now := wait.Monotonic()
 	if l.began == 0 {
-		l.began, l.yield = now, runtime.GOMAXPROCS(0) == 1
+		l.began, l.yield = now, oneProc(now)
 	}
 	if l.yield {
 		runtime.Gosched()
@@ -325,6 +409,23 @@ func (l *longSpin) spent() bool {
 		return true
 	}
 	return false
+}
+
+// procs is what oneProc last looked up, and when.
+var procs struct {
+	at  atomic.Int64
+	one atomic.Bool
+}
+
+// oneProc reports whether goroutines share one thread (GOMAXPROCS 1), as
+// looked up at most removedEvery before now: runtime.GOMAXPROCS takes the
+// scheduler's lock, and a long spin asks at each wait.
+func oneProc(now int64) bool {
+	if at := procs.at.Load(); at == 0 || now-at > int64(removedEvery) {
+		procs.one.Store(runtime.GOMAXPROCS(0) == 1)
+		procs.at.Store(max(now, 1))
+	}
+	return procs.one.Load()
 }
 
 // unlessMoved returns err, the error of a done context, unless what the

@@ -186,7 +186,9 @@ func waitAny(ctx context.Context, ws []anyWait, unique []*handle) (int, error) {
 	var long longSpin
 	spun := func() bool { return long.due() && long.spent() || ready() }
 	y := &unique[0].y
-	climb := func() bool { return spin >= 0 && (wait.Ladder{Spins: spin, Yields: yieldTries}).Climb(y, spun) }
+	climb := func() bool {
+		return spin >= 0 && (wait.Ladder{Spins: spin, Yields: yieldTries}).Climb(y, spun) != wait.Missed
+	}
 	if climb() {
 		if i := first(); i >= 0 {
 			return found(i)

@@ -113,10 +113,14 @@ func (w *Writer) PushWait(ctx context.Context, v uint64) error {
 	if w.fast {
 		// Poll through Push's inline path before the wait machinery.
 		err := w.Push(v)
+		if err != ErrFull {
+			return err
+		}
 		for i := 0; err == ErrFull && w.fast && i < min(spinCount(w.spin), spinCheck); i++ {
 			err = w.Push(v)
 		}
 		if err != ErrFull {
+			w.keptPace() // a wait, which these polls ended (paceFor)
 			return err
 		}
 	}

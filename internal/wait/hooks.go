@@ -7,6 +7,7 @@ package wait
 // yieldNow is osYield.
 var yieldNow = osYield
 
-// clock is monotonic: Yield's clock, which the tests drive by hand so that
-// a fast yield is fast on a loaded machine too.
+// clock is monotonic: Yield's clock and the Ladder's timed stage's, which
+// the tests drive by hand so that a fast yield is fast on a loaded machine
+// too, and a timed stage lasts as long as they say.
 var clock = monotonic

@@ -7,34 +7,64 @@ import (
 
 // Ladder is the part of a wait before it sleeps: Spins polls of its
 // condition, which cover the other side being in the middle of an
-// operation, then up to Yields polls each after yielding the processor to
-// any other thread (another process included). Every wait of scb climbs
+// operation, then polls until For has passed since the climb began (if
+// For is set), then up to Yields polls each after yielding the processor
+// to any other thread (another process included). Every wait of scb climbs
 // it: a blocking call waiting for items or room, and a Flock locker waiting
 // for a lock word or the file lock; each then sleeps on its own word.
 type Ladder struct {
 	Spins  int
+	For    time.Duration
 	Yields int
 }
 
-// Climb polls ready through the ladder and reports whether it became true.
-// It stops yielding, and reports false at once, when a yield shows that
-// the cores are oversubscribed (Yielder).
-func (l Ladder) Climb(y *Yielder, ready func() bool) bool {
+// Stage is where a climb of a Ladder ended.
+type Stage uint8
+
+const (
+	Missed  Stage = iota // the condition stayed false: the caller sleeps
+	Spun                 // it became true within Spins
+	Timed                // within For
+	Yielded              // after a yield
+)
+
+// forCheck is how many polls a Ladder's timed stage (For) makes between
+// two looks at the clock.
+const forCheck = 64
+
+// Climb polls ready through the ladder and reports the stage in which it
+// became true, or Missed. It stops yielding, and reports Missed at once,
+// when a yield shows that the cores are oversubscribed (Yielder). The
+// timed stage looks at the clock every forCheck polls, so it lasts For
+// where the clock is fine (not Windows, whose clock moves on a 15.6 ms
+// tick: callers leave For at zero there).
+func (l Ladder) Climb(y *Yielder, ready func() bool) Stage {
 	for range l.Spins {
 		if ready() {
-			return true
+			return Spun
+		}
+	}
+	if l.For > 0 {
+		end := clock() + int64(l.For)
+		for i := 1; ; i++ {
+			if ready() {
+				return Timed
+			}
+			if i%forCheck == 0 && clock() >= end {
+				break
+			}
 		}
 	}
 	for range l.Yields {
 		yielded := y.Yield()
 		if ready() {
-			return true
+			return Yielded
 		}
 		if !yielded {
-			return false
+			return Missed
 		}
 	}
-	return false
+	return Missed
 }
 
 const (
