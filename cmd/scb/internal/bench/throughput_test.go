@@ -113,3 +113,20 @@ func BenchmarkLease(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMPMC: N writers and N readers, each a process, on one Flock
+// Queue, 8-byte items one per call (PushWait, PopWait).
+func BenchmarkMPMC(b *testing.B) {
+	for _, n := range []int{1, 2, 4} {
+		b.Run(fmt.Sprintf("flock/%d+%d", n, n), func(b *testing.B) {
+			d, err := bench.MPMC(bench.Flock, n, n, max(b.N, n), b.TempDir())
+			if errors.Is(err, bench.ErrUnsupported) {
+				b.Skip(err)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/d.Seconds(), "items/s")
+		})
+	}
+}
