@@ -70,6 +70,28 @@ func SetClimbHook(f func(l wait.Ladder) wait.Stage) (restore func()) {
 	return func() { climbHook = nil }
 }
 
+// SetInlineHook makes every Atomic PopWait and PushWait of this process
+// that finds no item (or no room) at its first try call f before it polls
+// inline, until restore is called.
+func SetInlineHook(f func()) (restore func()) {
+	inlineHook = f
+	return func() { inlineHook = nil }
+}
+
+// SetBusy makes the handle of r or w find the cores oversubscribed, as a
+// slow yield would, for d.
+func SetBusy(r *Reader, w *Writer, d time.Duration) {
+	if r != nil {
+		r.y.BusyFor(d)
+	}
+	if w != nil {
+		w.y.BusyFor(d)
+	}
+}
+
+// ReaderSlept returns the count of recent waits of r that ended asleep.
+func ReaderSlept(r *Reader) int32 { return r.slept.Load() }
+
 // The pace spin (wait.go): how long it polls, how many quick waits in a
 // row arm it at first and at most, and whether it runs here at all.
 const (

@@ -26,6 +26,10 @@ var (
 	// could keep would make the condition escape, an allocation per wait.)
 	climbHook func(l wait.Ladder) wait.Stage
 
+	// inlineHook runs when an Atomic PopWait or PushWait found no item (or
+	// no room) at its first try, before it polls inline.
+	inlineHook func()
+
 	// awaitHook runs as each wait begins: between an attempt that found
 	// nothing to do and the wait that follows it.
 	awaitHook func()

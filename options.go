@@ -160,9 +160,11 @@ type Options struct {
 	// means the default, 1000, and while the other side keeps pace (64
 	// waits in a row ended within those polls) polls on for up to 30 µs
 	// more, unless the cores are oversubscribed: a sleep and its wake-up
-	// would stall both sides for longer than that. A wait that sleeps
-	// anyway stops that, and it takes twice as many quick waits in a row
-	// to start again; it needs a fine clock and two cores (not Windows).
+	// would stall both sides for longer than that. A wait that needs
+	// longer (it yields or sleeps) stops that, and it takes twice as many
+	// quick waits in a row to start again (at most 65,536); a wait the
+	// longer poll did end halves both counts. It needs two cores and a
+	// fine clock (not Windows, whose clock moves in 15.6 ms ticks).
 	// A negative value means sleep at once, which
 	// saves CPU at the price of a kernel wake-up (some microseconds) on
 	// every wait. A spin however long still ends for the call's context,

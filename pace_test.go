@@ -94,25 +94,31 @@ func TestPaceSpinArms(t *testing.T) {
 					pace = 0
 				}
 
+				armed := []time.Duration{pace}
 				assert.Equal(t, none(scb.PaceArm), waits(scb.PaceArm, wait.Spun), "not armed until PaceArm quick waits")
-				assert.Equal(t, []time.Duration{pace}, waits(1, wait.Timed), "armed")
-				assert.Equal(t, []time.Duration{pace}, waits(1, wait.Missed), "still armed after a wait the spin caught")
-				// That wait slept anyway: disarmed, and arming takes twice
-				// as many quick waits.
+				assert.Equal(t, armed, waits(1, wait.Spun), "armed")
+				// A wait the spin caught halves the quick waits counted
+				// (PaceArm+1 → PaceArm/2).
+				assert.Equal(t, armed, waits(1, wait.Timed))
+				assert.Equal(t, none(scb.PaceArm/2), waits(scb.PaceArm/2, wait.Spun), "disarmed by the halving")
+				// An armed wait that sleeps anyway disarms it, and arming
+				// takes twice as many quick waits.
+				assert.Equal(t, armed, waits(1, wait.Missed), "armed again")
 				assert.Equal(t, none(2*scb.PaceArm), waits(2*scb.PaceArm, wait.Spun), "disarmed")
-				assert.Equal(t, []time.Duration{pace}, waits(1, wait.Yielded), "armed again after 2*PaceArm")
-				// A yield is the spin missing too: now 4*PaceArm. A wait
-				// that needs more than the plain spin, armed or not,
-				// starts the count again.
-				waits(4*scb.PaceArm-1, wait.Spun)
+				// A yield is the spin missing too: now 4*PaceArm.
+				assert.Equal(t, armed, waits(1, wait.Yielded), "armed after 2*PaceArm")
+				// A wait that needs more than the plain spin, armed or
+				// not, starts the count again.
+				assert.Equal(t, none(4*scb.PaceArm-1), waits(4*scb.PaceArm-1, wait.Spun), "not yet")
 				waits(1, wait.Yielded)
 				assert.Equal(t, none(4*scb.PaceArm), waits(4*scb.PaceArm, wait.Spun), "the count started again")
-				assert.Equal(t, []time.Duration{pace}, waits(1, wait.Timed), "armed again after 4*PaceArm")
-				// The spin caught one: back to PaceArm, so the next miss
-				// doubles that, not 4*PaceArm.
-				assert.Equal(t, []time.Duration{pace}, waits(1, wait.Missed), "still armed")
-				assert.Equal(t, none(2*scb.PaceArm), waits(2*scb.PaceArm, wait.Spun))
-				assert.Equal(t, []time.Duration{pace}, waits(1, wait.Spun), "armed after 2*PaceArm again")
+				// A catch halves the arming count too: 2*PaceArm, so the
+				// next miss makes it 4*PaceArm, not 8*PaceArm.
+				assert.Equal(t, armed, waits(1, wait.Timed), "armed after 4*PaceArm")
+				assert.Equal(t, armed, waits(1, wait.Spun), "2*PaceArm counted, 2*PaceArm to arm")
+				assert.Equal(t, armed, waits(1, wait.Missed))
+				assert.Equal(t, none(4*scb.PaceArm), waits(4*scb.PaceArm, wait.Spun))
+				assert.Equal(t, armed, waits(1, wait.Spun), "armed after 4*PaceArm again")
 			})
 		}
 	})
@@ -147,9 +153,10 @@ func TestPaceSpinArmsOnlyByDefault(t *testing.T) {
 
 // TestPaceSpinCountsInlinePolls: on the Atomic path PopWait and PushWait
 // poll inline before they reach the wait machinery, and those polls end
-// most waits of a peer that keeps pace; they count towards arming the
-// pace spin. A peer goroutine answers each call a microsecond after it
-// began: after the call's first try, within its inline polls.
+// most waits of a peer that keeps pace; each counts as a quick wait, and
+// restores the whole spin. The hook brings the item (or the room) after
+// the call's first try, so its inline polls end its wait; a call served by
+// its first try did not wait, and counts nothing.
 func TestPaceSpinCountsInlinePolls(t *testing.T) {
 	needAtomic(t)
 	for _, c := range paceCalls {
@@ -172,35 +179,118 @@ func TestPaceSpinCountsInlinePolls(t *testing.T) {
 				}
 				return scb.ReaderPaceKept(r)
 			}
-			var calls atomic.Int64 // calls begun
-			var stop atomic.Bool
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				for n := int64(0); ; n++ {
-					for calls.Load() <= n {
-						if stop.Load() {
-							return
-						}
-					}
-					for t0 := time.Now(); time.Since(t0) < time.Microsecond; {
-						// the call polls meanwhile
-					}
-					c.ready(w, r)
-				}
-			}()
-			most := int32(0)
-			for n := 0; n < 20_000 && most < 16; n++ {
-				calls.Add(1)
-				ctx, cancel := context.WithTimeout(t.Context(), waitBound)
-				err := c.call(ctx, w, r)
-				cancel()
-				require.NoError(t, err)
-				most = max(most, kept())
+			restore := scb.SetInlineHook(func() { c.ready(w, r) })
+			for i := range 10 {
+				require.NoError(t, c.call(t.Context(), w, r))
+				require.EqualValues(t, i+1, kept(), "a wait the inline polls ended")
 			}
-			stop.Store(true)
-			<-done
-			assert.GreaterOrEqual(t, most, int32(16), "waits in a row that the inline polls ended")
+			restore()
+			c.ready(w, r)
+			require.NoError(t, c.call(t.Context(), w, r))
+			assert.EqualValues(t, 10, kept(), "a call that did not wait")
 		})
+	}
+}
+
+// TestInlineCatchRestoresSpin: a wait that ended asleep shortens the next
+// waits' spin; one that the inline polls ended restores it.
+func TestInlineCatchRestoresSpin(t *testing.T) {
+	needAtomic(t)
+	o := newOpts(t, scb.Atomic, scb.Queue)
+	w := create(t, "pace", o)
+	r := openReader(t, "pace", at(o))
+	pushed := make(chan struct{})
+	restore := scb.SetClimbHook(func(wait.Ladder) wait.Stage {
+		go func() {
+			defer close(pushed)
+			time.Sleep(5 * time.Millisecond)
+			pushOne(w, r)
+		}()
+		return wait.Missed
+	})
+	_, err := r.PopWait(t.Context())
+	require.NoError(t, err)
+	restore()
+	<-pushed // the writer is the test's again
+	require.NotZero(t, scb.ReaderSlept(r), "a wait that slept 5 ms")
+	defer scb.SetInlineHook(func() { pushOne(w, r) })()
+	_, err = r.PopWait(t.Context())
+	require.NoError(t, err)
+	assert.Zero(t, scb.ReaderSlept(r), "the inline polls ended the wait")
+}
+
+// TestPaceSpinOneGoroutineAtATime: of the goroutines of one shared handle
+// waiting at once, one runs the pace spin; the others sleep after the
+// plain spin.
+func TestPaceSpinOneGoroutineAtATime(t *testing.T) {
+	if !scb.Paceable {
+		t.Skip("the pace spin does not run here: a coarse clock, or one core")
+	}
+	o := newOpts(t, scb.Flock, scb.Queue)
+	w := create(t, "pace", o)
+	r := openReader(t, "pace", at(o))
+	var (
+		inA     = make(chan struct{})
+		release = make(chan struct{})
+		seenB   = make(chan time.Duration, 1)
+		state   atomic.Int32 // 0: arming, 1: A is in its climb, 2: B climbed
+	)
+	defer scb.SetClimbHook(func(l wait.Ladder) wait.Stage {
+		switch {
+		case state.CompareAndSwap(0, 0) && l.For == 0:
+			// arming
+		case state.CompareAndSwap(0, 1):
+			close(inA)
+			<-release
+		default:
+			seenB <- l.For
+		}
+		pushOne(w, r)
+		return wait.Spun
+	})()
+	for range scb.PaceArm {
+		_, err := r.PopWait(t.Context())
+		require.NoError(t, err)
+	}
+	errA := make(chan error, 1)
+	go func() { _, err := r.PopWait(t.Context()); errA <- err }()
+	<-inA
+	errB := make(chan error, 1)
+	go func() { _, err := r.PopWait(t.Context()); errB <- err }()
+	select {
+	case d := <-seenB:
+		assert.Zero(t, d, "a second goroutine's wait while the first spins")
+	case <-time.After(waitBound):
+		require.Fail(t, "the second goroutine never waited")
+	}
+	require.NoError(t, <-errB)
+	close(release)
+	require.NoError(t, <-errA)
+}
+
+// TestPaceSpinNotWhileBusy: while the cores are oversubscribed the pace
+// spin stays off, armed or not: the peer may need this core to move.
+func TestPaceSpinNotWhileBusy(t *testing.T) {
+	o := newOpts(t, scb.Flock, scb.Queue)
+	w := create(t, "pace", o)
+	r := openReader(t, "pace", at(o))
+	var seen []time.Duration
+	defer scb.SetClimbHook(func(l wait.Ladder) wait.Stage {
+		seen = append(seen, l.For)
+		pushOne(w, r)
+		return wait.Spun
+	})()
+	scb.SetBusy(r, nil, time.Hour)
+	for range 2 * scb.PaceArm {
+		_, err := r.PopWait(t.Context())
+		require.NoError(t, err)
+	}
+	assert.Equal(t, make([]time.Duration, 2*scb.PaceArm), seen)
+	scb.SetBusy(r, nil, 0)
+	seen = nil
+	_, err := r.PopWait(t.Context())
+	require.NoError(t, err)
+	if scb.Paceable {
+		assert.Equal(t, []time.Duration{scb.KeepPace}, seen, "armed all along")
 	}
 }

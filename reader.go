@@ -143,6 +143,9 @@ func (r *Reader) PopWait(ctx context.Context) (uint64, error) {
 		if err != ErrEmpty {
 			return v, err
 		}
+		if inlineHook != nil {
+			inlineHook()
+		}
 		for i := 0; err == ErrEmpty && r.fast && r.q.sole && i < min(spinCount(r.spin), spinCheck); i++ {
 			v, err = r.Pop()
 		}

@@ -226,7 +226,11 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 		if l.For > 0 {
 			w.pacing.Store(false)
 		}
-		w.paced(st, l.For > 0)
+		if st == wait.Missed || moved() {
+			// (Not a climb that ended for ctx, Close or the end of the
+			// stream: that says nothing of the peer's pace.)
+			w.paced(st, l.For > 0)
+		}
 		if st != wait.Missed {
 			w.slept.Store(0)
 			return nil
@@ -288,16 +292,24 @@ func (w *waiter) await(ctx context.Context, ws *waitState, seen mark) error {
 // a VM, a peer that keeps pace (a writer of batches and a reader as quick)
 // stalls both sides at each of its hiccups (a preemption, a page fault, a
 // garbage collection's stop): a ring of 1,024 8-byte items holds a few
-// microseconds of work. So once keepPace's worth of waits in a row
-// (paceArm) ended within the plain spin, the next waits poll on for up to
-// keepPace before they yield and sleep. A wait that needs longer than that
-// shows pauses the spin does not ride out: it disarms the spin, and the
-// next arming takes twice as many quick waits in a row (up to paceArmMax),
-// so that a peer whose bursts are followed by long pauses pays for the
-// spin once per burst at first, and soon not at all; a wait that the spin
-// did catch resets it to paceArm. A trickle (a pause of tens of
-// microseconds between items) never arms it: its waits need more than the
-// plain spin.
+// microseconds of work. So once paceArm waits in a row ended within the
+// plain spin (kept), the next waits poll on for up to keepPace before they
+// yield and sleep. The rules keep it to peers whose quick waits outnumber
+// both the hiccups it catches and the pauses it misses:
+//   - a wait that needs longer than keepPace (a pause the spin does not
+//     ride out) disarms it, and the next arming takes twice as many quick
+//     waits in a row (arm, up to paceArmMax): bursts followed by long
+//     pauses pay for the spin once per burst at first, then not at all;
+//   - a wait the spin caught halves kept (a trickle whose pauses are
+//     shorter than keepPace, following a burst, is soon slept on again)
+//     and halves arm, down to paceArm, so that a peer whose bursts hold a
+//     caught hiccup for each missed pause pays at most one keepPace per
+//     burst, and only while the spin saves as many sleeps as it spends;
+//   - a trickle (pauses of tens of microseconds between items) never arms
+//     it: its waits need more than the plain spin.
+//
+// Both counts stop at paceArmMax, so a peer whose bursts are longer than
+// that pays one keepPace per burst at most.
 const (
 	keepPace   = 30 * time.Microsecond
 	paceArm    = 64
@@ -306,8 +318,9 @@ const (
 
 // paceable reports whether the pace spin may run here: the clock must be
 // fine (not Windows' 15.6 ms tick, which would stretch 30 µs into
-// milliseconds), and the peer must have a core of its own to keep pace on.
-var paceable = wait.FineTimeouts && runtime.NumCPU() > 1
+// milliseconds), and the peer must have a core of its own to keep pace on
+// (GOMAXPROCS follows a container's CPU quota; NumCPU does not).
+var paceable = wait.FineClock && min(runtime.NumCPU(), runtime.GOMAXPROCS(0)) > 1
 
 // paceFor returns how long a wait polls past its plain spin
 // (wait.Ladder.For): keepPace when the pace spin is armed, none with an
@@ -328,7 +341,9 @@ func (w *waiter) paced(st wait.Stage, armed bool) {
 	case wait.Spun:
 		w.keptPace()
 	case wait.Timed:
-		w.arm.Store(paceArm) // the spin rode out a hiccup: it pays
+		// The spin rode out a hiccup.
+		w.kept.Store(w.kept.Load() / 2)
+		w.arm.Store(max(w.arm.Load()/2, paceArm))
 	default:
 		// The peer needed longer than the plain spin.
 		w.kept.Store(0)

@@ -116,6 +116,9 @@ func (w *Writer) PushWait(ctx context.Context, v uint64) error {
 		if err != ErrFull {
 			return err
 		}
+		if inlineHook != nil {
+			inlineHook()
+		}
 		for i := 0; err == ErrFull && w.fast && i < min(spinCount(w.spin), spinCheck); i++ {
 			err = w.Push(v)
 		}

@@ -1,6 +1,7 @@
 package wait
 
 import (
+	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -28,6 +29,11 @@ const (
 	Yielded              // after a yield
 )
 
+// FineClock reports that the monotonic clock moves in fine steps, so that a
+// Ladder's timed stage (For) lasts about as long as asked. Windows' moves
+// on the 15.6 ms clock tick.
+const FineClock = runtime.GOOS != "windows"
+
 // forCheck is how many polls a Ladder's timed stage (For) makes between
 // two looks at the clock.
 const forCheck = 64
@@ -36,8 +42,8 @@ const forCheck = 64
 // became true, or Missed. It stops yielding, and reports Missed at once,
 // when a yield shows that the cores are oversubscribed (Yielder). The
 // timed stage looks at the clock every forCheck polls, so it lasts For
-// where the clock is fine (not Windows, whose clock moves on a 15.6 ms
-// tick: callers leave For at zero there).
+// where the clock is fine (FineClock; callers leave For at zero
+// elsewhere).
 func (l Ladder) Climb(y *Yielder, ready func() bool) Stage {
 	for range l.Spins {
 		if ready() {
@@ -113,6 +119,10 @@ func (y *Yielder) Yield() bool {
 	}
 	return true
 }
+
+// BusyFor makes y's waits skip yielding for d, as after a slow yield (for
+// tests).
+func (y *Yielder) BusyFor(d time.Duration) { y.busyUntil.Store(clock() + int64(d)) }
 
 // Busy reports whether a recent yield found the cores oversubscribed (Yield
 // then skips yielding).
