@@ -39,6 +39,21 @@ var paceCalls = []paceCall{
 	{"PushWait", popOne, func(ctx context.Context, w *scb.Writer, _ *scb.Reader) error { return w.PushWait(ctx, 7) }, true},
 }
 
+// buffer returns the writer and reader of a new 4-slot Queue of strategy
+// s, full if the call is a write.
+func (c paceCall) buffer(t *testing.T, s scb.Strategy) (*scb.Writer, *scb.Reader) {
+	o := newOpts(t, s, scb.Queue)
+	o.Length = 4
+	w := create(t, "pace", o)
+	r := openReader(t, "pace", at(o))
+	if c.full {
+		for range o.Length {
+			require.NoError(t, w.Push(1))
+		}
+	}
+	return w, r
+}
+
 func pushOne(w *scb.Writer, _ *scb.Reader) {
 	if err := w.Push(1); err != nil {
 		panic(err)
@@ -58,15 +73,7 @@ func TestPaceSpinArms(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
 		for _, c := range paceCalls {
 			t.Run(c.name, func(t *testing.T) {
-				o := newOpts(t, s, scb.Queue)
-				o.Length = 4
-				w := create(t, "pace", o)
-				r := openReader(t, "pace", at(o))
-				if c.full {
-					for range o.Length {
-						require.NoError(t, w.Push(1))
-					}
-				}
+				w, r := c.buffer(t, s)
 				var (
 					stage wait.Stage
 					seen  []time.Duration // the timed stage of each wait's ladder
@@ -164,15 +171,7 @@ func TestPaceSpinCountsInlinePolls(t *testing.T) {
 			continue // no inline path
 		}
 		t.Run(c.name, func(t *testing.T) {
-			o := newOpts(t, scb.Atomic, scb.Queue)
-			o.Length = 4
-			w := create(t, "pace", o)
-			r := openReader(t, "pace", at(o))
-			if c.full {
-				for range o.Length {
-					require.NoError(t, w.Push(1))
-				}
-			}
+			w, r := c.buffer(t, scb.Atomic)
 			kept := func() int32 {
 				if c.full {
 					return scb.WriterPaceKept(w)
