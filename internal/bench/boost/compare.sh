@@ -9,7 +9,8 @@
 #   internal/bench/boost/compare.sh [--items N] [--runs R]
 #
 # --items is scb bench's (default 5000000: 8-byte items per run; 1 KiB,
-# MPMC and oversubscribed runs move a tenth, round trips a hundredth), and
+# MPMC and oversubscribed runs move a tenth, except oversubscribed batches,
+# round trips a hundredth), and
 # the peer moves the same counts. --runs defaults to 3. The pipe column is
 # scb bench's own baseline from the same runs, for scale. Run it from
 # anywhere inside the repository; it needs go, g++ and jq, and installs
