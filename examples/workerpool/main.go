@@ -160,8 +160,9 @@ func apply(effects string, pos, job uint64) error {
 }
 
 // coordinate runs three workers and two producers as child processes,
-// kills a worker at random every kill on average and starts another, ends
-// the stream when the producers are done, and checks the effects.
+// kills a worker at random every kill on average (once some job took
+// effect since the last kill) and starts another, ends the stream when the
+// producers are done, and checks the effects.
 func coordinate(ctx context.Context, dir string, jobs int, kill time.Duration) error {
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "workerpool-")
@@ -224,9 +225,13 @@ func coordinate(ctx context.Context, dir string, jobs int, kill time.Duration) e
 
 	// The killer: a random worker, SIGKILLed (TerminateProcess on
 	// Windows) at a random moment of its work, and a new one in its place.
+	// It kills only once some job took effect since its last kill: on a
+	// machine slow enough that a worker takes longer to start than the
+	// killer takes to come back, the pool would otherwise never finish.
 	stopKilling := make(chan struct{})
 	killing := make(chan error, 1)
 	go func() {
+		last := -1 // jobs with an effect at the last kill
 		for kill > 0 {
 			select {
 			case <-stopKilling:
@@ -234,6 +239,16 @@ func coordinate(ctx context.Context, dir string, jobs int, kill time.Duration) e
 				return
 			case <-time.After(rand.N(2 * kill)):
 			}
+			entries, err := os.ReadDir(effects(dir))
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				killing <- err
+				return
+			}
+			n := applied(entries)
+			if n == last {
+				continue
+			}
+			last = n
 			mu.Lock()
 			i := rand.IntN(len(workers))
 			wk := workers[i]
@@ -241,7 +256,7 @@ func coordinate(ctx context.Context, dir string, jobs int, kill time.Duration) e
 			<-wk.done
 			again.Write(wk.out.Bytes())
 			killed++
-			err := startWorker(i)
+			err = startWorker(i)
 			mu.Unlock()
 			if err != nil {
 				killing <- err
