@@ -284,14 +284,26 @@ func coordinate(ctx context.Context, dir string, jobs int, kill time.Duration) e
 	if err := end.CloseWrite(); err != nil {
 		return err
 	}
-	// Kill on while the workers work, until every job has its effect.
+	// Kill on while the workers work, until every job has its effect. A
+	// pool that stops making progress says where it stands, on stderr.
+	progress, seen, told := time.Now(), -1, false
 	for {
 		entries, err := os.ReadDir(effects(dir))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
-		if applied(entries) >= 2*jobs {
+		n := applied(entries)
+		if n >= 2*jobs {
 			break
+		}
+		if n != seen {
+			progress, seen, told = time.Now(), n, false
+		}
+		if !told && time.Since(progress) > 20*time.Second {
+			info, err := scb.Stat("jobs", opts)
+			fmt.Fprintf(os.Stderr, "coordinator: no job took effect for 20 s: %d of %d applied, %d killed; buffer: %+v (%v)\n",
+				n, 2*jobs, killedSoFar(&mu, &killed), info, err)
+			told = true
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -342,6 +354,13 @@ func coordinate(ctx context.Context, dir string, jobs int, kill time.Duration) e
 
 // applied counts the effects among entries (not the temporary files of
 // workers that died writing one).
+// killedSoFar reads the killer's count under its lock.
+func killedSoFar(mu *sync.Mutex, killed *int) int {
+	mu.Lock()
+	defer mu.Unlock()
+	return *killed
+}
+
 func applied(entries []os.DirEntry) int {
 	n := 0
 	for _, e := range entries {
