@@ -239,12 +239,11 @@ func coordinate(ctx context.Context, dir string, jobs int, kill time.Duration) e
 				return
 			case <-time.After(rand.N(2 * kill)):
 			}
-			entries, err := os.ReadDir(effects(dir))
-			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			n, err := appliedIn(dir)
+			if err != nil {
 				killing <- err
 				return
 			}
-			n := applied(entries)
 			if n == last {
 				continue
 			}
@@ -288,11 +287,10 @@ func coordinate(ctx context.Context, dir string, jobs int, kill time.Duration) e
 	// pool that stops making progress says where it stands, on stderr.
 	progress, seen, told := time.Now(), -1, false
 	for {
-		entries, err := os.ReadDir(effects(dir))
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		n, err := appliedIn(dir)
+		if err != nil {
 			return err
 		}
-		n := applied(entries)
 		if n >= 2*jobs {
 			break
 		}
@@ -301,8 +299,11 @@ func coordinate(ctx context.Context, dir string, jobs int, kill time.Duration) e
 		}
 		if !told && time.Since(progress) > 20*time.Second {
 			info, err := scb.Stat("jobs", opts)
+			mu.Lock()
+			k := killed
+			mu.Unlock()
 			fmt.Fprintf(os.Stderr, "coordinator: no job took effect for 20 s: %d of %d applied, %d killed; buffer: %+v (%v)\n",
-				n, 2*jobs, killedSoFar(&mu, &killed), info, err)
+				n, 2*jobs, k, info, err)
 			told = true
 		}
 		time.Sleep(time.Millisecond)
@@ -352,15 +353,18 @@ func coordinate(ctx context.Context, dir string, jobs int, kill time.Duration) e
 	return nil
 }
 
-// applied counts the effects among entries (not the temporary files of
-// workers that died writing one).
-// killedSoFar reads the killer's count under its lock.
-func killedSoFar(mu *sync.Mutex, killed *int) int {
-	mu.Lock()
-	defer mu.Unlock()
-	return *killed
+// appliedIn counts the effects in dir's effects directory (none before
+// the first).
+func appliedIn(dir string) (int, error) {
+	entries, err := os.ReadDir(effects(dir))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return 0, err
+	}
+	return applied(entries), nil
 }
 
+// applied counts the effects among entries (not the temporary files of
+// workers that died writing one).
 func applied(entries []os.DirEntry) int {
 	n := 0
 	for _, e := range entries {
