@@ -78,16 +78,9 @@ func SetInlineHook(f func()) (restore func()) {
 	return func() { inlineHook = nil }
 }
 
-// SetBusy makes the handle of r or w find the cores oversubscribed, as a
-// slow yield would, for d.
-func SetBusy(r *Reader, w *Writer, d time.Duration) {
-	if r != nil {
-		r.y.BusyFor(d)
-	}
-	if w != nil {
-		w.y.BusyFor(d)
-	}
-}
+// SetBusy makes r find the cores oversubscribed, as a slow yield would,
+// for d.
+func SetBusy(r *Reader, d time.Duration) { r.y.BusyFor(d) }
 
 // ReaderSlept returns the count of recent waits of r that ended asleep.
 func ReaderSlept(r *Reader) int32 { return r.slept.Load() }

@@ -164,10 +164,9 @@ type Options struct {
 	// longer (it yields or sleeps) stops that, and it takes twice as many
 	// quick waits in a row to start again (at most 65,536); a wait the
 	// longer poll did end halves both counts. It needs two cores and a
-	// fine clock (not Windows, whose clock moves in 15.6 ms ticks).
-	// A negative value means sleep at once, which
-	// saves CPU at the price of a kernel wake-up (some microseconds) on
-	// every wait. A spin however long still ends for the call's context,
+	// fine clock (not Windows, whose clock moves in 15.6 ms ticks). A
+	// negative value means sleep at once, which saves CPU at the price of
+	// a kernel wake-up (some microseconds) on every wait. A spin however long still ends for the call's context,
 	// for Close (Flock) and for the end of the stream, and, where the
 	// process runs goroutines on one thread (GOMAXPROCS 1), lets the
 	// others run now and then: a program that wants a reader to poll and

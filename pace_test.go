@@ -18,7 +18,7 @@ import (
 // the plain spin, a blocking call's waits poll on for up to scb.KeepPace
 // before they sleep; an armed wait that sleeps anyway disarms it, and the
 // next arming takes twice as many quick waits; one that the spin catches
-// resets that to PaceArm.
+// halves both counts (the arming one down to PaceArm).
 
 // paceCall is a blocking call that waits once: the buffer is empty (a
 // read) or full (a write) until its wait's climb (the hook) makes it ready.
@@ -279,13 +279,13 @@ func TestPaceSpinNotWhileBusy(t *testing.T) {
 		pushOne(w, r)
 		return wait.Spun
 	})()
-	scb.SetBusy(r, nil, time.Hour)
+	scb.SetBusy(r, time.Hour)
 	for range 2 * scb.PaceArm {
 		_, err := r.PopWait(t.Context())
 		require.NoError(t, err)
 	}
 	assert.Equal(t, make([]time.Duration, 2*scb.PaceArm), seen)
-	scb.SetBusy(r, nil, 0)
+	scb.SetBusy(r, 0)
 	seen = nil
 	_, err := r.PopWait(t.Context())
 	require.NoError(t, err)

@@ -414,7 +414,7 @@ func (l *longSpin) due() bool {
 func (l *longSpin) spent() bool {
 	now := wait.Monotonic()
 	if l.began == 0 {
-		l.began, l.yield = now, oneProc(now)
+		l.began, l.yield = now, runtime.GOMAXPROCS(0) == 1
 	}
 	if l.yield {
 		runtime.Gosched()
@@ -424,23 +424,6 @@ func (l *longSpin) spent() bool {
 		return true
 	}
 	return false
-}
-
-// procs is what oneProc last looked up, and when.
-var procs struct {
-	at  atomic.Int64
-	one atomic.Bool
-}
-
-// oneProc reports whether goroutines share one thread (GOMAXPROCS 1), as
-// looked up at most removedEvery before now: runtime.GOMAXPROCS takes the
-// scheduler's lock, and a long spin asks at each wait.
-func oneProc(now int64) bool {
-	if at := procs.at.Load(); at == 0 || now-at > int64(removedEvery) {
-		procs.one.Store(runtime.GOMAXPROCS(0) == 1)
-		procs.at.Store(max(now, 1))
-	}
-	return procs.one.Load()
 }
 
 // unlessMoved returns err, the error of a done context, unless what the
