@@ -1,6 +1,7 @@
 package scb
 
 import (
+	"context"
 	"time"
 
 	"github.com/sharedcbuff/scb/internal/platform"
@@ -122,3 +123,32 @@ func Iterate(read func() error, emit func(err error) bool) { iterate(read, emit)
 
 // Apart is apart, for TestApart.
 var Apart = apart
+
+// Guard is a shared handle's guard (gate.go), for its own tests.
+type Guard struct{ g *guard }
+
+// NewGuard returns an open guard with no calls.
+func NewGuard() Guard { return Guard{newGuard()} }
+
+func (g Guard) In(ctx context.Context) error    { return g.g.in(ctx) }
+func (g Guard) Out()                            { g.g.out(0, 0) }
+func (g Guard) OutLending()                     { g.g.out(gLent, 0) }
+func (g Guard) OutReturning()                   { g.g.out(0, gLent) }
+func (g Guard) Lent() bool                      { return g.g.lent() }
+func (g Guard) Admit() error                    { return g.g.admit() }
+func (g Guard) Dismiss()                        { g.g.dismiss() }
+func (g Guard) Enter(ctx context.Context) error { return g.g.enter(ctx) }
+func (g Guard) Exit()                           { g.g.exit() }
+
+// Close is what Close does with a handle's guard: no more calls, then
+// wait for those admitted.
+func (g Guard) Close() {
+	g.g.closing.Lock()
+	defer g.g.closing.Unlock()
+	g.g.close()
+	g.g.drain()
+}
+
+// Idle reports whether the guard's word is back to no calls, nobody at
+// the gate and nothing lent, closed or not.
+func (g Guard) Idle() bool { return g.g.w.Load()&^gClosed == 0 }

@@ -27,6 +27,8 @@ type noWaitCtx struct{ context.Context }
 //
 // The verbs, each with one meaning:
 //   - admit and dismiss bracket every call against Close;
+//   - enter and exit let a shared handle's calls through its gate one at a
+//     time, for their attempts (guard.in and guard.out do both at once);
 //   - take and give bracket one attempt at an operation: the side's lock,
 //     the header checked and the cursor reloaded under it, and after it
 //     the wake-up the attempt owes the other side;
@@ -51,7 +53,8 @@ type handle struct {
 	readers roleWatch     // an Atomic Queue writer's view of the reader role (orphaned)
 	name    string
 	lentErr error       // what an operation returns while a Claim or Peek is outstanding
-	lent    atomic.Bool // a Claim or Peek is outstanding (read without the gate by run)
+	lent    atomic.Bool // a Claim or Peek is outstanding, for a handle with no guard (g.lent otherwise)
+	lending bool        // a shared handle's call lent (under its gate; run's leave marks g)
 	fastOK  bool        // the role's inline path suits this buffer and strategy
 	fast    bool        // fastOK, open, and nothing lent: Push or Pop may take the inline path
 }
@@ -75,7 +78,7 @@ func (h *handle) init(b *mapping, r role, d direction, c config, lentErr error) 
 	h.st = st
 	h.own, h.looks = st.owns(), st.locks()
 	if !h.own {
-		h.g = &guard{gate: newGate()}
+		h.g = newGuard()
 	}
 	h.waiter.lay, h.waits, h.spin = &h.lay, d, c.Spin
 	h.batchWake = c.BatchWake && wait.FineTimeouts
@@ -154,25 +157,39 @@ func (h *handle) wrap(op string, err error) error {
 // not as an interface: Go's escape analysis lets the receiver of an
 // interface method escape, and operations must allocate nothing. They
 // must not be kept past the call.
+//
+// A shared handle's call is admitted and through its gate (guard.in)
+// from the start, so that a call that succeeds at its first attempt pays
+// for one compare-and-swap to come in and one add to go out; it leaves
+// the gate only to wait.
 func (h *handle) run(ctx context.Context, blocked error, idle func() (bool, mark), attempt func() (outcome, error)) error {
-	if err := h.admit(); err != nil {
-		return err
-	}
 	if ctx == nil {
 		ctx = noWait
 	}
+	g := h.g
+	if g != nil {
+		if err := g.in(ctx); err != nil {
+			return err
+		}
+	} else if err := h.admit(); err != nil {
+		return err
+	}
 	// (No defers: this is the path of every call but the inline ones.)
-	ws := waitState{spin: h.spin}
+	ws := waitState{spin: h.spin, gated: g != nil}
 	for {
+		if g != nil && !ws.gated {
+			if err := g.enter(ctx); err != nil {
+				return h.leave(&ws, err)
+			}
+			ws.gated = true
+		}
+		if g != nil && g.lent() {
+			// A Claim or Peek is outstanding: say so, rather than that
+			// there is no room or no item.
+			return h.leave(&ws, h.lentErr)
+		}
 		var seen mark
 		stuck := false
-		if !h.own {
-			if h.lent.Load() {
-				// A Claim or Peek is outstanding: say so, rather than
-				// that there is no room or no item.
-				return h.leave(&ws, h.lentErr)
-			}
-		}
 		if h.looks {
 			stuck, seen = idle()
 		}
@@ -184,6 +201,10 @@ func (h *handle) run(ctx context.Context, blocked error, idle func() (bool, mark
 		}
 		if ctx == noWait {
 			return h.leave(&ws, blocked)
+		}
+		if ws.gated {
+			g.exit()
+			ws.gated = false
 		}
 		if ws.checkDue() {
 			if h.orphaned() {
@@ -199,9 +220,10 @@ func (h *handle) run(ctx context.Context, blocked error, idle func() (bool, mark
 	}
 }
 
-// attempt makes one attempt with the side taken. It gives the side
-// back afterwards, unless the attempt lent a slot or an item (a Claim or
-// Peek), and returns the other side's cursor the attempt found.
+// attempt makes one attempt with the side taken (a shared handle's call
+// is through its gate). It gives the side back afterwards, unless the
+// attempt lent a slot or an item (a Claim or Peek), and returns the other
+// side's cursor the attempt found.
 func (h *handle) attempt(ctx context.Context, attempt func() (outcome, error)) (mark, error) {
 	if h.own {
 		// The side is the handle's for its life and one goroutine uses
@@ -229,20 +251,11 @@ func (h *handle) attempt(ctx context.Context, attempt func() (outcome, error)) (
 	return out.seen, err
 }
 
-// take begins an attempt on a shared side: it admits one of the handle's
-// goroutines (guard), takes the side (strategy), checks the header and
-// reloads the cursor under the lock. It refuses with lentErr while a Claim
-// or Peek is outstanding, before touching anything shared.
+// take begins an attempt on a shared side, for a call through the
+// handle's gate with nothing lent (run checked): it takes the side
+// (strategy), checks the header and reloads the cursor under the lock.
 func (h *handle) take(ctx context.Context) error {
-	if err := h.enter(ctx); err != nil {
-		return err
-	}
-	if h.lent.Load() {
-		h.exit()
-		return h.lentErr
-	}
 	if err := h.st.take(ctx); err != nil {
-		h.exit()
 		return err
 	}
 	if lockStep != nil {
@@ -257,7 +270,6 @@ func (h *handle) take(ctx context.Context) error {
 	}
 	if err != nil {
 		h.st.give()
-		h.exit()
 		return err
 	}
 	return nil
@@ -265,8 +277,8 @@ func (h *handle) take(ctx context.Context) error {
 
 // give ends an attempt on a shared side: it gives the side back, then
 // wakes whoever the attempt owes a wake-up (wakeFor; after the release:
-// one woken while the lock is held would sleep again), and lets the
-// handle's next goroutine in.
+// one woken while the lock is held would sleep again). The call leaves
+// the gate afterwards.
 func (h *handle) give(out outcome) {
 	if out.moved && lockStep != nil {
 		lockStep(stepMoved)
@@ -276,7 +288,6 @@ func (h *handle) give(out outcome) {
 	}
 	h.st.give()
 	h.wakeFor(out)
-	h.exit()
 }
 
 // wakeFor wakes the sleepers an attempt's outcome owes a wake-up: the
@@ -291,18 +302,19 @@ func (h *handle) wakeFor(out outcome) {
 	}
 }
 
-// enter and exit admit one goroutine at a time to a shared handle's
-// attempts (a handle that owns its side is used by one goroutine anyway).
+// enter and exit let one admitted call at a time through a shared
+// handle's gate (a handle that owns its side is used by one goroutine
+// anyway).
 func (h *handle) enter(ctx context.Context) error {
 	if g := h.g; g != nil {
-		return g.gate.enter(ctx)
+		return g.enter(ctx)
 	}
 	return nil
 }
 
 func (h *handle) exit() {
 	if g := h.g; g != nil {
-		g.gate.leave()
+		g.exit()
 	}
 }
 
@@ -380,22 +392,35 @@ func (h *handle) peersGone(ws *waitState) error {
 }
 
 // leave ends a call admitted by run: it ends its waiting, if it waited,
-// and dismisses it.
+// and lets it out of the gate, if it is through, and of the handle.
 func (h *handle) leave(ws *waitState, err error) error {
 	ws.done()
-	h.dismiss()
+	if ws.gated {
+		if h.lending {
+			h.lending = false
+			h.g.out(gLent, 0)
+		} else {
+			h.g.out(0, 0)
+		}
+	} else {
+		h.dismiss()
+	}
 	return err
 }
 
 // lend marks a Claim or Peek outstanding at the end of the attempt that
 // made it: the side stays taken (give is not called), other goroutines of
-// the handle may enter again, and the inline paths stay off until finish.
+// the handle may enter again once the call left the gate, and the inline
+// paths stay off until finish.
 func (h *handle) lend() {
-	h.lent.Store(true)
+	if h.g != nil {
+		h.lending = true
+	} else {
+		h.lent.Store(true)
+	}
 	if h.fastOK {
 		h.fast = false
 	}
-	h.exit()
 }
 
 // finish ends the outstanding Claim or Peek with end (an operation's
@@ -403,33 +428,57 @@ func (h *handle) lend() {
 // and then gives the side back. If end fails, the Claim or Peek stays
 // outstanding.
 func (h *handle) finish(end func() (outcome, error)) error {
+	if g := h.g; g != nil {
+		// Through the gate for end, and out again with the Claim or
+		// Peek no longer marked, in one add, if end succeeded.
+		if err := g.in(noWait); err != nil {
+			return err
+		}
+		var err error
+		var clear uint64
+		if !g.lent() {
+			err = ErrNotClaimed
+		} else {
+			var out outcome
+			if out, err = end(); err == nil {
+				if h.fastOK {
+					h.fast = true
+				}
+				clear = gLent
+				h.give(out)
+			}
+		}
+		g.out(0, clear)
+		return err
+	}
 	if err := h.admit(); err != nil {
 		return err
 	}
-	err := h.enter(noWait)
+	var err error
 	switch {
-	case err != nil:
 	case !h.lent.Load():
-		h.exit()
 		err = ErrNotClaimed
 	default:
 		var out outcome
 		if out, err = end(); err != nil {
-			h.exit()
 			break
 		}
 		h.lent.Store(false)
 		if h.fastOK {
 			h.fast = true
 		}
-		if !h.own {
-			h.give(out)
-		} else {
-			h.wakeFor(out)
-		}
+		h.wakeFor(out)
 	}
 	h.dismiss()
 	return err
+}
+
+// isLent reports whether a Claim or Peek is outstanding.
+func (h *handle) isLent() bool {
+	if g := h.g; g != nil {
+		return g.lent()
+	}
+	return h.lent.Load()
 }
 
 // look runs f, which reads only shared words, while the handle is open;
@@ -449,14 +498,13 @@ func (h *handle) look(f func() int) int {
 func (h *handle) close() error {
 	h.closing.Store(true)
 	if g := h.g; g != nil {
-		g.gate.shut()
-		g.life.RLock()
+		g.closing.Lock()
+		defer g.closing.Unlock()
+		g.close()
 		if h.b != nil {
 			h.wakeAll() // the handle's own sleepers notice closing
 		}
-		g.life.RUnlock()
-		g.life.Lock()
-		defer g.life.Unlock()
+		g.drain()
 	}
 	if h.b == nil {
 		return nil
@@ -469,9 +517,6 @@ func (h *handle) close() error {
 		err = cerr
 	}
 	h.b = nil
-	if h.g != nil {
-		h.g.closed = true // under life, held for writing since above
-	}
 	if h.fastOK {
 		h.fast = false
 	}

@@ -106,6 +106,7 @@ type waitState struct {
 	stop    func() bool   // stops the context.AfterFunc that wakes a canceled sleeper
 	fired   chan struct{} // closed when that function has finished
 	napped  bool          // the call had its first sleep, which a BatchWake batch read may nap (await)
+	gated   bool          // a shared handle's call is through its gate (handle.run)
 }
 
 // removedEvery is how often a waiting call checks that its buffer file

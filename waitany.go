@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-	"unsafe"
 
 	"github.com/sharedcbuff/scb/internal/wait"
 )
@@ -85,7 +84,7 @@ func WaitAny(ctx context.Context, hs ...Waitable) (int, error) {
 		small  [8]anyWait
 		ws     = small[:0]
 		hbuf   [8]*handle
-		unique = hbuf[:0] // each handle once: admitting twice could deadlock with Close
+		unique = hbuf[:0] // each handle once
 	)
 	if len(hs) > len(small) {
 		ws = make([]anyWait, 0, len(hs))
@@ -105,14 +104,8 @@ func WaitAny(ctx context.Context, hs ...Waitable) (int, error) {
 			unique = append(unique, ws[i].h)
 		}
 	}
-	// Admit them in one order, the handles' addresses, whatever the
-	// order of hs: two calls that admit two handles in opposite orders
-	// while both are being closed would otherwise wait for each other
-	// (admission is a read lock, and Close's pending write lock stops new
-	// ones).
-	slices.SortFunc(unique, func(a, b *handle) int {
-		return cmp.Compare(uintptr(unsafe.Pointer(a)), uintptr(unsafe.Pointer(b)))
-	})
+	// Admission never waits (a handle being closed refuses at once), so
+	// the order does not matter.
 	for k, h := range unique {
 		if err := h.admit(); err != nil {
 			dismissAll(unique[:k])
@@ -297,7 +290,7 @@ func (r *Reader) sweepIdle(ctx context.Context) {
 // block now: an item is there to take (new, given back or taken back),
 // the stream ended, or a Peek is outstanding (the read fails at once).
 func (r *Reader) readable() bool {
-	if r.lent.Load() {
+	if r.isLent() {
 		return true
 	}
 	if r.c.q != nil {
@@ -318,7 +311,7 @@ func (w *Writer) waitBase() waitee {
 // has room (a Broadcast one always has), or a Claim is outstanding (the
 // write fails at once).
 func (w *Writer) writable() bool {
-	if w.c.q == nil || w.lent.Load() {
+	if w.c.q == nil || w.isLent() {
 		return true
 	}
 	full, _ := w.c.q.full()
