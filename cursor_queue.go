@@ -21,7 +21,7 @@ import (
 type queueWriter struct {
 	writeState
 	tail uint64 // the read cursor as last seen
-	// tailSeen is tail for full, which runs outside the handle's gate. It
+	// tailSeen is tail for full, which WaitAny runs outside the gate. It
 	// lives apart from the cursor: on 386 the 64-bit atomics are calls
 	// that let their argument escape, and a field's address would take
 	// the cursor, and every item passed through it, to the heap.
@@ -423,7 +423,9 @@ func (r *queueReader) at() (unsafe.Pointer, error) {
 // and, for a Flock reader, takes back what holders that are gone hold
 // (sweep).
 func (r *queueReader) begin() {
-	r.returnsAt.Store(atomic.LoadUint32(r.ring.Returns))
+	if n := atomic.LoadUint32(r.ring.Returns); n != r.returnsAt.Load() {
+		r.returnsAt.Store(n) // (a store is a locked exchange: only on change)
+	}
 	r.moved = false
 	if !r.own {
 		r.sweep()
