@@ -25,6 +25,8 @@ func BenchmarkThroughput(b *testing.B) {
 	}{
 		{"8B", bench.Shape{Size: 8, Batch: 1}},
 		{"8Bx64", bench.Shape{Size: 8, Batch: 64}},
+		{"1KiB", bench.Shape{Size: 1024, Batch: 1}},
+		{"1KiB-zerocopy", bench.Shape{Size: 1024, Batch: 1, ZeroCopy: true}},
 		{"4KiB", bench.Shape{Size: 4096, Batch: 1}},
 		{"4KiB-zerocopy", bench.Shape{Size: 4096, Batch: 1, ZeroCopy: true}},
 	}
