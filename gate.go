@@ -18,8 +18,9 @@ import (
 // goroutines waiting for the gate, and a closed bit. So a call that finds
 // the gate free is admitted and through it with one compare-and-swap (in),
 // and leaves with one add (out), which also marks or clears a Claim or
-// Peek: a third of the atomic read-modify-writes of a read lock, a
-// separate gate and a separate flag.
+// Peek: half the atomic read-modify-writes of a read lock and a separate
+// gate, and a third for the calls that also set or cleared a separate
+// flag.
 //
 // Unlike a sync.Mutex the gate lets a waiting goroutine give up when its
 // context is done or the handle is closed: the call holding the gate may

@@ -68,10 +68,13 @@ func TestGuardExclusion(t *testing.T) {
 	g := scb.NewGuard()
 	const goroutines, rounds = 64, 300
 	var inside, total int // guarded by the gate alone
+	// A lost wake-up leaves a goroutine waiting for a free gate: the
+	// deadline makes that a failure rather than a hang.
+	ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+	defer cancel()
 	var wg sync.WaitGroup
 	for id := range goroutines {
 		wg.Go(func() {
-			ctx := context.Background()
 			for i := range rounds {
 				if (id+i)%2 == 0 {
 					if !assert.NoError(t, g.In(ctx)) {

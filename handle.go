@@ -28,7 +28,8 @@ type noWaitCtx struct{ context.Context }
 // The verbs, each with one meaning:
 //   - admit and dismiss bracket every call against Close;
 //   - enter and exit let a shared handle's calls through its gate one at a
-//     time, for their attempts (guard.in and guard.out do both at once);
+//     time, for their attempts; guard.in and guard.out do both at once,
+//     for the calls that run and finish make;
 //   - take and give bracket one attempt at an operation: the side's lock,
 //     the header checked and the cursor reloaded under it, and after it
 //     the wake-up the attempt owes the other side;

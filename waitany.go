@@ -84,7 +84,7 @@ func WaitAny(ctx context.Context, hs ...Waitable) (int, error) {
 		small  [8]anyWait
 		ws     = small[:0]
 		hbuf   [8]*handle
-		unique = hbuf[:0] // each handle once
+		unique = hbuf[:0] // each handle once: one sleep word, one count of sleepers
 	)
 	if len(hs) > len(small) {
 		ws = make([]anyWait, 0, len(hs))
