@@ -267,6 +267,8 @@ func (w *Writer) CloseWrite() error {
 	if err := w.run(noWait, ErrFull, op.idle, op.attempt); err != nil {
 		return w.wrap("close", err)
 	}
-	w.wakeAll() // every reader, registered as a sleeper or not
+	// Every reader, registered as a sleeper or not; admitted, so that a
+	// Close of another goroutine cannot unmap the buffer under it.
+	w.look(func() int { w.wakeAll(); return 0 })
 	return w.Close()
 }
