@@ -284,9 +284,29 @@ func (c *queueReader) done(p uint64, n int) (bool, error) {
 // ack marks item p, leased by this handle with d deliveries, consumed.
 // It fails with ErrNotClaimed if the word does not say so (acknowledged
 // or given back already).
+//
+// At the front (p is at the read cursor) it moves the read cursor past
+// the item, as done does for a run, instead of marking it Done and then
+// moving the cursor: one compare-and-swap fewer. The Leased word stays
+// behind the cursor, where no walk looks; a live lease is never behind
+// it, so an item behind it is acknowledged already (or was given back
+// and consumed by another reader).
 func (c *queueReader) ack(p uint64, d int) (bool, error) {
 	laps := c.ring.Laps
 	leased := layout.StateOf(layout.Leased, p, laps, c.token, d)
+	rr := atomic.LoadUint64(c.ring.RCur)
+	if p < rr {
+		return false, ErrNotClaimed
+	}
+	if rr == p && p < c.hseen && atomic.LoadUint64(c.state(p)) == uint64(leased) &&
+		atomic.CompareAndSwapUint64(c.ring.RCur, p, p+1) {
+		c.rseen = p + 1
+		if takeStep != nil {
+			takeStep(takeAcked)
+		}
+		_, err := c.advance() // items after it that others made Done
+		return true, err
+	}
 	if !atomic.CompareAndSwapUint64(c.state(p), uint64(leased), uint64(layout.StateOf(layout.Done, p, laps, 0, 1))) {
 		return false, ErrNotClaimed
 	}
@@ -302,6 +322,9 @@ func (c *queueReader) ack(p uint64, d int) (bool, error) {
 func (c *queueReader) giveBack(p uint64, d int, uncount bool) error {
 	laps := c.ring.Laps
 	leased := layout.StateOf(layout.Leased, p, laps, c.token, d)
+	if p < atomic.LoadUint64(c.ring.RCur) {
+		return ErrNotClaimed // acknowledged at the front (ack)
+	}
 	if uncount {
 		d--
 	}
