@@ -761,9 +761,7 @@ func (r *queueReader) take() (uint64, int, error) {
 		return 0, 0, errNoHolders
 	}
 	if r.sole {
-		// The sole path (and Pop's inline one) moved R without noting it.
-		r.rseen = max(r.rseen, r.pub)
-		r.sole = false
+		return r.takeAtR()
 	}
 	p, d, ok := r.takeReturned(true)
 	if !ok {
@@ -776,6 +774,33 @@ func (r *queueReader) take() (uint64, int, error) {
 	}
 	r.held++
 	return p, d, nil
+}
+
+// takeAtR is take on the sole path: the item at R, which the sole path
+// knows is there without loading the cursors again, is marked Leased by
+// this handle with a plain store (nobody else takes, and nothing is taken
+// or given back past R), and T moves past it, as takeNewAt does with the
+// same hooks, so that crashes and give-backs find what they would. The
+// sole path closes while the lease lasts; ack, at the front, moves R past
+// the item with one compare-and-swap.
+func (r *queueReader) takeAtR() (uint64, int, error) {
+	if _, err := r.at(); err != nil {
+		return 0, 0, err
+	}
+	p := r.pos
+	atomic.StoreUint64(r.state(p), uint64(layout.StateOf(layout.Leased, p, r.ring.Laps, r.token, 1)))
+	if takeStep != nil {
+		takeStep(takeMarked)
+	}
+	casMax(r.ring.TCur, p+1)
+	if takeStep != nil {
+		takeStep(takeMoved)
+	}
+	// The sole path (and Pop's inline one) moved R without noting it.
+	r.rseen, r.hseen = max(r.rseen, r.pub), max(r.hseen, r.head)
+	r.sole = false
+	r.held++
+	return p, 1, nil
 }
 
 // leasedItem reads the item of lease p (deliveries d) into dst, or as a
