@@ -289,6 +289,12 @@ func takenOf(ring *layout.Ring, tail, head uint64) (taken, returned int, leases 
 			continue
 		}
 		n := span(w)
+		if w.Kind() == layout.Leased && atomic.LoadUint64(ring.RCur) > p {
+			// Acknowledged at the front since tail was loaded: the
+			// read cursor moved past it and left its word (ack).
+			p += n
+			continue
+		}
 		switch w.Kind() {
 		case layout.Returned:
 			returned++

@@ -33,7 +33,10 @@ import (
 //   - an item is consumed when its word says Done, and the read cursor is
 //     moved past Done items, in order, by whoever made the first of them
 //     Done (advance); a leased item holds the read cursor, and so the
-//     writer, until it is acknowledged: back-pressure stays honest;
+//     writer, until it is acknowledged: back-pressure stays honest. An
+//     item at the read cursor is consumed by moving the cursor past it
+//     instead (done, for a run; ack, for a lease): its word stays behind
+//     the cursor, where it means nothing;
 //   - an item given back, or taken back from a holder that died (sweep),
 //     says Returned, and takers look for those first, from R, whenever the
 //     header's returns counter moved since they last looked.

@@ -2,6 +2,7 @@ package scb
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/sharedcbuff/scb/internal/platform"
@@ -152,3 +153,13 @@ func (g Guard) Close() {
 // Idle reports whether the guard's word is back to no calls, nobody at
 // the gate and nothing lent, closed or not.
 func (g Guard) Idle() bool { return g.g.w.Load()&^gClosed == 0 }
+
+// StatBetween counts what Stat counts of r's Queue buffer (takenOf), with
+// the cursors loaded before between runs and the walk after it: what Stat
+// sees when another process acts between its loads and its walk.
+func StatBetween(r *Reader, between func()) (taken, returned int, leases map[int]int) {
+	ring := &r.q.ring
+	tail, head := atomic.LoadUint64(ring.RCur), atomic.LoadUint64(ring.WCur)
+	between()
+	return takenOf(ring, tail, head)
+}

@@ -489,3 +489,50 @@ func TestCloseWakesForLeasesGivenBack(t *testing.T) {
 	require.NoError(t, holder.Close())
 	require.NoError(t, <-got)
 }
+
+// TestStaleLeaseAtFront: a lease given back and taken again by the same
+// Reader sits at the read cursor, where Ack moves the cursor past it
+// without marking it: the old Lease must not acknowledge (or give back)
+// the new delivery, and an Ack at the front counts once.
+func TestStaleLeaseAtFront(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		needLeases(t, s)
+		o := newOpts(t, s, scb.Queue)
+		w := create(t, "stale", o)
+		r := openReader(t, "stale", at(o))
+		require.NoError(t, w.Push(7))
+		_, l1, err := r.Take()
+		require.NoError(t, err)
+		require.NoError(t, l1.GiveBack())
+		require.ErrorIs(t, l1.Ack(), scb.ErrNotClaimed, "given back: Returned at R")
+		_, l2, err := r.Take()
+		require.NoError(t, err)
+		require.Equal(t, 2, l2.Deliveries())
+		require.ErrorIs(t, l1.Ack(), scb.ErrNotClaimed, "the old lease, the item at R leased again")
+		require.ErrorIs(t, l1.GiveBack(), scb.ErrNotClaimed)
+		require.Equal(t, 1, w.Len(), "still leased")
+		require.NoError(t, l2.Ack())
+		require.ErrorIs(t, l2.Ack(), scb.ErrNotClaimed, "acknowledged at the front already")
+		require.Equal(t, 0, w.Len())
+	})
+}
+
+// TestStatAfterAckAtFront: an Ack at the read cursor leaves the item's
+// Leased word behind it; Stat, whose walk may start from a read cursor
+// loaded before the Ack, must not count that item as taken or leased.
+func TestStatAfterAckAtFront(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		needLeases(t, s)
+		o := newOpts(t, s, scb.Queue)
+		w := create(t, "stat", o)
+		r := openReader(t, "stat", at(o))
+		require.NoError(t, w.Push(1))
+		require.NoError(t, w.Push(2))
+		_, l, err := r.Take()
+		require.NoError(t, err)
+		taken, returned, leases := scb.StatBetween(r, func() { require.NoError(t, l.Ack()) })
+		assert.Zero(t, taken)
+		assert.Zero(t, returned)
+		assert.Empty(t, leases)
+	})
+}

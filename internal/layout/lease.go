@@ -14,7 +14,8 @@ import "math/bits"
 //
 // A word whose lap is not item n's is about the item the slot held before:
 // item n has not been taken yet (Untaken is that word). A word of item n's
-// lap says Leased (a reader has it and has not acknowledged it), Done
+// lap says Leased (a reader has it and has not acknowledged it; behind the
+// read cursor, it was acknowledged at the front and means nothing), Done
 // (consumed: the read cursor may pass it) or Returned (given back, or
 // taken back from a holder that died: the next taker gets it first).
 // Every change is a compare-and-swap from the word the changer expects,
