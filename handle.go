@@ -55,7 +55,7 @@ type handle struct {
 	name    string
 	lentErr error       // what an operation returns while a Claim or Peek is outstanding
 	lent    atomic.Bool // a Claim or Peek is outstanding, for a handle with no guard (g.lent otherwise)
-	lending bool        // a shared handle's call lent (under its gate; run's leave marks g)
+	lending uint64      // gLent once a shared handle's call lent (under its gate), for leave to set in g
 	fastOK  bool        // the role's inline path suits this buffer and strategy
 	fast    bool        // fastOK, open, and nothing lent: Push or Pop may take the inline path
 }
@@ -397,12 +397,9 @@ func (h *handle) peersGone(ws *waitState) error {
 func (h *handle) leave(ws *waitState, err error) error {
 	ws.done()
 	if ws.gated {
-		if h.lending {
-			h.lending = false
-			h.g.out(gLent, 0)
-		} else {
-			h.g.out(0, 0)
-		}
+		set := h.lending
+		h.lending = 0
+		h.g.out(set, 0)
 	} else {
 		h.dismiss()
 	}
@@ -415,7 +412,7 @@ func (h *handle) leave(ws *waitState, err error) error {
 // paths stay off until finish.
 func (h *handle) lend() {
 	if h.g != nil {
-		h.lending = true
+		h.lending = gLent
 	} else {
 		h.lent.Store(true)
 	}
@@ -435,11 +432,9 @@ func (h *handle) finish(end func() (outcome, error)) error {
 		if err := g.in(noWait); err != nil {
 			return err
 		}
-		var err error
+		err := ErrNotClaimed
 		var clear uint64
-		if !g.lent() {
-			err = ErrNotClaimed
-		} else {
+		if g.lent() {
 			var out outcome
 			if out, err = end(); err == nil {
 				if h.fastOK {
@@ -455,20 +450,16 @@ func (h *handle) finish(end func() (outcome, error)) error {
 	if err := h.admit(); err != nil {
 		return err
 	}
-	var err error
-	switch {
-	case !h.lent.Load():
-		err = ErrNotClaimed
-	default:
+	err := ErrNotClaimed
+	if h.lent.Load() {
 		var out outcome
-		if out, err = end(); err != nil {
-			break
+		if out, err = end(); err == nil {
+			h.lent.Store(false)
+			if h.fastOK {
+				h.fast = true
+			}
+			h.wakeFor(out)
 		}
-		h.lent.Store(false)
-		if h.fastOK {
-			h.fast = true
-		}
-		h.wakeFor(out)
 	}
 	h.dismiss()
 	return err

@@ -166,13 +166,13 @@ type Options struct {
 	// longer poll did end halves both counts. It needs two cores and a
 	// fine clock (not Windows, whose clock moves in 15.6 ms ticks). A
 	// negative value means sleep at once, which saves CPU at the price of
-	// a kernel wake-up (some microseconds) on every wait. A spin however long still ends for the call's context,
-	// for Close (Flock) and for the end of the stream, and, where the
-	// process runs goroutines on one thread (GOMAXPROCS 1), lets the
-	// others run now and then: a program that wants a reader to poll and
-	// never sleep (a core busy, the latency of a wake-up saved) sets
-	// math.MaxInt, for its blocking calls and WaitAny alike. It applies to
-	// the handle being opened.
+	// a kernel wake-up (some microseconds) on every wait. A spin however
+	// long still ends for the call's context, for Close (Flock) and for
+	// the end of the stream, and, where the process runs goroutines on one
+	// thread (GOMAXPROCS 1), lets the others run now and then: a program
+	// that wants a reader to poll and never sleep (a core busy, the
+	// latency of a wake-up saved) sets math.MaxInt, for its blocking calls
+	// and WaitAny alike. It applies to the handle being opened.
 	Spin int
 
 	// BatchWake trades latency for wake-ups in a Queue reader's batch
