@@ -289,24 +289,25 @@ func takenOf(ring *layout.Ring, tail, head uint64) (taken, returned int, leases 
 			continue
 		}
 		n := span(w)
-		if w.Kind() == layout.Leased && atomic.LoadUint64(ring.RCur) > p {
-			// Acknowledged at the front since tail was loaded: the
-			// read cursor moved past it and left its word (ack).
+		switch w.Kind() {
+		case layout.Done:
 			p += n
 			continue
-		}
-		switch w.Kind() {
 		case layout.Returned:
 			returned++
 		case layout.Leased:
+			if atomic.LoadUint64(ring.RCur) > p {
+				// Acknowledged at the front since tail was loaded: the
+				// read cursor moved past it and left its word (ack).
+				p += n
+				continue
+			}
 			if leases == nil {
 				leases = map[int]int{}
 			}
 			leases[int(w.Token())]++
 		}
-		if w.Kind() != layout.Done {
-			taken += int(n)
-		}
+		taken += int(n)
 		p += n
 	}
 	return taken, returned, leases
