@@ -221,6 +221,24 @@ func (h *handle) run(ctx context.Context, blocked error, idle func() (bool, mark
 	}
 }
 
+// enterShared lets a call of a handle that shares its side (Flock) in and
+// through its gate with one compare-and-swap, as run's first step does,
+// when the gate is free, nothing is lent and the handle is open; it
+// reports false otherwise, having changed nothing, and the call then goes
+// run's way (which waits for the gate, reports a Claim or Peek
+// outstanding, or ErrClosed). A call let in leaves with exitShared. Push
+// and Pop use the pair for their inline paths on shared handles
+// (Writer.pushShared, Reader.popShared).
+func (h *handle) enterShared() bool {
+	g := h.g
+	v := g.w.Load()
+	return v&(gClosed|gBusy|gLent) == 0 && g.w.CompareAndSwap(v, v+gCall+gBusy)
+}
+
+// exitShared lets a call that enterShared let in out of the gate and the
+// handle.
+func (h *handle) exitShared() { h.g.out(0, 0) }
+
 // attempt makes one attempt with the side taken (a shared handle's call
 // is through its gate). It gives the side back afterwards, unless the
 // attempt lent a slot or an item (a Claim or Peek), and returns the other

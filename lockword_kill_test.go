@@ -41,6 +41,7 @@ func childLockStep(ctx context.Context, name string, o *scb.Options) error {
 		}
 	})
 	v := paramInt("VALUE")
+	uints := param("VIA") == "uint" // Push and Pop (their shared inline paths) rather than PushBytes and PopBytes
 	if param("SIDE") == "writer" {
 		w, err := scb.OpenWriter(name, o)
 		if err != nil {
@@ -55,6 +56,9 @@ func childLockStep(ctx context.Context, name string, o *scb.Options) error {
 			stop()
 			return ctx.Err()
 		}
+		if uints {
+			return w.Push(v)
+		}
 		return w.PushBytes([]byte(strconv.FormatUint(v, 10)))
 	}
 	r, err := scb.OpenReader(name, o)
@@ -67,6 +71,10 @@ func childLockStep(ctx context.Context, name string, o *scb.Options) error {
 		}
 		stop()
 		return ctx.Err()
+	}
+	if uints {
+		_, err = r.Pop()
+		return err
 	}
 	_, err = r.PopBytes(make([]byte, 16))
 	return err
@@ -100,48 +108,91 @@ func TestFlockHolderKilledAtEveryStep(t *testing.T) {
 		{"reader", "giving", scb.Queue, []string{"2", "100"}},
 	}
 	for _, c := range cases {
-		t.Run(fmt.Sprintf("%s/%s/%v", c.side, c.step, c.mode), func(t *testing.T) {
-			o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Mode: c.mode, ItemSize: 16}
-			w := create(t, "steps", o)
-			r := openReader(t, "steps", at(o)) // before any push: a Broadcast reader starts at the write cursor
-			require.NoError(t, w.PushBytes([]byte("1")))
-			require.NoError(t, w.PushBytes([]byte("2")))
-			p := startChild(t, "lock-step", map[string]string{
-				"DIR": o.Dir, "NAME": "steps", "SIDE": c.side, "STEP": c.step, "VALUE": "7",
+		for _, via := range []string{"bytes", "uint"} {
+			if via == "uint" && (c.mode != scb.Queue || c.step == "claimed" || c.step == "peeked") {
+				continue // Push and Pop have inline paths for Flock Queue handles (pushShared, popShared)
+			}
+			t.Run(fmt.Sprintf("%s/%s/%v/%s", c.side, c.step, c.mode, via), func(t *testing.T) {
+				testKilledAtStep(t, c.side, c.step, c.mode, via, c.want)
 			})
-			p.Expect("at")
-			p.Kill()
-
-			// The dead holder's side: this process's handle of that side
-			// must take the lock over within the bound.
-			var got []string
-			buf := make([]byte, 16)
-			start := time.Now()
-			ctx, cancel := context.WithTimeout(context.Background(), lockBound)
-			defer cancel()
-			if c.side == "writer" {
-				require.NoError(t, w.PushBytesWait(ctx, []byte("100")), "the writers' lock is taken over")
-			} else {
-				n, err := r.PopBytesWait(ctx, buf)
-				require.NoError(t, err, "the readers' lock is taken over")
-				got = append(got, string(buf[:n]))
-			}
-			took := time.Since(start)
-			t.Logf("the lock was taken over %v after the kill", took)
-			assert.Less(t, took, lockBound)
-			if c.side == "reader" {
-				require.NoError(t, w.PushBytes([]byte("100")))
-			}
-
-			for {
-				n, err := r.PopBytes(buf)
-				if err == scb.ErrEmpty {
-					break
-				}
-				require.NoError(t, err)
-				got = append(got, string(buf[:n]))
-			}
-			assert.Equal(t, c.want, got, "exactly the items the dead holder published, once")
-		})
+		}
 	}
+}
+
+// testKilledAtStep is one case of TestFlockHolderKilledAtEveryStep: items
+// of 16 bytes through PushBytes and PopBytes (via "bytes"), or of 8 bytes
+// through Push and Pop (via "uint").
+func testKilledAtStep(t *testing.T, side, step string, mode scb.Mode, via string, want []string) {
+	o := &scb.Options{Dir: t.TempDir(), Strategy: scb.Flock, Mode: mode, ItemSize: 16}
+	if via == "uint" {
+		o.ItemSize = 8
+	}
+	w := create(t, "steps", o)
+	r := openReader(t, "steps", at(o)) // before any push: a Broadcast reader starts at the write cursor
+	buf := make([]byte, 16)
+	push := func(ctx context.Context, s string) error {
+		if via == "uint" {
+			v, _ := strconv.ParseUint(s, 10, 64)
+			return w.PushWait(ctx, v)
+		}
+		return w.PushBytesWait(ctx, []byte(s))
+	}
+	pop := func(ctx context.Context) (string, error) {
+		if via == "uint" {
+			var v uint64
+			var err error
+			if ctx == nil {
+				v, err = r.Pop()
+			} else {
+				v, err = r.PopWait(ctx)
+			}
+			return strconv.FormatUint(v, 10), err
+		}
+		var n int
+		var err error
+		if ctx == nil {
+			n, err = r.PopBytes(buf)
+		} else {
+			n, err = r.PopBytesWait(ctx, buf)
+		}
+		return string(buf[:n]), err
+	}
+	bg := context.Background()
+	require.NoError(t, push(bg, "1"))
+	require.NoError(t, push(bg, "2"))
+	p := startChild(t, "lock-step", map[string]string{
+		"DIR": o.Dir, "NAME": "steps", "SIDE": side, "STEP": step, "VALUE": "7", "VIA": via,
+	})
+	p.Expect("at")
+	p.Kill()
+
+	// The dead holder's side: this process's handle of that side
+	// must take the lock over within the bound.
+	var got []string
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(bg, lockBound)
+	defer cancel()
+	if side == "writer" {
+		require.NoError(t, push(ctx, "100"), "the writers' lock is taken over")
+	} else {
+		s, err := pop(ctx)
+		require.NoError(t, err, "the readers' lock is taken over")
+		got = append(got, s)
+	}
+	took := time.Since(start)
+	t.Logf("the lock was taken over %v after the kill", took)
+	assert.Less(t, took, lockBound)
+	if side == "reader" {
+		require.NoError(t, push(bg, "100"))
+	}
+
+	for {
+		s, err := pop(nil)
+		if err == scb.ErrEmpty {
+			break
+		}
+		require.NoError(t, err)
+		got = append(got, s)
+	}
+	assert.Equal(t, want, got, "exactly the items the dead holder published, once")
 }

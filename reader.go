@@ -28,8 +28,9 @@ import (
 // detector reports the misuse as a data race.
 type Reader struct {
 	handle
-	c readCursor  // the cursor of the buffer's mode (cursor.go)
-	q queueReader // Queue mode's cursor, kept here so that Pop's inline path reaches it at a fixed offset
+	c      readCursor  // the cursor of the buffer's mode (cursor.go)
+	q      queueReader // Queue mode's cursor, kept here so that Pop's inline path reaches it at a fixed offset
+	shared bool        // a Flock Queue reader that takes without a lock: Pop's shared inline path (popShared)
 }
 
 var errPeeked = fmt.Errorf("%w: a peeked item is not released yet", ErrBusy)
@@ -66,6 +67,7 @@ func newReader(b *mapping, c config) (*Reader, error) {
 		r.q.attachTaker(r.st.token(), b.file.Fd(), !r.own && platform.HolderLocks, r.own)
 		r.q.joinRun(atomic.LoadUint64(r.lay.RCur) < atomic.LoadUint64(r.lay.WCur), r.writerHere)
 		r.view = &r.q.readState
+		r.shared = !r.own && !r.looks
 	}
 	return r, nil
 }
@@ -128,9 +130,54 @@ func (r *Reader) Pop() (uint64, error) {
 			return v, nil
 		}
 	}
+	if r.shared {
+		if v, err, ok := r.popShared(); ok {
+			return v, err
+		}
+	}
 	op := rop{kind: opUint}
 	err := r.do(noWait, "pop", &op)
 	return op.v, err
+}
+
+// popShared is Pop's inline path for a Flock Queue reader that takes
+// items without a lock (r.shared): what run makes of one attempt, with the
+// handle's take and give and rop's attempt, in the same order and with the
+// same hooks, calling the cursor's methods directly rather than through
+// an operation's closures. It reports false, having done nothing, when
+// the handle's gate is taken, a Peek is outstanding or the handle is
+// closing: Pop then goes run's way.
+func (r *Reader) popShared() (uint64, error, bool) {
+	if !r.enterShared() {
+		return 0, nil, false
+	}
+	if lockStep != nil {
+		lockStep(stepTaken)
+	}
+	if !r.lay.Sound() {
+		// A file zeroed or overwritten under the reader (handle.take).
+		r.exitShared()
+		return 0, r.wrap("pop", errOverwritten), true
+	}
+	q := &r.q
+	q.begin()
+	v, _, err := q.readOne(nil, true)
+	got := 0
+	if err == nil {
+		got = 1
+	}
+	moved, err := q.settle(got, err)
+	if lockStep != nil {
+		if moved {
+			lockStep(stepMoved)
+		}
+		lockStep(stepGiving)
+	}
+	if moved {
+		r.wakeNow(roomWait, false)
+	}
+	r.exitShared()
+	return v, r.wrap("pop", err), true
 }
 
 // PopWait is Pop that waits for an item while the buffer is empty, until
@@ -151,6 +198,12 @@ func (r *Reader) PopWait(ctx context.Context) (uint64, error) {
 		}
 		if err != ErrEmpty {
 			r.keptPace() // a wait, which these polls ended (paceFor)
+			return v, err
+		}
+	} else if r.shared {
+		// Once through Pop's shared inline path; empty, run's way tries
+		// again and waits.
+		if v, err, ok := r.popShared(); ok && err != ErrEmpty {
 			return v, err
 		}
 	}

@@ -29,8 +29,9 @@ import (
 // detector reports the misuse as a data race.
 type Writer struct {
 	handle
-	c writeCursor // the cursor of the buffer's mode (cursor.go)
-	q queueWriter // Queue mode's cursor, kept here so that Push's inline path reaches it at a fixed offset
+	c  writeCursor    // the cursor of the buffer's mode (cursor.go)
+	q  queueWriter    // Queue mode's cursor, kept here so that Push's inline path reaches it at a fixed offset
+	fl *flockStrategy // a Flock Queue writer of 8-byte items that locks its side's lock word: Push's shared inline path (pushShared)
 }
 
 var errClaimed = fmt.Errorf("%w: a claimed slot is not committed or aborted yet", ErrBusy)
@@ -52,6 +53,9 @@ func newWriter(b *mapping, c config) (*Writer, error) {
 	}
 	if err := w.attach(w.c.reloader(), fast); err != nil {
 		return nil, err
+	}
+	if fl, ok := w.st.(*flockStrategy); ok && fl.mode == useWord && w.c.q != nil && w.lay.ItemSize == 8 {
+		w.fl = fl
 	}
 	return w, nil
 }
@@ -101,9 +105,96 @@ func (w *Writer) Push(v uint64) error {
 			return nil
 		}
 	}
+	if w.fl != nil {
+		if err, ok := w.pushShared(v); ok {
+			return err
+		}
+	}
 	op := wop{kind: opUint, v: v}
 	_, err := w.do(noWait, "push", &op)
 	return err
+}
+
+// pushShared is Push's inline path for a Flock Queue writer of 8-byte
+// items (w.fl): what run makes of one attempt, with the strategy's take
+// and give, the cursor's reload, putUint and publish, in the same order
+// and with the same hooks, when the handle's gate and the side's lock
+// word are free. It reports false, having published nothing, whenever
+// anything is unusual (the gate or the lock word taken, a Claim
+// outstanding, the handle closing, the cursors not where this handle
+// left them, damage): Push then goes run's way, which waits for what it
+// must and reports what it finds. Through run's way an item costs several
+// times as much, most of it moving an attempt's outcome through closures.
+func (w *Writer) pushShared(v uint64) (error, bool) {
+	if !w.enterShared() {
+		return nil, false
+	}
+	fl := w.fl
+	if !fl.side.lock(fl.tok) {
+		w.exitShared()
+		return nil, false
+	}
+	fl.held = true
+	if lockStep != nil {
+		lockStep(stepTaken)
+	}
+	q := &w.q
+	n := atomic.LoadUint64(w.lay.WCur)
+	if !w.lay.Sound() || n < q.pub || n-q.tail > w.lay.Length {
+		// (queueWriter.reload loads the read cursor too, and reports.)
+		w.unlockShared()
+		return nil, false
+	}
+	if n-q.tail == w.lay.Length {
+		t := atomic.LoadUint64(w.lay.RCur)
+		if t > n || n-t > w.lay.Length {
+			w.unlockShared()
+			return nil, false
+		}
+		q.tail = t
+		q.tailSeen.Store(t)
+		if n-t == w.lay.Length {
+			q.head, q.pub = n, n
+			if lockStep != nil {
+				lockStep(stepGiving)
+			}
+			w.unlockShared()
+			return ErrFull, true
+		}
+	}
+	s := w.lay.Slot(n)
+	if !w.lay.Fixed {
+		*(*uint32)(unsafe.Add(s, layout.QueueLen)) = 8
+	}
+	binary.BigEndian.PutUint64(unsafe.Slice((*byte)(unsafe.Add(s, w.lay.DataOff)), 8), v)
+	q.head, q.pub = n+1, n
+	if !atomic.CompareAndSwapUint64(w.lay.WCur, n, n+1) {
+		// Moved under the lock: damage (publish reports it).
+		err := q.raced()
+		if lockStep != nil {
+			lockStep(stepGiving)
+		}
+		w.unlockShared()
+		return w.wrap("push", err), true
+	}
+	q.pub = n + 1
+	if lockStep != nil {
+		lockStep(stepMoved)
+		lockStep(stepGiving)
+	}
+	fl.held = false
+	fl.side.unlock(fl.tok)
+	w.wakeNow(dataWait, false)
+	w.exitShared()
+	return nil, true
+}
+
+// unlockShared gives the side's lock word and the gate back, for
+// pushShared's ways out that publish nothing.
+func (w *Writer) unlockShared() {
+	w.fl.held = false
+	w.fl.side.unlock(w.fl.tok)
+	w.exitShared()
 }
 
 // PushWait is Push that waits for room while a Queue buffer is full, until
@@ -124,6 +215,12 @@ func (w *Writer) PushWait(ctx context.Context, v uint64) error {
 		}
 		if err != ErrFull {
 			w.keptPace() // a wait, which these polls ended (paceFor)
+			return err
+		}
+	} else if w.fl != nil {
+		// Once through Push's shared inline path; full, run's way tries
+		// again and waits.
+		if err, ok := w.pushShared(v); ok && err != ErrFull {
 			return err
 		}
 	}
