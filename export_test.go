@@ -163,3 +163,8 @@ func StatBetween(r *Reader, between func()) (taken, returned int, leases map[int
 	between()
 	return takenOf(ring, tail, head)
 }
+
+// SharedInline reports whether w's Push and r's Pop take their inline
+// paths for handles that share their side (Writer.pushShared,
+// Reader.popShared).
+func SharedInline(w *Writer, r *Reader) (push, pop bool) { return w.fl != nil, r.shared }

@@ -222,11 +222,11 @@ func (h *handle) run(ctx context.Context, blocked error, idle func() (bool, mark
 }
 
 // enterShared lets a call of a handle that shares its side (Flock) in and
-// through its gate with one compare-and-swap, as run's first step does,
-// when the gate is free, nothing is lent and the handle is open; it
-// reports false otherwise, having changed nothing, and the call then goes
-// run's way (which waits for the gate, reports a Claim or Peek
-// outstanding, or ErrClosed). A call let in leaves with exitShared. Push
+// through its gate with one compare-and-swap, as run's first step does
+// (guard.in), when the gate is free, nothing is lent (which run checks
+// next) and the handle is open; it reports false otherwise, having
+// changed nothing, and the call then goes run's way (which waits for the
+// gate, reports a Claim or Peek outstanding, or ErrClosed). A call let in leaves with exitShared. Push
 // and Pop use the pair for their inline paths on shared handles
 // (Writer.pushShared, Reader.popShared).
 func (h *handle) enterShared() bool {

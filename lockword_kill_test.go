@@ -129,6 +129,11 @@ func testKilledAtStep(t *testing.T, side, step string, mode scb.Mode, via string
 	}
 	w := create(t, "steps", o)
 	r := openReader(t, "steps", at(o)) // before any push: a Broadcast reader starts at the write cursor
+	if via == "uint" {
+		// The child's handles are made the same way.
+		push, pop := scb.SharedInline(w, r)
+		require.True(t, push && pop, "Push and Pop take their shared inline paths")
+	}
 	buf := make([]byte, 16)
 	push := func(ctx context.Context, s string) error {
 		if via == "uint" {

@@ -202,7 +202,7 @@ func (r *Reader) PopWait(ctx context.Context) (uint64, error) {
 		}
 	} else if r.shared {
 		// Once through Pop's shared inline path; empty, run's way tries
-		// again and waits.
+		// again (readers take no lock to try) and waits.
 		if v, err, ok := r.popShared(); ok && err != ErrEmpty {
 			return v, err
 		}

@@ -116,18 +116,23 @@ func (w *Writer) Push(v uint64) error {
 }
 
 // pushShared is Push's inline path for a Flock Queue writer of 8-byte
-// items (w.fl): what run makes of one attempt, with the strategy's take
-// and give, the cursor's reload, putUint and publish, in the same order
-// and with the same hooks, when the handle's gate and the side's lock
-// word are free. It reports false, having published nothing, whenever
-// anything is unusual (the gate or the lock word taken, a Claim
-// outstanding, the handle closing, the cursors not where this handle
-// left them, damage): Push then goes run's way, which waits for what it
-// must and reports what it finds. Through run's way an item costs several
-// times as much, most of it moving an attempt's outcome through closures.
+// items (w.fl): what run makes of one attempt, ctx noWait, inline: wop's
+// look at a full ring, the strategy's take, the header check and the
+// cursor's reload, putUint and publish, then give and the wake-up, in the
+// same order, with the same hooks and the same errors. It reports false,
+// having done nothing, when the handle's gate or the side's lock word is
+// taken, or a Claim is outstanding, or the handle is closing: Push then
+// goes run's way, which waits for the gate and the lock. Through run's
+// way an item costs several times as much, most of it moving an
+// attempt's outcome through closures.
 func (w *Writer) pushShared(v uint64) (error, bool) {
 	if !w.enterShared() {
 		return nil, false
+	}
+	q := &w.q
+	if full, _ := q.full(); full {
+		w.exitShared()
+		return ErrFull, true
 	}
 	fl := w.fl
 	if !fl.side.lock(fl.tok) {
@@ -138,46 +143,21 @@ func (w *Writer) pushShared(v uint64) (error, bool) {
 	if lockStep != nil {
 		lockStep(stepTaken)
 	}
-	q := &w.q
-	n := atomic.LoadUint64(w.lay.WCur)
-	if !w.lay.Sound() || n < q.pub || n-q.tail > w.lay.Length {
-		// (queueWriter.reload loads the read cursor too, and reports.)
-		w.unlockShared()
-		return nil, false
+	if !w.lay.Sound() {
+		return w.unlockShared(errOverwritten), true
 	}
-	if n-q.tail == w.lay.Length {
-		t := atomic.LoadUint64(w.lay.RCur)
-		if t > n || n-t > w.lay.Length {
-			w.unlockShared()
-			return nil, false
-		}
-		q.tail = t
-		q.tailSeen.Store(t)
-		if n-t == w.lay.Length {
-			q.head, q.pub = n, n
-			if lockStep != nil {
-				lockStep(stepGiving)
-			}
-			w.unlockShared()
-			return ErrFull, true
-		}
+	if err := q.reload(); err != nil {
+		return w.unlockShared(err), true
 	}
-	s := w.lay.Slot(n)
-	if !w.lay.Fixed {
-		*(*uint32)(unsafe.Add(s, layout.QueueLen)) = 8
+	s, err := q.next()
+	if err != nil {
+		return w.giveShared(err), true
 	}
 	binary.BigEndian.PutUint64(unsafe.Slice((*byte)(unsafe.Add(s, w.lay.DataOff)), 8), v)
-	q.head, q.pub = n+1, n
-	if !atomic.CompareAndSwapUint64(w.lay.WCur, n, n+1) {
-		// Moved under the lock: damage (publish reports it).
-		err := q.raced()
-		if lockStep != nil {
-			lockStep(stepGiving)
-		}
-		w.unlockShared()
-		return w.wrap("push", err), true
+	q.fill(s, 8)
+	if err := q.publish(); err != nil {
+		return w.giveShared(err), true
 	}
-	q.pub = n + 1
 	if lockStep != nil {
 		lockStep(stepMoved)
 		lockStep(stepGiving)
@@ -189,12 +169,23 @@ func (w *Writer) pushShared(v uint64) (error, bool) {
 	return nil, true
 }
 
-// unlockShared gives the side's lock word and the gate back, for
-// pushShared's ways out that publish nothing.
-func (w *Writer) unlockShared() {
+// giveShared ends pushShared's attempt that published nothing, as
+// handle.give does, and returns err wrapped as Push does.
+func (w *Writer) giveShared(err error) error {
+	if lockStep != nil {
+		lockStep(stepGiving)
+	}
+	return w.unlockShared(err)
+}
+
+// unlockShared gives the side's lock word and the gate back, and returns
+// err wrapped as Push does; after the take, as handle.take does when the
+// header or the cursors are wrong, without the give's hook.
+func (w *Writer) unlockShared(err error) error {
 	w.fl.held = false
 	w.fl.side.unlock(w.fl.tok)
 	w.exitShared()
+	return w.wrap("push", err)
 }
 
 // PushWait is Push that waits for room while a Queue buffer is full, until
@@ -218,7 +209,7 @@ func (w *Writer) PushWait(ctx context.Context, v uint64) error {
 			return err
 		}
 	} else if w.fl != nil {
-		// Once through Push's shared inline path; full, run's way tries
+		// Once through Push's shared inline path; full, run's way looks
 		// again and waits.
 		if err, ok := w.pushShared(v); ok && err != ErrFull {
 			return err
