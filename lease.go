@@ -62,6 +62,15 @@ func (l Lease) end(consume bool) error {
 	if r == nil || l.d == 0 {
 		return opError(name, "", ErrNotClaimed)
 	}
+	if ok, err := r.beginShared(); ok {
+		// The inline path (Reader.beginShared): settleOp's attempt.
+		if err == nil {
+			var moved bool
+			moved, err = r.c.settleLease(l.pos, l.d, consume)
+			r.endShared(moved, err == nil && !consume)
+		}
+		return r.wrap(name, err)
+	}
 	op := settleOp{c: r.c, pos: l.pos, d: l.d, consume: consume}
 	return r.wrap(name, r.run(noWait, nil, op.idle, op.attempt))
 }
@@ -113,6 +122,21 @@ func (r *Reader) TakeBytesWait(ctx context.Context, dst []byte) (int, Lease, err
 }
 
 func (r *Reader) takeLease(ctx context.Context, op *leaseOp) (uint64, Lease, error) {
+	if ok, err := r.beginShared(); ok {
+		// The inline path (Reader.beginShared): leaseOp's attempt once;
+		// with nothing to take, a waiting call goes run's way.
+		if err == nil {
+			var returned bool
+			returned, err = op.takeOne()
+			r.endShared(false, returned)
+		}
+		if err != ErrEmpty || ctx == noWait {
+			if err != nil {
+				return 0, Lease{}, r.wrap("take", err)
+			}
+			return op.v, Lease{r: r, pos: op.pos, d: op.d, v: op.v}, nil
+		}
+	}
 	if err := r.run(ctx, ErrEmpty, op.idle, op.attempt); err != nil {
 		return 0, Lease{}, r.wrap("take", err)
 	}

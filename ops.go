@@ -262,17 +262,24 @@ type leaseOp struct {
 func (op *leaseOp) idle() (bool, mark) { return op.c.empty() }
 
 func (op *leaseOp) attempt() (outcome, error) {
+	returned, err := op.takeOne()
+	return outcome{seen: op.c.seen(), returned: returned}, err
+}
+
+// takeOne is the attempt's work: it takes an item under a lease, and
+// reports whether it gave it back (an item it cannot return).
+func (op *leaseOp) takeOne() (returned bool, err error) {
 	c := op.c
 	c.begin()
 	p, d, err := c.take()
 	if err != nil {
-		return outcome{seen: c.seen()}, err
+		return false, err
 	}
 	if op.v, op.size, err = c.leasedItem(p, d, op.dst, op.asUint); err != nil {
-		return outcome{seen: c.seen(), returned: true}, err
+		return true, err
 	}
 	op.pos, op.d = p, d
-	return outcome{seen: c.seen()}, nil
+	return false, nil
 }
 
 // settleOp ends a lease: consumes its item (Ack) or gives it back.

@@ -130,10 +130,8 @@ func (r *Reader) Pop() (uint64, error) {
 			return v, nil
 		}
 	}
-	if r.shared {
-		if v, err, ok := r.popShared(); ok {
-			return v, err
-		}
+	if v, err, ok := r.popShared(); ok {
+		return v, err
 	}
 	op := rop{kind: opUint}
 	err := r.do(noWait, "pop", &op)
@@ -141,43 +139,62 @@ func (r *Reader) Pop() (uint64, error) {
 }
 
 // popShared is Pop's inline path for a Flock Queue reader that takes
-// items without a lock (r.shared): what run makes of one attempt, with the
-// handle's take and give and rop's attempt, in the same order and with the
-// same hooks, calling the cursor's methods directly rather than through
-// an operation's closures. It reports false, having done nothing, when
-// the handle's gate is taken, a Peek is outstanding or the handle is
-// closing: Pop then goes run's way.
+// items without a lock (r.shared): run's one attempt, ctx noWait, made
+// directly (beginShared, rop's attempt for one integer, endShared). It
+// reports false, having done nothing, when the handle's gate is taken, a
+// Peek is outstanding or the handle is closing: Pop then goes run's way.
 func (r *Reader) popShared() (uint64, error, bool) {
-	if !r.enterShared() {
-		return 0, nil, false
+	if ok, err := r.beginShared(); !ok || err != nil {
+		return 0, r.wrap("pop", err), ok
+	}
+	c := r.c
+	c.begin()
+	v, _, err := c.readOne(nil, true)
+	got := 0
+	if err == nil {
+		got = 1
+	}
+	moved, err := c.settle(got, err)
+	r.endShared(moved, false)
+	return v, r.wrap("pop", err), true
+}
+
+// beginShared begins the inline paths of a Flock Queue reader that takes
+// items without a lock (r.shared): Pop, Take and the end of a lease make
+// run's one attempt, ctx noWait, directly, rather than through an
+// operation's closures, which cost them most of their time (an
+// attempt's outcome is copied through them). It lets the call through the
+// handle's gate (enterShared) and then does what handle.take does for
+// such a reader: the hook, and the header's check. It reports false,
+// having done nothing, when the call must go run's way; true and an error
+// if the header is not this buffer's, having let the call out again.
+func (r *Reader) beginShared() (bool, error) {
+	if !r.shared || !r.enterShared() {
+		return false, nil
 	}
 	if lockStep != nil {
 		lockStep(stepTaken)
 	}
 	if !r.lay.Sound() {
-		// A file zeroed or overwritten under the reader (handle.take).
+		// A file zeroed or overwritten under the reader.
 		r.exitShared()
-		return 0, r.wrap("pop", errOverwritten), true
+		return true, errOverwritten
 	}
-	q := &r.q
-	q.begin()
-	v, _, err := q.readOne(nil, true)
-	got := 0
-	if err == nil {
-		got = 1
-	}
-	moved, err := q.settle(got, err)
+	return true, nil
+}
+
+// endShared ends an inline attempt as handle.give does: the hooks, and
+// the wake-ups it owes: the writers' if it moved the read cursor, other
+// readers' if it gave an item back. It lets the call out of the gate.
+func (r *Reader) endShared(moved, returned bool) {
 	if lockStep != nil {
 		if moved {
 			lockStep(stepMoved)
 		}
 		lockStep(stepGiving)
 	}
-	if moved {
-		r.wakeNow(roomWait, false)
-	}
+	r.wakeFor(outcome{moved: moved, returned: returned})
 	r.exitShared()
-	return v, r.wrap("pop", err), true
 }
 
 // PopWait is Pop that waits for an item while the buffer is empty, until
