@@ -164,7 +164,7 @@ func StatBetween(r *Reader, between func()) (taken, returned int, leases map[int
 	return takenOf(ring, tail, head)
 }
 
-// SharedInline reports whether w's Push and r's Pop take their inline
-// paths for handles that share their side (Writer.pushShared,
-// Reader.popShared).
+// SharedInline reports whether w's Push and r's Pop (and Take and a
+// lease's end) take their inline paths for handles that share their side
+// (Writer.pushShared, Reader.beginShared).
 func SharedInline(w *Writer, r *Reader) (push, pop bool) { return w.fl != nil, r.shared }

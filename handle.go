@@ -226,9 +226,10 @@ func (h *handle) run(ctx context.Context, blocked error, idle func() (bool, mark
 // (guard.in), when the gate is free, nothing is lent (which run checks
 // next) and the handle is open; it reports false otherwise, having
 // changed nothing, and the call then goes run's way (which waits for the
-// gate, reports a Claim or Peek outstanding, or ErrClosed). A call let in leaves with exitShared. Push
-// and Pop use the pair for their inline paths on shared handles
-// (Writer.pushShared, Reader.popShared).
+// gate, reports a Claim or Peek outstanding, or ErrClosed). A call let in
+// leaves with exitShared. The inline paths of shared handles use the pair
+// (Writer.pushShared; Reader.beginShared, for Pop, Take and the end of a
+// lease).
 func (h *handle) enterShared() bool {
 	g := h.g
 	v := g.w.Load()

@@ -30,7 +30,7 @@ type Reader struct {
 	handle
 	c      readCursor  // the cursor of the buffer's mode (cursor.go)
 	q      queueReader // Queue mode's cursor, kept here so that Pop's inline path reaches it at a fixed offset
-	shared bool        // a Flock Queue reader that takes without a lock: Pop's shared inline path (popShared)
+	shared bool        // a Flock Queue reader that takes without a lock: Pop, Take and a lease's end take the inline path (beginShared)
 }
 
 var errPeeked = fmt.Errorf("%w: a peeked item is not released yet", ErrBusy)
@@ -142,7 +142,7 @@ func (r *Reader) Pop() (uint64, error) {
 // items without a lock (r.shared): run's one attempt, ctx noWait, made
 // directly (beginShared, rop's attempt for one integer, endShared). It
 // reports false, having done nothing, when the handle's gate is taken, a
-// Peek is outstanding or the handle is closing: Pop then goes run's way.
+// Peek is outstanding or Close has closed the gate: Pop then goes run's way.
 func (r *Reader) popShared() (uint64, error, bool) {
 	if ok, err := r.beginShared(); !ok || err != nil {
 		return 0, r.wrap("pop", err), ok
@@ -165,7 +165,8 @@ func (r *Reader) popShared() (uint64, error, bool) {
 // operation's closures, which cost them most of their time (an
 // attempt's outcome is copied through them). It lets the call through the
 // handle's gate (enterShared) and then does what handle.take does for
-// such a reader: the hook, and the header's check. It reports false,
+// such a reader: the hook, and the header's check (the cursor's reload
+// does nothing for a reader on the take protocol). It reports false,
 // having done nothing, when the call must go run's way; true and an error
 // if the header is not this buffer's, having let the call out again.
 func (r *Reader) beginShared() (bool, error) {

@@ -118,10 +118,11 @@ func (w *Writer) Push(v uint64) error {
 // pushShared is Push's inline path for a Flock Queue writer of 8-byte
 // items (w.fl): what run makes of one attempt, ctx noWait, inline: wop's
 // look at a full ring, the strategy's take, the header check and the
-// cursor's reload, putUint and publish, then give and the wake-up, in the
-// same order, with the same hooks and the same errors. It reports false,
-// having done nothing, when the handle's gate or the side's lock word is
-// taken, or a Claim is outstanding, or the handle is closing: Push then
+// cursor's reload, putUint's next and fill (every value fits 8 bytes) and
+// publish, then give and the wake-up, in the same order, with the same
+// hooks and the same errors. It reports false, having done nothing, when
+// the handle's gate or the side's lock word is taken, or a Claim is
+// outstanding, or Close has closed the gate: Push then
 // goes run's way, which waits for the gate and the lock. Through run's
 // way an item costs several times as much, most of it moving an
 // attempt's outcome through closures.
