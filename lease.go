@@ -62,16 +62,16 @@ func (l Lease) end(consume bool) error {
 	if r == nil || l.d == 0 {
 		return opError(name, "", ErrNotClaimed)
 	}
+	op := settleOp{c: r.c, pos: l.pos, d: l.d, consume: consume}
 	if ok, err := r.beginShared(); ok {
 		// The inline path (Reader.beginShared): settleOp's attempt.
 		if err == nil {
-			var moved bool
-			moved, err = r.c.settleLease(l.pos, l.d, consume)
-			r.endShared(moved, err == nil && !consume)
+			var moved, returned bool
+			moved, returned, err = op.end()
+			r.endShared(moved, returned)
 		}
 		return r.wrap(name, err)
 	}
-	op := settleOp{c: r.c, pos: l.pos, d: l.d, consume: consume}
 	return r.wrap(name, r.run(noWait, nil, op.idle, op.attempt))
 }
 

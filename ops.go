@@ -293,6 +293,13 @@ type settleOp struct {
 func (op *settleOp) idle() (bool, mark) { return false, mark{} }
 
 func (op *settleOp) attempt() (outcome, error) {
-	moved, err := op.c.settleLease(op.pos, op.d, op.consume)
-	return outcome{moved: moved, returned: err == nil && !op.consume}, err
+	moved, returned, err := op.end()
+	return outcome{moved: moved, returned: returned}, err
+}
+
+// end is the attempt's work: it reports whether it moved the read cursor
+// and whether it gave the item back.
+func (op *settleOp) end() (moved, returned bool, err error) {
+	moved, err = op.c.settleLease(op.pos, op.d, op.consume)
+	return moved, err == nil && !op.consume, err
 }
