@@ -80,6 +80,20 @@ func SetInlineHook(f func()) (restore func()) {
 	return func() { inlineHook = nil }
 }
 
+// SetOneCore makes this process's waits behave as on a process that may
+// run on one core only (oneCore), or not, until restore is called.
+func SetOneCore(one bool) (restore func()) {
+	was := oneCore
+	oneCore = one
+	return func() { oneCore = was }
+}
+
+// DefaultSpin is how many times a blocking call's wait polls by default.
+const DefaultSpin = defaultSpin
+
+// WordLadder is a Flock locker's wait on a lock word (wordLadder).
+var WordLadder = wordLadder
+
 // SetBusy makes r find the cores oversubscribed, as a slow yield would,
 // for d.
 func SetBusy(r *Reader, d time.Duration) { r.y.BusyFor(d) }

@@ -164,9 +164,13 @@ type Options struct {
 	// longer (it yields or sleeps) stops that, and it takes twice as many
 	// quick waits in a row to start again (at most 65,536); a wait the
 	// longer poll did end halves both counts. It needs two cores and a
-	// fine clock (not Windows, whose clock moves in 15.6 ms ticks). A
-	// negative value means sleep at once, which saves CPU at the price of
-	// a kernel wake-up (some microseconds) on every wait. A spin however
+	// fine clock (not Windows, whose clock moves in 15.6 ms ticks). Where
+	// the process may run on one core only (its CPU affinity: a container
+	// given one CPU, a program started with taskset) the default polls
+	// not at all, since a peer on that core cannot move meanwhile: a wait
+	// yields the core at once, then sleeps. A negative value means sleep
+	// at once, which saves CPU at the price of a kernel wake-up (some
+	// microseconds) on every wait. A spin however
 	// long still ends for the call's context, for Close (Flock) and for
 	// the end of the stream, and, where the process runs goroutines on one
 	// thread (GOMAXPROCS 1), lets the others run now and then: a program

@@ -166,6 +166,7 @@ func TestPaceSpinArmsOnlyByDefault(t *testing.T) {
 // its first try did not wait, and counts nothing.
 func TestPaceSpinCountsInlinePolls(t *testing.T) {
 	needAtomic(t)
+	defer scb.SetOneCore(false)() // on one core there are no inline polls
 	for _, c := range paceCalls {
 		if c.name == "PopIntoWait" {
 			continue // no inline path
@@ -195,6 +196,7 @@ func TestPaceSpinCountsInlinePolls(t *testing.T) {
 // waits' spin; one that the inline polls ended restores it.
 func TestInlineCatchRestoresSpin(t *testing.T) {
 	needAtomic(t)
+	defer scb.SetOneCore(false)() // on one core there are no inline polls
 	o := newOpts(t, scb.Atomic, scb.Queue)
 	w := create(t, "pace", o)
 	r := openReader(t, "pace", at(o))
@@ -292,4 +294,63 @@ func TestPaceSpinNotWhileBusy(t *testing.T) {
 	if scb.Paceable {
 		assert.Equal(t, []time.Duration{scb.KeepPace}, seen, "armed all along")
 	}
+}
+
+// TestNoSpinOnOneCore: where the process may run on one core only, the
+// peer cannot move while a wait polls, so a blocking call's wait with the
+// default spin polls not at all before it yields; an explicit
+// Options.Spin is kept. A Flock locker on a lock word likewise yields at
+// once.
+func TestNoSpinOnOneCore(t *testing.T) {
+	cases := []struct {
+		oneCore bool
+		spin    int // Options.Spin
+		want    int // the polls of the wait's ladder
+	}{
+		{false, 0, scb.DefaultSpin},
+		{true, 0, 0},
+		{false, 50, 50},
+		{true, 50, 50},
+	}
+	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
+		for _, call := range paceCalls {
+			for _, c := range cases {
+				t.Run(fmt.Sprintf("%s/one-core=%v/spin=%d", call.name, c.oneCore, c.spin), func(t *testing.T) {
+					defer scb.SetOneCore(c.oneCore)()
+					o := newOpts(t, s, scb.Queue)
+					o.Length, o.Spin = 4, c.spin
+					w := create(t, "pace", o)
+					ro := at(o)
+					ro.Spin = c.spin
+					r := openReader(t, "pace", ro)
+					if call.full {
+						for range o.Length {
+							require.NoError(t, w.Push(1))
+						}
+					}
+					var spins []int
+					defer scb.SetClimbHook(func(l wait.Ladder) wait.Stage {
+						spins = append(spins, l.Spins)
+						call.ready(w, r)
+						return wait.Spun
+					})()
+					require.NoError(t, call.call(t.Context(), w, r))
+					assert.Equal(t, []int{c.want}, spins, "the one wait's polls")
+				})
+			}
+		}
+	})
+	t.Run("lock word", func(t *testing.T) {
+		for _, one := range []bool{false, true} {
+			restore := scb.SetOneCore(one)
+			l := scb.WordLadder()
+			restore()
+			assert.Equal(t, 8, l.Yields, "one core: %v", one)
+			if one {
+				assert.Zero(t, l.Spins, "a locker on one core")
+			} else {
+				assert.Equal(t, 256, l.Spins)
+			}
+		}
+	})
 }

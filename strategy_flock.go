@@ -142,15 +142,21 @@ const (
 	deadAfter = 2 * time.Millisecond
 )
 
-var (
-	// wordLadder: an operation holds a lock word for well under a
-	// microsecond, so a locker polls it 256 times (a load each, and a
-	// compare-and-swap when it is free), then yields up to 8 times.
-	wordLadder = wait.Ladder{Spins: 256, Yields: 8}
-	// fileLadder: trying the file lock is a system call, so a locker tries
-	// it 4 times before it yields.
-	fileLadder = wait.Ladder{Spins: 4, Yields: 8}
-)
+// fileLadder: trying the file lock is a system call, so a locker tries it
+// 4 times before it yields.
+var fileLadder = wait.Ladder{Spins: 4, Yields: 8}
+
+// wordLadder is a lock word's wait before its locker sleeps: an operation
+// holds a lock word for well under a microsecond, so a locker polls it 256
+// times (a load each, and a compare-and-swap when it is free), then yields
+// up to 8 times. On one core (oneCore) the holder cannot run while the
+// locker polls: it yields at once.
+func wordLadder() wait.Ladder {
+	if oneCore {
+		return wait.Ladder{Yields: 8}
+	}
+	return wait.Ladder{Spins: 256, Yields: 8}
+}
 
 // take locks the side for one operation without ever blocking in the
 // kernel, so that a context or Close can end the wait even when the holder
@@ -188,7 +194,7 @@ func (s *flockStrategy) wordWait(ctx context.Context) error {
 	if err := s.ended(ctx); err != nil {
 		return err
 	}
-	if wordLadder.Climb(s.y, try) != wait.Missed {
+	if wordLadder().Climb(s.y, try) != wait.Missed {
 		return nil
 	}
 	var ws wait.State
