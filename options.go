@@ -166,11 +166,12 @@ type Options struct {
 	// longer poll did end halves both counts. It needs two cores and a
 	// fine clock (not Windows, whose clock moves in 15.6 ms ticks). Where
 	// the process may run on one core only (its CPU affinity: a container
-	// given one CPU, a program started with taskset) the default polls
-	// not at all, since a peer on that core cannot move meanwhile: a wait
-	// yields the core at once, then sleeps. A negative value means sleep
-	// at once, which saves CPU at the price of a kernel wake-up (some
-	// microseconds) on every wait. A spin however
+	// pinned to one CPU, a program started with taskset; not a CPU quota)
+	// the default polls not at all, since a peer on that core cannot move
+	// meanwhile: a wait yields the core, then sleeps (a peer pinned to
+	// another core may want an explicit Spin). A negative value means
+	// sleep at once, which saves CPU at the price of a kernel wake-up
+	// (some microseconds) on every wait. A spin however
 	// long still ends for the call's context, for Close (Flock) and for
 	// the end of the stream, and, where the process runs goroutines on one
 	// thread (GOMAXPROCS 1), lets the others run now and then: a program

@@ -340,6 +340,32 @@ func TestNoSpinOnOneCore(t *testing.T) {
 			}
 		}
 	})
+	t.Run("inline polls", func(t *testing.T) {
+		// The Atomic PopWait and PushWait poll inline before they wait
+		// (TestPaceSpinCountsInlinePolls): the hook brings the item (or
+		// the room) before those polls, which count a wait they end as
+		// kept pace. On one core there are none: the call's attempt
+		// finds the item, and nothing is counted.
+		needAtomic(t)
+		for _, c := range paceCalls {
+			if c.name == "PopIntoWait" {
+				continue // no inline path
+			}
+			for _, one := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/one-core=%v", c.name, one), func(t *testing.T) {
+					defer scb.SetOneCore(one)()
+					w, r := c.buffer(t, scb.Atomic)
+					defer scb.SetInlineHook(func() { c.ready(w, r) })()
+					require.NoError(t, c.call(t.Context(), w, r))
+					kept := scb.ReaderPaceKept(r)
+					if c.full {
+						kept = scb.WriterPaceKept(w)
+					}
+					assert.EqualValues(t, map[bool]int{false: 1, true: 0}[one], kept, "waits the inline polls ended")
+				})
+			}
+		}
+	})
 	t.Run("lock word", func(t *testing.T) {
 		for _, one := range []bool{false, true} {
 			restore := scb.SetOneCore(one)

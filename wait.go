@@ -103,13 +103,15 @@ func spinCount(spin int) int {
 }
 
 // oneCore reports that this process may run on one core only (its CPU
-// affinity: a container given one CPU, a program started with taskset).
-// A peer that shares that core (started the same way) cannot move while
-// the process polls, so a default wait goes straight to its yields, which
+// affinity: a container pinned to one CPU with a cpuset, a program started
+// with taskset; not a CPU quota, which leaves NumCPU as it is). A peer
+// that shares that core (started the same way) cannot move while the
+// process polls, so a default wait goes straight to its yields, which
 // hand the core to the peer, and a Flock locker does the same on a lock
 // word (wordLadder). There a spin would cost the core a whole spin each
 // time a side runs out of items or room: half the time of a stream of
-// batches, as measured with taskset on a 2-core machine.
+// batches, as measured with taskset on a 2-core machine. (A peer pinned
+// to another core could have used the spin: Options.Spin sets it.)
 var oneCore = runtime.NumCPU() == 1
 
 // waitState is one blocking call's progress through its waits.
