@@ -2,6 +2,7 @@ package scb
 
 import (
 	"cmp"
+	"encoding/binary"
 	"sync/atomic"
 	"time"
 
@@ -204,6 +205,62 @@ func (c *queueReader) takeNewAt(k int, lease bool, at uint64) (p uint64, n int, 
 		// Taken by another reader, which may not have moved T yet.
 		casMax(c.ring.TCur, p+span(w))
 	}
+}
+
+// popFront is a plain read of one 8-byte item at the read cursor, for
+// Pop's inline path (Reader.popShared): takeNewAt's steps for a run of one
+// at R (the same mark, hooks and move of T), the item read, and done's at
+// the front (R moved past it with one compare-and-swap, then advance),
+// without the calls between them. It reports false, having done nothing,
+// wherever readOne's way must decide: items given back since this reader
+// last looked, the cursors not at the front (T past R) or to be checked,
+// nothing written past R, the item at R taken already, not 8 bytes long,
+// or the header not this buffer's. It returns the item and whether the
+// read cursor moved (it always does, unless done's way had to finish).
+func (c *queueReader) popFront() (v uint64, moved bool, ok bool, err error) {
+	if atomic.LoadUint32(c.ring.Returns) != c.returns.Load() {
+		return 0, false, false, nil // takeReturned's to look
+	}
+	rr := atomic.LoadUint64(c.ring.RCur)
+	if rr < c.rseen || atomic.LoadUint64(c.ring.TCur) > rr {
+		return 0, false, false, nil
+	}
+	if rr >= c.hseen {
+		// Past the write cursor as last seen: load it (it only grows).
+		h := atomic.LoadUint64(c.ring.WCur)
+		if rr >= h || h-rr > c.ring.Length {
+			return 0, false, false, nil
+		}
+		c.hseen = h
+	}
+	laps := c.ring.Laps
+	st := c.state(rr)
+	w := layout.State(atomic.LoadUint64(st))
+	sl := c.ring.Slot(rr)
+	if w.Of(rr, laps) || c.ring.ItemLen(sl) != 8 || atomic.LoadUint64(c.ring.RCur) != rr || !c.ring.Sound() {
+		// Taken (or given back), not an 8-byte item, or R moved on
+		// (the slot may hold a later item now): takeNewAt's way.
+		return 0, false, false, nil
+	}
+	if !atomic.CompareAndSwapUint64(st, uint64(w), uint64(layout.StateOf(runKind, rr, laps, c.token, 1))) {
+		return 0, false, false, nil
+	}
+	if takeStep != nil {
+		takeStep(takeMarked)
+	}
+	casMax(c.ring.TCur, rr+1)
+	if takeStep != nil {
+		takeStep(takeMoved)
+	}
+	v = binary.BigEndian.Uint64(c.ring.Item(sl, 8))
+	c.pos, c.first = rr, rr
+	if atomic.CompareAndSwapUint64(c.ring.RCur, rr, rr+1) {
+		c.rseen = rr + 1
+		_, err = c.advance() // items after it that others made Done
+		return v, true, true, err
+	}
+	moved, err = c.done(rr, 1) // (not reached while the mark holds R)
+	return v, moved, true, err
 }
 
 // takeReturned takes the first Returned item from R, as a lease (kind

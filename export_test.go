@@ -180,5 +180,6 @@ func StatBetween(r *Reader, between func()) (taken, returned int, leases map[int
 
 // SharedInline reports whether w's Push and r's Pop (and Take and a
 // lease's end) take their inline paths for handles that share their side
-// (Writer.pushShared, Reader.beginShared).
-func SharedInline(w *Writer, r *Reader) (push, pop bool) { return w.fl != nil, r.shared }
+// (Writer.pushShared, Reader.beginShared), Pop's through the read cursor's
+// fused read (queueReader.popFront).
+func SharedInline(w *Writer, r *Reader) (push, pop bool) { return w.fl != nil, r.shared && r.pop8 }

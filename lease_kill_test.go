@@ -27,7 +27,8 @@ func init() {
 // waits to be killed. HOW says what it does: "take" takes item 0 under a
 // lease (steps "marked" and "take-moved" of the take protocol's hook, or
 // "leased": the lease is the child's, as while it processes the item),
-// "pop" reads it with Pop ("marked", "take-moved"), "ack" takes and
+// "pop" reads it with Pop ("marked", "take-moved"; it says "polling" after
+// a first Pop found the buffer empty, and polls), "ack" takes and
 // acknowledges it ("acked"), "giveback" takes and gives it back
 // ("returned"), "peek" peeks at it and stops ("peeked": the zero-copy
 // read is the child's, not yet released).
@@ -48,8 +49,16 @@ func childTakeStep(ctx context.Context, name string, o *scb.Options) error {
 	}
 	switch how {
 	case "pop":
-		_, err = r.Pop()
-		return err
+		if _, err := r.Pop(); err != scb.ErrEmpty {
+			return fmt.Errorf("the first Pop: %v, want ErrEmpty", err)
+		}
+		fmt.Println("polling")
+		for {
+			if _, err := r.Pop(); err != scb.ErrEmpty {
+				return err
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
 	case "peek":
 		if _, err := r.Peek(); err != nil {
 			return err
@@ -92,61 +101,91 @@ func TestReaderKilledAtEveryStep(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s scb.Strategy) {
 		needLeases(t, s)
 		for _, c := range cases {
-			t.Run(c.how+"/"+c.step, func(t *testing.T) {
-				if c.how == "pop" && s == scb.Atomic {
-					t.Skip("the Atomic reader's Pop marks nothing: it moves the read cursor with one compare-and-swap (TestKillReaderLoop kills it)")
-				}
-				o := newOpts(t, s, scb.Queue)
-				w := create(t, "kill", o)
-				var r *scb.Reader
-				if s == scb.Flock {
-					// Open all along: it finds the death when it next
-					// takes, not when it opens.
-					r = openReader(t, "kill", at(o))
-					_, err := r.Pop()
-					require.Same(t, scb.ErrEmpty, err)
-				}
-				require.NoError(t, w.Push(100))
-				require.NoError(t, w.Push(101))
-				p := startChild(t, "take-step", map[string]string{
-					"DIR": o.Dir, "NAME": "kill", "HOW": c.how, "STEP": c.step,
-				})
-				p.Expect("at")
-				p.Kill()
-				if r == nil {
-					// The one Atomic reader role is free once the child
-					// is dead.
-					ctx, cancel := context.WithTimeout(context.Background(), waitBound)
-					defer cancel()
-					var err error
-					r, err = scb.OpenReaderWait(ctx, "kill", at(o))
-					require.NoError(t, err)
-					defer r.Close()
-				}
-				type got struct {
-					v, pos uint64
-					d      int
-				}
-				var all []got
-				for {
-					v, l, err := r.Take()
-					if err == scb.ErrEmpty {
-						break
+			for _, fixed := range []bool{false, true} {
+				name := c.how + "/" + c.step
+				if fixed {
+					if c.how != "pop" {
+						continue
 					}
-					require.NoError(t, err)
-					all = append(all, got{v, l.Pos(), l.Deliveries()})
-					require.NoError(t, l.Ack())
+					name += "/fixed" // Pop reads 8 bytes with no length (popFront)
 				}
-				want := []got{{100, 0, 2}, {101, 1, 1}}
-				if !c.redeliver {
-					want = want[1:]
-				}
-				assert.Equal(t, want, all, "item 0 again only if the dead reader had not acknowledged it, at its position")
-				require.NoError(t, w.Push(102))
-				assert.Equal(t, 1, w.Len(), "the ring moved on: nothing holds the read cursor")
-			})
+				t.Run(name, func(t *testing.T) {
+					testReaderKilledAtStep(t, s, c.how, c.step, c.redeliver, fixed)
+				})
+			}
 		}
 	})
+}
+
+// testReaderKilledAtStep is one case of TestReaderKilledAtEveryStep, in a
+// buffer of 8-byte items, of fixed size or not.
+func testReaderKilledAtStep(t *testing.T, s scb.Strategy, how, step string, redeliver, fixed bool) {
+	if how == "pop" && s == scb.Atomic {
+		t.Skip("the Atomic reader's Pop marks nothing: it moves the read cursor with one compare-and-swap (TestKillReaderLoop kills it)")
+	}
+	o := newOpts(t, s, scb.Queue)
+	o.FixedSize = fixed
+	w := create(t, "kill", o)
+	var r *scb.Reader
+	if s == scb.Flock {
+		// Open all along: it finds the death when it next takes, not
+		// when it opens.
+		r = openReader(t, "kill", at(o))
+		_, err := r.Pop()
+		require.Same(t, scb.ErrEmpty, err)
+		_, inline := scb.SharedInline(w, r)
+		require.True(t, inline, "Pop reads at the read cursor in one step (the child's handle is made the same way)")
+	}
+	pushBoth := func() {
+		require.NoError(t, w.Push(100))
+		require.NoError(t, w.Push(101))
+	}
+	if how != "pop" {
+		pushBoth()
+	}
+	p := startChild(t, "take-step", map[string]string{
+		"DIR": o.Dir, "NAME": "kill", "HOW": how, "STEP": step,
+	})
+	if how == "pop" {
+		// The child's first Pop finds nothing and looks for items given
+		// back, as a reader's first read does; the next ones read the
+		// item at the read cursor in one step (popFront).
+		p.Expect("polling")
+		pushBoth()
+	}
+	p.Expect("at")
+	p.Kill()
+	if r == nil {
+		// The one Atomic reader role is free once the child
+		// is dead.
+		ctx, cancel := context.WithTimeout(context.Background(), waitBound)
+		defer cancel()
+		var err error
+		r, err = scb.OpenReaderWait(ctx, "kill", at(o))
+		require.NoError(t, err)
+		defer r.Close()
+	}
+	type got struct {
+		v, pos uint64
+		d      int
+	}
+	var all []got
+	for {
+		v, l, err := r.Take()
+		if err == scb.ErrEmpty {
+			break
+		}
+		require.NoError(t, err)
+		all = append(all, got{v, l.Pos(), l.Deliveries()})
+		require.NoError(t, l.Ack())
+	}
+	want := []got{{100, 0, 2}, {101, 1, 1}}
+	if !redeliver {
+		want = want[1:]
+	}
+	assert.Equal(t, want, all, "item 0 again only if the dead reader had not acknowledged it, at its position")
+	require.NoError(t, w.Push(102))
+	assert.Equal(t, 1, w.Len(), "the ring moved on: nothing holds the read cursor")
 }
 
 // leasedByAChild makes a Flock queue "dead" holding item 100 (position

@@ -31,6 +31,7 @@ type Reader struct {
 	c      readCursor  // the cursor of the buffer's mode (cursor.go)
 	q      queueReader // Queue mode's cursor, kept here so that Pop's inline path reaches it at a fixed offset
 	shared bool        // a Flock Queue reader that takes without a lock: Pop, Take and a lease's end take the inline path (beginShared)
+	pop8   bool        // shared, and items of 8 bytes can be: Pop reads one at the read cursor through popFront
 }
 
 var errPeeked = fmt.Errorf("%w: a peeked item is not released yet", ErrBusy)
@@ -68,6 +69,7 @@ func newReader(b *mapping, c config) (*Reader, error) {
 		r.q.joinRun(atomic.LoadUint64(r.lay.RCur) < atomic.LoadUint64(r.lay.WCur), r.writerHere)
 		r.view = &r.q.readState
 		r.shared = !r.own && !r.looks
+		r.pop8 = r.shared && fast
 	}
 	return r, nil
 }
@@ -140,7 +142,9 @@ func (r *Reader) Pop() (uint64, error) {
 
 // popShared is Pop's inline path for a Flock Queue reader that takes
 // items without a lock (r.shared): run's one attempt, ctx noWait, made
-// directly (beginShared, rop's attempt for one integer, endShared). It
+// directly (beginShared, rop's attempt for one integer, endShared), and
+// for an 8-byte item at the read cursor nobody took, its take, read and
+// consumption in one step (queueReader.popFront). It
 // reports false, having done nothing, when the handle's gate is taken, a
 // Peek is outstanding or Close has closed the gate: Pop then goes run's way.
 func (r *Reader) popShared() (uint64, error, bool) {
@@ -149,6 +153,12 @@ func (r *Reader) popShared() (uint64, error, bool) {
 	}
 	c := r.c
 	c.begin()
+	if r.pop8 {
+		if v, moved, ok, err := c.q.popFront(); ok {
+			r.endShared(moved, false)
+			return v, r.wrap("pop", err), true
+		}
+	}
 	v, _, err := c.readOne(nil, true)
 	got := 0
 	if err == nil {
