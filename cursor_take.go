@@ -216,7 +216,8 @@ func (c *queueReader) takeNewAt(k int, lease bool, at uint64) (p uint64, n int, 
 // last looked, the cursors not at the front (T past R) or to be checked,
 // nothing written past R, the item at R taken already, not 8 bytes long,
 // or the header not this buffer's. It returns the item and whether the
-// read cursor moved (it always does, unless done's way had to finish).
+// read cursor moved; an error (damage advance found) with the item
+// consumed, as readOne does.
 func (c *queueReader) popFront() (v uint64, moved bool, ok bool, err error) {
 	if atomic.LoadUint32(c.ring.Returns) != c.returns.Load() {
 		return 0, false, false, nil // takeReturned's to look
@@ -225,8 +226,10 @@ func (c *queueReader) popFront() (v uint64, moved bool, ok bool, err error) {
 	if rr < c.rseen || atomic.LoadUint64(c.ring.TCur) > rr {
 		return 0, false, false, nil
 	}
-	if rr >= c.hseen {
-		// Past the write cursor as last seen: load it (it only grows).
+	if rr >= c.hseen || c.hseen-rr > c.ring.Length {
+		// Past the write cursor as last seen, or a lap ahead of R (a
+		// damaged cursor advance took): load it (it only grows), and
+		// leave anything out of place to cursors' checks.
 		h := atomic.LoadUint64(c.ring.WCur)
 		if rr >= h || h-rr > c.ring.Length {
 			return 0, false, false, nil
@@ -256,11 +259,18 @@ func (c *queueReader) popFront() (v uint64, moved bool, ok bool, err error) {
 	c.pos, c.first = rr, rr
 	if atomic.CompareAndSwapUint64(c.ring.RCur, rr, rr+1) {
 		c.rseen = rr + 1
+		moved = true
 		_, err = c.advance() // items after it that others made Done
-		return v, true, true, err
+	} else {
+		moved, err = c.done(rr, 1) // (not reached while the mark holds R)
 	}
-	moved, err = c.done(rr, 1) // (not reached while the mark holds R)
-	return v, moved, true, err
+	if popFrontHook != nil {
+		popFrontHook()
+	}
+	if err != nil {
+		return 0, moved, true, err // as readOne: the item is consumed, the error reported
+	}
+	return v, moved, true, nil
 }
 
 // takeReturned takes the first Returned item from R, as a lease (kind

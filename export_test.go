@@ -178,8 +178,17 @@ func StatBetween(r *Reader, between func()) (taken, returned int, leases map[int
 	return takenOf(ring, tail, head)
 }
 
-// SharedInline reports whether w's Push and r's Pop (and Take and a
-// lease's end) take their inline paths for handles that share their side
-// (Writer.pushShared, Reader.beginShared), Pop's through the read cursor's
-// fused read (queueReader.popFront).
-func SharedInline(w *Writer, r *Reader) (push, pop bool) { return w.fl != nil, r.shared && r.pop8 }
+// SharedInline reports whether w's Push and r's Pop take their inline
+// paths for handles that share their side (Writer.pushShared,
+// Reader.popShared), Pop's through the read cursor's one-step read
+// (queueReader.popFront); Take and a lease's end take theirs wherever Pop
+// does.
+func SharedInline(w *Writer, r *Reader) (push, pop bool) { return w.fl != nil, r.pop8 }
+
+// SetPopFrontHook makes every Flock Pop of this process that reads its
+// item at the read cursor in one step (queueReader.popFront) call f, until
+// restore is called.
+func SetPopFrontHook(f func()) (restore func()) {
+	popFrontHook = f
+	return func() { popFrontHook = nil }
+}

@@ -48,6 +48,10 @@ var (
 	// shareNap.
 	sleepLimit, roomLimit, shareLimit time.Duration
 
+	// popFrontHook, when set, is called each time a Flock Pop read its
+	// item at the read cursor in one step (queueReader.popFront).
+	popFrontHook func()
+
 	// sweepLimit, when set, is how often a Flock reader asks holders
 	// whether they live instead of sweepEvery.
 	sweepLimit time.Duration

@@ -27,8 +27,10 @@ func init() {
 // waits to be killed. HOW says what it does: "take" takes item 0 under a
 // lease (steps "marked" and "take-moved" of the take protocol's hook, or
 // "leased": the lease is the child's, as while it processes the item),
-// "pop" reads it with Pop ("marked", "take-moved"; it says "polling" after
-// a first Pop found the buffer empty, and polls), "ack" takes and
+// "pop" reads it with Pop ("marked", "take-moved"), its first read, which
+// goes the general way (takeNewAt), "pop-front" likewise once a first Pop
+// found the buffer empty (it says "polling", and polls): Pop then reads
+// the item at the read cursor in one step (popFront), "ack" takes and
 // acknowledges it ("acked"), "giveback" takes and gives it back
 // ("returned"), "peek" peeks at it and stops ("peeked": the zero-copy
 // read is the child's, not yet released).
@@ -49,16 +51,20 @@ func childTakeStep(ctx context.Context, name string, o *scb.Options) error {
 	}
 	switch how {
 	case "pop":
+		_, err = r.Pop()
+		return err
+	case "pop-front":
 		if _, err := r.Pop(); err != scb.ErrEmpty {
 			return fmt.Errorf("the first Pop: %v, want ErrEmpty", err)
 		}
 		fmt.Println("polling")
-		for {
+		for ctx.Err() == nil {
 			if _, err := r.Pop(); err != scb.ErrEmpty {
 				return err
 			}
 			time.Sleep(100 * time.Microsecond)
 		}
+		return ctx.Err()
 	case "peek":
 		if _, err := r.Peek(); err != nil {
 			return err
@@ -94,6 +100,8 @@ func TestReaderKilledAtEveryStep(t *testing.T) {
 		{"take", "leased", true},
 		{"pop", "marked", true},
 		{"pop", "take-moved", true},
+		{"pop-front", "marked", true},
+		{"pop-front", "take-moved", true},
 		{"ack", "acked", false},
 		{"giveback", "returned", true},
 		{"peek", "peeked", true},
@@ -104,10 +112,10 @@ func TestReaderKilledAtEveryStep(t *testing.T) {
 			for _, fixed := range []bool{false, true} {
 				name := c.how + "/" + c.step
 				if fixed {
-					if c.how != "pop" {
+					if c.how != "pop" && c.how != "pop-front" {
 						continue
 					}
-					name += "/fixed" // Pop reads 8 bytes with no length (popFront)
+					name += "/fixed" // Pop reads 8 bytes with no length
 				}
 				t.Run(name, func(t *testing.T) {
 					testReaderKilledAtStep(t, s, c.how, c.step, c.redeliver, fixed)
@@ -120,7 +128,7 @@ func TestReaderKilledAtEveryStep(t *testing.T) {
 // testReaderKilledAtStep is one case of TestReaderKilledAtEveryStep, in a
 // buffer of 8-byte items, of fixed size or not.
 func testReaderKilledAtStep(t *testing.T, s scb.Strategy, how, step string, redeliver, fixed bool) {
-	if how == "pop" && s == scb.Atomic {
+	if (how == "pop" || how == "pop-front") && s == scb.Atomic {
 		t.Skip("the Atomic reader's Pop marks nothing: it moves the read cursor with one compare-and-swap (TestKillReaderLoop kills it)")
 	}
 	o := newOpts(t, s, scb.Queue)
@@ -140,13 +148,13 @@ func testReaderKilledAtStep(t *testing.T, s scb.Strategy, how, step string, rede
 		require.NoError(t, w.Push(100))
 		require.NoError(t, w.Push(101))
 	}
-	if how != "pop" {
+	if how != "pop-front" {
 		pushBoth()
 	}
 	p := startChild(t, "take-step", map[string]string{
 		"DIR": o.Dir, "NAME": "kill", "HOW": how, "STEP": step,
 	})
-	if how == "pop" {
+	if how == "pop-front" {
 		// The child's first Pop finds nothing and looks for items given
 		// back, as a reader's first read does; the next ones read the
 		// item at the read cursor in one step (popFront).

@@ -536,3 +536,67 @@ func TestStatAfterAckAtFront(t *testing.T) {
 		assert.Empty(t, leases)
 	})
 }
+
+// TestFlockPopAtTheReadCursor: a Flock Pop of an 8-byte item that nobody
+// took, at the read cursor, reads it in one step (popFront, counted by its
+// hook); the first read after opening (which looks for items given back),
+// an item taken ahead of the read cursor, an item given back, and items of
+// another size go the general way. Every item comes once, in order of
+// position.
+func TestFlockPopAtTheReadCursor(t *testing.T) {
+	needLeases(t, scb.Flock)
+	for _, fixed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("fixed=%v", fixed), func(t *testing.T) {
+			o := newOpts(t, scb.Flock, scb.Queue)
+			o.FixedSize = fixed
+			w := create(t, "front", o)
+			r := openReader(t, "front", at(o))
+			fronts := 0
+			defer scb.SetPopFrontHook(func() { fronts++ })()
+			pop := func(want uint64, front bool, why string) {
+				t.Helper()
+				was := fronts
+				v, err := r.Pop()
+				require.NoError(t, err, why)
+				assert.Equal(t, want, v, why)
+				assert.Equal(t, front, fronts > was, "read in one step: %s", why)
+			}
+			_, err := r.Pop()
+			require.Same(t, scb.ErrEmpty, err, "the first read after opening looks for items given back")
+			for v := range uint64(4) {
+				require.NoError(t, w.Push(100+v))
+			}
+			pop(100, true, "at the read cursor, after a first read that looked (as in TestReaderKilledAtEveryStep's pop-front)")
+			pop(101, true, "at the read cursor")
+			_, l, err := r.Take() // item 2, leased
+			require.NoError(t, err)
+			pop(103, false, "item 2 is leased: item 3 is ahead of the read cursor")
+			require.NoError(t, l.GiveBack())
+			pop(102, false, "item 2 was given back")
+			require.NoError(t, w.Push(104))
+			pop(104, false, "the look after a give-back that found one")
+			require.NoError(t, w.Push(105))
+			pop(105, true, "at the read cursor again")
+			_, err = r.Pop()
+			require.Same(t, scb.ErrEmpty, err)
+			assert.Zero(t, w.Len())
+		})
+	}
+	t.Run("16-byte items", func(t *testing.T) {
+		o := newOpts(t, scb.Flock, scb.Queue)
+		o.ItemSize = 16
+		w := create(t, "front", o)
+		r := openReader(t, "front", at(o))
+		fronts := 0
+		defer scb.SetPopFrontHook(func() { fronts++ })()
+		for v := range uint64(3) {
+			require.NoError(t, w.Push(v))
+		}
+		for v := range uint64(3) {
+			got, err := r.Pop()
+			require.NoError(t, err)
+			assert.Equal(t, v, got)
+		}
+		assert.Zero(t, fronts, "Push writes 16-byte items here: Pop reads them the general way")
+	})
+}

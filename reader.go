@@ -31,7 +31,7 @@ type Reader struct {
 	c      readCursor  // the cursor of the buffer's mode (cursor.go)
 	q      queueReader // Queue mode's cursor, kept here so that Pop's inline path reaches it at a fixed offset
 	shared bool        // a Flock Queue reader that takes without a lock: Pop, Take and a lease's end take the inline path (beginShared)
-	pop8   bool        // shared, and items of 8 bytes can be: Pop reads one at the read cursor through popFront
+	pop8   bool        // shared, and items are 8 bytes (Push's): Pop reads one at the read cursor through popFront
 }
 
 var errPeeked = fmt.Errorf("%w: a peeked item is not released yet", ErrBusy)
@@ -69,7 +69,7 @@ func newReader(b *mapping, c config) (*Reader, error) {
 		r.q.joinRun(atomic.LoadUint64(r.lay.RCur) < atomic.LoadUint64(r.lay.WCur), r.writerHere)
 		r.view = &r.q.readState
 		r.shared = !r.own && !r.looks
-		r.pop8 = r.shared && fast
+		r.pop8 = r.shared && r.lay.ItemSize == 8
 	}
 	return r, nil
 }
