@@ -237,7 +237,9 @@ func Replay(ctx context.Context, rd *Reader, w *scb.Writer, p Pace) (int, error)
 	}
 }
 
-// waitUntil sleeps until shortly before t, then polls the clock until t.
+// waitUntil sleeps until shortly before t, then polls the clock until t;
+// it returns ctx's error at once when ctx is done, whether or not t has
+// passed.
 // It sleeps on a timer until slack before t, and doubles slack when the
 // timer fires less than half of it before t (timers fire up to a
 // millisecond or more late on some machines), up to maxSlack; it halves
@@ -249,6 +251,11 @@ func Replay(ctx context.Context, rd *Reader, w *scb.Writer, p Pace) (int, error)
 // than a millisecond late (a yield lets the scheduler move the goroutine
 // to another thread, which may wait a millisecond for its core).
 func (s *slack) waitUntil(ctx context.Context, t time.Time) error {
+	if err := ctx.Err(); err != nil {
+		// Done: at once, also when t has passed already (the polls
+		// below would not look).
+		return err
+	}
 	if d := time.Until(t) - s.d; d > 0 {
 		if s.tm == nil {
 			s.tm = time.NewTimer(d)
